@@ -1,0 +1,156 @@
+import { ERROR_PROBES, PROBES, secretClient } from '../observe.js';
+import type { Answered } from './types.js';
+import { describeResponse, directives, header, jsonObject, mediaTypeOf, oauthError, show } from './helpers.js';
+import { compileSchema, schemaProblems } from './response.js';
+import { broken, defineCheck, fail, pass, rfc, type Verdict } from './types.js';
+import { parseChallenge } from './expiry.js';
+
+const validateError = compileSchema('token-error.schema.json');
+
+function expectInvalidClient(probe: string, what: string, allowed: string[] = ['invalid_client']) {
+  return ({ ex }: { ex: (p: string) => Answered }): Verdict => {
+    const res = ex(probe).response;
+    const code = oauthError(res);
+    if (res.accessToken || (res.status >= 200 && res.status < 300)) return fail(`${what} was answered ${describeResponse(res)}: the client was not authenticated but got a token`);
+    return code !== undefined && allowed.includes(code)
+      ? pass(`refused with ${describeResponse(res)}`)
+      : fail(`${what} was answered ${describeResponse(res)}; expected error ${allowed.join(' or ')}`);
+  };
+}
+
+export const wrongSecret = defineCheck({
+  id: 'errors.wrong-secret',
+  title: 'A wrong client secret is refused with invalid_client',
+  area: 'errors',
+  level: 'MUST',
+  spec: rfc(6749, '5.2'),
+  defect: 'the endpoint accepts a wrong secret, or refuses it with another error code',
+  applies: (p) => (secretClient(p) ? true : 'no client with a shared secret is declared'),
+  needs: () => [PROBES.wrongSecret],
+  judge: expectInvalidClient(PROBES.wrongSecret, 'a wrong client secret'),
+});
+
+export const unknownClient = defineCheck({
+  id: 'errors.unknown-client',
+  title: 'An unknown client is refused with invalid_client',
+  area: 'errors',
+  level: 'MUST',
+  spec: rfc(6749, '5.2'),
+  defect: 'the endpoint issues a token to an unknown client id, or refuses it with another error code',
+  needs: () => [PROBES.unknownClient],
+  judge: expectInvalidClient(PROBES.unknownClient, 'an unknown client id'),
+});
+
+export const noClientAuth = defineCheck({
+  id: 'errors.no-client-auth',
+  title: 'A request without client authentication is refused (invalid_client or invalid_request)',
+  area: 'errors',
+  level: 'MUST',
+  levelReason: 'RFC 6749 §3.2.1 and §4.4.2 require the client to authenticate; §5.2 names both invalid_client ("no client authentication included") and invalid_request (missing parameter), so either is accepted.',
+  spec: rfc(6749, '3.2.1'),
+  defect: 'the endpoint issues a token without client authentication',
+  needs: () => [PROBES.noClientAuth],
+  judge: expectInvalidClient(PROBES.noClientAuth, 'a request without client authentication', ['invalid_client', 'invalid_request']),
+});
+
+/** The error responses among the recorded refusals: status 4xx/5xx answers to error probes. */
+function errorResponses(answered: Answered[]): Answered[] {
+  return answered.filter((e) => e.response.status >= 400);
+}
+
+function overErrors(judgeOne: (e: Answered) => string | undefined, passMessage: string) {
+  return ({ answered }: { answered: (p: string[]) => Answered[] }): Verdict => {
+    const errors = errorResponses(answered(ERROR_PROBES));
+    if (errors.length === 0) return broken('no error response was recorded to examine');
+    const problems = errors.map((e) => [e, judgeOne(e)] as const).filter(([, p]) => p !== undefined);
+    const probes = errors.map((e) => e.probe);
+    if (problems.length === 0) return pass(`${passMessage} (${errors.length} error responses examined)`, probes);
+    return fail(problems.map(([e, p]) => `${e.purpose}: ${p}`).join('; '), problems.map(([e]) => e.probe));
+  };
+}
+
+export const invalidClientChallenge = defineCheck({
+  id: 'errors.invalid-client-401-challenge',
+  title: 'invalid_client after HTTP Basic is answered 401 with a Basic WWW-Authenticate challenge',
+  area: 'errors',
+  level: 'MUST',
+  spec: rfc(6749, '5.2'),
+  defect: 'the endpoint answers a failed Basic authentication with 400, or with 401 without WWW-Authenticate: Basic',
+  applies: (p) => (p.clients.some((c) => c.auth.method === 'client_secret_basic') ? true : 'no client uses client_secret_basic'),
+  needs: () => [],
+  judge: ({ answered }): Verdict => {
+    const basic = answered(ERROR_PROBES).filter((e) => e.request.headers.some(([n, v]) => /^authorization$/i.test(n) && /^basic\s/i.test(v)));
+    const invalidClient = basic.filter((e) => oauthError(e.response) === 'invalid_client');
+    if (invalidClient.length === 0) return broken('prerequisite failed: no request made with HTTP Basic was answered invalid_client');
+    const problems: string[] = [];
+    for (const e of invalidClient) {
+      const res = e.response;
+      const challenge = (res.headers['www-authenticate'] ?? []).map(parseChallenge).find((c) => c?.scheme === 'basic');
+      if (res.status !== 401) problems.push(`${e.purpose}: status ${res.status}, not 401`);
+      else if (!challenge) problems.push(`${e.purpose}: no Basic challenge in WWW-Authenticate (${show(header(res, 'www-authenticate'))})`);
+    }
+    const probes = invalidClient.map((e) => e.probe);
+    return problems.length === 0 ? pass(`401 with a Basic challenge (${invalidClient.length} responses)`, probes) : fail(problems.join('; '), probes);
+  },
+});
+
+export const errorStatus = defineCheck({
+  id: 'errors.status',
+  title: 'Error responses use status 400 (or 401 for invalid_client)',
+  area: 'errors',
+  level: 'MUST',
+  spec: rfc(6749, '5.2'),
+  defect: 'an error response has a status other than 400, or 401 for an error other than invalid_client',
+  needs: () => [],
+  judge: overErrors((e) => {
+    const { status } = e.response;
+    const code = oauthError(e.response);
+    if (status === 400) return undefined;
+    if (status === 401 && code === 'invalid_client') return undefined;
+    return `${describeResponse(e.response)}: ${status === 401 ? '401 is only for invalid_client' : 'expected 400'}`;
+  }, 'every error response is 400, or 401 with invalid_client'),
+});
+
+export const errorContentType = defineCheck({
+  id: 'errors.content-type-json',
+  title: 'Error responses are application/json',
+  area: 'errors',
+  level: 'MUST',
+  spec: rfc(6749, '5.2'),
+  defect: 'an error response is HTML, plain text or has no Content-Type',
+  needs: () => [],
+  judge: overErrors((e) => {
+    const type = mediaTypeOf(e.response);
+    return type === 'application/json' ? undefined : `Content-Type ${show(header(e.response, 'content-type'))}`;
+  }, 'every error response is application/json'),
+});
+
+export const errorSchema = defineCheck({
+  id: 'errors.schema',
+  title: 'Error responses carry a registered error code and well-formed description/uri',
+  area: 'errors',
+  level: 'MUST',
+  spec: rfc(6749, '5.2'),
+  defect: 'an error response has no error member, an unregistered code, or disallowed characters in error_description',
+  needs: () => [],
+  judge: overErrors((e) => {
+    const body = jsonObject(e.response);
+    if (!body) return e.response.jsonError ? `the body is not JSON` : 'the body is not a JSON object';
+    const problems = schemaProblems(validateError, body);
+    return problems.length === 0 ? undefined : problems.join(', ');
+  }, 'every error response is valid against schemas/token-error.schema.json'),
+});
+
+export const errorCacheControl = defineCheck({
+  id: 'errors.cache-control',
+  title: 'Error responses forbid caching (Cache-Control: no-store)',
+  area: 'errors',
+  level: 'SHOULD',
+  levelReason: 'RFC 6749 §5.1 requires no-store on responses with tokens, credentials or other sensitive information; that it covers error responses is an inference.',
+  spec: rfc(6749, '5.1'),
+  defect: 'an error response lacks Cache-Control: no-store',
+  needs: () => [],
+  judge: overErrors((e) => (directives(e.response, 'cache-control').includes('no-store') ? undefined : `Cache-Control ${show(header(e.response, 'cache-control'))}`), 'every error response has Cache-Control: no-store'),
+});
+
+export const errorChecks = [wrongSecret, unknownClient, noClientAuth, invalidClientChallenge, errorStatus, errorContentType, errorSchema, errorCacheControl];

@@ -1,0 +1,130 @@
+import { PROBES } from '../observe.js';
+import { describeResponse, jsonObject, show } from './helpers.js';
+import { withSuccess } from './response.js';
+import { broken, defineCheck, fail, pass, rfc } from './types.js';
+import type { RecordedResponse } from '../http/types.js';
+
+const needsToken = () => [PROBES.token(0)];
+
+export const expiresInDeclared = defineCheck({
+  id: 'expiry.expires-in-declared',
+  title: 'expires_in is the declared lifetime',
+  area: 'expiry',
+  level: 'EXPECTATION',
+  spec: rfc(6749, '5.1'),
+  defect: 'the endpoint issues tokens with a lifetime other than the declared one',
+  applies: (p) => (p.expect.expiresIn !== undefined ? true : 'the descriptor declares no lifetime (expect.expiresIn)'),
+  needs: needsToken,
+  judge: withSuccess((res, { provider }) => {
+    const declared = provider.expect.expiresIn ?? 0;
+    const tol = provider.expect.expiresInTolerance;
+    const v = jsonObject(res)?.['expires_in'];
+    if (typeof v !== 'number') return fail(`expires_in is ${show(v)}; the descriptor declares ${declared}`);
+    return Math.abs(v - declared) <= tol
+      ? pass(`expires_in ${v} (declared ${declared}${tol ? ` ± ${tol}` : ''})`)
+      : fail(`expires_in is ${v}; the descriptor declares ${declared}${tol ? ` ± ${tol}` : ''}`);
+  }),
+});
+
+function jwtOf(res: RecordedResponse) {
+  return res.accessToken?.jwt;
+}
+
+export const jwtLifetimeAgrees = defineCheck({
+  id: 'expiry.jwt-lifetime',
+  title: 'The JWT access token lifetime (exp − iat) agrees with expires_in',
+  area: 'expiry',
+  level: 'MUST',
+  levelReason: 'RFC 6749 §5.1 defines expires_in as the lifetime of the access token; a JWT whose exp − iat differs contradicts the response directly.',
+  spec: rfc(9068, '2.2'),
+  defect: 'the JWT says one lifetime and expires_in another',
+  applies: (p) => (p.expect.tokenFormat === 'jwt' ? true : 'the descriptor declares opaque access tokens'),
+  needs: needsToken,
+  judge: withSuccess((res, { provider }) => {
+    const jwt = jwtOf(res);
+    if (!jwt) return broken('prerequisite failed: the access token is not a JWT');
+    const { exp, iat } = jwt.payload;
+    const expiresIn = jsonObject(res)?.['expires_in'];
+    if (typeof exp !== 'number' || typeof iat !== 'number') return fail(`the JWT has exp ${show(exp)} and iat ${show(iat)}; both must be NumericDate`);
+    if (typeof expiresIn !== 'number') return fail(`expires_in is ${show(expiresIn)}; cannot compare with exp − iat = ${exp - iat}`);
+    const tol = Math.max(provider.expect.expiresInTolerance, 1);
+    return Math.abs(exp - iat - expiresIn) <= tol ? pass(`exp − iat = ${exp - iat}, expires_in ${expiresIn}`) : fail(`exp − iat = ${exp - iat} s but expires_in is ${expiresIn} s`);
+  }),
+});
+
+export const jwtIssuedNow = defineCheck({
+  id: 'expiry.jwt-iat-current',
+  title: "The JWT's iat is within the clock-skew tolerance of the response time",
+  area: 'expiry',
+  level: 'SHOULD',
+  levelReason: 'RFC 9068 §2.2 defines iat as the issue time but sets no accuracy; a skewed server clock is an operational fault, reported as a warning.',
+  spec: rfc(9068, '2.2'),
+  defect: "the JWT's iat is far from the time it was issued (a skewed clock)",
+  applies: (p) => (p.expect.tokenFormat === 'jwt' ? true : 'the descriptor declares opaque access tokens'),
+  needs: needsToken,
+  judge: (input) =>
+    withSuccess((res, { provider }) => {
+      const jwt = jwtOf(res);
+      if (!jwt) return broken('prerequisite failed: the access token is not a JWT');
+      const iat = jwt.payload['iat'];
+      if (typeof iat !== 'number') return fail(`iat is ${show(iat)}, not a NumericDate`);
+      const ex = input.ex(PROBES.token(0));
+      const received = (Date.parse(ex.startedAt) + ex.durationMs) / 1000;
+      const skew = Math.round(iat - received);
+      return Math.abs(skew) <= provider.limits.clockSkewSeconds
+        ? pass(`iat is ${skew} s from the response time`)
+        : fail(`iat is ${skew} s from the response time; the tolerance is ${provider.limits.clockSkewSeconds} s (limits.clockSkewSeconds)`);
+    })(input),
+});
+
+export const refusedAfterExpiry = defineCheck({
+  id: 'expiry.refused-after-expiry',
+  title: 'The access token is refused at the resource after its lifetime',
+  area: 'expiry',
+  level: 'EXPECTATION',
+  spec: rfc(6750, '3.1'),
+  defect: 'the resource still accepts the token after expires_in has passed',
+  applies: (p) => (p.resource ? true : 'the descriptor declares no protected resource (resource.url)'),
+  needs: () => [PROBES.resourceExpired],
+  judge: ({ ex }) => {
+    const res = ex(PROBES.resourceExpired).response;
+    return res.status >= 200 && res.status < 300 ? fail(`the resource answered ${res.status} to an expired token`) : pass(`refused with ${res.status}`);
+  },
+});
+
+/** `Bearer realm="x", error="invalid_token"` → { scheme: 'bearer', params: { realm: 'x', error: 'invalid_token' } }. */
+export function parseChallenge(value: string): { scheme: string; params: Record<string, string> } | undefined {
+  const m = /^\s*([!#$%&'*+.^_`|~\w-]+)(?:\s+(.*))?$/.exec(value);
+  if (!m?.[1]) return undefined;
+  const params: Record<string, string> = {};
+  const re = /([!#$%&'*+.^_`|~\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g;
+  for (const p of (m[2] ?? '').matchAll(re)) {
+    if (p[1]) params[p[1].toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
+  }
+  return { scheme: m[1].toLowerCase(), params };
+}
+
+export const expiredTokenChallenge = defineCheck({
+  id: 'expiry.expired-token-challenge',
+  title: 'An expired token is answered 401 with WWW-Authenticate: Bearer error="invalid_token"',
+  area: 'expiry',
+  level: 'SHOULD',
+  levelReason: 'RFC 6750 §3.1: for invalid_token the resource SHOULD respond 401; §3 requires WWW-Authenticate, which this check also reads.',
+  spec: rfc(6750, '3.1'),
+  defect: 'the resource refuses an expired token without a 401 Bearer challenge naming invalid_token',
+  applies: (p) => (p.resource ? true : 'the descriptor declares no protected resource (resource.url)'),
+  needs: () => [PROBES.resourceExpired],
+  judge: ({ ex }) => {
+    const res = ex(PROBES.resourceExpired).response;
+    if (res.status >= 200 && res.status < 300) return broken('prerequisite failed: the expired token was accepted (see expiry.refused-after-expiry)');
+    const values = res.headers['www-authenticate'] ?? [];
+    const bearer = values.map(parseChallenge).find((c) => c?.scheme === 'bearer');
+    if (res.status !== 401) return fail(`the expired token was answered ${describeResponse(res)}, not 401`);
+    if (!bearer) return fail(`no Bearer challenge in WWW-Authenticate (${show(values.join(', ') || undefined)})`);
+    return bearer.params['error'] === 'invalid_token'
+      ? pass('401 with Bearer error="invalid_token"')
+      : fail(`the Bearer challenge has error=${show(bearer.params['error'])}, not "invalid_token"`);
+  },
+});
+
+export const expiryChecks = [expiresInDeclared, jwtLifetimeAgrees, jwtIssuedNow, refusedAfterExpiry, expiredTokenChallenge];

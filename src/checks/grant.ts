@@ -1,0 +1,153 @@
+import { PROBES, secretClient } from '../observe.js';
+import { describeResponse, oauthError, refused } from './helpers.js';
+import { defineCheck, fail, pass, rfc } from './types.js';
+
+const tokenProbe = () => [PROBES.token(0)];
+
+export const clientCredentialsSucceeds = defineCheck({
+  id: 'grant.client-credentials',
+  title: 'client_credentials grant succeeds with the declared client authentication',
+  area: 'grant',
+  level: 'EXPECTATION',
+  spec: rfc(6749, '4.4.2'),
+  defect: 'the endpoint refuses a correctly authenticated client_credentials request',
+  perClient: true,
+  needs: (_p, i) => [PROBES.token(i)],
+  judge: ({ ex, client, clientIndex }) => {
+    const res = ex(PROBES.token(clientIndex ?? 0)).response;
+    if (res.status === 200 && res.accessToken) return pass(`200 with an access token for ${client?.label}`);
+    return fail(`client_credentials with ${client?.label} was answered ${describeResponse(res)}, not 200 with an access token`);
+  },
+});
+
+export const tokenAcceptedAtResource = defineCheck({
+  id: 'grant.token-accepted-at-resource',
+  title: 'The issued access token is accepted at the declared protected resource',
+  area: 'grant',
+  level: 'EXPECTATION',
+  spec: rfc(6750, '2.1'),
+  defect: 'the protected resource refuses a fresh access token',
+  applies: (p) => (p.resource ? true : 'the descriptor declares no protected resource (resource.url)'),
+  needs: () => [PROBES.resourceFresh],
+  judge: ({ ex }) => {
+    const res = ex(PROBES.resourceFresh).response;
+    return res.status >= 200 && res.status < 300
+      ? pass(`the resource answered ${res.status}`)
+      : fail(`the resource answered ${res.status} to a fresh token${res.headers['www-authenticate'] ? ` (WWW-Authenticate: ${res.headers['www-authenticate'].join(', ')})` : ''}`);
+  },
+});
+
+export const getRefused = defineCheck({
+  id: 'grant.get-refused',
+  title: 'A token request made with GET is refused',
+  area: 'grant',
+  level: 'SHOULD',
+  levelReason:
+    'RFC 6749 §3.2 obliges the client to use POST; that the server refuses GET is implied (§5.2 "otherwise malformed"), not commanded, so this is not failed at MUST level.',
+  spec: rfc(6749, '3.2'),
+  defect: 'the endpoint issues a token to a GET request',
+  needs: () => [PROBES.get],
+  judge: ({ ex }) => {
+    const res = ex(PROBES.get).response;
+    return refused(res) ? pass(`refused with ${describeResponse(res)}`) : fail(`a GET token request was answered ${describeResponse(res)}`);
+  },
+});
+
+function expectError(probe: string, allowed: string[], what: string) {
+  return ({ ex }: { ex: (p: string) => { response: import('../http/types.js').RecordedResponse } }) => {
+    const res = ex(probe).response;
+    const code = oauthError(res);
+    if (code !== undefined && allowed.includes(code) && !res.accessToken) return pass(`refused with ${describeResponse(res)}`);
+    return fail(`${what} was answered ${describeResponse(res)}; expected error ${allowed.join(' or ')}`);
+  };
+}
+
+export const missingGrantType = defineCheck({
+  id: 'grant.missing-grant-type',
+  title: 'A token request without grant_type is refused with invalid_request',
+  area: 'grant',
+  level: 'MUST',
+  spec: rfc(6749, '5.2'),
+  defect: 'the endpoint answers a request without grant_type with anything but invalid_request',
+  needs: () => [PROBES.missingGrantType],
+  judge: expectError(PROBES.missingGrantType, ['invalid_request'], 'a request without grant_type'),
+});
+
+export const unknownGrantType = defineCheck({
+  id: 'grant.unknown-grant-type',
+  title: 'An unknown grant_type is refused with unsupported_grant_type',
+  area: 'grant',
+  level: 'MUST',
+  spec: rfc(6749, '5.2'),
+  defect: 'the endpoint answers an unknown grant_type with anything but unsupported_grant_type',
+  needs: () => [PROBES.unknownGrantType],
+  judge: expectError(PROBES.unknownGrantType, ['unsupported_grant_type'], 'an unknown grant_type'),
+});
+
+export const repeatedParameter = defineCheck({
+  id: 'grant.repeated-parameter',
+  title: 'A request that repeats a parameter is refused with invalid_request',
+  area: 'grant',
+  level: 'SHOULD',
+  levelReason:
+    'RFC 6749 §3.1 forbids the client to repeat a parameter; §5.2 lists "repeats a parameter" under invalid_request, so the refusal is implied rather than commanded.',
+  spec: rfc(6749, '3.1'),
+  defect: 'the endpoint issues a token when grant_type is sent twice',
+  needs: () => [PROBES.repeatedParameter],
+  judge: expectError(PROBES.repeatedParameter, ['invalid_request'], 'a request with grant_type twice'),
+});
+
+export const queryCredentialsRefused = defineCheck({
+  id: 'grant.query-credentials-refused',
+  title: 'Client credentials in the query string are not accepted',
+  area: 'grant',
+  level: 'SHOULD',
+  levelReason:
+    'RFC 6749 §2.3.1 says the credentials MUST NOT be included in the request URI, a rule on the client; a server that accepts them is implied to be wrong, not commanded to refuse.',
+  spec: rfc(6749, '2.3.1'),
+  defect: 'the endpoint authenticates a client from client_id/client_secret in the URL',
+  applies: (p) => (secretClient(p) ? true : 'no client with a shared secret is declared'),
+  needs: () => [PROBES.queryCredentials],
+  judge: expectError(PROBES.queryCredentials, ['invalid_request', 'invalid_client'], 'a request with the client credentials in the query string'),
+});
+
+export const twoMethodsRefused = defineCheck({
+  id: 'grant.two-auth-methods-refused',
+  title: 'A request using two client authentication methods at once is refused',
+  area: 'grant',
+  level: 'SHOULD',
+  levelReason:
+    'RFC 6749 §2.3 says the client MUST NOT use more than one method; §5.2 lists it under invalid_request, so the refusal is implied. Both invalid_request and invalid_client are accepted.',
+  spec: rfc(6749, '2.3'),
+  defect: 'the endpoint issues a token to a request with both Basic and client_secret in the body',
+  applies: (p) => (secretClient(p) ? true : 'no client with a shared secret is declared'),
+  needs: () => [PROBES.twoMethods],
+  judge: expectError(PROBES.twoMethods, ['invalid_request', 'invalid_client'], 'a request with Basic and client_secret in the body'),
+});
+
+export const noRefreshToken = defineCheck({
+  id: 'grant.no-refresh-token',
+  title: 'No refresh token is issued for client_credentials',
+  area: 'grant',
+  level: (p) => (p.expect.refreshToken === 'absent' ? 'EXPECTATION' : 'SHOULD'),
+  levelReason: 'RFC 6749 §4.4.3: a refresh token SHOULD NOT be included. An EXPECTATION when the descriptor declares refreshToken: absent.',
+  spec: rfc(6749, '4.4.3'),
+  defect: 'the endpoint returns a refresh_token to a client_credentials request',
+  needs: tokenProbe,
+  judge: ({ ex }) => {
+    const res = ex(PROBES.token(0)).response;
+    return res.refreshToken ? fail(`the response carries a refresh_token (${res.refreshToken.preview})`) : pass('no refresh_token in the response');
+  },
+});
+
+export const grantChecks = [
+  clientCredentialsSucceeds,
+  tokenAcceptedAtResource,
+  getRefused,
+  missingGrantType,
+  unknownGrantType,
+  repeatedParameter,
+  queryCredentialsRefused,
+  twoMethodsRefused,
+  noRefreshToken,
+];

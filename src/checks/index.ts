@@ -1,0 +1,9 @@
+import { errorChecks } from './errors.js';
+import { expiryChecks } from './expiry.js';
+import { grantChecks } from './grant.js';
+import { responseChecks } from './response.js';
+import { scopeChecks } from './scope.js';
+import type { CheckDef } from './types.js';
+
+/** Every check, in report order: Grant handling, Response schema, Expiry, Scope echo, Error behaviour. */
+export const CHECKS: CheckDef[] = [...grantChecks, ...responseChecks, ...expiryChecks, ...scopeChecks, ...errorChecks];

@@ -1,0 +1,92 @@
+import type { ClientDescriptor, Provider } from '../descriptor/types.js';
+import type { Exchange } from '../http/types.js';
+
+export type Level = 'MUST' | 'SHOULD' | 'EXPECTATION';
+export type Area = 'grant' | 'response' | 'expiry' | 'scope' | 'errors';
+
+export const AREA_TITLES: Record<Area, string> = {
+  grant: 'Grant handling',
+  response: 'Response schema',
+  expiry: 'Expiry',
+  scope: 'Scope echo',
+  errors: 'Error behaviour',
+};
+
+export interface SpecRef {
+  label: string;
+  url: string;
+}
+
+/** What a check concluded from the evidence. `skip` only for declared scope or a stated policy. */
+export interface Verdict {
+  outcome: 'pass' | 'fail' | 'skip' | 'broken';
+  message: string;
+  /** The probes this verdict rests on, when not just the ones the check `needs`. */
+  probes?: string[];
+}
+
+export const pass = (message: string, probes?: string[]): Verdict => ({ outcome: 'pass', message, ...(probes ? { probes } : {}) });
+export const fail = (message: string, probes?: string[]): Verdict => ({ outcome: 'fail', message, ...(probes ? { probes } : {}) });
+export const skip = (message: string): Verdict => ({ outcome: 'skip', message });
+export const broken = (message: string): Verdict => ({ outcome: 'broken', message });
+
+/** Evidence of one provider: the recorded exchanges by probe id, plus what the observer noted. */
+export interface Evidence {
+  provider: string;
+  exchanges: Record<string, Exchange>;
+  /**
+   * Probes deliberately not run: `policy` (the descriptor or a limit rules it out: reported skipped)
+   * or `prerequisite` (something it needs failed: reported broken).
+   */
+  notRun: Record<string, { kind: 'policy' | 'prerequisite'; reason: string }>;
+  requestsSent: number;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export type Answered = Exchange & { response: NonNullable<Exchange['response']> };
+
+export interface JudgeInput {
+  provider: Provider;
+  /** Exchanges this check declared in `needs`, all present and answered. */
+  ex: (probe: string) => Answered;
+  /** Those of `probes` that were sent and answered (for checks over many exchanges). */
+  answered: (probes: string[]) => Answered[];
+  /** For per-client checks. */
+  client?: ClientDescriptor;
+  clientIndex?: number;
+}
+
+export interface CheckDef {
+  /** Stable id, also the Allure history key. Never reworded. */
+  id: string;
+  title: string;
+  area: Area;
+  /** A function when the descriptor raises a SHOULD to an EXPECTATION (e.g. "no refresh token"). */
+  level: Level | ((p: Provider) => Level);
+  /** Why this level, when the text only implies the server's duty. Shown in the report. */
+  levelReason?: string;
+  spec: SpecRef;
+  /** The defect an endpoint must have for this check to fail (the catalogue lists it). */
+  defect: string;
+  /** One instance per client instead of one per provider. */
+  perClient?: boolean;
+  /** `true`, or why the check does not apply to this descriptor (reported as skipped). */
+  applies?: (p: Provider) => true | string;
+  /** The probes whose exchanges this check reads. */
+  needs: (p: Provider, clientIndex: number) => string[];
+  judge: (input: JudgeInput) => Verdict;
+}
+
+export function defineCheck(def: CheckDef): CheckDef {
+  return def;
+}
+
+export function rfc(n: number, section: string): SpecRef {
+  const anchor = /^[A-Z]/.test(section) ? `appendix-${section}` : `section-${section}`;
+  return { label: `RFC ${n} ${/^[A-Z]/.test(section) ? 'Appendix ' : '§'}${section}`, url: `https://www.rfc-editor.org/rfc/rfc${n}#${anchor}` };
+}
+
+export function levelOf(check: CheckDef, p: Provider): Level {
+  return typeof check.level === 'function' ? check.level(p) : check.level;
+}

@@ -1,0 +1,291 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { parseDocument } from 'yaml';
+import type { ClientDescriptor, Provider, SecretRef } from './types.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const PROVIDERS_DIR = path.join(ROOT, 'providers');
+const SCHEMA_FILE = path.join(ROOT, 'schemas/provider.schema.json');
+
+/** A problem with the user's input: one line naming the file and the field. The CLI exits 2. */
+export class DescriptorError extends Error {
+  override name = 'DescriptorError';
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${field}: ${problem}`);
+  }
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const ENV_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
+
+// ajv-formats ships CJS with a default export; under NodeNext it arrives as the module namespace.
+type AddFormats = (a: Ajv) => Ajv;
+const addFormats: AddFormats =
+  (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
+const ajv = new Ajv({ strict: true, strictRequired: false, allErrors: true });
+addFormats(ajv);
+const validateSchema = ajv.compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object);
+
+/** `clients[0].auth.method` from `/clients/0/auth/method`. */
+function fieldName(pointer: string): string {
+  const parts = pointer.split('/').filter(Boolean);
+  if (parts.length === 0) return '(top level)';
+  return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+function describeAjvError(e: ErrorObject): { field: string; problem: string } {
+  const base = e.instancePath;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      return { field: fieldName(`${base}/${extra}`), problem: 'unknown field' };
+    }
+    case 'required': {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      return { field: fieldName(`${base}/${missing}`), problem: 'required field is missing' };
+    }
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String).join(', ');
+      return { field: fieldName(base), problem: `must be one of: ${allowed}` };
+    }
+    case 'pattern':
+      return {
+        field: fieldName(base),
+        problem: /tokenEndpoint|url$/i.test(base)
+          ? 'must be an absolute https:// URL without a fragment (or an ${env:…} reference)'
+          : `does not match the expected format (${e.message ?? 'pattern'})`,
+      };
+    default:
+      return { field: fieldName(base), problem: e.message ?? e.keyword };
+  }
+}
+
+function firstSchemaError(file: string, data: unknown): DescriptorError | undefined {
+  if (validateSchema(data)) return undefined;
+  // if/then/else errors are noise next to the concrete "required"/"not" error they wrap.
+  const errors = (validateSchema.errors ?? []).filter((e) => e.keyword !== 'if');
+  // A concrete error (wrong enum value, unknown field) explains more than the "not" it triggers.
+  const e = errors.find((x) => x.keyword !== 'not') ?? errors[0];
+  if (!e) return new DescriptorError(file, '(top level)', 'invalid descriptor');
+  if (e.keyword === 'not' && e.instancePath.endsWith('/auth')) {
+    return new DescriptorError(file, fieldName(`${e.instancePath}/secret`), 'a secret is not allowed with auth method none');
+  }
+  const { field, problem } = describeAjvError(e);
+  return new DescriptorError(file, field, problem);
+}
+
+/** Known descriptor files in providers/, by provider name (file stem). */
+export function knownProviders(dir = PROVIDERS_DIR): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir).sort()) {
+    const m = /^(.*)\.(ya?ml|json)$/.exec(f);
+    if (m?.[1]) out.set(m[1], path.join(dir, f));
+  }
+  return out;
+}
+
+/** Finds a descriptor by name (providers/<name>.yaml) or by path. */
+export function locateDescriptor(nameOrPath: string, dir = PROVIDERS_DIR): string {
+  if (/[/\\]|\.(ya?ml|json)$/.test(nameOrPath)) {
+    const file = path.resolve(nameOrPath);
+    if (!existsSync(file)) throw new DescriptorError(nameOrPath, '--provider', 'file not found');
+    return file;
+  }
+  const known = knownProviders(dir);
+  const file = known.get(nameOrPath);
+  if (!file) {
+    throw new DescriptorError(
+      '--provider',
+      nameOrPath,
+      `unknown provider (known: ${[...known.keys()].join(', ') || 'none'}; or give a path to a descriptor file)`,
+    );
+  }
+  return file;
+}
+
+/** A descriptor read from disk and validated, with ${env:…} references still unresolved. */
+export interface RawDescriptor {
+  file: string;
+  /** The path shown to users: relative to the working directory when shorter. */
+  shownFile: string;
+  data: { [key: string]: Json };
+}
+
+export function readDescriptor(file: string): RawDescriptor {
+  const rel = path.relative(process.cwd(), file);
+  const shownFile = rel && !rel.startsWith('..') ? rel : file;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new DescriptorError(shownFile, '(file)', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let data: unknown;
+  if (file.endsWith('.json')) {
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      throw new DescriptorError(shownFile, '(syntax)', `invalid JSON: ${(e as Error).message}`);
+    }
+  } else {
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    const err = doc.errors[0];
+    if (err) {
+      const pos = err.linePos?.[0];
+      const where = pos ? `line ${pos.line}, column ${pos.col}` : '(syntax)';
+      throw new DescriptorError(shownFile, where, `YAML syntax error: ${err.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`);
+    }
+    data = doc.toJS();
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new DescriptorError(shownFile, '(top level)', 'must be a mapping of fields');
+  }
+  const schemaError = firstSchemaError(shownFile, data);
+  if (schemaError) throw schemaError;
+  return { file, shownFile, data: data as { [key: string]: Json } };
+}
+
+interface EnvUse {
+  pointer: string;
+  name: string;
+}
+
+function collectEnvRefs(value: Json, pointer: string, out: EnvUse[]): void {
+  if (typeof value === 'string') {
+    const m = ENV_REF.exec(value);
+    if (m?.[1] && m[2] === undefined) out.push({ pointer, name: m[1] });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => collectEnvRefs(v, `${pointer}/${i}`, out));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) collectEnvRefs(v, `${pointer}/${k}`, out);
+  }
+}
+
+function resolveRefs(value: Json, env: NodeJS.ProcessEnv, onSecret: (pointer: string, envName: string) => void, pointer = ''): Json {
+  if (typeof value === 'string') {
+    const m = ENV_REF.exec(value);
+    if (!m?.[1]) return value;
+    const v = env[m[1]];
+    const resolved = v !== undefined && v !== '' ? v : (m[2] ?? '');
+    onSecret(pointer, m[1]);
+    return resolved;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveRefs(v, env, onSecret, `${pointer}/${i}`));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveRefs(v, env, onSecret, `${pointer}/${k}`)]));
+  }
+  return value;
+}
+
+const SECRET_FIELD = /^\/clients\/\d+\/auth\/secret$/;
+
+/** Resolves ${env:…}, validates again (now with real URLs), applies defaults. */
+export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = process.env): Provider {
+  const { shownFile } = raw;
+  const uses: EnvUse[] = [];
+  collectEnvRefs(raw.data, '', uses);
+  const missing = uses.filter((u) => env[u.name] === undefined || env[u.name] === '');
+  if (missing.length > 0) {
+    const first = missing[0]!;
+    const names = [...new Set(missing.map((m) => m.name))];
+    throw new DescriptorError(
+      shownFile,
+      fieldName(first.pointer),
+      `environment variable${names.length > 1 ? 's' : ''} not set: ${names.join(', ')}`,
+    );
+  }
+  // RFC-wise nothing forbids literal secrets, but committing one is how they leak.
+  const clients = (raw.data['clients'] as Json[] | undefined) ?? [];
+  clients.forEach((c, i) => {
+    const secret = (c as { auth?: { secret?: Json } }).auth?.secret;
+    if (typeof secret === 'string' && !ENV_REF.test(secret)) {
+      throw new DescriptorError(shownFile, `clients[${i}].auth.secret`, 'must be an ${env:NAME} reference, not a literal secret');
+    }
+  });
+
+  const envOfPointer = new Map<string, string>();
+  const resolved = resolveRefs(raw.data, env, (pointer, name) => envOfPointer.set(pointer, name)) as { [key: string]: Json };
+  const schemaError = firstSchemaError(shownFile, resolved);
+  if (schemaError) throw schemaError;
+
+  const d = resolved as unknown as RawProviderShape;
+  const secrets: SecretRef[] = [];
+  for (const [pointer, envName] of envOfPointer) {
+    if (!SECRET_FIELD.test(pointer)) continue;
+    const idx = Number(pointer.split('/')[2]);
+    const value = d.clients[idx]?.auth.secret;
+    if (value) secrets.push({ value, envName });
+  }
+  const caFile = d.tls?.caFile;
+  if (caFile !== undefined) {
+    const abs = path.resolve(path.dirname(raw.file), caFile);
+    try {
+      readFileSync(abs);
+    } catch (e) {
+      throw new DescriptorError(shownFile, 'tls.caFile', `cannot read ${caFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
+  const clientsOut: ClientDescriptor[] = d.clients.map((c) => ({
+    id: c.id,
+    label: c.label ?? c.auth.method,
+    auth: { method: c.auth.method, ...(c.auth.secret !== undefined ? { secret: c.auth.secret } : {}) },
+  }));
+  return {
+    name: d.name,
+    title: d.title,
+    file: raw.file,
+    ...(d.embedded ? { embedded: d.embedded } : {}),
+    tokenEndpoint: d.tokenEndpoint,
+    clients: clientsOut,
+    grant: d.grant,
+    scopes: d.scopes ?? {},
+    expect: {
+      tokenType: d.expect.tokenType,
+      ...(d.expect.expiresIn !== undefined ? { expiresIn: d.expect.expiresIn } : {}),
+      expiresInTolerance: d.expect.expiresInTolerance ?? 0,
+      refreshToken: d.expect.refreshToken ?? 'absent',
+      scopeEcho: d.expect.scopeEcho ?? 'when-different',
+      broaderScopeAllowed: d.expect.broaderScopeAllowed ?? false,
+      forbiddenScope: d.expect.forbiddenScope ?? 'invalid_scope',
+      tokenFormat: d.expect.tokenFormat ?? 'opaque',
+    },
+    ...(d.resource ? { resource: { url: d.resource.url, method: d.resource.method ?? 'GET' } } : {}),
+    limits: {
+      timeoutMs: d.limits?.timeoutMs ?? 10_000,
+      maxRequests: d.limits?.maxRequests ?? 60,
+      maxBodyBytes: d.limits?.maxBodyBytes ?? 1024 * 1024,
+      maxExpiryWaitSeconds: d.limits?.maxExpiryWaitSeconds ?? 30,
+      clockSkewSeconds: d.limits?.clockSkewSeconds ?? 60,
+      requestsPerSecond: d.limits?.requestsPerSecond ?? 10,
+    },
+    tls: {
+      ...(caFile !== undefined ? { caFile: path.resolve(path.dirname(raw.file), caFile) } : {}),
+      insecureSkipVerify: d.tls?.insecureSkipVerify ?? false,
+    },
+    secrets,
+  };
+}
+
+/** The validated shape, as the schema guarantees it (defaults not yet applied). */
+interface RawProviderShape {
+  name: string;
+  title: string;
+  embedded?: 'reference';
+  tokenEndpoint: string;
+  clients: { id: string; label?: string; auth: { method: ClientDescriptor['auth']['method']; secret?: string } }[];
+  grant: { type: 'client_credentials' };
+  scopes?: Provider['scopes'];
+  expect: Partial<Provider['expect']> & { tokenType: string };
+  resource?: { url: string; method?: 'GET' | 'POST' };
+  limits?: Partial<Provider['limits']>;
+  tls?: { caFile?: string; insecureSkipVerify?: boolean };
+}

@@ -1,0 +1,114 @@
+import { CHECKS } from './checks/index.js';
+import { AREA_TITLES, levelOf, type Answered, type Area, type CheckDef, type Evidence, type Level, type SpecRef, type Verdict } from './checks/types.js';
+import type { Provider } from './descriptor/types.js';
+
+/** The final outcome of one check on one provider. `warn`: a SHOULD not met (a `fail` with --strict). */
+export type Outcome = 'pass' | 'fail' | 'warn' | 'skipped' | 'broken';
+
+export interface Finding {
+  checkId: string;
+  title: string;
+  area: Area;
+  areaTitle: string;
+  level: Level;
+  levelReason?: string;
+  spec: SpecRef;
+  /** Parameters that distinguish instances of the same check (e.g. the client's auth method). */
+  params: Record<string, string>;
+  outcome: Outcome;
+  message: string;
+  /** Probe ids of the exchanges the verdict rests on. */
+  probes: string[];
+}
+
+export interface EvaluateOptions {
+  strict: boolean;
+}
+
+function prerequisites(check: CheckDef, p: Provider, evidence: Evidence, clientIndex: number): Verdict | undefined {
+  for (const probe of check.needs(p, clientIndex)) {
+    const notRun = evidence.notRun[probe];
+    if (notRun) return notRun.kind === 'policy' ? { outcome: 'skip', message: `not run: ${notRun.reason}` } : { outcome: 'broken', message: `prerequisite failed: ${notRun.reason}` };
+    const ex = evidence.exchanges[probe];
+    if (!ex) return { outcome: 'broken', message: `harness error: no exchange was recorded for probe ${probe}` };
+    if (ex.notSent) return ex.notSent.kind === 'budget' ? { outcome: 'skip', message: ex.notSent.reason } : { outcome: 'broken', message: ex.notSent.reason };
+    if (ex.transportError) return { outcome: 'broken', message: `endpoint unreachable or misbehaving: ${ex.transportError.message}` };
+  }
+  return undefined;
+}
+
+function finalOutcome(verdict: Verdict, level: Level, strict: boolean): Outcome {
+  switch (verdict.outcome) {
+    case 'pass':
+      return 'pass';
+    case 'skip':
+      return 'skipped';
+    case 'broken':
+      return 'broken';
+    case 'fail':
+      return level === 'SHOULD' && !strict ? 'warn' : 'fail';
+  }
+}
+
+/** Judges a provider's evidence with every check: pure, so suites, summary and comparisons agree. */
+export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptions, checks: CheckDef[] = CHECKS): Finding[] {
+  const findings: Finding[] = [];
+  const answered = (probes: string[]): Answered[] =>
+    probes.map((id) => evidence.exchanges[id]).filter((e): e is Answered => e?.response !== undefined);
+  const ex = (probe: string): Answered => {
+    const e = evidence.exchanges[probe];
+    if (!e?.response) throw new Error(`harness error: probe ${probe} was read but not declared in needs`);
+    return e as Answered;
+  };
+  for (const check of checks) {
+    const instances = check.perClient ? p.clients.map((_, i) => i) : [0];
+    for (const clientIndex of instances) {
+      const client = p.clients[clientIndex];
+      const level = levelOf(check, p);
+      const applies = check.applies?.(p) ?? true;
+      const judge = (): Verdict => {
+        try {
+          return check.judge({ provider: p, ex, answered, ...(check.perClient && client ? { client, clientIndex } : {}) });
+        } catch (e) {
+          return { outcome: 'broken', message: `harness error in ${check.id}: ${(e as Error).message}` };
+        }
+      };
+      const verdict: Verdict =
+        applies !== true ? { outcome: 'skip', message: `not applicable: ${applies}` } : (prerequisites(check, p, evidence, clientIndex) ?? judge());
+      findings.push({
+        checkId: check.id,
+        title: check.title,
+        area: check.area,
+        areaTitle: AREA_TITLES[check.area],
+        level,
+        ...(check.levelReason ? { levelReason: check.levelReason } : {}),
+        spec: check.spec,
+        params: check.perClient && client ? { client: client.label, 'auth method': client.auth.method } : {},
+        outcome: finalOutcome(verdict, level, options.strict),
+        message: verdict.message,
+        probes: verdict.probes ?? check.needs(p, clientIndex),
+      });
+    }
+  }
+  return findings;
+}
+
+export interface Tally {
+  passed: number;
+  failed: number;
+  warnings: number;
+  skipped: number;
+  broken: number;
+}
+
+export function tally(findings: Finding[]): Tally {
+  const t: Tally = { passed: 0, failed: 0, warnings: 0, skipped: 0, broken: 0 };
+  for (const f of findings) {
+    if (f.outcome === 'pass') t.passed++;
+    else if (f.outcome === 'fail') t.failed++;
+    else if (f.outcome === 'warn') t.warnings++;
+    else if (f.outcome === 'skipped') t.skipped++;
+    else t.broken++;
+  }
+  return t;
+}

@@ -1,0 +1,64 @@
+import { formEncode, type Redactor } from './redact.js';
+
+/** Shell words: literal text single-quoted, known secrets as "$ENV" so the line reproduces the request. */
+function shellWord(text: string, redactor: Redactor): string {
+  const parts: string[] = [];
+  let rest = text;
+  const secrets = redactor.entries().filter(([, shown]) => /^\$[A-Z_][A-Z0-9_]*$/.test(shown));
+  outer: while (rest.length > 0) {
+    for (const [value, shown] of secrets) {
+      for (const form of [value, formEncode(value)]) {
+        const i = rest.indexOf(form);
+        if (i >= 0) {
+          if (i > 0) parts.push(singleQuote(rest.slice(0, i)));
+          parts.push(`"${shown}"`);
+          rest = rest.slice(i + form.length);
+          continue outer;
+        }
+      }
+    }
+    parts.push(singleQuote(rest));
+    break;
+  }
+  return parts.join('') || "''";
+}
+
+function singleQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface CurlInput {
+  method: 'GET' | 'POST';
+  url: string;
+  headers: [string, string][];
+  form?: [string, string][];
+  basic?: { id: string; secret: string };
+  bearer?: string;
+}
+
+/**
+ * A curl line that reproduces the request. Basic credentials are form-urlencoded before base64
+ * (RFC 6749 §2.3.1): curl's -u does not do that, so when the secret may need it, jq encodes it.
+ */
+export function curlLine(input: CurlInput, redactor: Redactor): string {
+  const lines = [`curl -sS -i -X ${input.method} ${shellWord(input.url, redactor)}`];
+  for (const [name, value] of input.headers) {
+    if (/^authorization$/i.test(name)) continue;
+    lines.push(`-H ${shellWord(`${name}: ${value}`, redactor)}`);
+  }
+  if (input.basic) {
+    const shown = redactor.replacementFor(input.basic.secret);
+    const id = formEncode(input.basic.id);
+    const secretPart = shown && /^\$/.test(shown)
+      ? `$(printf %s "${shown}" | jq -sRr @uri)`
+      : formEncode(input.basic.secret);
+    lines.push(`-u "${id.replace(/(["\\$`])/g, '\\$1')}:${secretPart}"`);
+  }
+  if (input.bearer) {
+    lines.push(`-H "Authorization: Bearer $ACCESS_TOKEN"`);
+  }
+  for (const [k, v] of input.form ?? []) {
+    lines.push(`--data-urlencode ${shellWord(`${k}=${v}`, redactor)}`);
+  }
+  return lines.join(' \\\n  ');
+}

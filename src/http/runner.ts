@@ -1,0 +1,230 @@
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request } from 'undici';
+import type { Provider } from '../descriptor/types.js';
+import { curlLine, type CurlInput } from './curl.js';
+import { formEncode, Redactor, redactAuthorization, redactJsonTokens, tokenFacts } from './redact.js';
+import type { Exchange, RecordedResponse, TransportError } from './types.js';
+
+/** A request as a probe describes it; the runner encodes, sends, records and redacts it. */
+export interface ProbeRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers?: [string, string][];
+  /** Sent as application/x-www-form-urlencoded, in this order, repeats kept. */
+  form?: [string, string][];
+  /** Client credentials for HTTP Basic, form-urlencoded before base64 (RFC 6749 §2.3.1). */
+  basic?: { id: string; secret: string };
+  bearer?: string;
+}
+
+/** After this many transport failures in a row, a provider is not probed any more. */
+const CIRCUIT_BREAKER_THRESHOLD = 2;
+
+/**
+ * Owns every request made to one provider: TLS, deadline, body cap, request budget, pacing,
+ * circuit breaker, no retries. Records each exchange with secrets redacted at recording time.
+ */
+export class ProviderSession {
+  readonly redactor = new Redactor();
+  requestsSent = 0;
+  private consecutiveTransportFailures = 0;
+  private lastTransportError: TransportError | undefined;
+  private nextSlot = 0;
+  private readonly agent: Agent;
+  /** Raw access tokens by probe, in memory only: later probes present them, records never hold them. */
+  private readonly tokens = new Map<string, string>();
+
+  constructor(readonly provider: Provider) {
+    for (const s of provider.secrets) this.redactor.add(s.value, `$${s.envName}`);
+    const ca = provider.tls.caFile ? readFileSync(provider.tls.caFile, 'utf8') : undefined;
+    this.agent = new Agent({
+      connect: {
+        ...(ca ? { ca: [ca] } : {}),
+        rejectUnauthorized: !provider.tls.insecureSkipVerify,
+        timeout: provider.limits.timeoutMs,
+      },
+      headersTimeout: provider.limits.timeoutMs,
+      bodyTimeout: provider.limits.timeoutMs,
+      // Each probe stands alone; keep-alive would hide per-request connection problems less well,
+      // but pays a TLS handshake each time. Keep it, bounded.
+      connections: 2,
+    });
+  }
+
+  tokenOf(probe: string): string | undefined {
+    return this.tokens.get(probe);
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  async send(probe: string, purpose: string, req: ProbeRequest): Promise<Exchange> {
+    const headers: [string, string][] = [...(req.headers ?? [])];
+    let body: string | undefined;
+    if (req.form) {
+      body = req.form.map(([k, v]) => `${formEncode(k)}=${formEncode(v)}`).join('&');
+      if (!headers.some(([n]) => /^content-type$/i.test(n))) {
+        headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
+      }
+    }
+    if (req.basic) {
+      this.redactor.add(req.basic.secret, this.redactor.replacementFor(req.basic.secret) ?? '[client secret]');
+      const raw = `${formEncode(req.basic.id)}:${formEncode(req.basic.secret)}`;
+      headers.push(['Authorization', `Basic ${Buffer.from(raw, 'utf8').toString('base64')}`]);
+    }
+    if (req.bearer) headers.push(['Authorization', `Bearer ${req.bearer}`]);
+    headers.push(['Accept', 'application/json']);
+
+    const curlInput: CurlInput = { method: req.method, url: req.url, headers, ...(req.form ? { form: req.form } : {}), ...(req.basic ? { basic: req.basic } : {}), ...(req.bearer ? { bearer: req.bearer } : {}) };
+    const exchange: Exchange = {
+      id: `${this.provider.name}/${probe}`,
+      probe,
+      purpose,
+      request: {
+        method: req.method,
+        url: this.redactor.scrub(req.url),
+        headers: headers.map(([n, v]) => [n, /^authorization$/i.test(n) ? redactAuthorization(v, this.redactor) : this.redactor.scrub(v)]),
+        ...(body !== undefined ? { body: this.redactor.scrub(body) } : {}),
+      },
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      curl: curlLine(curlInput, this.redactor),
+    };
+
+    if (this.lastTransportError && this.consecutiveTransportFailures >= CIRCUIT_BREAKER_THRESHOLD) {
+      exchange.notSent = {
+        kind: 'circuit',
+        reason: `not sent: ${this.consecutiveTransportFailures} requests in a row failed (${this.lastTransportError.message})`,
+      };
+      return exchange;
+    }
+    if (this.requestsSent >= this.provider.limits.maxRequests) {
+      exchange.notSent = { kind: 'budget', reason: `not sent: the request budget of ${this.provider.limits.maxRequests} (limits.maxRequests) is used up` };
+      return exchange;
+    }
+    await this.pace();
+    this.requestsSent += 1;
+    const started = performance.now();
+    try {
+      const res = await request(req.url, {
+        method: req.method,
+        headers: headers.flatMap(([n, v]) => [n, v]),
+        ...(body !== undefined ? { body } : {}),
+        dispatcher: this.agent,
+        signal: AbortSignal.timeout(this.provider.limits.timeoutMs),
+      });
+      exchange.response = await this.readResponse(probe, res.statusCode, res.headers, res.body);
+      this.consecutiveTransportFailures = 0;
+      if (res.statusCode === 429) await this.honourRetryAfter(exchange.response.headers['retry-after']?.[0]);
+    } catch (e) {
+      exchange.transportError = classifyTransportError(e, this.provider);
+      this.consecutiveTransportFailures += 1;
+      this.lastTransportError = exchange.transportError;
+    }
+    exchange.durationMs = Math.round(performance.now() - started);
+    return exchange;
+  }
+
+  private async pace(): Promise<void> {
+    const gap = 1000 / this.provider.limits.requestsPerSecond;
+    const now = Date.now();
+    const wait = this.nextSlot - now;
+    this.nextSlot = Math.max(now, this.nextSlot) + gap;
+    if (wait > 0) await sleep(wait);
+  }
+
+  /** A 429 is recorded as it is (no retry); the next request waits as asked, up to 30 s. */
+  private async honourRetryAfter(value: string | undefined): Promise<void> {
+    const seconds = value && /^\d+$/.test(value.trim()) ? Number(value.trim()) : 1;
+    this.nextSlot = Math.max(this.nextSlot, Date.now() + Math.min(seconds, 30) * 1000);
+  }
+
+  private async readResponse(
+    probe: string,
+    status: number,
+    rawHeaders: Record<string, string | string[] | undefined>,
+    bodyStream: AsyncIterable<Buffer> & { destroy(err?: Error): unknown },
+  ): Promise<RecordedResponse> {
+    const cap = this.provider.limits.maxBodyBytes;
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let truncated = false;
+    for await (const chunk of bodyStream) {
+      total += chunk.length;
+      if (total > cap) {
+        chunks.push(chunk.subarray(0, chunk.length - (total - cap)));
+        truncated = true;
+        bodyStream.destroy();
+        break;
+      }
+      chunks.push(chunk);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    const headers: Record<string, string[]> = {};
+    for (const [name, value] of Object.entries(rawHeaders)) {
+      if (value === undefined) continue;
+      headers[name.toLowerCase()] = (Array.isArray(value) ? value : [value]).map((v) => this.redactor.scrub(v));
+    }
+    const response: RecordedResponse = { status, headers, body: '', bodyBytes: truncated ? total : Buffer.byteLength(text), truncated };
+    if (!truncated && text.trim() !== '') {
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+          const obj = parsed as Record<string, unknown>;
+          if ('access_token' in obj) response.accessToken = tokenFacts(obj['access_token']);
+          if (typeof obj['access_token'] === 'string') this.tokens.set(probe, obj['access_token']);
+          if ('refresh_token' in obj) response.refreshToken = tokenFacts(obj['refresh_token']);
+        }
+        response.json = redactJsonTokens(parsed, this.redactor);
+        response.body = JSON.stringify(response.json, null, 2);
+      } catch (e) {
+        response.jsonError = (e as Error).message;
+      }
+    }
+    if (response.body === '') response.body = this.redactor.scrub(text.slice(0, 64 * 1024));
+    return response;
+  }
+}
+
+function errorChain(e: unknown): { code: string; message: string }[] {
+  const out: { code: string; message: string }[] = [];
+  let cur: unknown = e;
+  for (let i = 0; i < 5 && cur; i++) {
+    const err = cur as { code?: unknown; message?: unknown; name?: unknown; cause?: unknown };
+    out.push({ code: typeof err.code === 'string' ? err.code : String(err.name ?? 'Error'), message: String(err.message ?? cur) });
+    cur = err.cause;
+  }
+  return out;
+}
+
+export function classifyTransportError(e: unknown, provider: Provider): TransportError {
+  const chain = errorChain(e);
+  const codes = chain.map((c) => c.code);
+  const has = (...names: string[]) => codes.find((c) => names.includes(c));
+  const target = new URL(provider.tokenEndpoint).host;
+  let code: string | undefined;
+  if ((code = has('ECONNREFUSED'))) {
+    return { kind: 'refused', code, message: `connection refused by ${target}: the endpoint is unreachable` };
+  }
+  if ((code = has('ENOTFOUND', 'EAI_AGAIN'))) {
+    return { kind: 'dns', code, message: `host name of ${target} could not be resolved` };
+  }
+  if ((code = has('TimeoutError', 'AbortError', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT'))) {
+    return { kind: 'timeout', code, message: `no complete response within ${provider.limits.timeoutMs} ms (limits.timeoutMs)` };
+  }
+  const tlsCode = codes.find((c) => /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME|TLS|SSL/.test(c));
+  if (tlsCode) {
+    return {
+      kind: 'tls',
+      code: tlsCode,
+      message: `TLS: the server's certificate is not trusted (${tlsCode}); if it is issued by a private CA, name that CA in tls.caFile of ${provider.name}'s descriptor`,
+    };
+  }
+  if ((code = has('ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'))) {
+    return { kind: 'reset', code, message: `the connection to ${target} was reset before a complete response arrived` };
+  }
+  const first = chain[0] ?? { code: 'Error', message: String(e) };
+  return { kind: 'other', code: first.code, message: `request failed: ${first.message}` };
+}

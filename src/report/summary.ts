@@ -1,0 +1,34 @@
+import { tally } from '../evaluate.js';
+import type { RunRecord } from '../run-record.js';
+
+/** The short summary printed after a run: one line per provider, then what failed and why. */
+export function formatSummary(record: RunRecord): string {
+  const lines: string[] = [''];
+  const rows = record.providers.map((r) => {
+    const t = tally(r.findings);
+    return [r.provider.name, String(t.passed), String(t.failed), String(t.warnings), String(t.skipped), String(t.broken), String(r.evidence.requestsSent)];
+  });
+  const head = ['provider', 'passed', 'failed', 'warnings', 'skipped', 'broken', 'requests'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  lines.push(fmt(head), ...rows.map(fmt), '');
+  for (const r of record.providers) {
+    if (r.provider.insecure) lines.push(`${r.provider.name}: INSECURE — TLS verification was off for this provider`);
+    const broken = r.findings.filter((f) => f.outcome === 'broken');
+    const reasons = [...new Set(broken.map((f) => f.message))];
+    if (broken.length > 0 && broken.length === r.findings.filter((f) => f.outcome !== 'skipped').length) {
+      lines.push(`${r.provider.name}: BROKEN — no check could run: ${reasons[0]}`);
+      continue;
+    }
+    for (const f of r.findings) {
+      if (f.outcome === 'fail' || f.outcome === 'warn' || f.outcome === 'broken') {
+        const tag = f.outcome === 'fail' ? `FAIL ${f.level}` : f.outcome === 'warn' ? 'WARN SHOULD' : 'BROKEN';
+        const params = Object.keys(f.params).length ? ` [${f.params['client'] ?? Object.values(f.params).join(', ')}]` : '';
+        lines.push(`${r.provider.name}: ${tag} ${f.checkId}${params}: ${f.message}`);
+      }
+    }
+  }
+  const anyFail = record.providers.some((r) => tally(r.findings).failed > 0);
+  lines.push('', anyFail ? 'Result: NOT CONFORMANT (a MUST or EXPECTATION check failed)' : `Result: conformant${record.strict ? ' (strict)' : ''}: no MUST or EXPECTATION check failed`, '');
+  return lines.join('\n');
+}
