@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import type { Evidence } from '../../src/checks/types.js';
+import type { Provider } from '../../src/descriptor/types.js';
+import type { Exchange, RecordedResponse, TokenFacts } from '../../src/http/types.js';
+
+const recorded = JSON.parse(readFileSync(new URL('../fixtures/reference-evidence.json', import.meta.url), 'utf8')) as { provider: Provider; evidence: Evidence };
+
+/** A fresh copy of the recorded reference run: a conformant endpoint (plus Pragma, which it omits). */
+export function conformant(): { provider: Provider; evidence: Evidence } {
+  const copy = structuredClone(recorded);
+  copy.evidence.exchanges['token.0']!.response!.headers['pragma'] = ['no-cache'];
+  return copy;
+}
+
+export function res(evidence: Evidence, probe: string): RecordedResponse {
+  const r = evidence.exchanges[probe]?.response;
+  if (!r) throw new Error(`fixture has no response for ${probe}`);
+  return r;
+}
+
+export function exchange(evidence: Evidence, probe: string): Exchange {
+  const e = evidence.exchanges[probe];
+  if (!e) throw new Error(`fixture has no exchange for ${probe}`);
+  return e;
+}
+
+export function json(evidence: Evidence, probe: string): Record<string, unknown> {
+  const r = res(evidence, probe);
+  if (!r.json || typeof r.json !== 'object') r.json = {};
+  return r.json as Record<string, unknown>;
+}
+
+export function jwtPayload(evidence: Evidence, probe = 'token.0'): Record<string, unknown> {
+  const jwt = res(evidence, probe).accessToken?.jwt;
+  if (!jwt) throw new Error('fixture token is not a JWT');
+  return jwt.payload;
+}
+
+/** Turns a refusal into a success that hands out the same token as token.0. */
+export function grantsToken(evidence: Evidence, probe: string, scope = 'api:read'): void {
+  const r = res(evidence, probe);
+  const token = res(evidence, 'token.0');
+  r.status = 200;
+  r.headers = structuredClone(token.headers);
+  r.json = { access_token: token.accessToken?.preview, token_type: 'Bearer', expires_in: 5, scope };
+  r.accessToken = structuredClone(token.accessToken) as TokenFacts;
+  if (r.accessToken.jwt) r.accessToken.jwt.payload['scope'] = scope;
+}
+
+/** Turns a response into an OAuth error response. */
+export function errorResponse(evidence: Evidence, probe: string, status: number, error: string): void {
+  const r = res(evidence, probe);
+  r.status = status;
+  r.json = { error };
+  delete r.accessToken;
+  delete r.refreshToken;
+  r.headers['content-type'] = ['application/json'];
+  r.headers['cache-control'] = ['no-store'];
+}
