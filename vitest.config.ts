@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+import { DEFAULT_RUN_FILE, readRunRecord } from './src/run-record.js';
+
+// The conformance suites. `npm run conformance` observes the providers, writes the run record
+// (reports/.run/run.json) and then runs these suites, which turn each finding into an Allure result.
+const runFile = process.env['TC_RUN_FILE'] ?? DEFAULT_RUN_FILE;
+const record = existsSync(runFile) ? readRunRecord(runFile) : undefined;
+
+const environmentInfo: Record<string, string> = {
+  'token-conformance': record?.harnessVersion ?? 'unknown',
+  'Node.js': record?.nodeVersion ?? process.version,
+  'strict mode': String(record?.strict ?? false),
+};
+for (const run of record?.providers ?? []) {
+  environmentInfo[`${run.provider.name} token endpoint`] = run.provider.tokenEndpoint;
+  if (run.provider.resourceUrl) environmentInfo[`${run.provider.name} resource`] = run.provider.resourceUrl;
+  environmentInfo[`${run.provider.name} requests made`] = String(run.evidence.requestsSent);
+  if (run.provider.insecure) environmentInfo[`${run.provider.name} TLS`] = 'INSECURE: verification off';
+}
+
+export default defineConfig({
+  test: {
+    include: ['suites/**/*.test.ts'],
+    reporters: [
+      'dot',
+      ['./src/report/reporter.ts', { resultsDir: 'reports/allure-results', environmentInfo, reportMatchers: false }],
+    ],
+  },
+});
