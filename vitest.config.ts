@@ -24,7 +24,7 @@ export default defineConfig({
     include: ['suites/**/*.test.ts'],
     reporters: [
       'dot',
-      ['./src/report/reporter.ts', { resultsDir: 'reports/allure-results', environmentInfo, reportMatchers: false }],
+      ['./src/report/reporter.ts', { resultsDir: process.env['TC_RESULTS_DIR'] ?? 'reports/allure-results', environmentInfo, reportMatchers: false }],
     ],
   },
 });

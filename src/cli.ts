@@ -11,14 +11,16 @@ import type { Provider } from './descriptor/types.js';
 import { evaluate, tally } from './evaluate.js';
 import { observe } from './observe.js';
 import { startReference, type ReferenceServer } from './reference/server.js';
-import { generateReport } from './report/generate.js';
+import path from 'node:path';
+import { generateReport, outputPaths } from './report/generate.js';
 import { formatSummary } from './report/summary.js';
 import { harnessVersion, publicProvider, writeRunRecord, type ProviderRun } from './run-record.js';
 
-const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --strict --no-report]
+const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --strict --no-report --out <dir>]
   --provider, -p  a provider name (a file in providers/) or a descriptor path; repeatable (default: reference)
   --strict        SHOULD violations fail the run too
-  --no-report     skip the Allure results and HTML report (summary and exit code only)`;
+  --no-report     skip the Allure results and HTML report (summary and exit code only)
+  --out           where results and the report go (default: reports/)`;
 
 function usageError(message: string): never {
   process.stderr.write(`error: ${message}\n${USAGE}\n`);
@@ -33,6 +35,7 @@ async function main(): Promise<number> {
         provider: { type: 'string', short: 'p', multiple: true },
         strict: { type: 'boolean', default: false },
         'no-report': { type: 'boolean', default: false },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -97,9 +100,10 @@ async function main(): Promise<number> {
 
     // 3. Judge and report.
     const record = { harnessVersion: harnessVersion(), nodeVersion: process.version, strict, startedAt, finishedAt: new Date().toISOString(), providers: runs };
-    writeRunRecord(record);
+    const out = outputPaths(args.values.out ? path.resolve(args.values.out) : undefined);
+    writeRunRecord(record, out.runFile);
     if (!args.values['no-report']) {
-      const report = await generateReport(record);
+      const report = await generateReport(out);
       process.stdout.write(`${report.message}\n`);
     }
     process.stdout.write(formatSummary(record));

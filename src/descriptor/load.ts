@@ -30,7 +30,9 @@ const ENV_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
 type AddFormats = (a: Ajv) => Ajv;
 const addFormats: AddFormats =
   (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
-const ajv = new Ajv({ strict: true, strictRequired: false, allErrors: true });
+// verbose: errors carry the offending value (e.data) and schema (e.parentSchema), so messages can say
+// what was found and which fields exist instead of repeating ajv's internals.
+const ajv = new Ajv({ strict: true, strictRequired: false, allErrors: true, verbose: true });
 addFormats(ajv);
 const validateSchema = ajv.compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object);
 
@@ -41,34 +43,68 @@ function fieldName(pointer: string): string {
   return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
+/** "a string", "an array", "null": the JSON type of a value, never the value (it may be a secret). */
+function jsonTypeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a number';
+  return `a ${typeof value}`;
+}
+
+const TYPE_NAMES: Record<string, string> = { integer: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', object: 'a mapping', array: 'a list' };
+
 function describeAjvError(e: ErrorObject): { field: string; problem: string } {
   const base = e.instancePath;
   switch (e.keyword) {
     case 'additionalProperties': {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
-      return { field: fieldName(`${base}/${extra}`), problem: 'unknown field' };
+      // A case slip (timeoutMS for timeoutMs) is the usual cause: name the field that was meant.
+      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const meant = known.find((k) => k.toLowerCase() === extra.toLowerCase());
+      return { field: fieldName(`${base}/${extra}`), problem: `unknown field${meant ? ` (did you mean ${meant}?)` : ''}` };
     }
     case 'required': {
       const missing = (e.params as { missingProperty: string }).missingProperty;
-      return { field: fieldName(`${base}/${missing}`), problem: 'required field is missing' };
+      // The schema requires auth.secret through if/then: say which method requires it.
+      const method = missing === 'secret' ? (e.data as { method?: unknown } | undefined)?.method : undefined;
+      return { field: fieldName(`${base}/${missing}`), problem: typeof method === 'string' ? `required with auth method ${method}` : 'required field is missing' };
     }
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String).join(', ');
       return { field: fieldName(base), problem: `must be one of: ${allowed}` };
     }
-    case 'pattern':
-      return {
-        field: fieldName(base),
-        problem: /tokenEndpoint|url$/i.test(base)
-          ? 'must be an absolute https:// URL without a fragment (or an ${env:…} reference)'
-          : `does not match the expected format (${e.message ?? 'pattern'})`,
-      };
+    case 'type': {
+      const want = (e.params as { type: string }).type;
+      return { field: fieldName(base), problem: `must be ${TYPE_NAMES[want] ?? want}, not ${jsonTypeOf(e.data)}` };
+    }
+    case 'minItems': {
+      const limit = (e.params as { limit: number }).limit;
+      return { field: fieldName(base), problem: `must list at least ${limit} ${limit === 1 ? 'entry' : 'entries'}` };
+    }
+    case 'pattern': {
+      // The regular expression itself helps nobody: say in words what the format is.
+      if (/httpsUrl/.test(e.schemaPath) || /tokenEndpoint|url$/i.test(base)) {
+        return { field: fieldName(base), problem: 'must be an absolute https:// URL without a fragment (or an ${env:…} reference)' };
+      }
+      if (/scopeString/.test(e.schemaPath)) {
+        return {
+          field: fieldName(base),
+          problem: 'must be space-separated scope-tokens (RFC 6749 §3.3): printable ASCII without " or \\, one space between tokens',
+        };
+      }
+      if (base === '/name') {
+        return { field: 'name', problem: 'must be lower-case letters, digits and hyphens, not starting with a hyphen (it names files and history keys)' };
+      }
+      return { field: fieldName(base), problem: `does not match the expected format (${e.message ?? 'pattern'})` };
+    }
     default:
       return { field: fieldName(base), problem: e.message ?? e.keyword };
   }
 }
 
-function firstSchemaError(file: string, data: unknown): DescriptorError | undefined {
+/** First schema error as a DescriptorError; `origin` may add where a value came from (an env variable). */
+function firstSchemaError(file: string, data: unknown, origin: (pointer: string) => string = () => ''): DescriptorError | undefined {
   if (validateSchema(data)) return undefined;
   // if/then/else errors are noise next to the concrete "required"/"not" error they wrap.
   const errors = (validateSchema.errors ?? []).filter((e) => e.keyword !== 'if');
@@ -79,7 +115,7 @@ function firstSchemaError(file: string, data: unknown): DescriptorError | undefi
     return new DescriptorError(file, fieldName(`${e.instancePath}/secret`), 'a secret is not allowed with auth method none');
   }
   const { field, problem } = describeAjvError(e);
-  return new DescriptorError(file, field, problem);
+  return new DescriptorError(file, field, `${problem}${origin(e.instancePath)}`);
 }
 
 /** Known descriptor files in providers/, by provider name (file stem). */
@@ -134,7 +170,11 @@ export function readDescriptor(file: string): RawDescriptor {
     try {
       data = JSON.parse(text);
     } catch (e) {
-      throw new DescriptorError(shownFile, '(syntax)', `invalid JSON: ${(e as Error).message}`);
+      // Point at the line and column, as for YAML: "position 125" makes the reader count characters.
+      const message = (e as Error).message;
+      const pos = /at position (\d+)/.exec(message);
+      const where = pos?.[1] !== undefined ? lineColumn(text, Number(pos[1])) : '(syntax)';
+      throw new DescriptorError(shownFile, where, `invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '').split('\n')[0]}`);
     }
   } else {
     const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -151,7 +191,34 @@ export function readDescriptor(file: string): RawDescriptor {
   }
   const schemaError = firstSchemaError(shownFile, data);
   if (schemaError) throw schemaError;
+  // "https://${env:HOST}/token" passes the URL pattern but is never resolved (only whole values are):
+  // it would reach the runner as a literal host name.
+  const partial = findPartialEnvRef(data as Json, '');
+  if (partial) throw new DescriptorError(shownFile, fieldName(partial), 'an ${env:NAME} reference must be the whole value; it is not resolved inside a longer string');
   return { file, shownFile, data: data as { [key: string]: Json } };
+}
+
+/** `line 5, column 3` of a character offset. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `line ${before.length}, column ${(before[before.length - 1]?.length ?? 0) + 1}`;
+}
+
+/** Pointer of the first string that contains "${env:" without being one whole reference. */
+function findPartialEnvRef(value: Json, pointer: string): string | undefined {
+  if (typeof value === 'string') return value.includes('${env:') && !ENV_REF.test(value) ? pointer : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const found = findPartialEnvRef(v, `${pointer}/${i}`);
+      if (found !== undefined) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = findPartialEnvRef(v, `${pointer}/${k}`);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 interface EnvUse {
@@ -210,14 +277,38 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
     if (typeof secret === 'string' && !ENV_REF.test(secret)) {
       throw new DescriptorError(shownFile, `clients[${i}].auth.secret`, 'must be an ${env:NAME} reference, not a literal secret');
     }
+    // ${env:NAME:-value} puts `value` in the file just like a literal would.
+    if (typeof secret === 'string' && ENV_REF.exec(secret)?.[2] !== undefined) {
+      throw new DescriptorError(shownFile, `clients[${i}].auth.secret`, 'must be an ${env:NAME} reference without a default: the default would be a literal secret');
+    }
   });
 
   const envOfPointer = new Map<string, string>();
   const resolved = resolveRefs(raw.data, env, (pointer, name) => envOfPointer.set(pointer, name)) as { [key: string]: Json };
-  const schemaError = firstSchemaError(shownFile, resolved);
+  // After resolution a bad value usually comes from the environment: say from which variable.
+  const origin = (pointer: string): string => {
+    const name = envOfPointer.get(pointer);
+    return name ? ` (value of \${env:${name}})` : '';
+  };
+  const schemaError = firstSchemaError(shownFile, resolved, origin);
   if (schemaError) throw schemaError;
 
   const d = resolved as unknown as RawProviderShape;
+  // The schema's URL pattern admits strings no URL parser accepts ("https://:8443/x"); the runner
+  // must not meet them (it parses the token endpoint while classifying errors).
+  const urls: [string, string | undefined][] = [['/tokenEndpoint', d.tokenEndpoint], ['/resource/url', d.resource?.url]];
+  for (const [pointer, value] of urls) {
+    if (value === undefined) continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.protocol !== 'https:' || url.hash !== '' || url.hostname === '') {
+      throw new DescriptorError(shownFile, fieldName(pointer), `not a valid URL: must parse as an absolute https:// URL with a host and without a fragment${origin(pointer)}`);
+    }
+  }
   const secrets: SecretRef[] = [];
   for (const [pointer, envName] of envOfPointer) {
     if (!SECRET_FIELD.test(pointer)) continue;
@@ -231,7 +322,10 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
     try {
       readFileSync(abs);
     } catch (e) {
-      throw new DescriptorError(shownFile, 'tls.caFile', `cannot read ${caFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      // A relative path is resolved against the descriptor's directory, not the working directory: show where.
+      const code = (e as NodeJS.ErrnoException).code;
+      const reason = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a directory' }[code ?? ''] ?? String(e);
+      throw new DescriptorError(shownFile, 'tls.caFile', `cannot read ${caFile}${abs !== caFile ? ` (${abs})` : ''}: ${reason}${code ? ` (${code})` : ''}${origin('/tls/caFile')}`);
     }
   }
   const clientsOut: ClientDescriptor[] = d.clients.map((c) => ({

@@ -34,6 +34,9 @@ export interface CurlInput {
   form?: [string, string][];
   basic?: { id: string; secret: string };
   bearer?: string;
+  /** The extra CA the descriptor trusts, and whether verification is off (curl -k). */
+  caFile?: string;
+  insecure?: boolean;
 }
 
 /**
@@ -42,6 +45,8 @@ export interface CurlInput {
  */
 export function curlLine(input: CurlInput, redactor: Redactor): string {
   const lines = [`curl -sS -i -X ${input.method} ${shellWord(input.url, redactor)}`];
+  if (input.caFile) lines.push(`--cacert ${singleQuote(input.caFile)}`);
+  if (input.insecure) lines.push('--insecure'); // the descriptor turned TLS verification off
   for (const [name, value] of input.headers) {
     if (/^authorization$/i.test(name)) continue;
     lines.push(`-H ${shellWord(`${name}: ${value}`, redactor)}`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import type { Provider } from '../descriptor/types.js';
 import { curlLine, type CurlInput } from './curl.js';
@@ -40,7 +41,9 @@ export class ProviderSession {
     const ca = provider.tls.caFile ? readFileSync(provider.tls.caFile, 'utf8') : undefined;
     this.agent = new Agent({
       connect: {
-        ...(ca ? { ca: [ca] } : {}),
+        // tls.caFile adds CAs (schema: "extra CA certificates"); Node's `ca` alone would replace the
+        // public roots, breaking e.g. a resource with a public certificate next to a private token endpoint.
+        ...(ca ? { ca: [...rootCertificates, ca] } : {}),
         rejectUnauthorized: !provider.tls.insecureSkipVerify,
         timeout: provider.limits.timeoutMs,
       },
@@ -77,7 +80,7 @@ export class ProviderSession {
     if (req.bearer) headers.push(['Authorization', `Bearer ${req.bearer}`]);
     headers.push(['Accept', 'application/json']);
 
-    const curlInput: CurlInput = { method: req.method, url: req.url, headers, ...(req.form ? { form: req.form } : {}), ...(req.basic ? { basic: req.basic } : {}), ...(req.bearer ? { bearer: req.bearer } : {}) };
+    const curlInput: CurlInput = { method: req.method, url: req.url, headers, ...(req.form ? { form: req.form } : {}), ...(req.basic ? { basic: req.basic } : {}), ...(req.bearer ? { bearer: req.bearer } : {}), ...(this.provider.tls.caFile ? { caFile: this.provider.tls.caFile } : {}), insecure: this.provider.tls.insecureSkipVerify };
     const exchange: Exchange = {
       id: `${this.provider.name}/${probe}`,
       probe,
@@ -119,7 +122,9 @@ export class ProviderSession {
       this.consecutiveTransportFailures = 0;
       if (res.statusCode === 429) await this.honourRetryAfter(exchange.response.headers['retry-after']?.[0]);
     } catch (e) {
-      exchange.transportError = classifyTransportError(e, this.provider);
+      const error = classifyTransportError(e, this.provider, req.url);
+      // Records hold nothing unredacted; an error message may quote the URL (query credentials probe).
+      exchange.transportError = { ...error, message: this.redactor.scrub(error.message) };
       this.consecutiveTransportFailures += 1;
       this.lastTransportError = exchange.transportError;
     }
@@ -137,7 +142,10 @@ export class ProviderSession {
 
   /** A 429 is recorded as it is (no retry); the next request waits as asked, up to 30 s. */
   private async honourRetryAfter(value: string | undefined): Promise<void> {
-    const seconds = value && /^\d+$/.test(value.trim()) ? Number(value.trim()) : 1;
+    // Retry-After is delay-seconds or an HTTP-date (RFC 9110 §10.2.3); without either, wait 1 s.
+    const v = value?.trim() ?? '';
+    const date = /^\d+$/.test(v) ? Number.NaN : Date.parse(v);
+    const seconds = /^\d+$/.test(v) ? Number(v) : Number.isNaN(date) ? 1 : Math.max(0, (date - Date.now()) / 1000);
     this.nextSlot = Math.max(this.nextSlot, Date.now() + Math.min(seconds, 30) * 1000);
   }
 
@@ -167,7 +175,10 @@ export class ProviderSession {
       if (value === undefined) continue;
       headers[name.toLowerCase()] = (Array.isArray(value) ? value : [value]).map((v) => this.redactor.scrub(v));
     }
-    const response: RecordedResponse = { status, headers, body: '', bodyBytes: truncated ? total : Buffer.byteLength(text), truncated };
+    // When truncated, bodyBytes is the cap (the bytes kept): `total` only counts up to the end of the
+    // chunk that crossed the cap, a transport artefact, yet response.schema and the report print it
+    // as "the N byte cap" / "N bytes, truncated at the body cap".
+    const response: RecordedResponse = { status, headers, body: '', bodyBytes: truncated ? cap : Buffer.byteLength(text), truncated };
     if (!truncated && text.trim() !== '') {
       try {
         const parsed: unknown = JSON.parse(text);
@@ -199,11 +210,21 @@ function errorChain(e: unknown): { code: string; message: string }[] {
   return out;
 }
 
-export function classifyTransportError(e: unknown, provider: Provider): TransportError {
+/** Host (and port) of the request's URL: the resource may live on another host than the token endpoint. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    // Called while handling a failed request: a URL that does not parse must not throw again here.
+    return url;
+  }
+}
+
+export function classifyTransportError(e: unknown, provider: Provider, url: string = provider.tokenEndpoint): TransportError {
   const chain = errorChain(e);
   const codes = chain.map((c) => c.code);
   const has = (...names: string[]) => codes.find((c) => names.includes(c));
-  const target = new URL(provider.tokenEndpoint).host;
+  const target = hostOf(url);
   let code: string | undefined;
   if ((code = has('ECONNREFUSED'))) {
     return { kind: 'refused', code, message: `connection refused by ${target}: the endpoint is unreachable` };
@@ -216,15 +237,29 @@ export function classifyTransportError(e: unknown, provider: Provider): Transpor
   }
   const tlsCode = codes.find((c) => /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME|TLS|SSL/.test(c));
   if (tlsCode) {
+    // Only an untrusted issuer is cured by tls.caFile; advising it for a wrong host name, an expired
+    // certificate or a non-TLS server sends the reader the wrong way.
+    if (/ALTNAME/.test(tlsCode)) {
+      return { kind: 'tls', code: tlsCode, message: `TLS: the server's certificate is not valid for ${target} (${tlsCode}): its subjectAltName does not name this host` };
+    }
+    if (/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/.test(tlsCode)) {
+      return { kind: 'tls', code: tlsCode, message: `TLS: the server's certificate ${tlsCode === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not yet valid'} (${tlsCode})` };
+    }
+    if (!/^(UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_SELF_SIGNED|CERT_UNTRUSTED|CERT_REJECTED|CERT_SIGNATURE_FAILURE|INVALID_CA)/.test(tlsCode)) {
+      const hint = /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST/.test(tlsCode) ? ': the server does not speak TLS (is it a plain http:// server?)' : '';
+      return { kind: 'tls', code: tlsCode, message: `TLS handshake with ${target} failed (${tlsCode})${hint}` };
+    }
+    const named = provider.tls.caFile ? `the CA in tls.caFile (${provider.tls.caFile}) did not issue it, or the server does not send its intermediate certificates` : `if it is issued by a private CA, name that CA in tls.caFile of ${provider.name}'s descriptor`;
     return {
       kind: 'tls',
       code: tlsCode,
-      message: `TLS: the server's certificate is not trusted (${tlsCode}); if it is issued by a private CA, name that CA in tls.caFile of ${provider.name}'s descriptor`,
+      message: `TLS: the server's certificate is not trusted (${tlsCode}); ${named}`,
     };
   }
   if ((code = has('ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'))) {
     return { kind: 'reset', code, message: `the connection to ${target} was reset before a complete response arrived` };
   }
   const first = chain[0] ?? { code: 'Error', message: String(e) };
-  return { kind: 'other', code: first.code, message: `request failed: ${first.message}` };
+  // One line: OpenSSL and some socket errors carry newlines that would break report lines.
+  return { kind: 'other', code: first.code, message: `request failed: ${first.message.replace(/\s+/g, ' ').trim()}` };
 }

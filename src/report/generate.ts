@@ -2,28 +2,54 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../descriptor/load.js';
-import { DEFAULT_RUN_FILE, RUN_DIR, type RunRecord } from '../run-record.js';
 
-export const RESULTS_DIR = path.join(ROOT, 'reports/allure-results');
-export const HTML_FILE = path.join(ROOT, 'reports/html/index.html');
+export const REPORTS_DIR = path.join(ROOT, 'reports');
+
+/** Where one run writes: the run record, Allure results and the HTML report. */
+export interface OutputPaths {
+  runFile: string;
+  resultsDir: string;
+  htmlDir: string;
+  log: string;
+}
+
+export function outputPaths(dir = REPORTS_DIR): OutputPaths {
+  return {
+    runFile: path.join(dir, '.run/run.json'),
+    resultsDir: path.join(dir, 'allure-results'),
+    htmlDir: path.join(dir, 'html'),
+    log: path.join(dir, '.run/vitest.log'),
+  };
+}
 
 /**
  * Runs the conformance suites (they write reports/allure-results), then Allure 3 turns the results
  * into one self-contained reports/html/index.html. Tools run as child processes from node_modules:
  * no network, no global install.
  */
-export async function generateReport(_record: RunRecord): Promise<{ message: string }> {
-  rmSync(RESULTS_DIR, { recursive: true, force: true }); // allure-vitest never cleans it
-  mkdirSync(RUN_DIR, { recursive: true });
-  const env = { ...process.env, TC_RUN_FILE: DEFAULT_RUN_FILE, FORCE_COLOR: '0' };
+export async function generateReport(out: OutputPaths): Promise<{ message: string }> {
+  rmSync(out.resultsDir, { recursive: true, force: true }); // allure-vitest never cleans it
+  rmSync(out.htmlDir, { recursive: true, force: true });
+  mkdirSync(path.dirname(out.log), { recursive: true });
+  const env = { ...process.env, TC_RUN_FILE: out.runFile, TC_RESULTS_DIR: out.resultsDir, FORCE_COLOR: '0' };
   const vitest = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', path.join(ROOT, 'vitest.config.ts')], { cwd: ROOT, env, encoding: 'utf8' });
-  writeFileSync(path.join(RUN_DIR, 'vitest.log'), `${vitest.stdout}\n${vitest.stderr}`);
-  if (!existsSync(RESULTS_DIR)) {
-    throw new Error(`the conformance suites wrote no Allure results; see ${path.relative(process.cwd(), path.join(RUN_DIR, 'vitest.log'))}`);
+  writeFileSync(out.log, `${vitest.stdout}\n${vitest.stderr}`);
+  if (!existsSync(out.resultsDir)) {
+    throw new Error(`the conformance suites wrote no Allure results; see ${shown(out.log)}`);
   }
-  const allure = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/allure/cli.js'), 'generate', '--config', path.join(ROOT, 'reports/allurerc.mjs')], { cwd: ROOT, env, encoding: 'utf8' });
-  if (allure.status !== 0 || !existsSync(HTML_FILE)) {
+  const allure = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/allure/cli.js'), 'generate', out.resultsDir, '-o', out.htmlDir, '--config', path.join(REPORTS_DIR, 'allurerc.mjs')],
+    { cwd: ROOT, env, encoding: 'utf8' },
+  );
+  const html = path.join(out.htmlDir, 'index.html');
+  if (allure.status !== 0 || !existsSync(html)) {
     throw new Error(`allure generate failed (exit ${allure.status}): ${(allure.stderr || allure.stdout).trim().split('\n')[0]}`);
   }
-  return { message: `report: ${path.relative(process.cwd(), HTML_FILE) || HTML_FILE} (Allure results in ${path.relative(process.cwd(), RESULTS_DIR)})` };
+  return { message: `report: ${shown(html)} (Allure results in ${shown(out.resultsDir)})` };
+}
+
+function shown(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
 }

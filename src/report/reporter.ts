@@ -41,6 +41,7 @@ function adjust(result: TestResult, task: RunnerTask | undefined): void {
   const names: string[] = [task.name];
   for (let s = task.suite; s && s.type === 'suite' && s.name && s !== s.file; s = s.suite) names.unshift(s.name);
   result.fullName = names.join(' › ');
+  result.titlePath = names.slice(0, -1);
   // vitest 4 keeps the ctx.skip(note) reason as result.note; it is not in the TaskResult type.
   const note = (task.result as { note?: string } | undefined)?.note;
   if (state === 'skip' && note) result.statusDetails = { ...result.statusDetails, message: note };
