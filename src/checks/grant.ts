@@ -130,6 +130,7 @@ export const noRefreshToken = defineCheck({
   title: 'No refresh token is issued for client_credentials',
   area: 'grant',
   level: (p) => (p.expect.refreshToken === 'absent' ? 'EXPECTATION' : 'SHOULD'),
+  levelLabel: 'SHOULD (EXPECTATION when refreshToken: absent is declared)',
   levelReason: 'RFC 6749 §4.4.3: a refresh token SHOULD NOT be included. An EXPECTATION when the descriptor declares refreshToken: absent.',
   spec: rfc(6749, '4.4.3'),
   defect: 'the endpoint returns a refresh_token to a client_credentials request',

@@ -64,6 +64,8 @@ export interface CheckDef {
   area: Area;
   /** A function when the descriptor raises a SHOULD to an EXPECTATION (e.g. "no refresh token"). */
   level: Level | ((p: Provider) => Level);
+  /** How the catalogue states a level that depends on the descriptor. */
+  levelLabel?: string;
   /** Why this level, when the text only implies the server's duty. Shown in the report. */
   levelReason?: string;
   spec: SpecRef;

@@ -1,0 +1,81 @@
+import type { Evidence } from '../../src/checks/types.js';
+import type { Provider } from '../../src/descriptor/types.js';
+import type { Outcome } from '../../src/evaluate.js';
+import { errorResponse, grantsToken, json, jwtPayload, res } from './fixture.js';
+
+/** One defect per row: applied to the conformant recording, it must make exactly `check` fail (or warn). */
+export interface DefectCase {
+  check: string;
+  defect: string;
+  /** Outcome expected for the targeted check (fail for MUST/EXPECTATION, warn for SHOULD). */
+  expect: Outcome;
+  message: RegExp;
+  /** When the check runs once per client, which instance carries the defect. */
+  client?: string;
+  apply: (e: Evidence, p: Provider) => void;
+}
+
+export const CASES: DefectCase[] = [
+  // Grant handling
+  { check: 'grant.client-credentials', client: 'client_secret_post', defect: 'post client refused', expect: 'fail', message: /client_secret_post was answered 401 invalid_client/, apply: (e) => errorResponse(e, 'token.1', 401, 'invalid_client') },
+  { check: 'grant.token-accepted-at-resource', defect: 'resource refuses a fresh token', expect: 'fail', message: /answered 401 to a fresh token/, apply: (e) => { res(e, 'resource.fresh').status = 401; } },
+  { check: 'grant.get-refused', defect: 'GET issues a token', expect: 'warn', message: /GET token request was answered 200 with an access token/, apply: (e) => grantsToken(e, 'grant.get') },
+  { check: 'grant.missing-grant-type', defect: 'wrong error code', expect: 'fail', message: /without grant_type was answered 400 unsupported_grant_type; expected error invalid_request/, apply: (e) => errorResponse(e, 'grant.missing-grant-type', 400, 'unsupported_grant_type') },
+  { check: 'grant.unknown-grant-type', defect: 'wrong error code', expect: 'fail', message: /expected error unsupported_grant_type/, apply: (e) => errorResponse(e, 'grant.unknown-grant-type', 400, 'invalid_request') },
+  { check: 'grant.repeated-parameter', defect: 'repeated grant_type accepted', expect: 'warn', message: /grant_type twice was answered 200/, apply: (e) => grantsToken(e, 'grant.repeated-parameter') },
+  { check: 'grant.query-credentials-refused', defect: 'query credentials accepted', expect: 'warn', message: /query string was answered 200/, apply: (e) => grantsToken(e, 'grant.query-credentials') },
+  { check: 'grant.two-auth-methods-refused', defect: 'two methods accepted', expect: 'warn', message: /Basic and client_secret in the body was answered 200/, apply: (e) => grantsToken(e, 'grant.two-methods') },
+  { check: 'grant.no-refresh-token', defect: 'refresh token issued (declared absent)', expect: 'fail', message: /carries a refresh_token/, apply: (e) => { res(e, 'token.0').refreshToken = { jsonType: 'string', length: 40, vschar: true, preview: 'rt-12345...(redacted, 40 chars)' }; } },
+  { check: 'grant.no-refresh-token', defect: 'refresh token issued (allowed by descriptor: SHOULD NOT)', expect: 'warn', message: /carries a refresh_token/, apply: (e, p) => { p.expect.refreshToken = 'allowed'; res(e, 'token.0').refreshToken = { jsonType: 'string', length: 40, vschar: true, preview: 'rt' }; } },
+  // Response schema
+  { check: 'response.status-200', defect: '201 Created', expect: 'fail', message: /answered 201 with an access token/, apply: (e) => { res(e, 'token.0').status = 201; } },
+  { check: 'response.content-type-json', defect: 'text/plain', expect: 'fail', message: /Content-Type is "text\/plain", not application\/json/, apply: (e) => { res(e, 'token.0').headers['content-type'] = ['text/plain']; } },
+  { check: 'response.content-type-json', defect: 'application/jsonx (a substring match would pass it)', expect: 'fail', message: /not application\/json/, apply: (e) => { res(e, 'token.0').headers['content-type'] = ['application/jsonx']; } },
+  { check: 'response.schema', defect: 'token_type missing', expect: 'fail', message: /required member "token_type" is missing/, apply: (e) => { delete json(e, 'token.0')['token_type']; } },
+  { check: 'response.schema', defect: 'body not JSON', expect: 'fail', message: /not JSON/, apply: (e) => { const r = res(e, 'token.0'); delete r.json; r.jsonError = 'Unexpected token <'; } },
+  { check: 'response.access-token-syntax', defect: 'non-VSCHAR token', expect: 'fail', message: /outside VSCHAR/, apply: (e) => { res(e, 'token.0').accessToken!.vschar = false; } },
+  { check: 'response.token-type', defect: 'token_type mac', expect: 'fail', message: /token_type is "mac", expected "Bearer"/, apply: (e) => { json(e, 'token.0')['token_type'] = 'mac'; } },
+  { check: 'response.expires-in-integer', defect: 'expires_in as a string', expect: 'fail', message: /expires_in is "5", a JSON string, not a number/, apply: (e) => { json(e, 'token.0')['expires_in'] = '5'; } },
+  { check: 'response.expires-in-integer', defect: 'fractional expires_in', expect: 'fail', message: /not an integer/, apply: (e) => { json(e, 'token.0')['expires_in'] = 5.5; } },
+  { check: 'response.expires-in-integer', defect: 'zero expires_in', expect: 'fail', message: /must be positive/, apply: (e) => { json(e, 'token.0')['expires_in'] = 0; } },
+  { check: 'response.expires-in-present', defect: 'expires_in omitted', expect: 'warn', message: /expires_in is absent/, apply: (e) => { delete json(e, 'token.0')['expires_in']; } },
+  { check: 'response.scope-syntax', defect: 'scope as an array', expect: 'fail', message: /scope is a JSON array/, apply: (e) => { json(e, 'token.0')['scope'] = ['api:read']; } },
+  { check: 'response.scope-syntax', defect: 'double space', expect: 'fail', message: /is not scope-token/, apply: (e) => { json(e, 'token.0')['scope'] = 'api:read  api:write'; } },
+  { check: 'response.cache-control', defect: 'no-cache instead of no-store', expect: 'fail', message: /Cache-Control is "no-cache", without no-store/, apply: (e) => { res(e, 'token.0').headers['cache-control'] = ['no-cache']; } },
+  { check: 'response.cache-control', defect: 'no-store-ish (a substring match would pass it)', expect: 'fail', message: /without no-store/, apply: (e) => { res(e, 'token.0').headers['cache-control'] = ['max-age=0, no-store-ish']; } },
+  { check: 'response.pragma', defect: 'Pragma missing', expect: 'warn', message: /Pragma is absent, not no-cache/, apply: (e) => { delete res(e, 'token.0').headers['pragma']; } },
+  { check: 'response.token-format', defect: 'opaque token where JWT declared', expect: 'fail', message: /not a JWT; the descriptor declares tokenFormat: jwt/, apply: (e) => { delete res(e, 'token.0').accessToken!.jwt; } },
+  // Expiry
+  { check: 'expiry.expires-in-declared', defect: 'lifetime 3600 instead of 5', expect: 'fail', message: /expires_in is 3600; the descriptor declares 5/, apply: (e) => { json(e, 'token.0')['expires_in'] = 3600; } },
+  { check: 'expiry.jwt-lifetime', defect: 'exp − iat disagrees', expect: 'fail', message: /exp − iat = 60 s but expires_in is 5 s/, apply: (e) => { const p = jwtPayload(e); p['exp'] = (p['iat'] as number) + 60; } },
+  { check: 'expiry.jwt-iat-current', defect: 'iat an hour early', expect: 'warn', message: /iat is -36\d\d s from the response time/, apply: (e) => { const p = jwtPayload(e); p['iat'] = (p['iat'] as number) - 3600; p['exp'] = (p['exp'] as number) - 3600; } },
+  { check: 'expiry.refused-after-expiry', defect: 'expired token accepted', expect: 'fail', message: /answered 200 to an expired token/, apply: (e) => { res(e, 'resource.expired').status = 200; } },
+  { check: 'expiry.expired-token-challenge', defect: 'no WWW-Authenticate', expect: 'warn', message: /no Bearer challenge in WWW-Authenticate/, apply: (e) => { delete res(e, 'resource.expired').headers['www-authenticate']; } },
+  { check: 'expiry.expired-token-challenge', defect: '403 instead of 401', expect: 'warn', message: /answered 403 invalid_token, not 401/, apply: (e) => { res(e, 'resource.expired').status = 403; } },
+  { check: 'expiry.expired-token-challenge', defect: 'wrong error code', expect: 'warn', message: /error="invalid_request", not "invalid_token"/, apply: (e) => { res(e, 'resource.expired').headers['www-authenticate'] = ['Bearer realm="x", error="invalid_request"']; } },
+  // Scope echo
+  { check: 'scope.requested-granted', defect: 'requested scope narrowed away', expect: 'fail', message: /requested "api:read" but granted "api:write"/, apply: (e) => { json(e, 'token.0')['scope'] = 'api:write'; jwtPayload(e)['scope'] = 'api:write'; } },
+  { check: 'scope.echoed', defect: 'scope omitted although promised', expect: 'fail', message: /no scope member/, apply: (e, p) => { p.expect.scopeEcho = 'always'; delete json(e, 'token.0')['scope']; } },
+  { check: 'scope.returned-when-different', defect: 'scope omitted while the token differs', expect: 'fail', message: /scope is omitted but the token grants "api:read api:write"/, apply: (e) => { delete json(e, 'token.0')['scope']; jwtPayload(e)['scope'] = 'api:read api:write'; } },
+  { check: 'scope.not-broader', defect: 'broader grant', expect: 'fail', message: /granted "api:write" beyond the requested "api:read"/, apply: (e) => { json(e, 'token.0')['scope'] = 'api:read api:write'; jwtPayload(e)['scope'] = 'api:read api:write'; } },
+  { check: 'scope.default', defect: 'no-scope request gets a scope', expect: 'fail', message: /granted "api:read"; the declared default is \(none\)/, apply: (e) => grantsToken(e, 'scope.none', 'api:read') },
+  { check: 'scope.default', defect: 'no-scope request refused', expect: 'fail', message: /without scope was answered 400 invalid_scope/, apply: (e) => errorResponse(e, 'scope.none', 400, 'invalid_scope') },
+  { check: 'scope.forbidden', defect: 'forbidden scope granted', expect: 'fail', message: /answered 200 with an access token; expected invalid_scope/, apply: (e) => grantsToken(e, 'scope.forbidden', 'api:read admin') },
+  { check: 'scope.forbidden', defect: 'declared narrowed, endpoint grants it', expect: 'fail', message: /granted "admin", which the client may not have/, apply: (e, p) => { p.expect.forbiddenScope = 'narrowed'; grantsToken(e, 'scope.forbidden', 'api:read admin'); } },
+  { check: 'scope.jwt-claim-agrees', defect: 'JWT scope differs from response', expect: 'warn', message: /the JWT says "api:write", the response "api:read"/, apply: (e) => { jwtPayload(e)['scope'] = 'api:write'; } },
+  // Error behaviour
+  { check: 'errors.wrong-secret', defect: 'wrong secret accepted', expect: 'fail', message: /not authenticated but got a token/, apply: (e) => grantsToken(e, 'errors.wrong-secret') },
+  { check: 'errors.wrong-secret', defect: 'wrong code', expect: 'fail', message: /answered 400 invalid_request; expected error invalid_client/, apply: (e) => errorResponse(e, 'errors.wrong-secret', 400, 'invalid_request') },
+  { check: 'errors.unknown-client', defect: 'unknown client gets a token', expect: 'fail', message: /an unknown client id was answered 200/, apply: (e) => grantsToken(e, 'errors.unknown-client') },
+  { check: 'errors.no-client-auth', defect: 'no authentication gets a token', expect: 'fail', message: /without client authentication was answered 200/, apply: (e) => grantsToken(e, 'errors.no-client-auth') },
+  { check: 'errors.no-client-auth', defect: 'unauthorized_client', expect: 'fail', message: /expected error invalid_client or invalid_request/, apply: (e) => errorResponse(e, 'errors.no-client-auth', 400, 'unauthorized_client') },
+  { check: 'errors.invalid-client-401-challenge', defect: '400 after Basic', expect: 'fail', message: /a wrong client secret \(client_secret_basic\): status 400, not 401/, apply: (e) => { res(e, 'errors.wrong-secret').status = 400; } },
+  { check: 'errors.invalid-client-401-challenge', defect: '401 without challenge', expect: 'fail', message: /no Basic challenge in WWW-Authenticate/, apply: (e) => { delete res(e, 'errors.unknown-client').headers['www-authenticate']; } },
+  { check: 'errors.status', defect: '500 for a missing grant_type', expect: 'fail', message: /without grant_type: 500 invalid_request: expected 400/, apply: (e) => { res(e, 'grant.missing-grant-type').status = 500; } },
+  { check: 'errors.status', defect: '401 for invalid_request', expect: 'fail', message: /401 is only for invalid_client/, apply: (e) => { res(e, 'errors.no-client-auth').status = 401; } },
+  { check: 'errors.content-type-json', defect: 'HTML error page', expect: 'fail', message: /unknown grant_type: Content-Type "text\/html"/, apply: (e) => { res(e, 'grant.unknown-grant-type').headers['content-type'] = ['text/html']; } },
+  { check: 'errors.schema', defect: 'unregistered error code', expect: 'fail', message: /error: "bad_thing" is not one of the registered values/, apply: (e) => { json(e, 'grant.unknown-grant-type')['error'] = 'bad_thing'; } },
+  { check: 'errors.schema', defect: 'quote in error_description', expect: 'fail', message: /error_description: must match pattern/, apply: (e) => { json(e, 'grant.unknown-grant-type')['error_description'] = 'say "hi"'; } },
+  { check: 'errors.cache-control', defect: 'error without no-store', expect: 'warn', message: /without grant_type: Cache-Control absent/, apply: (e) => { delete res(e, 'grant.missing-grant-type').headers['cache-control']; } },
+];
+
