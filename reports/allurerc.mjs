@@ -39,6 +39,8 @@ export default defineConfig({
   // dir is NOT read by the awesome plugin. First matching rule wins; display order = array order.
   // Built-in "Product errors" (failed) / "Test errors" (broken) are appended after these.
   categories: [
+    // A check whose prerequisite failed (no token could be had) is broken, but it is no outage.
+    { name: 'Prerequisite failed (another failure prevents this check)', matchers: { statuses: ['broken'], message: /^prerequisite failed/ } },
     { name: 'Endpoint unreachable or harness error', matchers: { statuses: ['broken'] }, expand: true },
     { name: 'Non-conformant (MUST)', matchers: { statuses: ['failed'], message: /^MUST:/ }, expand: true },
     {
