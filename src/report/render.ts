@@ -19,3 +19,21 @@ export function renderExchange(ex: Exchange): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** How the request authenticated the client, read from what was sent. */
+export function authMethodOf(ex: Exchange): string {
+  const basic = ex.request.headers.some(([n, v]) => /^authorization$/i.test(n) && /^basic\s/i.test(v));
+  const form = new URLSearchParams(ex.request.body ?? '');
+  const post = form.has('client_secret');
+  if (basic && post) return 'client_secret_basic + client_secret_post';
+  if (basic) return 'client_secret_basic';
+  if (post) return 'client_secret_post';
+  return form.has('client_id') ? 'none (client_id only)' : 'none';
+}
+
+/** The scope a token request asked for, as sent. */
+export function requestedScopeOf(ex: Exchange): string | undefined {
+  if (!ex.request.headers.some(([n, v]) => /^content-type$/i.test(n) && /form-urlencoded/i.test(v))) return undefined;
+  const form = new URLSearchParams(ex.request.body ?? '');
+  return form.has('scope') ? (form.get('scope') ?? '') : '(none)';
+}

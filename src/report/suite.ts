@@ -8,7 +8,7 @@ import { describe, test } from 'vitest';
 import { AREA_TITLES, type Area } from '../checks/types.js';
 import type { Finding } from '../evaluate.js';
 import { readRunRecord, type ProviderRun } from '../run-record.js';
-import { renderExchange } from './render.js';
+import { authMethodOf, renderExchange, requestedScopeOf } from './render.js';
 
 /** A conformance failure: reported as failed (not broken) by our Allure reporter. */
 export class ConformanceFailure extends Error {
@@ -39,6 +39,13 @@ async function annotate(run: ProviderRun, f: Finding): Promise<void> {
   await allure.parameter('check id', f.checkId);
   await allure.parameter('level', f.level);
   for (const [k, v] of Object.entries(f.params)) await allure.parameter(k, v);
+  // For a check resting on one token request: how it authenticated and what scope it asked for.
+  const only = f.probes.length === 1 ? run.evidence.exchanges[f.probes[0] ?? ''] : undefined;
+  if (only && only.request.url.split('?')[0] === p.tokenEndpoint) {
+    if (!f.params['auth method']) await allure.parameter('auth method', authMethodOf(only));
+    const scope = requestedScopeOf(only);
+    if (scope !== undefined) await allure.parameter('scope', scope);
+  }
   if (p.insecure) {
     await allure.tag('INSECURE');
     await allure.parameter('TLS verification', 'OFF (tls.insecureSkipVerify)');
