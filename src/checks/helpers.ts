@@ -36,6 +36,7 @@ export function oauthError(res: RecordedResponse): string | undefined {
 
 /** A short description of a response for failure messages: `401 invalid_client`, `200 with an access token`. */
 export function describeResponse(res: RecordedResponse): string {
+  if (res.truncated) return `${res.status} with a body larger than the cap`;
   const err = oauthError(res);
   if (err) return `${res.status} ${err}`;
   if (res.accessToken) return `${res.status} with an access token`;

@@ -74,10 +74,11 @@ export const bodySchema = defineCheck({
   spec: rfc(6749, '5.1'),
   defect: 'the body is not JSON, or lacks access_token/token_type, or a member has the wrong type (e.g. expires_in as a string)',
   needs: needsToken,
-  judge: ({ ex }) => {
+  judge: ({ ex, provider }) => {
     const res = token(ex);
     if (res.status !== 200) return broken(`prerequisite failed: the token request was answered ${describeResponse(res)}`);
-    if (res.jsonError || res.truncated) return fail(res.truncated ? `the body exceeds the ${res.bodyBytes} byte cap` : `the body is not JSON: ${res.jsonError}`);
+    if (res.truncated) return fail(`the body is larger than the ${provider.limits.maxBodyBytes} byte cap (limits.maxBodyBytes)`);
+    if (res.jsonError) return fail(`the body is not JSON: ${res.jsonError}`);
     const body = jsonObject(res);
     if (!body) return fail(`the body is JSON but not an object: ${res.body.slice(0, 80)}`);
     const problems = schemaProblems(validateTokenResponse, body);

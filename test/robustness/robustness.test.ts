@@ -1,0 +1,374 @@
+/**
+ * The harness against real misbehaving endpoints on 127.0.0.1: every case goes the way a user's
+ * run goes (descriptor file → readDescriptor → resolveProvider → observe → evaluate) and checks
+ * that a misbehaving endpoint yields clear, correctly classified results in bounded time.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Evidence } from '../../src/checks/types.js';
+import type { Provider } from '../../src/descriptor/types.js';
+import { evaluate, type Finding } from '../../src/evaluate.js';
+import type { Exchange } from '../../src/http/types.js';
+import { observe } from '../../src/observe.js';
+import { closedPort, descriptor, loadProvider, startTokenServer, type ServerOptions, type TokenServer } from './servers.js';
+
+/** Small limits so a misbehaving endpoint costs about a second, not the default ten. */
+const LIMITS = { timeoutMs: 1000, maxBodyBytes: 4096, maxExpiryWaitSeconds: 0, requestsPerSecond: 50 };
+
+let dir: string;
+const servers: TokenServer[] = [];
+let handlesBefore: ReturnType<typeof liveHandles> = { sockets: [], timers: 0 };
+
+/** Handles that would keep the process alive: sockets and servers, and timers (vitest keeps some of its own). */
+const liveHandles = (): { sockets: string[]; timers: number } => {
+  const all = process.getActiveResourcesInfo();
+  return { sockets: all.filter((r) => /TCP|TLS|Pipe/.test(r)).sort(), timers: all.filter((r) => /Timeout|Immediate/.test(r)).length };
+};
+const leaked = (): boolean => liveHandles().sockets.length > handlesBefore.sockets.length || liveHandles().timers > handlesBefore.timers;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tc-robust-descriptors-'));
+  handlesBefore = liveHandles();
+});
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  // Closed servers and agents release their handles on the next turns of the event loop.
+  for (let i = 0; i < 20 && leaked(); i++) await new Promise((r) => setTimeout(r, 50));
+  const after = liveHandles();
+  expect(after.sockets).toEqual(handlesBefore.sockets);
+  expect(after.timers).toBeLessThanOrEqual(handlesBefore.timers);
+});
+
+async function start(options: ServerOptions = {}): Promise<TokenServer> {
+  const s = await startTokenServer(options);
+  servers.push(s);
+  return s;
+}
+
+/** A provider for `server`, trusting its CA unless told otherwise. */
+function providerFor(server: TokenServer, name: string, extra: Record<string, unknown> = {}): Promise<Provider> {
+  return loadProvider(dir, descriptor(name, server.tokenUrl, { tls: { caFile: server.caFile }, limits: LIMITS, ...extra }));
+}
+
+function ex(evidence: Evidence, probe: string): Exchange {
+  const e = evidence.exchanges[probe];
+  if (!e) throw new Error(`no exchange recorded for ${probe}`);
+  return e;
+}
+
+function finding(findings: Finding[], checkId: string): Finding {
+  const f = findings.find((x) => x.checkId === checkId);
+  if (!f) throw new Error(`no finding for ${checkId}`);
+  return f;
+}
+
+async function run(p: Provider): Promise<{ evidence: Evidence; findings: Finding[]; elapsedMs: number }> {
+  const started = performance.now();
+  const evidence = await observe(p);
+  const elapsedMs = performance.now() - started;
+  return { evidence, findings: evaluate(p, evidence, { strict: false }), elapsedMs };
+}
+
+/** Checks that did not run for a reason that has nothing to do with the endpoint's behaviour. */
+const notApplicable = (f: Finding): boolean => f.outcome === 'skipped' && /^(not applicable|not run): /.test(f.message);
+
+describe('an endpoint that does not answer in time', () => {
+  it.each([
+    ['never answers', { behaviour: 'hang' }],
+    ['answers after 5 s', { behaviour: 'slow', slowMs: 5000 }],
+    ['sends headers, then trickles the body forever', { behaviour: 'trickle' }],
+  ] as const)('%s: timeout after limits.timeoutMs, findings broken, observe() bounded', async (_what, options) => {
+    const server = await start(options);
+    const p = await providerFor(server, `timeout-${options.behaviour}`);
+    const { evidence, findings, elapsedMs } = await run(p);
+
+    const token = ex(evidence, 'token.0');
+    expect(token.response).toBeUndefined();
+    expect(token.transportError?.kind).toBe('timeout');
+    expect(token.transportError?.message).toBe('no complete response within 1000 ms (limits.timeoutMs)');
+    // Two timeouts open the circuit: the rest are not sent, so the run costs ~2 × timeoutMs.
+    expect(evidence.requestsSent).toBe(2);
+    expect(server.requests).toHaveLength(2);
+    expect(ex(evidence, 'grant.missing-grant-type').notSent?.kind).toBe('circuit');
+    expect(elapsedMs).toBeLessThan(4000);
+
+    const grant = finding(findings, 'grant.client-credentials');
+    expect(grant.outcome).toBe('broken');
+    expect(grant.message).toBe('endpoint unreachable or misbehaving: no complete response within 1000 ms (limits.timeoutMs)');
+    expect(finding(findings, 'errors.unknown-client')).toMatchObject({ outcome: 'broken', message: expect.stringMatching(/^not sent: 2 requests in a row failed \(no complete response within 1000 ms/) });
+    expect(findings.filter((f) => !notApplicable(f)).every((f) => f.outcome === 'broken')).toBe(true);
+  });
+});
+
+describe('a body larger than limits.maxBodyBytes', () => {
+  it('is recorded truncated at the cap and fails response.schema with a message naming the cap', async () => {
+    const server = await start({ behaviour: 'huge', hugeBytes: 100 * 1024 });
+    const p = await providerFor(server, 'huge');
+    const { evidence, findings } = await run(p);
+
+    const res = ex(evidence, 'token.0').response;
+    expect(res?.status).toBe(200);
+    expect(res?.truncated).toBe(true);
+    // Never more than the cap is kept, and nothing of it is parsed as if it were the whole body.
+    expect(Buffer.byteLength(res?.body ?? '')).toBeLessThanOrEqual(4096);
+    expect(res?.json).toBeUndefined();
+    expect(res?.accessToken).toBeUndefined();
+
+    // An endpoint that sends more than the cap misbehaves: a failure, not a harness problem.
+    const schema = finding(findings, 'response.schema');
+    expect(schema.outcome).toBe('fail');
+    expect(schema.message).toBe('the body is larger than the 4096 byte cap (limits.maxBodyBytes)');
+    expect(finding(findings, 'grant.client-credentials').outcome).toBe('fail');
+    // A truncated body is a response, not a transport failure: the run goes on.
+    expect(evidence.requestsSent).toBe(server.requests.length);
+    expect(ex(evidence, 'scope.none').response?.truncated).toBe(true);
+  });
+});
+
+describe('a connection reset mid-response', () => {
+  it('is a transport error of kind reset; findings are broken', async () => {
+    const server = await start({ behaviour: 'reset' });
+    const p = await providerFor(server, 'reset');
+    const { evidence, findings } = await run(p);
+
+    const token = ex(evidence, 'token.0');
+    expect(token.response).toBeUndefined();
+    expect(token.transportError?.kind).toBe('reset');
+    expect(token.transportError?.message).toMatch(/^the connection to 127\.0\.0\.1:\d+ was reset before a complete response arrived$/);
+    expect(evidence.requestsSent).toBe(2);
+    const grant = finding(findings, 'grant.client-credentials');
+    expect(grant.outcome).toBe('broken');
+    expect(grant.message).toMatch(/was reset before a complete response arrived/);
+  });
+});
+
+describe('connection refused', () => {
+  it('is kind refused; the circuit breaker stops after two attempts; findings are broken', async () => {
+    const port = await closedPort();
+    const p = await loadProvider(dir, descriptor('refused', `https://127.0.0.1:${port}/token`, { limits: LIMITS }));
+    const { evidence, findings, elapsedMs } = await run(p);
+
+    const token = ex(evidence, 'token.0');
+    expect(token.transportError).toMatchObject({ kind: 'refused', code: 'ECONNREFUSED' });
+    expect(token.transportError?.message).toBe(`connection refused by 127.0.0.1:${port}: the endpoint is unreachable`);
+    expect(evidence.requestsSent).toBeLessThanOrEqual(2);
+    const later = Object.values(evidence.exchanges).slice(2);
+    expect(later.length).toBeGreaterThan(5);
+    for (const e of later) {
+      expect(e.notSent?.kind).toBe('circuit');
+      expect(e.notSent?.reason).toMatch(/^not sent: 2 requests in a row failed \(connection refused by /);
+    }
+    expect(elapsedMs).toBeLessThan(2000);
+
+    expect(finding(findings, 'grant.client-credentials')).toMatchObject({ outcome: 'broken', message: expect.stringContaining('connection refused') });
+    expect(finding(findings, 'errors.wrong-secret')).toMatchObject({ outcome: 'broken', message: expect.stringContaining('not sent: 2 requests in a row failed') });
+    const judged = findings.filter((f) => !notApplicable(f));
+    expect(judged.length).toBeGreaterThan(20);
+    expect(judged.filter((f) => f.outcome !== 'broken')).toEqual([]);
+  });
+});
+
+describe('a 200 that is not JSON (text/html)', () => {
+  it('fails the Content-Type and schema checks; nothing is broken by it', async () => {
+    const server = await start({ behaviour: 'html' });
+    const p = await providerFor(server, 'html');
+    const { evidence, findings } = await run(p);
+
+    const res = ex(evidence, 'token.0').response;
+    expect(res?.status).toBe(200);
+    expect(res?.jsonError).toBeDefined();
+    expect(res?.body).toContain('<h1>Welcome</h1>');
+
+    expect(finding(findings, 'response.content-type-json')).toMatchObject({ outcome: 'fail', message: 'Content-Type is "text/html; charset=utf-8", not application/json' });
+    const schema = finding(findings, 'response.schema');
+    expect(schema.outcome).toBe('fail');
+    expect(schema.message).toMatch(/^the body is not JSON: /);
+    expect(finding(findings, 'grant.client-credentials')).toMatchObject({ outcome: 'fail', message: expect.stringContaining('answered 200 (text/html)') });
+    // Every probe was answered: no transport errors, and no harness errors.
+    expect(Object.values(evidence.exchanges).every((e) => e.response !== undefined)).toBe(true);
+    expect(findings.some((f) => f.message.includes('harness error'))).toBe(false);
+  });
+});
+
+describe('a 503 to every request', () => {
+  it('fails the token checks with the status; nothing crashes', async () => {
+    const server = await start({ behaviour: 'unavailable' });
+    const p = await providerFor(server, 'unavailable');
+    const { evidence, findings } = await run(p);
+
+    expect(ex(evidence, 'token.0').response?.status).toBe(503);
+    expect(finding(findings, 'grant.client-credentials')).toMatchObject({
+      outcome: 'fail',
+      message: 'client_credentials with client_secret_basic was answered 503 temporarily_unavailable, not 200 with an access token',
+    });
+    expect(finding(findings, 'response.status-200')).toMatchObject({ outcome: 'fail', message: expect.stringContaining('503') });
+    expect(finding(findings, 'errors.status')).toMatchObject({ outcome: 'fail', message: expect.stringContaining('503 temporarily_unavailable: expected 400') });
+    // Answered (if wrongly): every request was sent, every check reached a verdict without a harness error.
+    expect(evidence.requestsSent).toBe(server.requests.length);
+    expect(Object.values(evidence.exchanges).every((e) => e.response?.status === 503)).toBe(true);
+    expect(findings.some((f) => f.message.includes('harness error'))).toBe(false);
+  });
+});
+
+describe('TLS', () => {
+  it('a certificate from a CA the descriptor does not name: kind tls, findings broken, message names tls.caFile', async () => {
+    const server = await start();
+    const p = await loadProvider(dir, descriptor('untrusted', server.tokenUrl, { limits: LIMITS }));
+    const { evidence, findings } = await run(p);
+
+    const token = ex(evidence, 'token.0');
+    expect(token.transportError?.kind).toBe('tls');
+    expect(token.transportError?.message).toMatch(/certificate is not trusted .*tls\.caFile of untrusted's descriptor/);
+    // The handshake fails before any HTTP request is made.
+    expect(server.requests).toHaveLength(0);
+    const grant = finding(findings, 'grant.client-credentials');
+    expect(grant.outcome).toBe('broken');
+    expect(grant.message).toContain('tls.caFile');
+  });
+
+  it('the same server with tls.caFile naming its CA: the token exchange is answered', async () => {
+    const server = await start();
+    const p = await providerFor(server, 'trusted');
+    expect(p.tls).toEqual({ caFile: server.caFile, insecureSkipVerify: false });
+    const { evidence, findings } = await run(p);
+
+    expect(ex(evidence, 'token.0').response?.status).toBe(200);
+    expect(finding(findings, 'grant.client-credentials').outcome).toBe('pass');
+    expect(finding(findings, 'response.schema').outcome).toBe('pass');
+    expect(findings.filter((f) => f.outcome === 'broken')).toEqual([]);
+  });
+
+  it('a CA file naming another CA: the message points at the configured tls.caFile', async () => {
+    const server = await start();
+    const other = await start();
+    const p = await loadProvider(dir, descriptor('wrong-ca', server.tokenUrl, { limits: LIMITS, tls: { caFile: other.caFile } }));
+    const { evidence, findings } = await run(p);
+
+    const token = ex(evidence, 'token.0');
+    expect(token.transportError?.kind).toBe('tls');
+    expect(token.transportError?.message).toContain(`the CA in tls.caFile (${other.caFile}) did not issue it`);
+    expect(finding(findings, 'grant.client-credentials').outcome).toBe('broken');
+  });
+
+  it.each([
+    ['a certificate for another host name', { cert: 'wrong-name' }, /^TLS: the server's certificate is not valid for 127\.0\.0\.1:\d+ \(ERR_TLS_CERT_ALTNAME_INVALID\)/],
+    ['an expired certificate', { cert: 'expired' }, /^TLS: the server's certificate has expired \(CERT_HAS_EXPIRED\)$/],
+    ['a plain HTTP server behind an https:// URL', { plainHttp: true }, /^TLS handshake with 127\.0\.0\.1:\d+ failed \(ERR_SSL_WRONG_VERSION_NUMBER\): the server does not speak TLS/],
+  ] as const)('%s: kind tls, and the message does not send the reader to tls.caFile', async (_what, options, message) => {
+    const server = await start(options);
+    const p = await providerFor(server, `tls-${Object.values(options).join('-')}`);
+    const { evidence, findings } = await run(p);
+
+    const token = ex(evidence, 'token.0');
+    expect(token.transportError?.kind).toBe('tls');
+    expect(token.transportError?.message).toMatch(message);
+    expect(token.transportError?.message).not.toContain('tls.caFile');
+    expect(evidence.requestsSent).toBe(2);
+    expect(finding(findings, 'grant.client-credentials')).toMatchObject({ outcome: 'broken', message: expect.stringMatching(message.source.replace('^', '')) });
+  });
+
+  it('tls.insecureSkipVerify: requests succeed against the untrusted server, and the provider says so', async () => {
+    const server = await start();
+    const p = await loadProvider(dir, descriptor('insecure', server.tokenUrl, { limits: LIMITS, tls: { insecureSkipVerify: true } }));
+    expect(p.tls.insecureSkipVerify).toBe(true);
+    expect(p.tls.caFile).toBeUndefined();
+    const { evidence, findings } = await run(p);
+
+    expect(ex(evidence, 'token.0').response?.status).toBe(200);
+    expect(Object.values(evidence.exchanges).some((e) => e.transportError)).toBe(false);
+    expect(finding(findings, 'grant.client-credentials').outcome).toBe('pass');
+  });
+});
+
+describe('request budget (limits.maxRequests)', () => {
+  it('exactly maxRequests reach the server; later probes are not sent and their checks are skipped', async () => {
+    const server = await start();
+    const p = await providerFor(server, 'budget', { limits: { ...LIMITS, maxRequests: 3 } });
+    const { evidence, findings } = await run(p);
+
+    expect(server.requests).toHaveLength(3);
+    expect(evidence.requestsSent).toBe(3);
+    const all = Object.values(evidence.exchanges);
+    expect(all.slice(0, 3).every((e) => e.response !== undefined)).toBe(true);
+    const unsent = all.slice(3);
+    expect(unsent.length).toBeGreaterThan(5);
+    for (const e of unsent) {
+      expect(e.notSent).toEqual({ kind: 'budget', reason: 'not sent: the request budget of 3 (limits.maxRequests) is used up' });
+    }
+
+    expect(finding(findings, 'grant.client-credentials').outcome).toBe('pass');
+    for (const id of ['grant.unknown-grant-type', 'errors.wrong-secret', 'errors.unknown-client', 'errors.no-client-auth']) {
+      expect(finding(findings, id)).toMatchObject({ outcome: 'skipped', message: 'not sent: the request budget of 3 (limits.maxRequests) is used up' });
+    }
+  });
+});
+
+describe('429 Too Many Requests', () => {
+  it('is recorded as is (no retry), and the next request waits for Retry-After', async () => {
+    const server = await start({ behaviour: 'rate-limit-first', retryAfter: '1' });
+    const p = await providerFor(server, 'rate-limited');
+    const { evidence, findings } = await run(p);
+
+    const token = ex(evidence, 'token.0');
+    expect(token.response?.status).toBe(429);
+    expect(token.response?.headers['retry-after']).toEqual(['1']);
+    expect(finding(findings, 'grant.client-credentials')).toMatchObject({ outcome: 'fail', message: expect.stringContaining('answered 429') });
+
+    // No retry: the server saw the token request once; the next arrival is the next probe (GET).
+    const [first, second, ...rest] = server.requests;
+    expect(first?.method).toBe('POST');
+    expect(second?.method).toBe('GET');
+    expect(server.requests.filter((r) => r.method === 'POST' && r.body === first?.body && r.authorization === first?.authorization)).toHaveLength(1);
+    expect(server.requests).toHaveLength(evidence.requestsSent);
+
+    // Retry-After: 1 delays the next request by about a second, measured where it arrives.
+    const gap = (second?.at ?? 0) - (first?.at ?? 0);
+    expect(gap).toBeGreaterThanOrEqual(950);
+    expect(gap).toBeLessThan(2000);
+    // Only that one request waits: the rest follow at the configured pace (50/s).
+    const arrivals = [second, ...rest].map((r) => r?.at ?? 0);
+    const laterGaps = arrivals.slice(1).map((at, i) => at - (arrivals[i] ?? 0));
+    expect(Math.max(...laterGaps)).toBeLessThan(500);
+  });
+});
+
+describe('429 with Retry-After as an HTTP-date (RFC 9110 §10.2.3)', () => {
+  it('the next request waits until that date', async () => {
+    // Three seconds ahead, sent with one-second resolution: a wait of 2–3 s, not the 1 s fallback.
+    const server = await start({ behaviour: 'rate-limit-first', retryAfter: () => new Date(Date.now() + 3000).toUTCString() });
+    const p = await providerFor(server, 'rate-limited-date', { limits: { ...LIMITS, maxRequests: 2 } });
+    const { evidence } = await run(p);
+
+    expect(ex(evidence, 'token.0').response?.status).toBe(429);
+    const [first, second] = server.requests;
+    const gap = (second?.at ?? 0) - (first?.at ?? 0);
+    expect(gap).toBeGreaterThanOrEqual(1900);
+    expect(gap).toBeLessThan(3500);
+  });
+});
+
+describe('isolation between providers', () => {
+  it('a refused provider observed concurrently does not affect a healthy one', async () => {
+    const healthy = await start();
+    const port = await closedPort();
+    const good = await providerFor(healthy, 'healthy');
+    const bad = await loadProvider(dir, descriptor('dead', `https://127.0.0.1:${port}/token`, { limits: LIMITS }));
+
+    const [badEvidence, goodEvidence] = await Promise.all([observe(bad), observe(good)]);
+
+    expect(ex(badEvidence, 'token.0').transportError?.kind).toBe('refused');
+    expect(ex(goodEvidence, 'token.0').response?.status).toBe(200);
+    expect(Object.values(goodEvidence.exchanges).every((e) => e.response !== undefined)).toBe(true);
+    expect(goodEvidence.requestsSent).toBe(healthy.requests.length);
+    const findings = evaluate(good, goodEvidence, { strict: false });
+    expect(finding(findings, 'grant.client-credentials').outcome).toBe('pass');
+    expect(findings.filter((f) => f.outcome === 'broken')).toEqual([]);
+  });
+});
