@@ -23,7 +23,7 @@ export default defineConfig({
   resultsDir: here('./allure-results'),
   output: here('./html'),
   // One JSON line per `allure generate`, trimmed to historyLimit lines; feeds each test's History tab.
-  historyPath: here('./history/history.jsonl'),
+  historyPath: process.env.TC_HISTORY_FILE ?? here('./history/history.jsonl'), // the CLI sets it per --out
   historyLimit: 20,
   hideLabels: ['host', 'thread', 'language', 'framework', 'package', '_fallbackTestCaseId'],
   plugins: {

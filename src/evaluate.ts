@@ -55,6 +55,14 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
   const findings: Finding[] = [];
   const answered = (probes: string[]): Answered[] =>
     probes.map((id) => evidence.exchanges[id]).filter((e): e is Answered => e?.response !== undefined);
+  const unanswered = (probes: string[]): string | undefined => {
+    for (const id of probes) {
+      const e = evidence.exchanges[id];
+      if (e?.transportError) return `endpoint unreachable or misbehaving: ${e.transportError.message}`;
+      if (e?.notSent?.kind === 'circuit') return e.notSent.reason;
+    }
+    return undefined;
+  };
   const ex = (probe: string): Answered => {
     const e = evidence.exchanges[probe];
     if (!e?.response) throw new Error(`harness error: probe ${probe} was read but not declared in needs`);
@@ -68,7 +76,7 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
       const applies = check.applies?.(p) ?? true;
       const judge = (): Verdict => {
         try {
-          return check.judge({ provider: p, ex, answered, ...(check.perClient && client ? { client, clientIndex } : {}) });
+          return check.judge({ provider: p, ex, answered, unanswered, ...(check.perClient && client ? { client, clientIndex } : {}) });
         } catch (e) {
           return { outcome: 'broken', message: `harness error in ${check.id}: ${(e as Error).message}` };
         }

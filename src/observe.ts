@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientDescriptor, Provider } from './descriptor/types.js';
 import type { Evidence } from './checks/types.js';
+import { buildAssertion, CLIENT_ASSERTION_TYPE, type AssertionDefect, type AssertionKey } from './auth/assertion.js';
 import { ProviderSession, type ProbeRequest } from './http/runner.js';
 import type { Exchange } from './http/types.js';
 
@@ -21,7 +22,14 @@ export const PROBES = {
   noClientAuth: 'errors.no-client-auth',
   scopeNone: 'scope.none',
   scopeForbidden: 'scope.forbidden',
+  assertion: (defect: AssertionDefect) => `client-auth.${defect}`,
+  assertionFirstUse: 'client-auth.first-use',
+  assertionReplay: 'client-auth.replay',
+  mtlsWithoutCertificate: 'client-auth.mtls-without-certificate',
 } as const;
+
+/** The spoilt assertions sent by the client-auth probes, one request each. */
+export const ASSERTION_DEFECTS: AssertionDefect[] = ['expired', 'wrong-aud', 'wrong-iss', 'wrong-sub', 'alg-none', 'unknown-key', 'no-jti', 'far-future-exp'];
 
 /** Probes whose answers are expected to be OAuth error responses (checked for their shape). */
 export const ERROR_PROBES: string[] = [
@@ -35,13 +43,40 @@ export const ERROR_PROBES: string[] = [
   PROBES.noClientAuth,
 ];
 
-/** The first client that authenticates with a shared secret: probes about secrets need one. */
+/** The first client that sends a shared secret (Basic or in the body): probes about secrets need one. */
 export function secretClient(p: Provider): ClientDescriptor | undefined {
-  return p.clients.find((c) => c.auth.method !== 'none' && c.auth.secret !== undefined);
+  return p.clients.find((c) => (c.auth.method === 'client_secret_basic' || c.auth.method === 'client_secret_post') && c.auth.secret !== undefined);
+}
+
+/** The first client that authenticates with a JWT (client_secret_jwt or private_key_jwt). */
+export function assertionClient(p: Provider): ClientDescriptor | undefined {
+  return p.clients.find((c) => c.auth.assertion !== undefined);
+}
+
+/** The first client that authenticates with a TLS client certificate. */
+export function mtlsClient(p: Provider): ClientDescriptor | undefined {
+  return p.clients.find((c) => c.auth.tls !== undefined);
+}
+
+/** The key a client signs its assertions with, in the form buildAssertion takes. */
+function assertionKey(client: ClientDescriptor): AssertionKey {
+  const a = client.auth.assertion;
+  if (!a) throw new Error(`client ${client.id} does not use JWT authentication`);
+  if (a.key) return { alg: a.alg, material: a.key.material, kind: a.key.kind, ...(a.kid ? { kid: a.kid } : {}) };
+  return { alg: a.alg, material: client.auth.secret ?? '', kind: 'secret', ...(a.kid ? { kid: a.kid } : {}) };
+}
+
+export interface AuthOptions {
+  /** Spoil the client assertion in exactly this way. */
+  defect?: AssertionDefect;
+  /** Send this assertion instead of a fresh one (replay). */
+  assertion?: string;
+  /** Leave out the TLS client certificate. */
+  withoutCertificate?: boolean;
 }
 
 /** Adds the client's authentication to a token request, as its method prescribes. */
-export function withClientAuth(client: ClientDescriptor, req: ProbeRequest): ProbeRequest {
+export async function withClientAuth(p: Provider, client: ClientDescriptor, req: ProbeRequest, options: AuthOptions = {}): Promise<ProbeRequest> {
   const form = [...(req.form ?? [])];
   switch (client.auth.method) {
     case 'client_secret_basic':
@@ -49,6 +84,17 @@ export function withClientAuth(client: ClientDescriptor, req: ProbeRequest): Pro
     case 'client_secret_post':
       form.push(['client_id', client.id], ['client_secret', client.auth.secret ?? '']);
       return { ...req, form };
+    case 'client_secret_jwt':
+    case 'private_key_jwt': {
+      const audience = client.auth.assertion?.audience === 'issuer' && p.issuer ? p.issuer : p.tokenEndpoint;
+      const assertion = options.assertion ?? (await buildAssertion(assertionKey(client), { iss: client.id, sub: client.id, aud: audience }, options.defect));
+      form.push(['client_id', client.id], ['client_assertion_type', CLIENT_ASSERTION_TYPE], ['client_assertion', assertion]);
+      return { ...req, form, assertion };
+    }
+    case 'tls_client_auth':
+    case 'self_signed_tls_client_auth':
+      form.push(['client_id', client.id]);
+      return { ...req, form, ...(client.auth.tls && !options.withoutCertificate ? { tlsClient: client.auth.tls } : {}) };
     case 'none':
       form.push(['client_id', client.id]);
       return { ...req, form };
@@ -88,7 +134,7 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
   try {
     // 1. The ordinary token request, once per client (the first one's token is reused by every check).
     for (const [i, client] of p.clients.entries()) {
-      await send(PROBES.token(i), `client_credentials with ${client.label}`, withClientAuth(client, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }));
+      await send(PROBES.token(i), `client_credentials with ${client.label}`, await withClientAuth(p, client, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }));
     }
     const firstToken = exchanges[PROBES.token(0)];
     const token = accessTokenOf(firstToken, session);
@@ -102,10 +148,10 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
     }
 
     // 2. Requests the endpoint must refuse.
-    await send(PROBES.get, 'token request with GET', withClientAuth(primary, { method: 'GET', url: withQuery(tokenUrl, grantForm(p, requested)) }));
-    await send(PROBES.missingGrantType, 'token request without grant_type', withClientAuth(primary, { method: 'POST', url: tokenUrl, form: requested ? [['scope', requested]] : [] }));
-    await send(PROBES.unknownGrantType, 'token request with an unknown grant_type', withClientAuth(primary, { method: 'POST', url: tokenUrl, form: [['grant_type', 'urn:example:token-conformance:unknown-grant']] }));
-    await send(PROBES.repeatedParameter, 'token request with grant_type sent twice', withClientAuth(primary, { method: 'POST', url: tokenUrl, form: [['grant_type', p.grant.type], ['grant_type', p.grant.type]] }));
+    await send(PROBES.get, 'token request with GET', await withClientAuth(p, primary, { method: 'GET', url: withQuery(tokenUrl, grantForm(p, requested)) }));
+    await send(PROBES.missingGrantType, 'token request without grant_type', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: requested ? [['scope', requested]] : [] }));
+    await send(PROBES.unknownGrantType, 'token request with an unknown grant_type', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: [['grant_type', 'urn:example:token-conformance:unknown-grant']] }));
+    await send(PROBES.repeatedParameter, 'token request with grant_type sent twice', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: [['grant_type', p.grant.type], ['grant_type', p.grant.type]] }));
     const sc = secretClient(p);
     if (sc) {
       await send(PROBES.queryCredentials, 'client credentials in the query string', {
@@ -120,19 +166,40 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
         basic: { id: sc.id, secret: sc.auth.secret ?? '' },
       });
       const wrong = { ...sc, auth: { ...sc.auth, secret: `wrong-${randomBytes(12).toString('base64url')}` } };
-      await send(PROBES.wrongSecret, `a wrong client secret (${sc.label})`, withClientAuth(wrong, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }));
+      await send(PROBES.wrongSecret, `a wrong client secret (${sc.label})`, await withClientAuth(p, wrong, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }));
     } else {
       for (const probe of [PROBES.queryCredentials, PROBES.twoMethods, PROBES.wrongSecret]) notRun[probe] = { kind: 'policy', reason: 'no client with a shared secret is declared' };
     }
     const unknown: ClientDescriptor = { ...primary, id: `tc-unknown-${randomBytes(6).toString('hex')}`, auth: { ...primary.auth, ...(primary.auth.secret ? { secret: randomBytes(24).toString('base64url') } : {}) } };
-    await send(PROBES.unknownClient, 'an unknown client id', withClientAuth(unknown, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }));
+    await send(PROBES.unknownClient, 'an unknown client id', await withClientAuth(p, unknown, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }));
     await send(PROBES.noClientAuth, 'no client authentication at all', { method: 'POST', url: tokenUrl, form: grantForm(p, requested) });
 
+    // Client authentication: spoilt assertions (RFC 7523 §3), replay, mTLS without a certificate.
+    const ac = assertionClient(p);
+    if (ac) {
+      for (const defect of ASSERTION_DEFECTS) {
+        await send(PROBES.assertion(defect), `a client assertion with a defect: ${defect} (${ac.label})`, await withClientAuth(p, ac, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }, { defect }));
+      }
+      const once = await withClientAuth(p, ac, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) });
+      await send(PROBES.assertionFirstUse, `a fresh client assertion, first use (${ac.label})`, once);
+      await send(PROBES.assertionReplay, `the same client assertion again (${ac.label})`, once);
+    } else {
+      for (const probe of [...ASSERTION_DEFECTS.map(PROBES.assertion), PROBES.assertionFirstUse, PROBES.assertionReplay]) {
+        notRun[probe] = { kind: 'policy', reason: 'no client authenticates with a JWT' };
+      }
+    }
+    const mc = mtlsClient(p);
+    if (mc) {
+      await send(PROBES.mtlsWithoutCertificate, `${mc.label} without its client certificate`, await withClientAuth(p, mc, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }, { withoutCertificate: true }));
+    } else {
+      notRun[PROBES.mtlsWithoutCertificate] = { kind: 'policy', reason: 'no client uses TLS client authentication' };
+    }
+
     // 3. Scope behaviour.
-    await send(PROBES.scopeNone, 'token request without scope', withClientAuth(primary, { method: 'POST', url: tokenUrl, form: grantForm(p, undefined) }));
+    await send(PROBES.scopeNone, 'token request without scope', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: grantForm(p, undefined) }));
     if (p.scopes.forbidden) {
       const scope = [requested, p.scopes.forbidden].filter(Boolean).join(' ');
-      await send(PROBES.scopeForbidden, 'token request with a scope the client may not have', withClientAuth(primary, { method: 'POST', url: tokenUrl, form: grantForm(p, scope) }));
+      await send(PROBES.scopeForbidden, 'token request with a scope the client may not have', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: grantForm(p, scope) }));
     } else {
       notRun[PROBES.scopeForbidden] = { kind: 'policy', reason: 'the descriptor declares no forbidden scope (scopes.forbidden)' };
     }

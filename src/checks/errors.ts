@@ -2,7 +2,7 @@ import { ERROR_PROBES, PROBES, secretClient } from '../observe.js';
 import type { Answered } from './types.js';
 import { describeResponse, directives, header, jsonObject, mediaTypeOf, oauthError, show } from './helpers.js';
 import { compileSchema, schemaProblems } from './response.js';
-import { broken, defineCheck, fail, pass, rfc, type Verdict } from './types.js';
+import { broken, defineCheck, fail, pass, rfc, skip, type Verdict } from './types.js';
 import { parseChallenge } from './expiry.js';
 
 const validateError = compileSchema('token-error.schema.json');
@@ -58,10 +58,17 @@ function errorResponses(answered: Answered[]): Answered[] {
   return answered.filter((e) => e.response.status >= 400);
 }
 
+/** When no error response can be examined: an outage says so; otherwise nothing was refused. */
+function nothingToExamine(unanswered: (p: string[]) => string | undefined): Verdict {
+  const outage = unanswered(ERROR_PROBES);
+  if (outage) return broken(outage);
+  return skip('not evaluable: no request the endpoint should refuse was answered with an error (see the checks that expect refusals)');
+}
+
 function overErrors(judgeOne: (e: Answered) => string | undefined, passMessage: string) {
-  return ({ answered }: { answered: (p: string[]) => Answered[] }): Verdict => {
+  return ({ answered, unanswered }: { answered: (p: string[]) => Answered[]; unanswered: (p: string[]) => string | undefined }): Verdict => {
     const errors = errorResponses(answered(ERROR_PROBES));
-    if (errors.length === 0) return broken('no error response was recorded to examine');
+    if (errors.length === 0) return nothingToExamine(unanswered);
     const problems = errors.map((e) => [e, judgeOne(e)] as const).filter(([, p]) => p !== undefined);
     const probes = errors.map((e) => e.probe);
     if (problems.length === 0) return pass(`${passMessage} (${errors.length} error responses examined)`, probes);
@@ -78,7 +85,9 @@ export const invalidClientChallenge = defineCheck({
   defect: 'the endpoint answers a failed Basic authentication with 400, or with 401 without WWW-Authenticate: Basic',
   applies: (p) => (p.clients.some((c) => c.auth.method === 'client_secret_basic') ? true : 'no client uses client_secret_basic'),
   needs: () => [],
-  judge: ({ answered }): Verdict => {
+  judge: ({ answered, unanswered }): Verdict => {
+    const outage = answered(ERROR_PROBES).length === 0 ? unanswered(ERROR_PROBES) : undefined;
+    if (outage) return broken(outage);
     const basic = answered(ERROR_PROBES).filter((e) => e.request.headers.some(([n, v]) => /^authorization$/i.test(n) && /^basic\s/i.test(v)));
     const invalidClient = basic.filter((e) => oauthError(e.response) === 'invalid_client');
     if (invalidClient.length === 0) return broken('prerequisite failed: no request made with HTTP Basic was answered invalid_client');

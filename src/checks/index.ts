@@ -1,3 +1,4 @@
+import { clientAuthChecks } from './client-auth.js';
 import { errorChecks } from './errors.js';
 import { expiryChecks } from './expiry.js';
 import { grantChecks } from './grant.js';
@@ -6,4 +7,4 @@ import { scopeChecks } from './scope.js';
 import type { CheckDef } from './types.js';
 
 /** Every check, in report order: Grant handling, Response schema, Expiry, Scope echo, Error behaviour. */
-export const CHECKS: CheckDef[] = [...grantChecks, ...responseChecks, ...expiryChecks, ...scopeChecks, ...errorChecks];
+export const CHECKS: CheckDef[] = [...grantChecks, ...clientAuthChecks, ...responseChecks, ...expiryChecks, ...scopeChecks, ...errorChecks];

@@ -2,10 +2,11 @@ import type { ClientDescriptor, Provider } from '../descriptor/types.js';
 import type { Exchange } from '../http/types.js';
 
 export type Level = 'MUST' | 'SHOULD' | 'EXPECTATION';
-export type Area = 'grant' | 'response' | 'expiry' | 'scope' | 'errors';
+export type Area = 'grant' | 'client-auth' | 'response' | 'expiry' | 'scope' | 'errors';
 
 export const AREA_TITLES: Record<Area, string> = {
   grant: 'Grant handling',
+  'client-auth': 'Client authentication',
   response: 'Response schema',
   expiry: 'Expiry',
   scope: 'Scope echo',
@@ -52,6 +53,8 @@ export interface JudgeInput {
   ex: (probe: string) => Answered;
   /** Those of `probes` that were sent and answered (for checks over many exchanges). */
   answered: (probes: string[]) => Answered[];
+  /** Why none of `probes` could be judged (transport error, circuit breaker), if that is the case. */
+  unanswered: (probes: string[]) => string | undefined;
   /** For per-client checks. */
   client?: ClientDescriptor;
   clientIndex?: number;

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parseDocument } from 'yaml';
-import type { ClientDescriptor, Provider, SecretRef } from './types.js';
+import { checkCertificatePair, KeyProblem, parsePrivateKey, readPemFile, toPkcs8 } from './keys.js';
+import type { AssertionAlg, ClientDescriptor, Provider, SecretRef } from './types.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PROVIDERS_DIR = path.join(ROOT, 'providers');
@@ -67,7 +68,10 @@ function describeAjvError(e: ErrorObject): { field: string; problem: string } {
     case 'required': {
       const missing = (e.params as { missingProperty: string }).missingProperty;
       // The schema requires auth.secret through if/then: say which method requires it.
-      const method = missing === 'secret' ? (e.data as { method?: unknown } | undefined)?.method : undefined;
+      const method = /\/auth$/.test(base) ? (e.data as { method?: unknown } | undefined)?.method : undefined;
+      if (missing === 'key' || missing === 'keyValue') {
+        return { field: fieldName(`${base}/key`), problem: `required with auth method ${String(method)}: key (a key file) or keyValue (an \${env:…} holding the key)` };
+      }
       return { field: fieldName(`${base}/${missing}`), problem: typeof method === 'string' ? `required with auth method ${method}` : 'required field is missing' };
     }
     case 'enum': {
@@ -103,16 +107,32 @@ function describeAjvError(e: ErrorObject): { field: string; problem: string } {
   }
 }
 
+function valueAt(data: unknown, pointer: string): unknown {
+  let cur: unknown = data;
+  for (const part of pointer.split('/').filter(Boolean)) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[part] : undefined;
+  return cur;
+}
+
 /** First schema error as a DescriptorError; `origin` may add where a value came from (an env variable). */
 function firstSchemaError(file: string, data: unknown, origin: (pointer: string) => string = () => ''): DescriptorError | undefined {
   if (validateSchema(data)) return undefined;
   // if/then/else errors are noise next to the concrete "required"/"not" error they wrap.
   const errors = (validateSchema.errors ?? []).filter((e) => e.keyword !== 'if');
   // A concrete error (wrong enum value, unknown field) explains more than the "not" it triggers.
-  const e = errors.find((x) => x.keyword !== 'not') ?? errors[0];
+  const rank = (k: string) => (k === 'not' || k === 'false schema' || k === 'oneOf' ? 1 : 0);
+  const e = [...errors].sort((a, b) => rank(a.keyword) - rank(b.keyword))[0];
   if (!e) return new DescriptorError(file, '(top level)', 'invalid descriptor');
+  // Fields that belong to another auth method: name the method that rules them out.
+  const authPath = /^(\/clients\/\d+\/auth)/.exec(e.instancePath)?.[1];
+  const method = authPath ? String(valueAt(data, `${authPath}/method`)) : undefined;
   if (e.keyword === 'not' && e.instancePath.endsWith('/auth')) {
-    return new DescriptorError(file, fieldName(`${e.instancePath}/secret`), 'a secret is not allowed with auth method none');
+    return new DescriptorError(file, fieldName(`${e.instancePath}/secret`), `a secret is not allowed with auth method ${method}`);
+  }
+  if (e.keyword === 'false schema' && method) {
+    return new DescriptorError(file, fieldName(e.instancePath), `not allowed with auth method ${method}`);
+  }
+  if (e.keyword === 'oneOf' && method) {
+    return new DescriptorError(file, fieldName(`${e.instancePath}/key`), 'give either key (a file) or keyValue, not both');
   }
   const { field, problem } = describeAjvError(e);
   return new DescriptorError(file, field, `${problem}${origin(e.instancePath)}`);
@@ -273,13 +293,17 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
   // RFC-wise nothing forbids literal secrets, but committing one is how they leak.
   const clients = (raw.data['clients'] as Json[] | undefined) ?? [];
   clients.forEach((c, i) => {
-    const secret = (c as { auth?: { secret?: Json } }).auth?.secret;
-    if (typeof secret === 'string' && !ENV_REF.test(secret)) {
-      throw new DescriptorError(shownFile, `clients[${i}].auth.secret`, 'must be an ${env:NAME} reference, not a literal secret');
-    }
-    // ${env:NAME:-value} puts `value` in the file just like a literal would.
-    if (typeof secret === 'string' && ENV_REF.exec(secret)?.[2] !== undefined) {
-      throw new DescriptorError(shownFile, `clients[${i}].auth.secret`, 'must be an ${env:NAME} reference without a default: the default would be a literal secret');
+    const auth = (c as { auth?: { secret?: Json; keyValue?: Json } }).auth;
+    for (const field of ['secret', 'keyValue'] as const) {
+      const value = auth?.[field];
+      const what = field === 'secret' ? 'secret' : 'key';
+      if (typeof value === 'string' && !ENV_REF.test(value)) {
+        throw new DescriptorError(shownFile, `clients[${i}].auth.${field}`, `must be an \${env:NAME} reference, not a literal ${what}`);
+      }
+      // ${env:NAME:-value} puts `value` in the file just like a literal would.
+      if (typeof value === 'string' && ENV_REF.exec(value)?.[2] !== undefined) {
+        throw new DescriptorError(shownFile, `clients[${i}].auth.${field}`, `must be an \${env:NAME} reference without a default: the default would be a literal ${what}`);
+      }
     }
   });
 
@@ -296,7 +320,7 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
   const d = resolved as unknown as RawProviderShape;
   // The schema's URL pattern admits strings no URL parser accepts ("https://:8443/x"); the runner
   // must not meet them (it parses the token endpoint while classifying errors).
-  const urls: [string, string | undefined][] = [['/tokenEndpoint', d.tokenEndpoint], ['/resource/url', d.resource?.url]];
+  const urls: [string, string | undefined][] = [['/tokenEndpoint', d.tokenEndpoint], ['/issuer', d.issuer], ['/resource/url', d.resource?.url]];
   for (const [pointer, value] of urls) {
     if (value === undefined) continue;
     let url: URL | undefined;
@@ -328,17 +352,14 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       throw new DescriptorError(shownFile, 'tls.caFile', `cannot read ${caFile}${abs !== caFile ? ` (${abs})` : ''}: ${reason}${code ? ` (${code})` : ''}${origin('/tls/caFile')}`);
     }
   }
-  const clientsOut: ClientDescriptor[] = d.clients.map((c) => ({
-    id: c.id,
-    label: c.label ?? c.auth.method,
-    auth: { method: c.auth.method, ...(c.auth.secret !== undefined ? { secret: c.auth.secret } : {}) },
-  }));
+  const clientsOut: ClientDescriptor[] = d.clients.map((c, i) => loadClient(c, i, { file: raw.file, shownFile, origin, envOfPointer, secrets }));
   return {
     name: d.name,
     title: d.title,
     file: raw.file,
     ...(d.embedded ? { embedded: d.embedded } : {}),
     tokenEndpoint: d.tokenEndpoint,
+    ...(d.issuer ? { issuer: d.issuer } : {}),
     clients: clientsOut,
     grant: d.grant,
     scopes: d.scopes ?? {},
@@ -375,11 +396,92 @@ interface RawProviderShape {
   title: string;
   embedded?: 'reference';
   tokenEndpoint: string;
-  clients: { id: string; label?: string; auth: { method: ClientDescriptor['auth']['method']; secret?: string } }[];
+  issuer?: string;
+  clients: RawClient[];
   grant: { type: 'client_credentials' };
   scopes?: Provider['scopes'];
   expect: Partial<Provider['expect']> & { tokenType: string };
   resource?: { url: string; method?: 'GET' | 'POST' };
   limits?: Partial<Provider['limits']>;
   tls?: { caFile?: string; insecureSkipVerify?: boolean };
+}
+
+interface RawClient {
+  id: string;
+  label?: string;
+  auth: {
+    method: ClientDescriptor['auth']['method'];
+    secret?: string;
+    alg?: AssertionAlg;
+    key?: string;
+    keyValue?: string;
+    kid?: string;
+    audience?: 'token-endpoint' | 'issuer';
+    certFile?: string;
+    keyFile?: string;
+  };
+}
+
+interface ClientContext {
+  file: string;
+  shownFile: string;
+  origin: (pointer: string) => string;
+  envOfPointer: Map<string, string>;
+  secrets: SecretRef[];
+}
+
+/** A client with its key material read and checked: a bad key stops the run before any request. */
+function loadClient(c: RawClient, i: number, ctx: ClientContext): ClientDescriptor {
+  const at = (field: string) => `clients[${i}].auth.${field}`;
+  const rel = (p: string) => path.resolve(path.dirname(ctx.file), p);
+  const fail = (field: string, problem: string): never => {
+    throw new DescriptorError(ctx.shownFile, at(field), `${problem}${ctx.origin(`/clients/${i}/auth/${field}`)}`);
+  };
+  const auth: ClientDescriptor['auth'] = { method: c.auth.method, ...(c.auth.secret !== undefined ? { secret: c.auth.secret } : {}) };
+  const { method } = c.auth;
+  if (method === 'client_secret_jwt' || method === 'private_key_jwt') {
+    const alg = c.auth.alg ?? (method === 'client_secret_jwt' ? 'HS256' : 'RS256');
+    if (method === 'client_secret_jwt' !== alg.startsWith('HS')) {
+      fail('alg', method === 'client_secret_jwt' ? 'client_secret_jwt signs with HS256, HS384 or HS512' : 'private_key_jwt signs with RS256, PS256, ES256 or EdDSA');
+    }
+    let key: { material: string; kind: 'pem' | 'jwk' } | undefined;
+    if (method === 'private_key_jwt') {
+      const field = c.auth.key !== undefined ? 'key' : 'keyValue';
+      try {
+        const material = c.auth.key !== undefined ? readPemFile(rel(c.auth.key), 'key file') : (c.auth.keyValue ?? '');
+        const parsed = parsePrivateKey(material, alg);
+        key = { material: parsed.kind === 'pem' ? toPkcs8(parsed.key) : material, kind: parsed.kind };
+        // The key is a secret wherever it might surface: by its variable, or by its file.
+        const envName = ctx.envOfPointer.get(`/clients/${i}/auth/keyValue`);
+        ctx.secrets.push({ value: material.trim(), envName: envName ?? `PRIVATE_KEY_OF_${c.id.replace(/\W/g, '_').toUpperCase()}` });
+        if (key.material !== material) ctx.secrets.push({ value: key.material.trim(), envName: envName ?? 'PRIVATE_KEY' });
+      } catch (e) {
+        if (e instanceof KeyProblem) fail(field, e.message);
+        throw e;
+      }
+    }
+    auth.assertion = { alg, ...(key ? { key } : {}), ...(c.auth.kid ? { kid: c.auth.kid } : {}), audience: c.auth.audience ?? 'token-endpoint' };
+  }
+  if (method === 'tls_client_auth' || method === 'self_signed_tls_client_auth') {
+    const certFile = rel(c.auth.certFile ?? '');
+    const keyFile = rel(c.auth.keyFile ?? '');
+    let cert = '';
+    let key = '';
+    try {
+      cert = readPemFile(certFile, 'certificate file');
+    } catch (e) {
+      if (e instanceof KeyProblem) fail('certFile', e.message);
+      throw e;
+    }
+    try {
+      key = readPemFile(keyFile, 'key file');
+      checkCertificatePair(cert, key);
+    } catch (e) {
+      if (e instanceof KeyProblem) fail(/certFile is not/.test(e.message) ? 'certFile' : 'keyFile', e.message);
+      throw e;
+    }
+    ctx.secrets.push({ value: key.trim(), envName: `TLS_KEY_OF_${c.id.replace(/\W/g, '_').toUpperCase()}` });
+    auth.tls = { cert, key, certFile, keyFile };
+  }
+  return { id: c.id, label: c.label ?? (auth.assertion ? `${method} ${auth.assertion.alg}` : method), auth };
 }

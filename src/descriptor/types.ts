@@ -1,10 +1,35 @@
 /** A provider descriptor after validation and ${env:…} resolution, with defaults applied. */
-export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type AuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'client_secret_jwt'
+  | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
+  | 'none';
+
+export type AssertionAlg = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
+
+export interface ClientAuth {
+  method: AuthMethod;
+  /** client_secret_basic, client_secret_post, client_secret_jwt. */
+  secret?: string;
+  /** client_secret_jwt and private_key_jwt: how assertions are signed. */
+  assertion?: {
+    alg: AssertionAlg;
+    /** The private key (PKCS8 PEM or private JWK JSON) for private_key_jwt; absent for client_secret_jwt. */
+    key?: { material: string; kind: 'pem' | 'jwk' };
+    kid?: string;
+    audience: 'token-endpoint' | 'issuer';
+  };
+  /** tls_client_auth, self_signed_tls_client_auth: the client certificate and its key (PEM). */
+  tls?: { cert: string; key: string; certFile: string; keyFile: string };
+}
 
 export interface ClientDescriptor {
   id: string;
   label: string;
-  auth: { method: AuthMethod; secret?: string };
+  auth: ClientAuth;
 }
 
 export interface Provider {
@@ -14,6 +39,8 @@ export interface Provider {
   file: string;
   embedded?: 'reference';
   tokenEndpoint: string;
+  /** RFC 8414 issuer identifier, when declared. */
+  issuer?: string;
   clients: ClientDescriptor[];
   grant: { type: 'client_credentials' };
   scopes: { request?: string; default?: string; forbidden?: string };

@@ -10,14 +10,14 @@ function shellWord(text: string, redactor: Redactor): string {
       for (const form of [value, formEncode(value)]) {
         const i = rest.indexOf(form);
         if (i >= 0) {
-          if (i > 0) parts.push(singleQuote(rest.slice(0, i)));
+          if (i > 0) parts.push(singleQuote(redactor.scrub(rest.slice(0, i))));
           parts.push(`"${shown}"`);
           rest = rest.slice(i + form.length);
           continue outer;
         }
       }
     }
-    parts.push(singleQuote(rest));
+    parts.push(singleQuote(redactor.scrub(rest)));
     break;
   }
   return parts.join('') || "''";
@@ -37,6 +37,7 @@ export interface CurlInput {
   /** The extra CA the descriptor trusts, and whether verification is off (curl -k). */
   caFile?: string;
   insecure?: boolean;
+  clientCert?: { certFile: string; keyFile: string };
 }
 
 /**
@@ -47,6 +48,7 @@ export function curlLine(input: CurlInput, redactor: Redactor): string {
   const lines = [`curl -sS -i -X ${input.method} ${shellWord(input.url, redactor)}`];
   if (input.caFile) lines.push(`--cacert ${singleQuote(input.caFile)}`);
   if (input.insecure) lines.push('--insecure'); // the descriptor turned TLS verification off
+  if (input.clientCert) lines.push(`--cert ${singleQuote(input.clientCert.certFile)} --key ${singleQuote(input.clientCert.keyFile)}`);
   for (const [name, value] of input.headers) {
     if (/^authorization$/i.test(name)) continue;
     lines.push(`-H ${shellWord(`${name}: ${value}`, redactor)}`);
@@ -63,7 +65,9 @@ export function curlLine(input: CurlInput, redactor: Redactor): string {
     lines.push(`-H "Authorization: Bearer $ACCESS_TOKEN"`);
   }
   for (const [k, v] of input.form ?? []) {
-    lines.push(`--data-urlencode ${shellWord(`${k}=${v}`, redactor)}`);
+    // A client assertion expires in a minute: the line asks for a fresh one instead of showing it.
+    if (k === 'client_assertion') lines.push(`--data-urlencode "client_assertion=$CLIENT_ASSERTION"`);
+    else lines.push(`--data-urlencode ${shellWord(`${k}=${v}`, redactor)}`);
   }
   return lines.join(' \\\n  ');
 }

@@ -17,6 +17,10 @@ export interface ProbeRequest {
   /** Client credentials for HTTP Basic, form-urlencoded before base64 (RFC 6749 §2.3.1). */
   basic?: { id: string; secret: string };
   bearer?: string;
+  /** A client assertion in the body: recorded as a preview plus its decoded header and claims. */
+  assertion?: string;
+  /** A TLS client certificate to present (mTLS client authentication, RFC 8705). */
+  tlsClient?: { cert: string; key: string; certFile: string; keyFile: string };
 }
 
 /** After this many transport failures in a row, a provider is not probed any more. */
@@ -33,26 +37,41 @@ export class ProviderSession {
   private lastTransportError: TransportError | undefined;
   private nextSlot = 0;
   private readonly agent: Agent;
+  /** One agent per client certificate: a TLS session carries its certificate, so they are never shared. */
+  private readonly mtlsAgents = new Map<string, Agent>();
+  private readonly ca: string[] | undefined;
   /** Raw access tokens by probe, in memory only: later probes present them, records never hold them. */
   private readonly tokens = new Map<string, string>();
 
   constructor(readonly provider: Provider) {
     for (const s of provider.secrets) this.redactor.add(s.value, `$${s.envName}`);
     const ca = provider.tls.caFile ? readFileSync(provider.tls.caFile, 'utf8') : undefined;
-    this.agent = new Agent({
+    // tls.caFile adds CAs (schema: "extra CA certificates"); Node's `ca` alone would replace the
+    // public roots, breaking e.g. a resource with a public certificate next to a private token endpoint.
+    this.ca = ca ? [...rootCertificates, ca] : undefined;
+    this.agent = this.newAgent();
+  }
+
+  private newAgent(client?: { cert: string; key: string }): Agent {
+    const { limits, tls } = this.provider;
+    return new Agent({
       connect: {
-        // tls.caFile adds CAs (schema: "extra CA certificates"); Node's `ca` alone would replace the
-        // public roots, breaking e.g. a resource with a public certificate next to a private token endpoint.
-        ...(ca ? { ca: [...rootCertificates, ca] } : {}),
-        rejectUnauthorized: !provider.tls.insecureSkipVerify,
-        timeout: provider.limits.timeoutMs,
+        ...(this.ca ? { ca: this.ca } : {}),
+        ...(client ? { cert: client.cert, key: client.key } : {}),
+        rejectUnauthorized: !tls.insecureSkipVerify,
+        timeout: limits.timeoutMs,
       },
-      headersTimeout: provider.limits.timeoutMs,
-      bodyTimeout: provider.limits.timeoutMs,
-      // Each probe stands alone; keep-alive would hide per-request connection problems less well,
-      // but pays a TLS handshake each time. Keep it, bounded.
+      headersTimeout: limits.timeoutMs,
+      bodyTimeout: limits.timeoutMs,
       connections: 2,
     });
+  }
+
+  private agentFor(client: ProbeRequest['tlsClient']): Agent {
+    if (!client) return this.agent;
+    let agent = this.mtlsAgents.get(client.certFile);
+    if (!agent) this.mtlsAgents.set(client.certFile, (agent = this.newAgent(client)));
+    return agent;
   }
 
   tokenOf(probe: string): string | undefined {
@@ -60,7 +79,7 @@ export class ProviderSession {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([this.agent.close(), ...[...this.mtlsAgents.values()].map((a) => a.close())]);
   }
 
   async send(probe: string, purpose: string, req: ProbeRequest): Promise<Exchange> {
@@ -78,9 +97,11 @@ export class ProviderSession {
       headers.push(['Authorization', `Basic ${Buffer.from(raw, 'utf8').toString('base64')}`]);
     }
     if (req.bearer) headers.push(['Authorization', `Bearer ${req.bearer}`]);
+    // A client assertion is a short-lived credential: recorded as a preview, like a token.
+    if (req.assertion) this.redactor.addToken(req.assertion);
     headers.push(['Accept', 'application/json']);
 
-    const curlInput: CurlInput = { method: req.method, url: req.url, headers, ...(req.form ? { form: req.form } : {}), ...(req.basic ? { basic: req.basic } : {}), ...(req.bearer ? { bearer: req.bearer } : {}), ...(this.provider.tls.caFile ? { caFile: this.provider.tls.caFile } : {}), insecure: this.provider.tls.insecureSkipVerify };
+    const curlInput: CurlInput = { method: req.method, url: req.url, headers, ...(req.form ? { form: req.form } : {}), ...(req.basic ? { basic: req.basic } : {}), ...(req.bearer ? { bearer: req.bearer } : {}), ...(this.provider.tls.caFile ? { caFile: this.provider.tls.caFile } : {}), insecure: this.provider.tls.insecureSkipVerify, ...(req.tlsClient ? { clientCert: { certFile: req.tlsClient.certFile, keyFile: req.tlsClient.keyFile } } : {}) };
     const exchange: Exchange = {
       id: `${this.provider.name}/${probe}`,
       probe,
@@ -90,6 +111,8 @@ export class ProviderSession {
         url: this.redactor.scrub(req.url),
         headers: headers.map(([n, v]) => [n, /^authorization$/i.test(n) ? redactAuthorization(v, this.redactor) : this.redactor.scrub(v)]),
         ...(body !== undefined ? { body: this.redactor.scrub(body) } : {}),
+        ...(req.assertion ? { assertion: tokenFacts(req.assertion).jwt ?? { header: {}, payload: {} } } : {}),
+        ...(req.tlsClient ? { clientCertificate: req.tlsClient.certFile } : {}),
       },
       startedAt: new Date().toISOString(),
       durationMs: 0,
@@ -115,7 +138,7 @@ export class ProviderSession {
         method: req.method,
         headers: headers.flatMap(([n, v]) => [n, v]),
         ...(body !== undefined ? { body } : {}),
-        dispatcher: this.agent,
+        dispatcher: this.agentFor(req.tlsClient),
         signal: AbortSignal.timeout(this.provider.limits.timeoutMs),
       });
       exchange.response = await this.readResponse(probe, res.statusCode, res.headers, res.body);

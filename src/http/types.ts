@@ -5,6 +5,10 @@ export interface RecordedRequest {
   /** In the order sent, duplicates kept. */
   headers: [string, string][];
   body?: string;
+  /** The decoded header and claims of a client assertion sent in the body (the assertion itself is redacted). */
+  assertion?: { header: Record<string, unknown>; payload: Record<string, unknown> };
+  /** The client certificate file presented in the TLS handshake. */
+  clientCertificate?: string;
 }
 
 /** Facts about a token, computed before redaction so checks never need the token itself. */

@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../descriptor/load.js';
+
+const DATA_GUARD = '<script>window.allureReportData = window.allureReportData || {};</script>';
 
 export const REPORTS_DIR = path.join(ROOT, 'reports');
 
@@ -11,6 +13,7 @@ export interface OutputPaths {
   resultsDir: string;
   htmlDir: string;
   log: string;
+  historyFile: string;
 }
 
 export function outputPaths(dir = REPORTS_DIR): OutputPaths {
@@ -19,6 +22,7 @@ export function outputPaths(dir = REPORTS_DIR): OutputPaths {
     resultsDir: path.join(dir, 'allure-results'),
     htmlDir: path.join(dir, 'html'),
     log: path.join(dir, '.run/vitest.log'),
+    historyFile: path.join(dir, 'history/history.jsonl'),
   };
 }
 
@@ -31,7 +35,7 @@ export async function generateReport(out: OutputPaths): Promise<{ message: strin
   rmSync(out.resultsDir, { recursive: true, force: true }); // allure-vitest never cleans it
   rmSync(out.htmlDir, { recursive: true, force: true });
   mkdirSync(path.dirname(out.log), { recursive: true });
-  const env = { ...process.env, TC_RUN_FILE: out.runFile, TC_RESULTS_DIR: out.resultsDir, FORCE_COLOR: '0' };
+  const env = { ...process.env, TC_RUN_FILE: out.runFile, TC_RESULTS_DIR: out.resultsDir, NO_COLOR: '1', TC_HISTORY_FILE: out.historyFile };
   const vitest = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', path.join(ROOT, 'vitest.config.ts')], { cwd: ROOT, env, encoding: 'utf8' });
   writeFileSync(out.log, `${vitest.stdout}\n${vitest.stderr}`);
   if (!existsSync(out.resultsDir)) {
@@ -46,6 +50,11 @@ export async function generateReport(out: OutputPaths): Promise<{ message: strin
   if (allure.status !== 0 || !existsSync(html)) {
     throw new Error(`allure generate failed (exit ${allure.status}): ${(allure.stderr || allure.stdout).trim().split('\n')[0]}`);
   }
+  // Allure 3.18's single-file page can run its app before the inline data script; the app then
+  // fetches widgets/*.json, which file:// forbids, and the page stays blank (about 1 run in 5).
+  // Declaring the data object first makes the app wait for it.
+  const page = readFileSync(html, 'utf8');
+  if (!page.includes(DATA_GUARD)) writeFileSync(html, page.replace(/<head>/i, `<head>${DATA_GUARD}`));
   return { message: `report: ${shown(html)} (Allure results in ${shown(out.resultsDir)})` };
 }
 

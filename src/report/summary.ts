@@ -29,6 +29,12 @@ export function formatSummary(record: RunRecord): string {
     }
   }
   const anyFail = record.providers.some((r) => tally(r.findings).failed > 0);
-  lines.push('', anyFail ? 'Result: NOT CONFORMANT (a MUST or EXPECTATION check failed)' : `Result: conformant${record.strict ? ' (strict)' : ''}: no MUST or EXPECTATION check failed`, '');
+  const nothingJudged = record.providers.every((r) => tally(r.findings).passed + tally(r.findings).failed + tally(r.findings).warnings === 0);
+  const result = anyFail
+    ? 'Result: NOT CONFORMANT (a MUST or EXPECTATION check failed)'
+    : nothingJudged
+      ? 'Result: NOT VERIFIED: no check could judge the endpoint (see BROKEN above)'
+      : `Result: conformant${record.strict ? ' (strict)' : ''}: no MUST or EXPECTATION check failed${record.providers.some((r) => tally(r.findings).broken > 0) ? ' (some checks broken: not verified)' : ''}`;
+  lines.push('', result, '');
   return lines.join('\n');
 }

@@ -1,0 +1,93 @@
+import type { AssertionDefect } from '../auth/assertion.js';
+import type { Provider } from '../descriptor/types.js';
+import { assertionClient, mtlsClient, PROBES } from '../observe.js';
+import { describeResponse, oauthError } from './helpers.js';
+import { defineCheck, fail, pass, rfc, type CheckDef, type Level, type SpecRef } from './types.js';
+
+const notApplicable = (p: Provider) => (assertionClient(p) ? true : 'no client authenticates with a JWT (client_secret_jwt or private_key_jwt)');
+
+interface AssertionProbeSpec {
+  defect: AssertionDefect;
+  id: string;
+  title: string;
+  level: Level;
+  levelReason?: string;
+  spec: SpecRef;
+  what: string;
+}
+
+const SPECS: AssertionProbeSpec[] = [
+  { defect: 'expired', id: 'client-auth.expired-assertion', title: 'An expired client assertion is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose exp has passed' },
+  { defect: 'wrong-aud', id: 'client-auth.wrong-audience', title: 'A client assertion for another audience is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion with aud of another server' },
+  { defect: 'wrong-iss', id: 'client-auth.wrong-issuer', title: 'A client assertion whose iss is not the client is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose iss is not the client id' },
+  { defect: 'wrong-sub', id: 'client-auth.wrong-subject', title: 'A client assertion whose sub is not the client is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose sub is not the client id' },
+  { defect: 'alg-none', id: 'client-auth.alg-none', title: 'An unsigned client assertion (alg none) is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an unsigned assertion (alg none)' },
+  { defect: 'unknown-key', id: 'client-auth.unknown-key', title: 'A client assertion signed by a key the server does not know is refused', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion signed by an unknown key' },
+  {
+    defect: 'no-jti', id: 'client-auth.missing-jti', title: 'A client assertion without jti is refused', level: 'SHOULD', spec: { label: 'OpenID Connect Core §9', url: 'https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication' },
+    levelReason: 'RFC 7523 makes jti optional; OpenID Connect Core §9 requires it for client authentication, and without it replay cannot be detected: a warning.', what: 'an assertion without jti',
+  },
+  {
+    defect: 'far-future-exp', id: 'client-auth.far-future-exp', title: 'A client assertion valid for a year is refused', level: 'SHOULD', spec: rfc(7523, '3'),
+    levelReason: 'RFC 7523 §3 lets the server reject an exp unreasonably far in the future (MAY); a year-long assertion is a replayable credential: a warning.', what: 'an assertion with exp a year ahead',
+  },
+];
+
+function assertionCheck(s: AssertionProbeSpec): CheckDef {
+  const probe = PROBES.assertion(s.defect);
+  return defineCheck({
+    id: s.id,
+    title: s.title,
+    area: 'client-auth',
+    level: s.level,
+    ...(s.levelReason ? { levelReason: s.levelReason } : {}),
+    spec: s.spec,
+    defect: `the endpoint accepts ${s.what}`,
+    applies: notApplicable,
+    needs: () => [probe],
+    judge: ({ ex }) => {
+      const res = ex(probe).response;
+      if (res.accessToken || (res.status >= 200 && res.status < 300)) return fail(`${s.what} was answered ${describeResponse(res)}: the server accepted it`);
+      // RFC 7523 §3.2: an invalid client JWT MUST be answered invalid_client.
+      return oauthError(res) === 'invalid_client' ? pass(`refused with ${describeResponse(res)}`) : fail(`${s.what} was answered ${describeResponse(res)}; RFC 7523 §3.2 requires invalid_client`);
+    },
+  });
+}
+
+export const replayedJti = defineCheck({
+  id: 'client-auth.replayed-jti',
+  title: 'A client assertion used twice (same jti) is refused the second time',
+  area: 'client-auth',
+  level: 'SHOULD',
+  levelReason: 'RFC 7523 §3 lets the server keep used jti values to stop replay (MAY); OpenID Connect Core §9 expects one-time use: a warning.',
+  spec: rfc(7523, '3'),
+  defect: 'the endpoint accepts the same client assertion twice',
+  applies: notApplicable,
+  needs: () => [PROBES.assertionFirstUse, PROBES.assertionReplay],
+  judge: ({ ex }) => {
+    const first = ex(PROBES.assertionFirstUse).response;
+    const again = ex(PROBES.assertionReplay).response;
+    if (!(first.status === 200 && first.accessToken)) return fail(`the first use of a fresh assertion was answered ${describeResponse(first)}, so replay cannot be judged`);
+    if (again.accessToken || again.status === 200) return fail(`the replayed assertion was answered ${describeResponse(again)}`);
+    return pass(`the replay was refused with ${describeResponse(again)}`);
+  },
+});
+
+export const mtlsWithoutCertificate = defineCheck({
+  id: 'client-auth.mtls-without-certificate',
+  title: 'A tls_client_auth token request without a client certificate is refused',
+  area: 'client-auth',
+  level: 'MUST',
+  spec: rfc(8705, '2'),
+  defect: 'the endpoint issues tokens to an mTLS client that presented no certificate',
+  applies: (p) => (mtlsClient(p) ? true : 'no client uses tls_client_auth or self_signed_tls_client_auth'),
+  needs: () => [PROBES.mtlsWithoutCertificate],
+  judge: ({ ex }) => {
+    const res = ex(PROBES.mtlsWithoutCertificate).response;
+    if (res.accessToken || res.status === 200) return fail(`a request without a client certificate was answered ${describeResponse(res)}`);
+    const code = oauthError(res);
+    return code === 'invalid_client' || code === 'invalid_request' ? pass(`refused with ${describeResponse(res)}`) : fail(`refused with ${describeResponse(res)}; expected invalid_client (or invalid_request)`);
+  },
+});
+
+export const clientAuthChecks: CheckDef[] = [...SPECS.map(assertionCheck), replayedJti, mtlsWithoutCertificate];
