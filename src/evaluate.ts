@@ -76,7 +76,7 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
       const applies = check.applies?.(p) ?? true;
       const judge = (): Verdict => {
         try {
-          return check.judge({ provider: p, ex, answered, unanswered, ...(check.perClient && client ? { client, clientIndex } : {}) });
+          return check.judge({ provider: p, evidence, ex, answered, unanswered, ...(check.perClient && client ? { client, clientIndex } : {}) });
         } catch (e) {
           return { outcome: 'broken', message: `harness error in ${check.id}: ${(e as Error).message}` };
         }

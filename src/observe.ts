@@ -5,6 +5,7 @@ import type { Evidence } from './checks/types.js';
 import { buildAssertion, CLIENT_ASSERTION_TYPE, type AssertionDefect, type AssertionKey } from './auth/assertion.js';
 import { ProviderSession, type ProbeRequest } from './http/runner.js';
 import type { Exchange } from './http/types.js';
+import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
 
 /** Probe ids, shared by the observer and the checks that read them. */
 export const PROBES = {
@@ -26,6 +27,8 @@ export const PROBES = {
   assertionFirstUse: 'client-auth.first-use',
   assertionReplay: 'client-auth.replay',
   mtlsWithoutCertificate: 'client-auth.mtls-without-certificate',
+  metadata: 'discovery.metadata',
+  jwks: 'discovery.jwks',
 } as const;
 
 /** The spoilt assertions sent by the client-auth probes, one request each. */
@@ -122,6 +125,7 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
   const session = new ProviderSession(p);
   const exchanges: Record<string, Exchange> = {};
   const notRun: Evidence['notRun'] = {};
+  const facts: NonNullable<Evidence['facts']> = {};
   const startedAt = new Date().toISOString();
   const send = async (probe: string, purpose: string, req: ProbeRequest) => {
     exchanges[probe] = await session.send(probe, purpose, req);
@@ -132,12 +136,27 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
   const requested = p.scopes.request;
 
   try {
+    // 0. Discovery: the server's metadata and signing keys, when the descriptor asks for them.
+    let jwksUri = p.jwksUri;
+    if (p.discovery && p.issuer) {
+      const meta = await send(PROBES.metadata, `server metadata (${p.discovery})`, { method: 'GET', url: wellKnownUrl(p.issuer, p.discovery) });
+      const advertised = (meta.response?.json as { jwks_uri?: unknown } | undefined)?.jwks_uri;
+      if (typeof advertised === 'string' && /^https:\/\//.test(advertised)) jwksUri = advertised;
+    } else {
+      notRun[PROBES.metadata] = { kind: 'policy', reason: 'the descriptor asks for no discovery (discovery, issuer)' };
+    }
+    if (jwksUri) await send(PROBES.jwks, 'the JWK Set of the signing keys', { method: 'GET', url: jwksUri });
+    else notRun[PROBES.jwks] = { kind: p.discovery ? 'prerequisite' : 'policy', reason: p.discovery ? 'the metadata names no https jwks_uri' : 'no JWK Set is known (jwksUri or discovery)' };
+
     // 1. The ordinary token request, once per client (the first one's token is reused by every check).
     for (const [i, client] of p.clients.entries()) {
       await send(PROBES.token(i), `client_credentials with ${client.label}`, await withClientAuth(p, client, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }));
     }
     const firstToken = exchanges[PROBES.token(0)];
     const token = accessTokenOf(firstToken, session);
+    if (token && firstToken?.response?.accessToken?.jwt) {
+      facts.tokenSignature = await verifySignature(token, exchanges[PROBES.jwks]?.response?.json);
+    }
     const issuedAt = Date.now();
     if (p.resource) {
       if (token) {
@@ -221,14 +240,49 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
     } else if (p.resource) {
       notRun[PROBES.resourceExpired] = { kind: 'prerequisite', reason: 'no access token was obtained' };
     }
+    const sample = session.allTokens().filter((t) => !/^[\w-]+\.[\w-]+\.[\w-]*$/.test(t));
+    if (sample.length > 0) facts.tokenSample = estimateGuessability(sample);
   } finally {
     await session.close();
   }
-  return { provider: p.name, exchanges, notRun, requestsSent: session.requestsSent, startedAt, finishedAt: new Date().toISOString() };
+  return { provider: p.name, exchanges, notRun, requestsSent: session.requestsSent, facts, startedAt, finishedAt: new Date().toISOString() };
 }
 
 function withQuery(url: string, params: [string, string][]): string {
   const u = new URL(url);
   for (const [k, v] of params) u.searchParams.append(k, v);
   return u.toString();
+}
+
+/** RFC 8414 §3.1 inserts the well-known segment before the issuer's path; OpenID Connect appends it. */
+export function wellKnownUrl(issuer: string, kind: 'openid-configuration' | 'oauth-authorization-server'): string {
+  const u = new URL(issuer);
+  const path = u.pathname.replace(/\/$/, '');
+  if (kind === 'openid-configuration') return `${u.origin}${path}/.well-known/openid-configuration`;
+  return `${u.origin}/.well-known/oauth-authorization-server${path}`;
+}
+
+/** Checks only the JWS signature (claims are the checks' business) against the recorded JWK Set. */
+async function verifySignature(token: string, jwks: unknown): Promise<{ verified: boolean; detail: string }> {
+  const keys = (jwks as { keys?: unknown } | undefined)?.keys;
+  if (!Array.isArray(keys)) return { verified: false, detail: 'no JWK Set was obtained to verify it with' };
+  try {
+    const set = createLocalJWKSet({ keys: keys as JWK[] });
+    const { protectedHeader } = await compactVerify(token, set);
+    return { verified: true, detail: `verified with the key ${protectedHeader.kid ? `kid ${protectedHeader.kid}` : 'without kid'} (${protectedHeader.alg})` };
+  } catch (e) {
+    return { verified: false, detail: `${(e as { code?: string }).code ?? 'error'}: ${(e as Error).message}` };
+  }
+}
+
+/**
+ * A rough upper bound on how guessable the tokens are: distinctness, and length × log2(alphabet
+ * seen across the sample). It cannot prove randomness; it catches short, counter-like or tiny-alphabet tokens.
+ */
+export function estimateGuessability(tokens: string[]): { count: number; distinct: number; minLength: number; alphabet: number; estimatedBits: number } {
+  const alphabet = new Set(tokens.join('')).size;
+  const minLength = Math.min(...tokens.map((t) => t.length));
+  // Characters shared by every token at the same position carry no entropy: leave them out.
+  const varying = [...Array(minLength).keys()].filter((i) => new Set(tokens.map((t) => t[i])).size > 1 || tokens.length === 1).length;
+  return { count: tokens.length, distinct: new Set(tokens).size, minLength, alphabet, estimatedBits: Math.floor(varying * Math.log2(Math.max(alphabet, 1))) };
 }

@@ -1,10 +1,12 @@
 import { clientAuthChecks } from './client-auth.js';
+import { discoveryChecks } from './discovery.js';
 import { errorChecks } from './errors.js';
 import { expiryChecks } from './expiry.js';
 import { grantChecks } from './grant.js';
+import { jwtChecks, tokenGuessability } from './jwt.js';
 import { responseChecks } from './response.js';
 import { scopeChecks } from './scope.js';
 import type { CheckDef } from './types.js';
 
 /** Every check, in report order: Grant handling, Response schema, Expiry, Scope echo, Error behaviour. */
-export const CHECKS: CheckDef[] = [...grantChecks, ...clientAuthChecks, ...responseChecks, ...expiryChecks, ...scopeChecks, ...errorChecks];
+export const CHECKS: CheckDef[] = [...grantChecks, ...clientAuthChecks, ...discoveryChecks, ...responseChecks, tokenGuessability, ...jwtChecks, ...expiryChecks, ...scopeChecks, ...errorChecks];

@@ -2,12 +2,14 @@ import type { ClientDescriptor, Provider } from '../descriptor/types.js';
 import type { Exchange } from '../http/types.js';
 
 export type Level = 'MUST' | 'SHOULD' | 'EXPECTATION';
-export type Area = 'grant' | 'client-auth' | 'response' | 'expiry' | 'scope' | 'errors';
+export type Area = 'grant' | 'client-auth' | 'discovery' | 'response' | 'jwt' | 'expiry' | 'scope' | 'errors';
 
 export const AREA_TITLES: Record<Area, string> = {
   grant: 'Grant handling',
   'client-auth': 'Client authentication',
+  discovery: 'Discovery',
   response: 'Response schema',
+  jwt: 'JWT access token',
   expiry: 'Expiry',
   scope: 'Scope echo',
   errors: 'Error behaviour',
@@ -41,6 +43,13 @@ export interface Evidence {
    */
   notRun: Record<string, { kind: 'policy' | 'prerequisite'; reason: string }>;
   requestsSent: number;
+  /** Facts the observer established from material it does not record (the tokens themselves). */
+  facts?: {
+    /** The first access token's JWS signature checked against the provider's JWK Set. */
+    tokenSignature?: { verified: boolean; detail: string };
+    /** The opaque access tokens of the run, as a sample for a guessability estimate (RFC 6749 §10.10). */
+    tokenSample?: { count: number; distinct: number; minLength: number; alphabet: number; estimatedBits: number };
+  };
   startedAt: string;
   finishedAt: string;
 }
@@ -49,6 +58,8 @@ export type Answered = Exchange & { response: NonNullable<Exchange['response']> 
 
 export interface JudgeInput {
   provider: Provider;
+  /** All of the provider's evidence, for checks over the whole run (jti uniqueness, token sample). */
+  evidence: Evidence;
   /** Exchanges this check declared in `needs`, all present and answered. */
   ex: (probe: string) => Answered;
   /** Those of `probes` that were sent and answered (for checks over many exchanges). */

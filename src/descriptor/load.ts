@@ -320,7 +320,7 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
   const d = resolved as unknown as RawProviderShape;
   // The schema's URL pattern admits strings no URL parser accepts ("https://:8443/x"); the runner
   // must not meet them (it parses the token endpoint while classifying errors).
-  const urls: [string, string | undefined][] = [['/tokenEndpoint', d.tokenEndpoint], ['/issuer', d.issuer], ['/resource/url', d.resource?.url]];
+  const urls: [string, string | undefined][] = [['/tokenEndpoint', d.tokenEndpoint], ['/issuer', d.issuer], ['/jwksUri', d.jwksUri], ['/resource/url', d.resource?.url]];
   for (const [pointer, value] of urls) {
     if (value === undefined) continue;
     let url: URL | undefined;
@@ -360,6 +360,8 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
     ...(d.embedded ? { embedded: d.embedded } : {}),
     tokenEndpoint: d.tokenEndpoint,
     ...(d.issuer ? { issuer: d.issuer } : {}),
+    ...(d.discovery ? { discovery: d.discovery } : {}),
+    ...(d.jwksUri ? { jwksUri: d.jwksUri } : {}),
     clients: clientsOut,
     grant: d.grant,
     scopes: d.scopes ?? {},
@@ -372,6 +374,8 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       broaderScopeAllowed: d.expect.broaderScopeAllowed ?? false,
       forbiddenScope: d.expect.forbiddenScope ?? 'invalid_scope',
       tokenFormat: d.expect.tokenFormat ?? 'opaque',
+      jwtAlgs: d.expect.jwtAlgs ?? ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+      ...((d.expect.audience ?? d.resource?.url) ? { audience: d.expect.audience ?? d.resource?.url } : {}),
     },
     ...(d.resource ? { resource: { url: d.resource.url, method: d.resource.method ?? 'GET' } } : {}),
     limits: {
@@ -397,6 +401,8 @@ interface RawProviderShape {
   embedded?: 'reference';
   tokenEndpoint: string;
   issuer?: string;
+  discovery?: Provider['discovery'];
+  jwksUri?: string;
   clients: RawClient[];
   grant: { type: 'client_credentials' };
   scopes?: Provider['scopes'];

@@ -41,6 +41,9 @@ export interface Provider {
   tokenEndpoint: string;
   /** RFC 8414 issuer identifier, when declared. */
   issuer?: string;
+  /** Fetch and check the server metadata at the issuer's well-known URL. */
+  discovery?: 'openid-configuration' | 'oauth-authorization-server';
+  jwksUri?: string;
   clients: ClientDescriptor[];
   grant: { type: 'client_credentials' };
   scopes: { request?: string; default?: string; forbidden?: string };
@@ -53,6 +56,10 @@ export interface Provider {
     broaderScopeAllowed: boolean;
     forbiddenScope: 'invalid_scope' | 'narrowed';
     tokenFormat: 'opaque' | 'jwt';
+    /** Algorithms JWT access tokens may be signed with. */
+    jwtAlgs: string[];
+    /** The aud JWT access tokens must carry, when known (expect.audience, else resource.url). */
+    audience?: string;
   };
   resource?: { url: string; method: 'GET' | 'POST' };
   limits: {

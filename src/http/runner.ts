@@ -78,6 +78,11 @@ export class ProviderSession {
     return this.tokens.get(probe);
   }
 
+  /** Every access token issued in this session (kept in memory only, for the guessability estimate). */
+  allTokens(): string[] {
+    return [...this.tokens.values()];
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.agent.close(), ...[...this.mtlsAgents.values()].map((a) => a.close())]);
   }

@@ -1,0 +1,139 @@
+import type { Provider } from '../descriptor/types.js';
+import { mtlsClient, PROBES } from '../observe.js';
+import { describeResponse, jsonObject, mediaTypeOf, show } from './helpers.js';
+import { broken, defineCheck, fail, pass, rfc, type JudgeInput, type Verdict } from './types.js';
+
+const applies = (p: Provider) => (p.discovery && p.issuer ? true : 'the descriptor asks for no discovery (discovery and issuer)');
+
+/** Checks that read the metadata need a 200 JSON object; without it they are broken with the reason. */
+function withMetadata(judge: (meta: Record<string, unknown>, input: JudgeInput) => Verdict) {
+  return (input: JudgeInput): Verdict => {
+    const res = input.ex(PROBES.metadata).response;
+    const body = jsonObject(res);
+    if (res.status !== 200 || !body) return broken(`prerequisite failed: the metadata request was answered ${describeResponse(res)}`);
+    return judge(body, input);
+  };
+}
+
+export const metadataDocument = defineCheck({
+  id: 'discovery.metadata',
+  title: 'The metadata is served at the well-known URL as a JSON object',
+  area: 'discovery',
+  level: 'MUST',
+  spec: rfc(8414, '3.2'),
+  defect: 'the well-known URL answers 404, HTML or a non-object',
+  applies,
+  needs: () => [PROBES.metadata],
+  judge: ({ ex }) => {
+    const res = ex(PROBES.metadata).response;
+    if (res.status !== 200) return fail(`the metadata request was answered ${describeResponse(res)}, not 200`);
+    if (mediaTypeOf(res) !== 'application/json') return fail(`Content-Type is ${show(res.headers['content-type']?.join(', '))}, not application/json`);
+    return jsonObject(res) ? pass('200, a JSON object') : fail('the body is not a JSON object');
+  },
+});
+
+export const issuerMatches = defineCheck({
+  id: 'discovery.issuer',
+  title: 'The metadata issuer is exactly the configured issuer',
+  area: 'discovery',
+  level: 'MUST',
+  spec: rfc(8414, '3.3'),
+  defect: 'the metadata names another issuer (or the same with a trailing slash)',
+  applies,
+  needs: () => [PROBES.metadata],
+  judge: withMetadata((meta, { provider }) =>
+    meta['issuer'] === provider.issuer ? pass(`issuer ${show(meta['issuer'])}`) : fail(`the metadata says issuer ${show(meta['issuer'])}; configured is ${show(provider.issuer)}`),
+  ),
+});
+
+export const tokenEndpointMatches = defineCheck({
+  id: 'discovery.token-endpoint',
+  title: 'The metadata token_endpoint is https and the endpoint the descriptor uses',
+  area: 'discovery',
+  level: 'MUST',
+  levelReason: 'RFC 8414 §2 makes token_endpoint REQUIRED and RFC 6749 §3.2 requires TLS; that it equals the endpoint in use is what makes the metadata trustworthy for this client.',
+  spec: rfc(8414, '2'),
+  defect: 'token_endpoint is missing, http:, or differs from the endpoint in use',
+  applies,
+  needs: () => [PROBES.metadata],
+  judge: withMetadata((meta, { provider }) => {
+    const te = meta['token_endpoint'];
+    if (typeof te !== 'string') return fail(`token_endpoint is ${show(te)}`);
+    if (!te.startsWith('https://')) return fail(`token_endpoint ${show(te)} is not https`);
+    return te === provider.tokenEndpoint ? pass(`token_endpoint ${show(te)}`) : fail(`token_endpoint is ${show(te)}; the descriptor uses ${show(provider.tokenEndpoint)}`);
+  }),
+});
+
+export const mtlsAliases = defineCheck({
+  id: 'discovery.mtls-endpoint-aliases',
+  title: 'mtls_endpoint_aliases names an https token endpoint for mTLS clients',
+  area: 'discovery',
+  level: 'MUST',
+  spec: rfc(8705, '5'),
+  defect: 'the metadata of a server with mTLS clients has no https mtls_endpoint_aliases.token_endpoint',
+  applies: (p) => (applies(p) === true ? (mtlsClient(p) ? true : 'no client uses TLS client authentication') : applies(p)),
+  needs: () => [PROBES.metadata],
+  judge: withMetadata((meta) => {
+    const aliases = meta['mtls_endpoint_aliases'];
+    const te = aliases && typeof aliases === 'object' ? (aliases as Record<string, unknown>)['token_endpoint'] : undefined;
+    if (te === undefined) return pass('no aliases: mTLS clients use the token_endpoint itself (RFC 8705 §5)');
+    return typeof te === 'string' && te.startsWith('https://') ? pass(`mtls_endpoint_aliases.token_endpoint ${show(te)}`) : fail(`mtls_endpoint_aliases.token_endpoint is ${show(te)}`);
+  }),
+});
+
+function listIncludes(member: string, wanted: (p: Provider) => string[]) {
+  return withMetadata((meta, { provider }) => {
+    const list = meta[member];
+    if (list === undefined) return pass(`${member} is absent (optional)`);
+    if (!Array.isArray(list)) return fail(`${member} is ${show(list)}, not a list`);
+    const missing = wanted(provider).filter((w) => !list.includes(w));
+    return missing.length === 0 ? pass(`${member} includes ${wanted(provider).join(', ')}`) : fail(`${member} ${show(list)} lacks ${missing.join(', ')}, which the descriptor uses`);
+  });
+}
+
+export const grantTypesSupported = defineCheck({
+  id: 'discovery.grant-types-supported',
+  title: 'grant_types_supported, when present, lists the grant the descriptor uses',
+  area: 'discovery',
+  level: 'EXPECTATION',
+  spec: rfc(8414, '2'),
+  defect: 'grant_types_supported omits the grant that works',
+  applies,
+  needs: () => [PROBES.metadata],
+  judge: listIncludes('grant_types_supported', (p) => [p.grant.type]),
+});
+
+export const authMethodsSupported = defineCheck({
+  id: 'discovery.auth-methods-supported',
+  title: 'token_endpoint_auth_methods_supported, when present, lists the methods the descriptor uses',
+  area: 'discovery',
+  level: 'EXPECTATION',
+  spec: rfc(8414, '2'),
+  defect: 'token_endpoint_auth_methods_supported omits a method that works',
+  applies,
+  needs: () => [PROBES.metadata],
+  judge: listIncludes('token_endpoint_auth_methods_supported', (p) => [...new Set(p.clients.map((c) => c.auth.method))]),
+});
+
+export const jwksValid = defineCheck({
+  id: 'discovery.jwks',
+  title: 'The JWK Set answers with valid public keys',
+  area: 'discovery',
+  level: 'MUST',
+  spec: rfc(7517, '5'),
+  defect: 'jwks_uri answers an error, a non-JSON body, no keys, or private key material',
+  applies: (p) => (p.discovery || p.jwksUri ? true : 'no JWK Set is declared (discovery or jwksUri)'),
+  needs: () => [PROBES.jwks],
+  judge: ({ ex }) => {
+    const res = ex(PROBES.jwks).response;
+    if (res.status !== 200) return fail(`the JWK Set request was answered ${describeResponse(res)}`);
+    const keys = jsonObject(res)?.['keys'];
+    if (!Array.isArray(keys) || keys.length === 0) return fail('the body has no non-empty "keys" list');
+    const bad = keys.filter((k) => !k || typeof k !== 'object' || typeof (k as { kty?: unknown }).kty !== 'string');
+    if (bad.length > 0) return fail(`${bad.length} entries are not JWKs (no kty)`);
+    const priv = keys.filter((k) => ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((m) => m in (k as object)));
+    return priv.length === 0 ? pass(`${keys.length} public keys`) : fail(`${priv.length} keys carry private or symmetric key material`);
+  },
+});
+
+export const discoveryChecks = [metadataDocument, issuerMatches, tokenEndpointMatches, mtlsAliases, grantTypesSupported, authMethodsSupported, jwksValid];
