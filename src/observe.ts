@@ -133,6 +133,9 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
   };
   const primary = p.clients[0]!;
   const tokenUrl = p.tokenEndpoint;
+  // RFC 8705 §5: mTLS clients use the alias of the token endpoint when the metadata names one.
+  let mtlsTokenUrl: string | undefined;
+  const tokenUrlOf = (client: ClientDescriptor) => (client.auth.tls && mtlsTokenUrl ? mtlsTokenUrl : tokenUrl);
   const requested = p.scopes.request;
 
   try {
@@ -140,8 +143,10 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
     let jwksUri = p.jwksUri;
     if (p.discovery && p.issuer) {
       const meta = await send(PROBES.metadata, `server metadata (${p.discovery})`, { method: 'GET', url: wellKnownUrl(p.issuer, p.discovery) });
-      const advertised = (meta.response?.json as { jwks_uri?: unknown } | undefined)?.jwks_uri;
-      if (typeof advertised === 'string' && /^https:\/\//.test(advertised)) jwksUri = advertised;
+      const doc = meta.response?.json as { jwks_uri?: unknown; mtls_endpoint_aliases?: { token_endpoint?: unknown } } | undefined;
+      if (typeof doc?.jwks_uri === 'string' && /^https:\/\//.test(doc.jwks_uri)) jwksUri = doc.jwks_uri;
+      const alias = doc?.mtls_endpoint_aliases?.token_endpoint;
+      if (typeof alias === 'string' && /^https:\/\//.test(alias)) mtlsTokenUrl = alias;
     } else {
       notRun[PROBES.metadata] = { kind: 'policy', reason: 'the descriptor asks for no discovery (discovery, issuer)' };
     }
@@ -150,7 +155,7 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
 
     // 1. The ordinary token request, once per client (the first one's token is reused by every check).
     for (const [i, client] of p.clients.entries()) {
-      await send(PROBES.token(i), `client_credentials with ${client.label}`, await withClientAuth(p, client, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }));
+      await send(PROBES.token(i), `client_credentials with ${client.label}`, await withClientAuth(p, client, { method: 'POST', url: tokenUrlOf(client), form: grantForm(p, requested) }));
     }
     const firstToken = exchanges[PROBES.token(0)];
     const token = accessTokenOf(firstToken, session);
@@ -209,7 +214,7 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
     }
     const mc = mtlsClient(p);
     if (mc) {
-      await send(PROBES.mtlsWithoutCertificate, `${mc.label} without its client certificate`, await withClientAuth(p, mc, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }, { withoutCertificate: true }));
+      await send(PROBES.mtlsWithoutCertificate, `${mc.label} without its client certificate`, await withClientAuth(p, mc, { method: 'POST', url: tokenUrlOf(mc), form: grantForm(p, requested) }, { withoutCertificate: true }));
     } else {
       notRun[PROBES.mtlsWithoutCertificate] = { kind: 'policy', reason: 'no client uses TLS client authentication' };
     }

@@ -14,13 +14,15 @@ interface AssertionProbeSpec {
   levelReason?: string;
   spec: SpecRef;
   what: string;
+  /** Error codes accepted besides invalid_client, with why. */
+  alsoAccepted?: string[];
 }
 
 const SPECS: AssertionProbeSpec[] = [
   { defect: 'expired', id: 'client-auth.expired-assertion', title: 'An expired client assertion is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose exp has passed' },
   { defect: 'wrong-aud', id: 'client-auth.wrong-audience', title: 'A client assertion for another audience is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion with aud of another server' },
-  { defect: 'wrong-iss', id: 'client-auth.wrong-issuer', title: 'A client assertion whose iss is not the client is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose iss is not the client id' },
-  { defect: 'wrong-sub', id: 'client-auth.wrong-subject', title: 'A client assertion whose sub is not the client is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose sub is not the client id' },
+  { defect: 'wrong-iss', alsoAccepted: ['invalid_request'], levelReason: 'The request also carries client_id, which then disagrees with the assertion: RFC 6749 §5.2 lets the server call that invalid_request (conflicting credentials), so invalid_request is accepted next to RFC 7523 §3.2\'s invalid_client.', id: 'client-auth.wrong-issuer', title: 'A client assertion whose iss is not the client is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose iss is not the client id' },
+  { defect: 'wrong-sub', alsoAccepted: ['invalid_request'], levelReason: 'The request also carries client_id, which then disagrees with the assertion: RFC 6749 §5.2 lets the server call that invalid_request (conflicting credentials), so invalid_request is accepted next to RFC 7523 §3.2\'s invalid_client.', id: 'client-auth.wrong-subject', title: 'A client assertion whose sub is not the client is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose sub is not the client id' },
   { defect: 'alg-none', id: 'client-auth.alg-none', title: 'An unsigned client assertion (alg none) is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an unsigned assertion (alg none)' },
   { defect: 'unknown-key', id: 'client-auth.unknown-key', title: 'A client assertion signed by a key the server does not know is refused', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion signed by an unknown key' },
   {
@@ -49,7 +51,9 @@ function assertionCheck(s: AssertionProbeSpec): CheckDef {
       const res = ex(probe).response;
       if (res.accessToken || (res.status >= 200 && res.status < 300)) return fail(`${s.what} was answered ${describeResponse(res)}: the server accepted it`);
       // RFC 7523 §3.2: an invalid client JWT MUST be answered invalid_client.
-      return oauthError(res) === 'invalid_client' ? pass(`refused with ${describeResponse(res)}`) : fail(`${s.what} was answered ${describeResponse(res)}; RFC 7523 §3.2 requires invalid_client`);
+      const allowed = ['invalid_client', ...(s.alsoAccepted ?? [])];
+      const code = oauthError(res);
+      return code !== undefined && allowed.includes(code) ? pass(`refused with ${describeResponse(res)}`) : fail(`${s.what} was answered ${describeResponse(res)}; RFC 7523 §3.2 requires ${allowed.join(' or ')}`);
     },
   });
 }
@@ -90,4 +94,31 @@ export const mtlsWithoutCertificate = defineCheck({
   },
 });
 
-export const clientAuthChecks: CheckDef[] = [...SPECS.map(assertionCheck), replayedJti, mtlsWithoutCertificate];
+export const certificateBound = defineCheck({
+  id: 'client-auth.certificate-bound-token',
+  title: 'Access tokens of mTLS clients are bound to their certificate (cnf x5t#S256)',
+  area: 'client-auth',
+  level: 'EXPECTATION',
+  levelReason: 'RFC 8705 §3 says how a bound token names its certificate; whether tokens are bound is the deployment\'s choice, declared by auth.certificateBoundTokens.',
+  spec: rfc(8705, '3.1'),
+  defect: 'the endpoint issues an unbound token (no cnf) or one bound to another certificate',
+  applies: (p) => (p.clients.some((c) => c.auth.tls?.boundTokens) ? true : 'no client declares certificateBoundTokens'),
+  needs: (p) => p.clients.flatMap((c, i) => (c.auth.tls?.boundTokens ? [PROBES.token(i)] : [])),
+  judge: ({ ex, provider }) => {
+    const problems: string[] = [];
+    let checked = 0;
+    provider.clients.forEach((c, i) => {
+      if (!c.auth.tls?.boundTokens) return;
+      const res = ex(PROBES.token(i)).response;
+      if (!res.accessToken) return void problems.push(`${c.label}: no access token (${describeResponse(res)})`);
+      const cnf = res.accessToken.jwt?.payload['cnf'] as Record<string, unknown> | undefined;
+      checked += 1;
+      if (!res.accessToken.jwt) problems.push(`${c.label}: the token is not a JWT, so its binding cannot be read (introspection is not declared)`);
+      else if (!cnf || typeof cnf['x5t#S256'] !== 'string') problems.push(`${c.label}: the token has no cnf x5t#S256`);
+      else if (cnf['x5t#S256'] !== c.auth.tls.thumbprint) problems.push(`${c.label}: cnf x5t#S256 is ${String(cnf['x5t#S256'])}, the certificate's thumbprint is ${c.auth.tls.thumbprint}`);
+    });
+    return problems.length === 0 ? pass(`${checked} tokens bound to their client's certificate`) : fail(problems.join('; '));
+  },
+});
+
+export const clientAuthChecks: CheckDef[] = [...SPECS.map(assertionCheck), replayedJti, mtlsWithoutCertificate, certificateBound];

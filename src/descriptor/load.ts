@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -425,6 +426,7 @@ interface RawClient {
     audience?: 'token-endpoint' | 'issuer';
     certFile?: string;
     keyFile?: string;
+    certificateBoundTokens?: boolean;
   };
 }
 
@@ -487,7 +489,9 @@ function loadClient(c: RawClient, i: number, ctx: ClientContext): ClientDescript
       throw e;
     }
     ctx.secrets.push({ value: key.trim(), envName: `TLS_KEY_OF_${c.id.replace(/\W/g, '_').toUpperCase()}` });
-    auth.tls = { cert, key, certFile, keyFile };
+    // RFC 8705 §3.1: x5t#S256 is the base64url SHA-256 of the DER certificate.
+    const thumbprint = Buffer.from(new X509Certificate(cert).fingerprint256.replace(/:/g, ''), 'hex').toString('base64url');
+    auth.tls = { cert, key, certFile, keyFile, boundTokens: c.auth.certificateBoundTokens ?? false, thumbprint };
   }
   return { id: c.id, label: c.label ?? (auth.assertion ? `${method} ${auth.assertion.alg}` : method), auth };
 }

@@ -5,17 +5,50 @@
  *
  * Token endpoint behaviour is deliberately left to oidc-provider (it is the certified
  * reference); only deployment policy (clients, scopes, TTLs, keys) is configured here.
+ * Our own code covers only what oidc-provider leaves to a deployment: reading the TLS peer
+ * certificate and matching it (RFC 8705), the RFC 7523 §2.1 assertion check of the jwt-bearer
+ * grant, the resource server (including certificate-bound tokens), and introspection of JWT
+ * access tokens, which oidc-provider refuses by design (unsupported_token_type).
  */
-import { randomBytes } from 'node:crypto';
+import { hash, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:https';
+import { createServer, type Server, type ServerOptions } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { calculateJwkThumbprint, errors as joseErrors, exportJWK, generateKeyPair, jwtVerify } from 'jose';
-import type { Adapter, AdapterPayload, Configuration } from 'oidc-provider';
-import { createCa, issueServerCert } from './certs.js';
+import { TLSSocket } from 'node:tls';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  importX509,
+  jwtVerify,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
+import type {
+  Adapter,
+  AdapterPayload,
+  ClientMetadata,
+  Configuration,
+  KoaContextWithOIDC,
+  ResourceServer,
+  TokenEndpointGrantContext,
+} from 'oidc-provider';
+import {
+  certificateMatches,
+  createCa,
+  createSelfSignedCert,
+  issueCert,
+  issueServerCert,
+  subjectDn,
+  type CertificateAuthority,
+} from './certs.js';
 
 export interface ReferenceOptions {
   /** Lifetime of issued access tokens (and so `expires_in`). Default 5 s. */
@@ -35,6 +68,13 @@ const RESOURCE_PATH = '/api/resource';
 const REALM = 'reference';
 const SCOPES = ['api:read', 'api:write', 'admin'];
 const CLIENT_SCOPE = 'api:read api:write';
+/** RFC 7523 §2.1 assertion grant. */
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const ASSERTION_ISSUER = 'ref-assertion-issuer';
+/** Longest accepted remaining lifetime (exp - now) of a jwt-bearer assertion. */
+const MAX_ASSERTION_LIFETIME_SECONDS = 3600;
+/** Same as oidc-provider's default clockTolerance, which it applies to client assertions. */
+const ASSERTION_CLOCK_TOLERANCE_SECONDS = 15;
 
 type OidcProviderModule = typeof import('oidc-provider');
 let oidcProviderModule: Promise<OidcProviderModule> | undefined;
@@ -123,39 +163,63 @@ export async function startReference(options: ReferenceOptions = {}): Promise<Re
   const ttl = options.accessTokenTtlSeconds ?? 5;
   if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new Error('accessTokenTtlSeconds must be a positive integer');
 
-  // TLS material for this run only; only the CA certificate is written out (for clients).
+  // TLS material for this run only. Everything a client needs (CA, client keys and certificates)
+  // goes to a private temporary directory that close() removes.
   const ca = await createCa();
   const tls = await issueServerCert(ca, { ips: [HOST], dns: ['localhost'] });
   const dir = await mkdtemp(join(tmpdir(), 'tc-ref-'));
   const caFile = join(dir, 'ca.pem');
 
+  // Both listeners ask for a client certificate (RFC 8705) but never require one, and verify it
+  // against the run-time CA only: `authorized` on the socket then says whether a presented
+  // certificate chains to it (tls_client_auth); self-signed ones are still accepted (§2.2).
+  const serverOptions: ServerOptions = {
+    key: tls.keyPem,
+    cert: tls.certPem,
+    ca: ca.certPem,
+    requestCert: true,
+    rejectUnauthorized: false,
+  };
   // The issuer embeds the port, so listen first and attach the application afterwards.
   const route: { handler?: (req: IncomingMessage, res: ServerResponse) => void } = {};
-  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
+  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     if (route.handler) route.handler(req, res);
     else sendJson(res, 503, { error: 'temporarily_unavailable' });
-  });
+  };
+  const server: Server = createServer(serverOptions, dispatch);
+  // RFC 8705 §5 mtls_endpoint_aliases: a second origin (another port) serving the same application.
+  const mtlsServer: Server = createServer(serverOptions, dispatch);
+  const listening: Server[] = [];
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    const done = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await done;
+    await Promise.all(
+      listening.map((s) => {
+        const done = new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeAllConnections();
+        return done;
+      }),
+    );
     await rm(dir, { recursive: true, force: true });
+  };
+  const listen = async (s: Server): Promise<string> => {
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(0, HOST, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+    listening.push(s);
+    return `https://${HOST}:${(s.address() as AddressInfo).port}`;
   };
 
   try {
     await writeFile(caFile, ca.certPem, { mode: 0o600 });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, HOST, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = server.address() as AddressInfo;
-    const app = await createApp(`https://${HOST}:${port}`, ttl);
+    const issuer = await listen(server);
+    const mtlsOrigin = await listen(mtlsServer);
+    const app = await createApp({ issuer, mtlsOrigin, ttl, ca, dir });
     route.handler = app.handler;
     return { env: { ...app.env, TC_REF_CA_FILE: caFile }, secrets: app.secrets, close };
   } catch (err) {
@@ -164,14 +228,67 @@ export async function startReference(options: ReferenceOptions = {}): Promise<Re
   }
 }
 
+interface AppOptions {
+  issuer: string;
+  /** Origin of the listener advertised in mtls_endpoint_aliases. */
+  mtlsOrigin: string;
+  ttl: number;
+  ca: CertificateAuthority;
+  /** The run's private temporary directory (key and certificate files go there). */
+  dir: string;
+}
+
+/** The TLS client certificate of the connection a request came on, if one was presented. */
+function peerCertificate(socket: Socket): X509Certificate | undefined {
+  return socket instanceof TLSSocket ? socket.getPeerX509Certificate() : undefined;
+}
+
+/** RFC 8705 §3.1 x5t#S256: base64url SHA-256 of the DER certificate. */
+function certificateThumbprint(cert: X509Certificate): string {
+  return hash('sha256', cert.raw, 'base64url');
+}
+
+/** Compact JWS (what our access tokens are), as opposed to an opaque token. */
+function isJws(token: string): boolean {
+  try {
+    decodeProtectedHeader(token);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+async function writePrivate(file: string, content: string): Promise<string> {
+  await writeFile(file, content, { mode: 0o600 });
+  return file;
+}
+
+/** A public JWK with kid = its RFC 7638 thumbprint, and the private key as PKCS#8 PEM. */
+async function signingKey(alg: 'RS256' | 'ES256' | 'Ed25519'): Promise<{ publicJwk: JWK; privateJwk: JWK; pkcs8: string; kid: string }> {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  return {
+    publicJwk: { ...publicJwk, kid, use: 'sig' },
+    privateJwk: { ...(await exportJWK(privateKey)), kid },
+    pkcs8: await exportPKCS8(privateKey),
+    kid,
+  };
+}
+
 /** The oidc-provider instance plus the protected resource, for an already known issuer. */
-async function createApp(issuer: string, ttl: number): Promise<{
+async function createApp({ issuer, mtlsOrigin, ttl, ca, dir }: AppOptions): Promise<{
   handler: (req: IncomingMessage, res: ServerResponse) => void;
   env: Record<string, string>;
   secrets: string[];
 }> {
   const { default: Provider, errors } = await loadOidcProvider();
   const resourceUrl = `${issuer}${RESOURCE_PATH}`;
+  const mtlsTokenUrl = `${mtlsOrigin}/token`;
 
   // Access-token signing key, generated per run.
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -187,24 +304,123 @@ async function createApp(issuer: string, ttl: number): Promise<{
     secret: `${randomBytes(32).toString('base64url')}+/:%`,
   };
   const post = { id: 'ref-post', secret: randomBytes(32).toString('base64url') };
+  // 64 random bytes: long enough for every HS* alg (RFC 7518 §3.2 wants a key >= the hash size).
+  const jwtHs = { id: 'ref-jwt-hs', secret: randomBytes(64).toString('base64url') };
+  const pkjwt = { id: 'ref-pkjwt' };
+  const mtls = { id: 'ref-mtls' };
+  const selfSigned = { id: 'ref-self-signed' };
+  const jwtBearer = { id: 'ref-jwt-bearer' };
+
+  // private_key_jwt keys: one RSA key (RS256 and PS256; no alg pinned), P-256 and Ed25519.
+  const [rsa, ec, ed, assertion, mtlsCert, selfSignedCert] = await Promise.all([
+    signingKey('RS256'),
+    signingKey('ES256'),
+    signingKey('Ed25519'),
+    signingKey('RS256'),
+    issueCert(ca, { commonName: mtls.id, usage: 'client' }),
+    createSelfSignedCert({ commonName: selfSigned.id, usage: 'client' }),
+  ]);
+  // The jwt-bearer grant trusts exactly this key, and only for RS256.
+  const assertionKeys = createLocalJWKSet({ keys: [{ ...assertion.publicJwk, alg: 'RS256' }] });
+  const selfSignedX509 = await importX509(selfSignedCert.certPem, 'ES256', { extractable: true });
+  const selfSignedJwk: JWK = {
+    ...(await exportJWK(selfSignedX509)),
+    use: 'sig',
+    // RFC 8705 §2.2: the client's certificate is registered in its JWK Set as x5c.
+    x5c: [selfSignedCert.certPem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '')],
+  };
+
+  const files = {
+    rsa: await writePrivate(join(dir, 'pkjwt-rsa.key.pem'), rsa.pkcs8),
+    ec: await writePrivate(join(dir, 'pkjwt-ec.jwk.json'), `${JSON.stringify(ec.privateJwk)}\n`),
+    ed: await writePrivate(join(dir, 'pkjwt-ed25519.key.pem'), ed.pkcs8),
+    mtlsCert: await writePrivate(join(dir, 'mtls.cert.pem'), mtlsCert.certPem),
+    mtlsKey: await writePrivate(join(dir, 'mtls.key.pem'), mtlsCert.keyPem),
+    selfSignedCert: await writePrivate(join(dir, 'self-signed.cert.pem'), selfSignedCert.certPem),
+    selfSignedKey: await writePrivate(join(dir, 'self-signed.key.pem'), selfSignedCert.keyPem),
+    assertion: await writePrivate(join(dir, 'assertion.key.pem'), assertion.pkcs8),
+  };
+
   const clientDefaults = {
     grant_types: ['client_credentials'],
     response_types: [],
     redirect_uris: [],
     scope: CLIENT_SCOPE,
   };
+  const clients: ClientMetadata[] = [
+    { client_id: basic.id, client_secret: basic.secret, token_endpoint_auth_method: 'client_secret_basic', ...clientDefaults },
+    { client_id: post.id, client_secret: post.secret, token_endpoint_auth_method: 'client_secret_post', ...clientDefaults },
+    // No token_endpoint_auth_signing_alg: every enabled HS* alg is accepted.
+    { client_id: jwtHs.id, client_secret: jwtHs.secret, token_endpoint_auth_method: 'client_secret_jwt', ...clientDefaults },
+    {
+      client_id: pkjwt.id,
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [rsa.publicJwk, ec.publicJwk, ed.publicJwk] },
+      ...clientDefaults,
+    },
+    {
+      client_id: mtls.id,
+      token_endpoint_auth_method: 'tls_client_auth',
+      // RFC 4514 form of the issued subject: "O=token-conformance,CN=ref-mtls".
+      tls_client_auth_subject_dn: subjectDn(new X509Certificate(mtlsCert.certPem).raw),
+      tls_client_certificate_bound_access_tokens: true,
+      ...clientDefaults,
+    },
+    {
+      client_id: selfSigned.id,
+      token_endpoint_auth_method: 'self_signed_tls_client_auth',
+      jwks: { keys: [selfSignedJwk] },
+      tls_client_certificate_bound_access_tokens: true,
+      ...clientDefaults,
+    },
+    // A public client (no authentication) that may only use the jwt-bearer grant.
+    {
+      client_id: jwtBearer.id,
+      token_endpoint_auth_method: 'none',
+      grant_types: [JWT_BEARER],
+      response_types: [],
+      redirect_uris: [],
+      scope: CLIENT_SCOPE,
+    },
+  ];
+
+  // Our one resource server (a fresh object per call, as before); the jwt-bearer grant uses it too.
+  const resourceServerFor = (resourceIndicator: string): ResourceServer => {
+    if (resourceIndicator !== resourceUrl) throw new errors.InvalidTarget();
+    return {
+      scope: SCOPES.join(' '),
+      audience: resourceUrl,
+      accessTokenTTL: ttl,
+      accessTokenFormat: 'jwt',
+      jwt: { sign: { alg: 'RS256' } },
+    };
+  };
 
   const configuration: Configuration = {
     adapter: memoryAdapterFactory(),
     jwks: { keys: [jwk] },
-    clients: [
-      { client_id: basic.id, client_secret: basic.secret, token_endpoint_auth_method: 'client_secret_basic', ...clientDefaults },
-      { client_id: post.id, client_secret: post.secret, token_endpoint_auth_method: 'client_secret_post', ...clientDefaults },
-    ],
+    clients,
     // Every scope the server knows; one outside a client's allow-list is rejected with
     // invalid_scope rather than silently dropped (oidc-provider only checks known scopes).
     scopes: SCOPES,
-    ttl: { ClientCredentials: ttl, AccessToken: ttl },
+    // Grant: only the jwt-bearer grant stores one; it need not outlive its access token.
+    ttl: { ClientCredentials: ttl, AccessToken: ttl, Grant: ttl },
+    // The library default plus the two mTLS methods (RFC 8705 §2), which it does not add itself.
+    clientAuthMethods: [
+      'client_secret_basic',
+      'client_secret_jwt',
+      'client_secret_post',
+      'private_key_jwt',
+      'none',
+      'tls_client_auth',
+      'self_signed_tls_client_auth',
+    ],
+    enabledJWA: {
+      // The library default plus HS384/HS512.
+      clientAuthSigningAlgValues: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'Ed25519', 'EdDSA'],
+    },
+    // oidc-provider does not derive RFC 8705 §5 aliases; this object extends its discovery document.
+    discovery: { mtls_endpoint_aliases: { token_endpoint: mtlsTokenUrl } },
     features: {
       clientCredentials: { enabled: true },
       introspection: {
@@ -214,20 +430,24 @@ async function createApp(issuer: string, ttl: number): Promise<{
           !(client.clientAuthMethod === 'none' && token.clientId !== ctx.oidc.client?.clientId),
       },
       devInteractions: { enabled: false },
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        tlsClientAuth: true,
+        selfSignedTlsClientAuth: true,
+        getCertificate: (ctx) => peerCertificate(ctx.socket),
+        // Chains to the run-time CA (the listener's only trust anchor).
+        certificateAuthorized: (ctx) => ctx.socket instanceof TLSSocket && ctx.socket.authorized,
+        certificateSubjectMatches: (ctx, property, expected) => {
+          const cert = peerCertificate(ctx.socket);
+          return cert !== undefined && certificateMatches(cert.raw, property, expected);
+        },
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => resourceUrl,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, resourceIndicator) => {
-          if (resourceIndicator !== resourceUrl) throw new errors.InvalidTarget();
-          return {
-            scope: SCOPES.join(' '),
-            audience: resourceUrl,
-            accessTokenTTL: ttl,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
-          };
-        },
+        getResourceServerInfo: (_ctx, resourceIndicator) => resourceServerFor(resourceIndicator),
       },
     },
     // No browser clients: never allow CORS (the default decides the same for these clients,
@@ -239,7 +459,140 @@ async function createApp(issuer: string, ttl: number): Promise<{
       ctx.body = out;
     },
   };
-  const providerCallback = new Provider(issuer, configuration).callback();
+  const provider = new Provider(issuer, configuration);
+  /**
+   * RFC 7523 §2.1 / §3: the assertion must be RS256-signed by the trusted assertion key, come
+   * from ASSERTION_ISSUER, name a subject, be addressed to this server (issuer or token endpoint
+   * URL, the audiences oidc-provider accepts for client assertions), not be expired (nor
+   * expire more than an hour from now), and carry a jti not seen before. Any failure is
+   * invalid_grant (§3.1), with the reason as error_detail (oidc-provider's convention: logged,
+   * not sent).
+   */
+  const verifyAssertion = async (
+    assertionJwt: string,
+    audience: string[],
+  ): Promise<{ sub: string; jti: string; exp: number }> => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(assertionJwt, assertionKeys, {
+        algorithms: ['RS256'],
+        issuer: ASSERTION_ISSUER,
+        audience,
+        requiredClaims: ['sub', 'exp', 'jti'],
+        clockTolerance: ASSERTION_CLOCK_TOLERANCE_SECONDS,
+      }));
+    } catch (cause) {
+      throw new errors.InvalidGrant({ detail: `invalid assertion: ${cause instanceof Error ? cause.message : String(cause)}`, cause });
+    }
+    const { sub, jti, exp } = payload;
+    if (typeof sub !== 'string' || sub === '') throw new errors.InvalidGrant('assertion sub must be a non-empty string');
+    if (typeof jti !== 'string' || jti === '') throw new errors.InvalidGrant('assertion jti must be a non-empty string');
+    if (typeof exp !== 'number') throw new errors.InvalidGrant('assertion exp must be a number');
+    if (exp - Math.floor(Date.now() / 1000) > MAX_ASSERTION_LIFETIME_SECONDS) {
+      throw new errors.InvalidGrant(`assertion exp must be at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds in the future`);
+    }
+    // oidc-provider's own replay store (the one it uses for client assertion jti values).
+    if (!(await provider.ReplayDetection.unique(ASSERTION_ISSUER, jti, exp + ASSERTION_CLOCK_TOLERANCE_SECONDS))) {
+      throw new errors.InvalidGrant('assertion jti was already used');
+    }
+    return { sub, jti, exp };
+  };
+
+  provider.registerGrantType(
+    JWT_BEARER,
+    async (ctx: TokenEndpointGrantContext<{ assertion?: string }>) => {
+      const { client, params } = ctx.oidc;
+      if (typeof params.assertion !== 'string' || params.assertion === '') {
+        throw new errors.InvalidRequest("missing required parameter 'assertion'");
+      }
+      // Same policy as client_credentials here: a single resource, defaulting to ours.
+      if (Array.isArray(params.resource)) {
+        throw new errors.InvalidTarget('only a single resource indicator value is supported for this grant type');
+      }
+      const resource = params.resource ?? resourceUrl;
+      const info = resourceServerFor(resource);
+      // Same scope rule as oidc-provider's client_credentials: a known scope outside the client's
+      // allow-list is invalid_scope; what remains is limited to the resource server's scopes.
+      const allowed = new Set((client.scope ?? '').split(' '));
+      const requested = ctx.oidc.requestParamScopes;
+      for (const scope of requested) {
+        if (SCOPES.includes(scope) && !allowed.has(scope)) throw new errors.InvalidScope('requested scope is not allowed', scope);
+      }
+      const { sub } = await verifyAssertion(params.assertion, [...ctx.oidc.clientJwtAuthExpectedAudience()]);
+      const scope = [...requested].filter((s) => new Set(info.scope.split(' ')).has(s)).join(' ');
+
+      // The recipe for custom grants: a Grant for the assertion's subject and an AccessToken from it.
+      const grant = new provider.Grant({ accountId: sub, clientId: client.clientId });
+      if (scope) grant.addResourceScope(resource, scope);
+      const grantId = await grant.save();
+      const token = new provider.AccessToken({
+        accountId: sub,
+        client,
+        grantId,
+        gty: JWT_BEARER,
+        scope: scope || undefined,
+        resourceServer: new provider.ResourceServer(resource, info),
+      });
+      ctx.oidc.entity('AccessToken', token);
+      const accessToken = await token.save();
+      ctx.body = {
+        access_token: accessToken,
+        expires_in: token.expiration,
+        scope: token.scope || undefined,
+        token_type: token.tokenType,
+      };
+    },
+    ['assertion', 'scope', 'resource'],
+  );
+
+  /**
+   * RFC 7662 for our JWT access tokens. oidc-provider authenticates the caller and validates the
+   * request, then refuses JWTs (unsupported_token_type, "Structured JWT Tokens cannot be
+   * introspected"): only that answer is replaced, by one computed from the verified JWT.
+   */
+  const introspectJwt = async (token: string, caller: { clientId: string; clientAuthMethod?: string | undefined }): Promise<Record<string, unknown>> => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, publicKey, { issuer, typ: 'at+jwt', algorithms: ['RS256'] }));
+    } catch {
+      return { active: false };
+    }
+    // oidc-provider's introspection allowedPolicy, as configured above.
+    if (caller.clientAuthMethod === 'none' && payload['client_id'] !== caller.clientId) return { active: false };
+    return {
+      active: true,
+      client_id: payload['client_id'],
+      exp: payload.exp,
+      iat: payload.iat,
+      iss: payload.iss,
+      jti: payload.jti,
+      aud: payload.aud,
+      sub: payload.sub,
+      scope: payload['scope'],
+      cnf: isRecord(payload['cnf']) ? payload['cnf'] : undefined,
+      token_type: 'Bearer',
+    };
+  };
+  provider.use(async (ctx, next) => {
+    await next();
+    const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
+    const body: unknown = ctx.body;
+    const token = oidc?.params?.['token'];
+    if (
+      oidc?.route === 'introspection'
+      && ctx.status === 400
+      && isRecord(body)
+      && body['error'] === 'unsupported_token_type'
+      && oidc.client !== undefined
+      && typeof token === 'string'
+      && isJws(token)
+    ) {
+      ctx.status = 200;
+      ctx.body = await introspectJwt(token, oidc.client);
+    }
+  });
+
+  const providerCallback = provider.callback();
 
   const handleResource = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method !== 'GET') {
@@ -260,15 +613,30 @@ async function createApp(issuer: string, ttl: number): Promise<{
       });
       return;
     }
-    try {
-      // No clockTolerance: a token is refused from the second its exp is reached.
-      await jwtVerify(match[1], publicKey, { issuer, audience: resourceUrl, typ: 'at+jwt', algorithms: ['RS256'] });
-    } catch (err) {
-      const description = err instanceof joseErrors.JWTExpired ? 'the access token expired' : 'the access token is invalid';
+    const refuse = (description: string): void =>
       sendJson(res, 401, { error: 'invalid_token', error_description: description }, {
         'www-authenticate': bearerChallenge('invalid_token', description),
       });
+    let payload: JWTPayload;
+    try {
+      // No clockTolerance: a token is refused from the second its exp is reached.
+      ({ payload } = await jwtVerify(match[1], publicKey, { issuer, audience: resourceUrl, typ: 'at+jwt', algorithms: ['RS256'] }));
+    } catch (err) {
+      refuse(err instanceof joseErrors.JWTExpired ? 'the access token expired' : 'the access token is invalid');
       return;
+    }
+    // RFC 8705 §3: a certificate-bound token is only good on a connection presenting that certificate.
+    const cnf = payload['cnf'];
+    if (isRecord(cnf) && cnf['x5t#S256'] !== undefined) {
+      const cert = peerCertificate(req.socket);
+      if (cert === undefined) {
+        refuse('the access token is bound to a client certificate and none was presented');
+        return;
+      }
+      if (certificateThumbprint(cert) !== cnf['x5t#S256']) {
+        refuse('the access token is bound to a different client certificate');
+        return;
+      }
     }
     sendJson(res, 200, { ok: true });
   };
@@ -293,7 +661,29 @@ async function createApp(issuer: string, ttl: number): Promise<{
       TC_REF_BASIC_CLIENT_SECRET: basic.secret,
       TC_REF_POST_CLIENT_ID: post.id,
       TC_REF_POST_CLIENT_SECRET: post.secret,
+      TC_REF_DISCOVERY_URL: `${issuer}/.well-known/openid-configuration`,
+      TC_REF_INTROSPECTION_URL: `${issuer}/token/introspection`,
+      TC_REF_MTLS_TOKEN_URL: mtlsTokenUrl,
+      TC_REF_JWT_HS_CLIENT_ID: jwtHs.id,
+      TC_REF_JWT_HS_CLIENT_SECRET: jwtHs.secret,
+      TC_REF_PKJWT_CLIENT_ID: pkjwt.id,
+      TC_REF_PKJWT_RSA_KEY_FILE: files.rsa,
+      TC_REF_PKJWT_RSA_KID: rsa.kid,
+      TC_REF_PKJWT_EC_KEY_FILE: files.ec,
+      TC_REF_PKJWT_EC_KID: ec.kid,
+      TC_REF_PKJWT_ED_KEY_FILE: files.ed,
+      TC_REF_PKJWT_ED_KID: ed.kid,
+      TC_REF_MTLS_CLIENT_ID: mtls.id,
+      TC_REF_MTLS_CERT_FILE: files.mtlsCert,
+      TC_REF_MTLS_KEY_FILE: files.mtlsKey,
+      TC_REF_SELF_SIGNED_CLIENT_ID: selfSigned.id,
+      TC_REF_SELF_SIGNED_CERT_FILE: files.selfSignedCert,
+      TC_REF_SELF_SIGNED_KEY_FILE: files.selfSignedKey,
+      TC_REF_JWT_BEARER_CLIENT_ID: jwtBearer.id,
+      TC_REF_ASSERTION_ISSUER: ASSERTION_ISSUER,
+      TC_REF_ASSERTION_KEY_FILE: files.assertion,
+      TC_REF_ASSERTION_KID: assertion.kid,
     },
-    secrets: [basic.secret, post.secret],
+    secrets: [basic.secret, post.secret, jwtHs.secret],
   };
 }

@@ -77,5 +77,41 @@ export const CASES: DefectCase[] = [
   { check: 'errors.schema', defect: 'unregistered error code', expect: 'fail', message: /error: "bad_thing" is not one of the registered values/, apply: (e) => { json(e, 'grant.unknown-grant-type')['error'] = 'bad_thing'; } },
   { check: 'errors.schema', defect: 'quote in error_description', expect: 'fail', message: /error_description: must match pattern/, apply: (e) => { json(e, 'grant.unknown-grant-type')['error_description'] = 'say "hi"'; } },
   { check: 'errors.cache-control', defect: 'error without no-store', expect: 'warn', message: /without grant_type: Cache-Control absent/, apply: (e) => { delete res(e, 'grant.missing-grant-type').headers['cache-control']; } },
+  // Discovery
+  { check: 'discovery.metadata', defect: 'well-known URL answers 404', expect: 'fail', message: /answered 404/, apply: (e) => errorResponse(e, 'discovery.metadata', 404, 'invalid_request') },
+  { check: 'discovery.metadata', defect: 'metadata served as HTML', expect: 'fail', message: /not application\/json/, apply: (e) => { res(e, 'discovery.metadata').headers['content-type'] = ['text/html']; } },
+  { check: 'discovery.issuer', defect: 'issuer with a trailing slash', expect: 'fail', message: /the metadata says issuer "https:\/\/127.0.0.1:8443\/"; configured is "https:\/\/127.0.0.1:8443"/, apply: (e) => { json(e, 'discovery.metadata')['issuer'] = 'https://127.0.0.1:8443/'; } },
+  { check: 'discovery.token-endpoint', defect: 'http: token endpoint', expect: 'fail', message: /is not https/, apply: (e) => { json(e, 'discovery.metadata')['token_endpoint'] = 'http://127.0.0.1:8443/token'; } },
+  { check: 'discovery.token-endpoint', defect: 'another token endpoint', expect: 'fail', message: /the descriptor uses "https:\/\/127.0.0.1:8443\/token"/, apply: (e) => { json(e, 'discovery.metadata')['token_endpoint'] = 'https://127.0.0.1:8443/oauth2/token'; } },
+  { check: 'discovery.mtls-endpoint-aliases', defect: 'http: mTLS alias', expect: 'fail', message: /mtls_endpoint_aliases.token_endpoint is "http:/, apply: (e, p) => { p.clients.push({ id: 'm', label: 'tls_client_auth', auth: { method: 'tls_client_auth', tls: { cert: '', key: '', certFile: 'c', keyFile: 'k', boundTokens: false, thumbprint: '' } } }); json(e, 'discovery.metadata')['mtls_endpoint_aliases'] = { token_endpoint: 'http://127.0.0.1:8443/token' }; } },
+  { check: 'discovery.grant-types-supported', defect: 'grant not advertised', expect: 'fail', message: /lacks client_credentials/, apply: (e) => { json(e, 'discovery.metadata')['grant_types_supported'] = ['authorization_code']; } },
+  { check: 'discovery.auth-methods-supported', defect: 'auth method not advertised', expect: 'fail', message: /lacks client_secret_basic/, apply: (e) => { json(e, 'discovery.metadata')['token_endpoint_auth_methods_supported'] = ['client_secret_post', 'private_key_jwt']; } },
+  { check: 'discovery.jwks', defect: 'empty key set', expect: 'fail', message: /no non-empty "keys" list/, apply: (e) => { json(e, 'discovery.jwks')['keys'] = []; } },
+  { check: 'discovery.jwks', defect: 'private key material published', expect: 'fail', message: /carry private or symmetric key material/, apply: (e) => { const keys = json(e, 'discovery.jwks')['keys'] as Record<string, unknown>[]; keys[0]!['d'] = 'AAAA'; } },
+  // Response schema: opaque token guessability
+  { check: 'response.token-entropy', defect: 'short hex tokens', expect: 'warn', message: /about 32 bits per token/, apply: (e, p) => { p.expect.tokenFormat = 'opaque'; e.facts = { tokenSample: { count: 3, distinct: 3, minLength: 8, alphabet: 16, estimatedBits: 32 } }; } },
+  { check: 'response.token-entropy', defect: 'the same token twice', expect: 'warn', message: /3 tokens but only 2 distinct/, apply: (e, p) => { p.expect.tokenFormat = 'opaque'; e.facts = { tokenSample: { count: 3, distinct: 2, minLength: 40, alphabet: 64, estimatedBits: 240 } }; } },
+  // JWT access token
+  { check: 'jwt.typ', defect: 'typ JWT', expect: 'fail', message: /typ is "JWT", not "at\+jwt"/, apply: (e) => { res(e, 'token.0').accessToken!.jwt!.header['typ'] = 'JWT'; } },
+  { check: 'jwt.alg-not-none', defect: 'alg none', expect: 'fail', message: /alg is "none"/, apply: (e) => { res(e, 'token.0').accessToken!.jwt!.header['alg'] = 'none'; } },
+  { check: 'jwt.alg-allowed', defect: 'HS256 on a public-key server', expect: 'fail', message: /alg is "HS256"; allowed/, apply: (e) => { res(e, 'token.0').accessToken!.jwt!.header['alg'] = 'HS256'; } },
+  { check: 'jwt.signature', defect: 'signed by an unpublished key', expect: 'fail', message: /the signature does not verify: ERR_JWS_SIGNATURE_VERIFICATION_FAILED/, apply: (e) => { e.facts = { ...e.facts, tokenSignature: { verified: false, detail: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED: signature verification failed' } }; } },
+  { check: 'jwt.required-claims', defect: 'no jti', expect: 'fail', message: /missing claims: jti/, apply: (e) => { delete jwtPayload(e)['jti']; } },
+  { check: 'jwt.iss', defect: 'another issuer', expect: 'fail', message: /iss is "https:\/\/evil.example"/, apply: (e) => { jwtPayload(e)['iss'] = 'https://evil.example'; } },
+  { check: 'jwt.aud', defect: 'another audience', expect: 'fail', message: /aud is "https:\/\/other.example\/api"; expected it to include/, apply: (e) => { jwtPayload(e)['aud'] = 'https://other.example/api'; } },
+  { check: 'jwt.client-id', defect: 'another client', expect: 'fail', message: /client_id is "someone-else"/, apply: (e) => { jwtPayload(e)['client_id'] = 'someone-else'; } },
+  { check: 'jwt.jti-unique', defect: 'a repeated jti', expect: 'fail', message: /tokens but only \d+ distinct jti values/, apply: (e) => { jwtPayload(e, 'token.1')['jti'] = jwtPayload(e)['jti']; } },
+  // Client authentication (the first JWT client is client_secret_jwt HS256; mTLS clients are bound)
+  ...(['expired-assertion:expired:an assertion whose exp has passed', 'wrong-audience:wrong-aud:an assertion with aud of another server', 'wrong-issuer:wrong-iss:an assertion whose iss is not the client id', 'wrong-subject:wrong-sub:an assertion whose sub is not the client id', 'alg-none:alg-none:an unsigned assertion', 'unknown-key:unknown-key:an assertion signed by an unknown key'] as const).map((row): DefectCase => {
+    const [id, probe, what] = row.split(':') as [string, string, string];
+    return { check: `client-auth.${id}`, defect: `${probe} assertion accepted`, expect: 'fail', message: new RegExp(`${what.replace(/[()]/g, '.')}.* was answered 200 with an access token: the server accepted it`), apply: (e) => grantsToken(e, `client-auth.${probe}`) };
+  }),
+  { check: 'client-auth.expired-assertion', defect: 'refused with the wrong code', expect: 'fail', message: /answered 400 invalid_grant; RFC 7523 §3.2 requires invalid_client$/, apply: (e) => errorResponse(e, 'client-auth.expired', 400, 'invalid_grant') },
+  { check: 'client-auth.missing-jti', defect: 'assertion without jti accepted', expect: 'warn', message: /without jti was answered 200/, apply: (e) => grantsToken(e, 'client-auth.no-jti') },
+  { check: 'client-auth.far-future-exp', defect: 'year-long assertion accepted (oidc-provider does this)', expect: 'warn', message: /exp a year ahead was answered 200/, apply: (e) => grantsToken(e, 'client-auth.far-future-exp') },
+  { check: 'client-auth.replayed-jti', defect: 'replay accepted', expect: 'warn', message: /the replayed assertion was answered 200/, apply: (e) => grantsToken(e, 'client-auth.replay') },
+  { check: 'client-auth.mtls-without-certificate', defect: 'token without a certificate', expect: 'fail', message: /without a client certificate was answered 200/, apply: (e) => grantsToken(e, 'client-auth.mtls-without-certificate') },
+  { check: 'client-auth.certificate-bound-token', defect: 'unbound token', expect: 'fail', message: /tls_client_auth: the token has no cnf x5t#S256/, apply: (e) => { delete res(e, 'token.7').accessToken!.jwt!.payload['cnf']; } },
+  { check: 'client-auth.certificate-bound-token', defect: 'bound to another certificate', expect: 'fail', message: /cnf x5t#S256 is AAAA, the certificate's thumbprint is/, apply: (e) => { res(e, 'token.8').accessToken!.jwt!.payload['cnf'] = { 'x5t#S256': 'AAAA' }; } },
 ];
 

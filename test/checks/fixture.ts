@@ -5,10 +5,14 @@ import type { Exchange, RecordedResponse, TokenFacts } from '../../src/http/type
 
 const recorded = JSON.parse(readFileSync(new URL('../fixtures/reference-evidence.json', import.meta.url), 'utf8')) as { provider: Provider; evidence: Evidence };
 
-/** A fresh copy of the recorded reference run: a conformant endpoint (plus Pragma, which it omits). */
+/**
+ * A fresh copy of the recorded reference run, made fully conformant: oidc-provider omits Pragma and
+ * accepts a year-long client assertion (two SHOULDs), so the baseline adds the one and refuses the other.
+ */
 export function conformant(): { provider: Provider; evidence: Evidence } {
   const copy = structuredClone(recorded);
   copy.evidence.exchanges['token.0']!.response!.headers['pragma'] = ['no-cache'];
+  errorResponse(copy.evidence, 'client-auth.far-future-exp', 401, 'invalid_client');
   return copy;
 }
 
