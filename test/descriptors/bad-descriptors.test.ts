@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescriptorError, PROVIDERS_DIR, readDescriptor, resolveProvider } from '../../src/descriptor/load.js';
+import { startReference, type ReferenceServer } from '../../src/reference/server.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BAD_DIR = path.join(HERE, 'bad');
@@ -97,55 +98,44 @@ describe('bad descriptors', () => {
 });
 
 describe('positive control: providers/reference.yaml', () => {
-  let dir: string;
-  let caFile: string;
-
+  // The real variables of a running reference: key and certificate files are read and checked.
+  let ref: ReferenceServer;
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'tc-ref-env-'));
-    caFile = path.join(dir, 'ca.pem');
-    await writeFile(caFile, '-----BEGIN CERTIFICATE-----\nnot checked when resolving\n-----END CERTIFICATE-----\n');
+    ref = await startReference();
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await ref.close();
   });
 
   it('reads and resolves with the TC_REF_* variables', () => {
-    const env: NodeJS.ProcessEnv = {
-      TC_REF_TOKEN_URL: 'https://127.0.0.1:12345/token',
-      TC_REF_RESOURCE_URL: 'https://127.0.0.1:12345/api/resource',
-      TC_REF_BASIC_CLIENT_ID: 'basic-client',
-      TC_REF_BASIC_CLIENT_SECRET: 'basic secret/+',
-      TC_REF_POST_CLIENT_ID: 'post-client',
-      TC_REF_POST_CLIENT_SECRET: 'post-secret',
-      TC_REF_CA_FILE: caFile,
-    };
-    const p = resolveProvider(readDescriptor(path.join(PROVIDERS_DIR, 'reference.yaml')), env);
+    const p = resolveProvider(readDescriptor(path.join(PROVIDERS_DIR, 'reference.yaml')), ref.env);
     expect(p.name).toBe('reference');
     expect(p.embedded).toBe('reference');
-    expect(p.tokenEndpoint).toBe('https://127.0.0.1:12345/token');
-    expect(p.resource).toEqual({ url: 'https://127.0.0.1:12345/api/resource', method: 'GET' });
-    expect(p.clients.map((c) => [c.id, c.auth.method])).toEqual([
-      ['basic-client', 'client_secret_basic'],
-      ['post-client', 'client_secret_post'],
+    expect(p.tokenEndpoint).toBe(ref.env['TC_REF_TOKEN_URL']);
+    expect(p.resource).toEqual({ url: ref.env['TC_REF_RESOURCE_URL'], method: 'GET' });
+    expect(p.clients.map((c) => c.auth.method)).toEqual([
+      'client_secret_basic',
+      'client_secret_post',
+      'client_secret_jwt',
+      'private_key_jwt',
+      'private_key_jwt',
+      'private_key_jwt',
+      'private_key_jwt',
+      'tls_client_auth',
+      'self_signed_tls_client_auth',
     ]);
-    expect(p.secrets).toEqual([
-      { value: 'basic secret/+', envName: 'TC_REF_BASIC_CLIENT_SECRET' },
-      { value: 'post-secret', envName: 'TC_REF_POST_CLIENT_SECRET' },
-    ]);
-    expect(p.tls).toEqual({ caFile, insecureSkipVerify: false });
+    // Every secret and private key is known to the redactor, under the variable it came from.
+    const names = p.secrets.map((s) => s.envName);
+    expect(names).toEqual(expect.arrayContaining(['TC_REF_BASIC_CLIENT_SECRET', 'TC_REF_POST_CLIENT_SECRET', 'TC_REF_JWT_HS_CLIENT_SECRET']));
+    expect(p.secrets.some((s) => s.value.includes('PRIVATE KEY'))).toBe(true);
+    expect(p.tls).toEqual({ caFile: ref.env['TC_REF_CA_FILE'], insecureSkipVerify: false });
     expect(p.expect.expiresIn).toBe(5);
-    expect(p.limits.maxRequests).toBe(40);
   });
 
   it('without TC_REF_CA_FILE it fails on tls.caFile, naming the variable', () => {
-    const e = load(path.join(PROVIDERS_DIR, 'reference.yaml'), {
-      TC_REF_TOKEN_URL: 'https://127.0.0.1:12345/token',
-      TC_REF_RESOURCE_URL: 'https://127.0.0.1:12345/api/resource',
-      TC_REF_BASIC_CLIENT_ID: 'basic-client',
-      TC_REF_BASIC_CLIENT_SECRET: 'basic-secret',
-      TC_REF_POST_CLIENT_ID: 'post-client',
-      TC_REF_POST_CLIENT_SECRET: 'post-secret',
-    });
+    const env = { ...ref.env };
+    delete env['TC_REF_CA_FILE'];
+    const e = load(path.join(PROVIDERS_DIR, 'reference.yaml'), env);
     expect(e).toBeInstanceOf(DescriptorError);
     expect((e as DescriptorError).field).toBe('tls.caFile');
     expect((e as DescriptorError).problem).toBe('environment variable not set: TC_REF_CA_FILE');
