@@ -27,6 +27,8 @@ export const PROBES = {
   assertionFirstUse: 'client-auth.first-use',
   assertionReplay: 'client-auth.replay',
   mtlsWithoutCertificate: 'client-auth.mtls-without-certificate',
+  introspectFresh: 'introspection.fresh',
+  introspectExpired: 'introspection.expired',
   metadata: 'discovery.metadata',
   jwks: 'discovery.jwks',
 } as const;
@@ -171,6 +173,13 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
       }
     }
 
+    if (p.introspection) {
+      if (token) await send(PROBES.introspectFresh, 'introspection of the fresh access token', await withClientAuth(p, primary, { method: 'POST', url: p.introspection.url, form: [['token', token], ['token_type_hint', 'access_token']] }));
+      else notRun[PROBES.introspectFresh] = { kind: 'prerequisite', reason: 'no access token was obtained' };
+    } else {
+      for (const probe of [PROBES.introspectFresh, PROBES.introspectExpired]) notRun[probe] = { kind: 'policy', reason: 'the descriptor declares no introspection endpoint' };
+    }
+
     // 2. Requests the endpoint must refuse.
     await send(PROBES.get, 'token request with GET', await withClientAuth(p, primary, { method: 'GET', url: withQuery(tokenUrl, grantForm(p, requested)) }));
     await send(PROBES.missingGrantType, 'token request without grant_type', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: requested ? [['scope', requested]] : [] }));
@@ -228,22 +237,25 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
       notRun[PROBES.scopeForbidden] = { kind: 'policy', reason: 'the descriptor declares no forbidden scope (scopes.forbidden)' };
     }
 
-    // 4. Expiry: wait out the lifetime, then try the token again.
-    if (p.resource && token) {
+    // 4. Expiry: wait out the lifetime, then try the token again (at the resource, at introspection).
+    const afterExpiry = [...(p.resource ? [PROBES.resourceExpired] : []), ...(p.introspection ? [PROBES.introspectExpired] : [])];
+    if (afterExpiry.length > 0 && token) {
       const body = firstToken?.response?.json as { expires_in?: unknown } | undefined;
       const lifetime = typeof body?.expires_in === 'number' ? body.expires_in : p.expect.expiresIn;
-      if (lifetime === undefined) {
-        notRun[PROBES.resourceExpired] = { kind: 'policy', reason: 'the lifetime is unknown: no expires_in and none declared (expect.expiresIn)' };
-      } else if (lifetime > p.limits.maxExpiryWaitSeconds) {
-        notRun[PROBES.resourceExpired] = { kind: 'policy', reason: `the lifetime (${lifetime} s) is longer than the maximum wait (limits.maxExpiryWaitSeconds = ${p.limits.maxExpiryWaitSeconds} s)` };
+      let skipReason: string | undefined;
+      if (lifetime === undefined) skipReason = 'the lifetime is unknown: no expires_in and none declared (expect.expiresIn)';
+      else if (lifetime > p.limits.maxExpiryWaitSeconds) skipReason = `the lifetime (${lifetime} s) is longer than the maximum wait (limits.maxExpiryWaitSeconds = ${p.limits.maxExpiryWaitSeconds} s)`;
+      if (skipReason || lifetime === undefined) {
+        for (const probe of afterExpiry) notRun[probe] = { kind: 'policy', reason: skipReason ?? 'unknown lifetime' };
       } else {
         const waitMs = Math.max(0, issuedAt + (lifetime + 1) * 1000 - Date.now());
         options.onWait?.(p, Math.ceil(waitMs / 1000), 'for the access token to expire');
         await sleep(waitMs);
-        await send(PROBES.resourceExpired, `the access token at the protected resource after its lifetime (${lifetime} s)`, { method: p.resource.method, url: p.resource.url, bearer: token });
+        if (p.resource) await send(PROBES.resourceExpired, `the access token at the protected resource after its lifetime (${lifetime} s)`, { method: p.resource.method, url: p.resource.url, bearer: token });
+        if (p.introspection) await send(PROBES.introspectExpired, `introspection of the access token after its lifetime (${lifetime} s)`, await withClientAuth(p, primary, { method: 'POST', url: p.introspection.url, form: [['token', token], ['token_type_hint', 'access_token']] }));
       }
-    } else if (p.resource) {
-      notRun[PROBES.resourceExpired] = { kind: 'prerequisite', reason: 'no access token was obtained' };
+    } else {
+      for (const probe of afterExpiry) notRun[probe] = { kind: 'prerequisite', reason: 'no access token was obtained' };
     }
     const sample = session.allTokens().filter((t) => !/^[\w-]+\.[\w-]+\.[\w-]*$/.test(t));
     if (sample.length > 0) facts.tokenSample = estimateGuessability(sample);

@@ -2,7 +2,7 @@ import type { ClientDescriptor, Provider } from '../descriptor/types.js';
 import type { Exchange } from '../http/types.js';
 
 export type Level = 'MUST' | 'SHOULD' | 'EXPECTATION';
-export type Area = 'grant' | 'client-auth' | 'discovery' | 'response' | 'jwt' | 'expiry' | 'scope' | 'errors';
+export type Area = 'grant' | 'client-auth' | 'discovery' | 'response' | 'jwt' | 'introspection' | 'expiry' | 'scope' | 'errors';
 
 export const AREA_TITLES: Record<Area, string> = {
   grant: 'Grant handling',
@@ -10,6 +10,7 @@ export const AREA_TITLES: Record<Area, string> = {
   discovery: 'Discovery',
   response: 'Response schema',
   jwt: 'JWT access token',
+  introspection: 'Introspection',
   expiry: 'Expiry',
   scope: 'Scope echo',
   errors: 'Error behaviour',

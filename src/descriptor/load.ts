@@ -321,7 +321,7 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
   const d = resolved as unknown as RawProviderShape;
   // The schema's URL pattern admits strings no URL parser accepts ("https://:8443/x"); the runner
   // must not meet them (it parses the token endpoint while classifying errors).
-  const urls: [string, string | undefined][] = [['/tokenEndpoint', d.tokenEndpoint], ['/issuer', d.issuer], ['/jwksUri', d.jwksUri], ['/resource/url', d.resource?.url]];
+  const urls: [string, string | undefined][] = [['/tokenEndpoint', d.tokenEndpoint], ['/issuer', d.issuer], ['/jwksUri', d.jwksUri], ['/resource/url', d.resource?.url], ['/introspection/url', d.introspection?.url]];
   for (const [pointer, value] of urls) {
     if (value === undefined) continue;
     let url: URL | undefined;
@@ -379,6 +379,7 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       ...((d.expect.audience ?? d.resource?.url) ? { audience: d.expect.audience ?? d.resource?.url } : {}),
     },
     ...(d.resource ? { resource: { url: d.resource.url, method: d.resource.method ?? 'GET' } } : {}),
+    ...(d.introspection ? { introspection: { url: d.introspection.url } } : {}),
     limits: {
       timeoutMs: d.limits?.timeoutMs ?? 10_000,
       maxRequests: d.limits?.maxRequests ?? 60,
@@ -409,6 +410,7 @@ interface RawProviderShape {
   scopes?: Provider['scopes'];
   expect: Partial<Provider['expect']> & { tokenType: string };
   resource?: { url: string; method?: 'GET' | 'POST' };
+  introspection?: { url: string };
   limits?: Partial<Provider['limits']>;
   tls?: { caFile?: string; insecureSkipVerify?: boolean };
 }

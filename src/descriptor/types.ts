@@ -62,6 +62,8 @@ export interface Provider {
     audience?: string;
   };
   resource?: { url: string; method: 'GET' | 'POST' };
+  /** RFC 7662 introspection endpoint, when declared. */
+  introspection?: { url: string };
   limits: {
     timeoutMs: number;
     maxRequests: number;

@@ -67,6 +67,7 @@ export function curlLine(input: CurlInput, redactor: Redactor): string {
   for (const [k, v] of input.form ?? []) {
     // A client assertion expires in a minute: the line asks for a fresh one instead of showing it.
     if (k === 'client_assertion') lines.push(`--data-urlencode "client_assertion=$CLIENT_ASSERTION"`);
+    else if (k === 'token' || k === 'assertion') lines.push(`--data-urlencode "${k}=$${k === 'token' ? 'ACCESS_TOKEN' : 'ASSERTION'}"`);
     else lines.push(`--data-urlencode ${shellWord(`${k}=${v}`, redactor)}`);
   }
   return lines.join(' \\\n  ');

@@ -113,5 +113,12 @@ export const CASES: DefectCase[] = [
   { check: 'client-auth.mtls-without-certificate', defect: 'token without a certificate', expect: 'fail', message: /without a client certificate was answered 200/, apply: (e) => grantsToken(e, 'client-auth.mtls-without-certificate') },
   { check: 'client-auth.certificate-bound-token', defect: 'unbound token', expect: 'fail', message: /tls_client_auth: the token has no cnf x5t#S256/, apply: (e) => { delete res(e, 'token.7').accessToken!.jwt!.payload['cnf']; } },
   { check: 'client-auth.certificate-bound-token', defect: 'bound to another certificate', expect: 'fail', message: /cnf x5t#S256 is AAAA, the certificate's thumbprint is/, apply: (e) => { res(e, 'token.8').accessToken!.jwt!.payload['cnf'] = { 'x5t#S256': 'AAAA' }; } },
+  // Introspection
+  { check: 'introspection.fresh-active', defect: 'valid token inactive', expect: 'fail', message: /active is false for a token issued seconds ago/, apply: (e) => { json(e, 'introspection.fresh')['active'] = false; } },
+  { check: 'introspection.fresh-active', defect: 'active as a string', expect: 'fail', message: /active is "true"/, apply: (e) => { json(e, 'introspection.fresh')['active'] = 'true'; } },
+  { check: 'introspection.agrees-with-token-response', defect: 'another client and scope', expect: 'fail', message: /client_id is "other".*scope is "api:write"/, apply: (e) => { json(e, 'introspection.fresh')['client_id'] = 'other'; json(e, 'introspection.fresh')['scope'] = 'api:write'; } },
+  { check: 'introspection.agrees-with-token-response', defect: 'exp an hour later', expect: 'fail', message: /exp is \d+, the token response implies about/, apply: (e) => { const b = json(e, 'introspection.fresh'); b['exp'] = (b['exp'] as number) + 3600; } },
+  { check: 'introspection.expired-inactive', defect: 'expired token active', expect: 'fail', message: /active is true after the token's lifetime/, apply: (e) => { json(e, 'introspection.expired')['active'] = true; } },
+  { check: 'introspection.expired-inactive', defect: 'introspection refused', expect: 'fail', message: /introspection was answered 401 invalid_client/, apply: (e) => errorResponse(e, 'introspection.expired', 401, 'invalid_client') },
 ];
 
