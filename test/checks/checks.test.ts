@@ -61,7 +61,7 @@ describe('valid but unusual behaviour is not flagged', () => {
     ['application/json without charset', (e) => { res(e, 'token.0').headers['content-type'] = ['application/json']; }],
     ['Cache-Control: no-store, no-cache in two header lines', (e) => { res(e, 'token.0').headers['cache-control'] = ['no-cache', 'No-Store']; }],
     ['unknown extra members', (e) => { json(e, 'token.0')['x_vendor'] = { nested: true }; }],
-    ['scope tokens in another order', (e, p) => { p.scopes.request = 'api:write api:read'; json(e, 'token.0')['scope'] = 'api:read api:write'; jwtPayload(e)['scope'] = 'api:read api:write'; }],
+    ['scope tokens in another order', (e, p) => { p.scopes.request = 'api:write api:read'; json(e, 'token.0')['scope'] = 'api:read api:write'; jwtPayload(e)['scope'] = 'api:read api:write'; json(e, 'introspection.fresh')['scope'] = 'api:write api:read'; }],
     ['scope omitted when identical to the request', (e) => { delete json(e, 'token.0')['scope']; }],
     ['error_uri present', (e) => { json(e, 'grant.unknown-grant-type')['error_uri'] = 'https://example.com/errors#unsupported_grant_type'; }],
     ['400 invalid_client when the client used client_secret_post', (e) => { errorResponse(e, 'errors.no-client-auth', 400, 'invalid_client'); }],
