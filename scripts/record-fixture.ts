@@ -13,16 +13,23 @@ import { startReference } from '../src/reference/server.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ref = await startReference();
 try {
-  const provider = resolveProvider(readDescriptor(path.join(root, 'providers/reference.yaml')), { ...process.env, ...ref.env });
+  for (const name of ['reference', 'reference-jwt-bearer']) await record(name);
+} finally {
+  await ref.close();
+}
+
+async function record(name: string): Promise<void> {
+  const provider = resolveProvider(readDescriptor(path.join(root, `providers/${name}.yaml`)), { ...process.env, ...ref.env });
   const evidence = await observe(provider);
   const port = new URL(provider.tokenEndpoint).port;
   const tmp = path.dirname(ref.env['TC_REF_CA_FILE'] ?? '/nowhere/x');
   const normalise = (text: string) => text.split(`127.0.0.1:${port}`).join('127.0.0.1:8443').split(tmp).join('/tmp/tc-ref');
   const publicProvider = {
     ...provider,
-    file: 'providers/reference.yaml',
+    file: `providers/${name}.yaml`,
     tls: { ...provider.tls, caFile: '/tmp/tc-ref/ca.pem' },
     // Key material and secrets never go into a fixture.
+    grant: { ...provider.grant, ...(provider.grant.assertion ? { assertion: { ...provider.grant.assertion, key: { kind: provider.grant.assertion.key.kind, material: '(not recorded)' } } } : {}) },
     clients: provider.clients.map((c) => ({ ...c, auth: { ...c.auth, ...(c.auth.secret ? { secret: '(not recorded)' } : {}), ...(c.auth.assertion?.key ? { assertion: { ...c.auth.assertion, key: { kind: c.auth.assertion.key.kind, material: '(not recorded)' } } } : {}), ...(c.auth.tls ? { tls: { ...c.auth.tls, key: '(not recorded)' } } : {}) } })),
     secrets: [],
   };
@@ -31,8 +38,6 @@ try {
     provider: publicProvider,
     evidence,
   };
-  writeFileSync(path.join(root, 'test/fixtures/reference-evidence.json'), `${normalise(JSON.stringify(fixture, null, 1))}\n`);
-  process.stdout.write(`recorded ${Object.keys(evidence.exchanges).length} exchanges\n`);
-} finally {
-  await ref.close();
+  writeFileSync(path.join(root, `test/fixtures/${name}-evidence.json`), `${normalise(JSON.stringify(fixture, null, 1))}\n`);
+  process.stdout.write(`${name}: recorded ${Object.keys(evidence.exchanges).length} exchanges\n`);
 }

@@ -6,7 +6,8 @@
  * EXPECTATION check failed; 1: one did; 2: usage or descriptor error (no request sent).
  */
 import { parseArgs } from 'node:util';
-import { DescriptorError, locateDescriptor, readDescriptor, resolveProvider, type RawDescriptor } from './descriptor/load.js';
+import { readFileSync } from 'node:fs';
+import { DescriptorError, knownProviders, locateDescriptor, readDescriptor, resolveProvider, type RawDescriptor } from './descriptor/load.js';
 import type { Provider } from './descriptor/types.js';
 import { evaluate, tally } from './evaluate.js';
 import { observe } from './observe.js';
@@ -17,7 +18,8 @@ import { formatSummary } from './report/summary.js';
 import { harnessVersion, publicProvider, writeRunRecord, type ProviderRun } from './run-record.js';
 
 const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --strict --no-report --out <dir>]
-  --provider, -p  a provider name (a file in providers/) or a descriptor path; repeatable (default: reference)
+  --provider, -p  a provider name (a file in providers/) or a descriptor path; repeatable
+                  (default: the embedded reference: reference, reference-jwt-bearer)
   --strict        SHOULD violations fail the run too
   --no-report     skip the Allure results and HTML report (summary and exit code only)
   --out           where results and the report go (default: reports/)`;
@@ -48,7 +50,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const strict = args.values.strict ?? false;
-  const names = args.values.provider ?? ['reference'];
+  // Default: every embedded descriptor (the reference server, one descriptor per grant).
+  const names = args.values.provider ?? [...knownProviders().entries()].filter(([, file]) => /^embedded:\s*reference\s*$/m.test(readFileSync(file, 'utf8'))).map(([name]) => name);
 
   // 1. Describe: every descriptor is read and validated before any request is sent.
   let raws: RawDescriptor[];

@@ -27,6 +27,9 @@ export const PROBES = {
   assertionFirstUse: 'client-auth.first-use',
   assertionReplay: 'client-auth.replay',
   mtlsWithoutCertificate: 'client-auth.mtls-without-certificate',
+  grantAssertion: (defect: AssertionDefect) => `grant.assertion.${defect}`,
+  grantAssertionFirstUse: 'grant.assertion.first-use',
+  grantAssertionReplay: 'grant.assertion.replay',
   introspectFresh: 'introspection.fresh',
   introspectExpired: 'introspection.expired',
   metadata: 'discovery.metadata',
@@ -106,8 +109,14 @@ export async function withClientAuth(p: Provider, client: ClientDescriptor, req:
   }
 }
 
-function grantForm(p: Provider, scope: string | undefined): [string, string][] {
+/** The grant's parameters: client_credentials, or jwt-bearer with a fresh (or deliberately spoilt) assertion. */
+async function grantForm(p: Provider, scope: string | undefined, defect?: AssertionDefect): Promise<[string, string][]> {
   const form: [string, string][] = [['grant_type', p.grant.type]];
+  const a = p.grant.assertion;
+  if (a) {
+    const key: AssertionKey = { alg: a.alg, material: a.key.material, kind: a.key.kind, ...(a.kid ? { kid: a.kid } : {}) };
+    form.push(['assertion', await buildAssertion(key, { iss: a.issuer, sub: a.subject, aud: a.audience ?? p.tokenEndpoint, extra: a.claims }, defect)]);
+  }
   if (scope) form.push(['scope', scope]);
   return form;
 }
@@ -130,7 +139,9 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
   const facts: NonNullable<Evidence['facts']> = {};
   const startedAt = new Date().toISOString();
   const send = async (probe: string, purpose: string, req: ProbeRequest) => {
-    exchanges[probe] = await session.send(probe, purpose, req);
+    // A service that takes JSON gets JSON on its token endpoint (a deviation its descriptor declares).
+    const json = p.grant.bodyEncoding === 'json' && req.form && req.method === 'POST' && req.url.split('?')[0] === p.tokenEndpoint;
+    exchanges[probe] = await session.send(probe, purpose, json ? { ...req, bodyEncoding: 'json' } : req);
     return exchanges[probe];
   };
   const primary = p.clients[0]!;
@@ -157,7 +168,7 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
 
     // 1. The ordinary token request, once per client (the first one's token is reused by every check).
     for (const [i, client] of p.clients.entries()) {
-      await send(PROBES.token(i), `client_credentials with ${client.label}`, await withClientAuth(p, client, { method: 'POST', url: tokenUrlOf(client), form: grantForm(p, requested) }));
+      await send(PROBES.token(i), `${p.grant.type === 'client_credentials' ? 'client_credentials' : 'jwt-bearer grant'} with ${client.label}`, await withClientAuth(p, client, { method: 'POST', url: tokenUrlOf(client), form: await grantForm(p, requested) }));
     }
     const firstToken = exchanges[PROBES.token(0)];
     const token = accessTokenOf(firstToken, session);
@@ -181,7 +192,7 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
     }
 
     // 2. Requests the endpoint must refuse.
-    await send(PROBES.get, 'token request with GET', await withClientAuth(p, primary, { method: 'GET', url: withQuery(tokenUrl, grantForm(p, requested)) }));
+    await send(PROBES.get, 'token request with GET', await withClientAuth(p, primary, { method: 'GET', url: withQuery(tokenUrl, await grantForm(p, requested)) }));
     await send(PROBES.missingGrantType, 'token request without grant_type', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: requested ? [['scope', requested]] : [] }));
     await send(PROBES.unknownGrantType, 'token request with an unknown grant_type', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: [['grant_type', 'urn:example:token-conformance:unknown-grant']] }));
     await send(PROBES.repeatedParameter, 'token request with grant_type sent twice', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: [['grant_type', p.grant.type], ['grant_type', p.grant.type]] }));
@@ -190,30 +201,30 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
       await send(PROBES.queryCredentials, 'client credentials in the query string', {
         method: 'POST',
         url: withQuery(tokenUrl, [['client_id', sc.id], ['client_secret', sc.auth.secret ?? '']]),
-        form: grantForm(p, requested),
+        form: await grantForm(p, requested),
       });
       await send(PROBES.twoMethods, 'two client authentication methods at once (Basic and client_secret in the body)', {
         method: 'POST',
         url: tokenUrl,
-        form: [...grantForm(p, requested), ['client_id', sc.id], ['client_secret', sc.auth.secret ?? '']],
+        form: [...await grantForm(p, requested), ['client_id', sc.id], ['client_secret', sc.auth.secret ?? '']],
         basic: { id: sc.id, secret: sc.auth.secret ?? '' },
       });
       const wrong = { ...sc, auth: { ...sc.auth, secret: `wrong-${randomBytes(12).toString('base64url')}` } };
-      await send(PROBES.wrongSecret, `a wrong client secret (${sc.label})`, await withClientAuth(p, wrong, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }));
+      await send(PROBES.wrongSecret, `a wrong client secret (${sc.label})`, await withClientAuth(p, wrong, { method: 'POST', url: tokenUrl, form: await grantForm(p, requested) }));
     } else {
       for (const probe of [PROBES.queryCredentials, PROBES.twoMethods, PROBES.wrongSecret]) notRun[probe] = { kind: 'policy', reason: 'no client with a shared secret is declared' };
     }
     const unknown: ClientDescriptor = { ...primary, id: `tc-unknown-${randomBytes(6).toString('hex')}`, auth: { ...primary.auth, ...(primary.auth.secret ? { secret: randomBytes(24).toString('base64url') } : {}) } };
-    await send(PROBES.unknownClient, 'an unknown client id', await withClientAuth(p, unknown, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }));
-    await send(PROBES.noClientAuth, 'no client authentication at all', { method: 'POST', url: tokenUrl, form: grantForm(p, requested) });
+    await send(PROBES.unknownClient, 'an unknown client id', await withClientAuth(p, unknown, { method: 'POST', url: tokenUrl, form: await grantForm(p, requested) }));
+    await send(PROBES.noClientAuth, 'no client authentication at all', { method: 'POST', url: tokenUrl, form: await grantForm(p, requested) });
 
     // Client authentication: spoilt assertions (RFC 7523 §3), replay, mTLS without a certificate.
     const ac = assertionClient(p);
     if (ac) {
       for (const defect of ASSERTION_DEFECTS) {
-        await send(PROBES.assertion(defect), `a client assertion with a defect: ${defect} (${ac.label})`, await withClientAuth(p, ac, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) }, { defect }));
+        await send(PROBES.assertion(defect), `a client assertion with a defect: ${defect} (${ac.label})`, await withClientAuth(p, ac, { method: 'POST', url: tokenUrl, form: await grantForm(p, requested) }, { defect }));
       }
-      const once = await withClientAuth(p, ac, { method: 'POST', url: tokenUrl, form: grantForm(p, requested) });
+      const once = await withClientAuth(p, ac, { method: 'POST', url: tokenUrl, form: await grantForm(p, requested) });
       await send(PROBES.assertionFirstUse, `a fresh client assertion, first use (${ac.label})`, once);
       await send(PROBES.assertionReplay, `the same client assertion again (${ac.label})`, once);
     } else {
@@ -223,16 +234,31 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
     }
     const mc = mtlsClient(p);
     if (mc) {
-      await send(PROBES.mtlsWithoutCertificate, `${mc.label} without its client certificate`, await withClientAuth(p, mc, { method: 'POST', url: tokenUrlOf(mc), form: grantForm(p, requested) }, { withoutCertificate: true }));
+      await send(PROBES.mtlsWithoutCertificate, `${mc.label} without its client certificate`, await withClientAuth(p, mc, { method: 'POST', url: tokenUrlOf(mc), form: await grantForm(p, requested) }, { withoutCertificate: true }));
     } else {
       notRun[PROBES.mtlsWithoutCertificate] = { kind: 'policy', reason: 'no client uses TLS client authentication' };
     }
 
+    // The jwt-bearer grant's own assertion, spoilt one way at a time (RFC 7523 §3, §3.1: invalid_grant).
+    if (p.grant.assertion) {
+      // sub names whom the grant acts for: another subject is not a defect, so it is not probed.
+      for (const defect of ASSERTION_DEFECTS.filter((d) => d !== 'wrong-sub' && d !== 'no-jti')) {
+        await send(PROBES.grantAssertion(defect), `a grant assertion with a defect: ${defect}`, await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: await grantForm(p, requested, defect) }));
+      }
+      const form = await grantForm(p, requested);
+      await send(PROBES.grantAssertionFirstUse, 'a fresh grant assertion, first use', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form }));
+      await send(PROBES.grantAssertionReplay, 'the same grant assertion again', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form }));
+    } else {
+      for (const probe of [...ASSERTION_DEFECTS.filter((d) => d !== 'wrong-sub' && d !== 'no-jti').map(PROBES.grantAssertion), PROBES.grantAssertionFirstUse, PROBES.grantAssertionReplay]) {
+        notRun[probe] = { kind: 'policy', reason: 'the grant is not jwt-bearer' };
+      }
+    }
+
     // 3. Scope behaviour.
-    await send(PROBES.scopeNone, 'token request without scope', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: grantForm(p, undefined) }));
+    await send(PROBES.scopeNone, 'token request without scope', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: await grantForm(p, undefined) }));
     if (p.scopes.forbidden) {
       const scope = [requested, p.scopes.forbidden].filter(Boolean).join(' ');
-      await send(PROBES.scopeForbidden, 'token request with a scope the client may not have', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: grantForm(p, scope) }));
+      await send(PROBES.scopeForbidden, 'token request with a scope the client may not have', await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: await grantForm(p, scope) }));
     } else {
       notRun[PROBES.scopeForbidden] = { kind: 'policy', reason: 'the descriptor declares no forbidden scope (scopes.forbidden)' };
     }

@@ -6,7 +6,7 @@ import { defineCheck, fail, pass, rfc, type CheckDef, type Level, type SpecRef }
 
 const notApplicable = (p: Provider) => (assertionClient(p) ? true : 'no client authenticates with a JWT (client_secret_jwt or private_key_jwt)');
 
-interface AssertionProbeSpec {
+export interface AssertionProbeSpec {
   defect: AssertionDefect;
   id: string;
   title: string;
@@ -18,7 +18,7 @@ interface AssertionProbeSpec {
   alsoAccepted?: string[];
 }
 
-const SPECS: AssertionProbeSpec[] = [
+export const SPECS: AssertionProbeSpec[] = [
   { defect: 'expired', id: 'client-auth.expired-assertion', title: 'An expired client assertion is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose exp has passed' },
   { defect: 'wrong-aud', id: 'client-auth.wrong-audience', title: 'A client assertion for another audience is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion with aud of another server' },
   { defect: 'wrong-iss', alsoAccepted: ['invalid_request'], levelReason: 'The request also carries client_id, which then disagrees with the assertion: RFC 6749 §5.2 lets the server call that invalid_request (conflicting credentials), so invalid_request is accepted next to RFC 7523 §3.2\'s invalid_client.', id: 'client-auth.wrong-issuer', title: 'A client assertion whose iss is not the client is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose iss is not the client id' },
@@ -35,47 +35,71 @@ const SPECS: AssertionProbeSpec[] = [
   },
 ];
 
-function assertionCheck(s: AssertionProbeSpec): CheckDef {
-  const probe = PROBES.assertion(s.defect);
+/** Which assertion the probes spoil: the client's (client authentication) or the grant's (jwt-bearer). */
+interface AssertionRole {
+  area: 'client-auth' | 'grant';
+  probe: (d: AssertionDefect) => string;
+  /** RFC 7523 §3.2 (client authentication): invalid_client; §3.1 (grant): invalid_grant. */
+  code: 'invalid_client' | 'invalid_grant';
+  section: string;
+  applies: (p: Provider) => true | string;
+}
+
+export const CLIENT_ASSERTION: AssertionRole = { area: 'client-auth', probe: PROBES.assertion, code: 'invalid_client', section: '3.2', applies: notApplicable };
+
+export function assertionCheck(s: AssertionProbeSpec, role: AssertionRole = CLIENT_ASSERTION): CheckDef {
+  const probe = role.probe(s.defect);
   return defineCheck({
     id: s.id,
     title: s.title,
-    area: 'client-auth',
+    area: role.area,
     level: s.level,
     ...(s.levelReason ? { levelReason: s.levelReason } : {}),
     spec: s.spec,
     defect: `the endpoint accepts ${s.what}`,
-    applies: notApplicable,
+    applies: role.applies,
     needs: () => [probe],
     judge: ({ ex }) => {
       const res = ex(probe).response;
       if (res.accessToken || (res.status >= 200 && res.status < 300)) return fail(`${s.what} was answered ${describeResponse(res)}: the server accepted it`);
-      // RFC 7523 §3.2: an invalid client JWT MUST be answered invalid_client.
-      const allowed = ['invalid_client', ...(s.alsoAccepted ?? [])];
+      const allowed = [role.code, ...(s.alsoAccepted ?? [])];
       const code = oauthError(res);
-      return code !== undefined && allowed.includes(code) ? pass(`refused with ${describeResponse(res)}`) : fail(`${s.what} was answered ${describeResponse(res)}; RFC 7523 §3.2 requires ${allowed.join(' or ')}`);
+      return code !== undefined && allowed.includes(code)
+        ? pass(`refused with ${describeResponse(res)}`)
+        : fail(`${s.what} was answered ${describeResponse(res)}; RFC 7523 §${role.section} requires ${allowed.join(' or ')}`);
     },
   });
 }
 
-export const replayedJti = defineCheck({
-  id: 'client-auth.replayed-jti',
-  title: 'A client assertion used twice (same jti) is refused the second time',
-  area: 'client-auth',
-  level: 'SHOULD',
-  levelReason: 'RFC 7523 §3 lets the server keep used jti values to stop replay (MAY); OpenID Connect Core §9 expects one-time use: a warning.',
-  spec: rfc(7523, '3'),
-  defect: 'the endpoint accepts the same client assertion twice',
-  applies: notApplicable,
-  needs: () => [PROBES.assertionFirstUse, PROBES.assertionReplay],
-  judge: ({ ex }) => {
-    const first = ex(PROBES.assertionFirstUse).response;
-    const again = ex(PROBES.assertionReplay).response;
-    if (!(first.status === 200 && first.accessToken)) return fail(`the first use of a fresh assertion was answered ${describeResponse(first)}, so replay cannot be judged`);
-    if (again.accessToken || again.status === 200) return fail(`the replayed assertion was answered ${describeResponse(again)}`);
-    return pass(`the replay was refused with ${describeResponse(again)}`);
+/** A replay probe pair: the first use must succeed, the second must not. */
+export function replayCheck(def: Omit<CheckDef, 'needs' | 'judge' | 'perClient'>, first: string, again: string): CheckDef {
+  return defineCheck({
+    ...def,
+    needs: () => [first, again],
+    judge: ({ ex }) => {
+      const one = ex(first).response;
+      const two = ex(again).response;
+      if (!(one.status === 200 && one.accessToken)) return fail(`the first use of a fresh assertion was answered ${describeResponse(one)}, so replay cannot be judged`);
+      if (two.accessToken || two.status === 200) return fail(`the replayed assertion was answered ${describeResponse(two)}`);
+      return pass(`the replay was refused with ${describeResponse(two)}`);
+    },
+  });
+}
+
+export const replayedJti = replayCheck(
+  {
+    id: 'client-auth.replayed-jti',
+    title: 'A client assertion used twice (same jti) is refused the second time',
+    area: 'client-auth',
+    level: 'SHOULD',
+    levelReason: 'RFC 7523 §3 lets the server keep used jti values to stop replay (MAY); OpenID Connect Core §9 expects one-time use: a warning.',
+    spec: rfc(7523, '3'),
+    defect: 'the endpoint accepts the same client assertion twice',
+    applies: notApplicable,
   },
-});
+  PROBES.assertionFirstUse,
+  PROBES.assertionReplay,
+);
 
 export const mtlsWithoutCertificate = defineCheck({
   id: 'client-auth.mtls-without-certificate',
@@ -121,4 +145,4 @@ export const certificateBound = defineCheck({
   },
 });
 
-export const clientAuthChecks: CheckDef[] = [...SPECS.map(assertionCheck), replayedJti, mtlsWithoutCertificate, certificateBound];
+export const clientAuthChecks: CheckDef[] = [...SPECS.map((s) => assertionCheck(s)), replayedJti, mtlsWithoutCertificate, certificateBound];

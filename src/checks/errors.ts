@@ -49,6 +49,7 @@ export const noClientAuth = defineCheck({
   levelReason: 'RFC 6749 §3.2.1 and §4.4.2 require the client to authenticate; §5.2 names both invalid_client ("no client authentication included") and invalid_request (missing parameter), so either is accepted.',
   spec: rfc(6749, '3.2.1'),
   defect: 'the endpoint issues a token without client authentication',
+  applies: (p) => (p.grant.type === 'client_credentials' || p.clients.some((c) => c.auth.method !== 'none') ? true : 'every client is public (auth none) and the grant does not require client authentication (RFC 7521 §4.1)'),
   needs: () => [PROBES.noClientAuth],
   judge: expectInvalidClient(PROBES.noClientAuth, 'a request without client authentication', ['invalid_client', 'invalid_request']),
 });

@@ -1,4 +1,6 @@
+import { JWT_BEARER, type Provider } from '../descriptor/types.js';
 import { PROBES, secretClient } from '../observe.js';
+import { assertionCheck, replayCheck, SPECS } from './client-auth.js';
 import { describeResponse, oauthError, refused } from './helpers.js';
 import { defineCheck, fail, pass, rfc } from './types.js';
 
@@ -12,6 +14,7 @@ export const clientCredentialsSucceeds = defineCheck({
   spec: rfc(6749, '4.4.2'),
   defect: 'the endpoint refuses a correctly authenticated client_credentials request',
   perClient: true,
+  applies: (p) => (p.grant.type === 'client_credentials' ? true : 'the grant is not client_credentials'),
   needs: (_p, i) => [PROBES.token(i)],
   judge: ({ ex, client, clientIndex }) => {
     const res = ex(PROBES.token(clientIndex ?? 0)).response;
@@ -19,6 +22,52 @@ export const clientCredentialsSucceeds = defineCheck({
     return fail(`client_credentials with ${client?.label} was answered ${describeResponse(res)}, not 200 with an access token`);
   },
 });
+
+export const jwtBearerSucceeds = defineCheck({
+  id: 'grant.jwt-bearer',
+  title: 'The jwt-bearer grant succeeds with a valid assertion',
+  area: 'grant',
+  level: 'EXPECTATION',
+  spec: rfc(7523, '2.1'),
+  defect: 'the endpoint refuses a valid jwt-bearer grant',
+  perClient: true,
+  applies: (p) => (p.grant.type === JWT_BEARER ? true : 'the grant is not jwt-bearer'),
+  needs: (_p, i) => [PROBES.token(i)],
+  judge: ({ ex, client, clientIndex }) => {
+    const res = ex(PROBES.token(clientIndex ?? 0)).response;
+    if (res.status === 200 && res.accessToken) return pass(`200 with an access token (${client?.label})`);
+    return fail(`a valid jwt-bearer grant (${client?.label}) was answered ${describeResponse(res)}, not 200 with an access token`);
+  },
+});
+
+const grantAssertion = { area: 'grant' as const, probe: PROBES.grantAssertion, code: 'invalid_grant' as const, section: '3.1', applies: (p: Provider) => (p.grant.assertion ? true : 'the grant is not jwt-bearer') };
+const forGrant = (id: string, title: string) => {
+  const spec = SPECS.find((x) => x.id === id);
+  if (!spec) throw new Error(`no assertion spec ${id}`);
+  return assertionCheck({ ...spec, id: id.replace('client-auth.', 'grant.assertion-').replace('assertion-expired-assertion', 'assertion-expired'), title, what: spec.what.replace('an assertion', 'a grant assertion'), alsoAccepted: [] }, grantAssertion);
+};
+export const grantAssertionChecks = [
+  forGrant('client-auth.expired-assertion', 'An expired grant assertion is refused with invalid_grant'),
+  forGrant('client-auth.wrong-audience', 'A grant assertion for another audience is refused with invalid_grant'),
+  forGrant('client-auth.wrong-issuer', 'A grant assertion from an unknown issuer is refused with invalid_grant'),
+  forGrant('client-auth.alg-none', 'An unsigned grant assertion (alg none) is refused with invalid_grant'),
+  forGrant('client-auth.unknown-key', 'A grant assertion signed by an unknown key is refused with invalid_grant'),
+  forGrant('client-auth.far-future-exp', 'A grant assertion valid for a year is refused'),
+  replayCheck(
+    {
+      id: 'grant.assertion-replay',
+      title: 'A grant assertion used twice is refused the second time',
+      area: 'grant',
+      level: 'SHOULD',
+      levelReason: 'RFC 7523 §3 lets the server keep used jti values to stop replay (MAY): a warning.',
+      spec: rfc(7523, '3'),
+      defect: 'the endpoint accepts the same grant assertion twice',
+      applies: grantAssertion.applies,
+    },
+    PROBES.grantAssertionFirstUse,
+    PROBES.grantAssertionReplay,
+  ),
+];
 
 export const tokenAcceptedAtResource = defineCheck({
   id: 'grant.token-accepted-at-resource',
@@ -130,6 +179,7 @@ export const noRefreshToken = defineCheck({
   title: 'No refresh token is issued for client_credentials',
   area: 'grant',
   level: (p) => (p.expect.refreshToken === 'absent' ? 'EXPECTATION' : 'SHOULD'),
+  applies: (p) => (p.grant.type === 'client_credentials' || p.expect.refreshToken === 'absent' ? true : 'RFC 6749 §4.4.3 speaks of client_credentials only, and the descriptor allows refresh tokens'),
   levelLabel: 'SHOULD (EXPECTATION when refreshToken: absent is declared)',
   levelReason: 'RFC 6749 §4.4.3: a refresh token SHOULD NOT be included. An EXPECTATION when the descriptor declares refreshToken: absent.',
   spec: rfc(6749, '4.4.3'),
@@ -143,6 +193,8 @@ export const noRefreshToken = defineCheck({
 
 export const grantChecks = [
   clientCredentialsSucceeds,
+  jwtBearerSucceeds,
+  ...grantAssertionChecks,
   tokenAcceptedAtResource,
   getRefused,
   missingGrantType,

@@ -6,7 +6,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parseDocument } from 'yaml';
 import { checkCertificatePair, KeyProblem, parsePrivateKey, readPemFile, toPkcs8 } from './keys.js';
-import type { AssertionAlg, ClientDescriptor, Provider, SecretRef } from './types.js';
+import type { AssertionAlg, ClientDescriptor, GrantType, Provider, SecretRef } from './types.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PROVIDERS_DIR = path.join(ROOT, 'providers');
@@ -308,6 +308,11 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
     }
   });
 
+  const grantKey = (raw.data['grant'] as { assertion?: { keyValue?: Json } } | undefined)?.assertion?.keyValue;
+  if (typeof grantKey === 'string' && (!ENV_REF.test(grantKey) || ENV_REF.exec(grantKey)?.[2] !== undefined)) {
+    throw new DescriptorError(shownFile, 'grant.assertion.keyValue', 'must be an ${env:NAME} reference without a default, not a literal key');
+  }
+
   const envOfPointer = new Map<string, string>();
   const resolved = resolveRefs(raw.data, env, (pointer, name) => envOfPointer.set(pointer, name)) as { [key: string]: Json };
   // After resolution a bad value usually comes from the environment: say from which variable.
@@ -364,7 +369,7 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
     ...(d.discovery ? { discovery: d.discovery } : {}),
     ...(d.jwksUri ? { jwksUri: d.jwksUri } : {}),
     clients: clientsOut,
-    grant: d.grant,
+    grant: loadGrant(d.grant, { file: raw.file, shownFile, origin, envOfPointer, secrets }),
     scopes: d.scopes ?? {},
     expect: {
       tokenType: d.expect.tokenType,
@@ -406,7 +411,7 @@ interface RawProviderShape {
   discovery?: Provider['discovery'];
   jwksUri?: string;
   clients: RawClient[];
-  grant: { type: 'client_credentials' };
+  grant: RawGrant;
   scopes?: Provider['scopes'];
   expect: Partial<Provider['expect']> & { tokenType: string };
   resource?: { url: string; method?: 'GET' | 'POST' };
@@ -496,4 +501,30 @@ function loadClient(c: RawClient, i: number, ctx: ClientContext): ClientDescript
     auth.tls = { cert, key, certFile, keyFile, boundTokens: c.auth.certificateBoundTokens ?? false, thumbprint };
   }
   return { id: c.id, label: c.label ?? (auth.assertion ? `${method} ${auth.assertion.alg}` : method), auth };
+}
+
+interface RawGrant {
+  type: GrantType;
+  assertion?: { issuer: string; subject?: string; audience?: string; alg: AssertionAlg; key?: string; keyValue?: string; kid?: string; claims?: Record<string, unknown> };
+  bodyEncoding?: 'form' | 'json';
+}
+
+function loadGrant(g: RawGrant, ctx: ClientContext): Provider['grant'] {
+  const out: Provider['grant'] = { type: g.type, bodyEncoding: g.bodyEncoding ?? 'form' };
+  const a = g.assertion;
+  if (!a) return out;
+  const field = a.key !== undefined ? 'key' : 'keyValue';
+  try {
+    const material = a.key !== undefined ? readPemFile(path.resolve(path.dirname(ctx.file), a.key), 'key file') : (a.keyValue ?? '');
+    const parsed = parsePrivateKey(material, a.alg);
+    const key = { material: parsed.kind === 'pem' ? toPkcs8(parsed.key) : material, kind: parsed.kind };
+    const envName = ctx.envOfPointer.get('/grant/assertion/keyValue') ?? 'GRANT_ASSERTION_KEY';
+    ctx.secrets.push({ value: material.trim(), envName });
+    if (key.material !== material) ctx.secrets.push({ value: key.material.trim(), envName });
+    out.assertion = { issuer: a.issuer, subject: a.subject ?? a.issuer, ...(a.audience ? { audience: a.audience } : {}), alg: a.alg, key, ...(a.kid ? { kid: a.kid } : {}), claims: a.claims ?? {} };
+  } catch (e) {
+    if (e instanceof KeyProblem) throw new DescriptorError(ctx.shownFile, `grant.assertion.${field}`, `${e.message}${ctx.origin(`/grant/assertion/${field}`)}`);
+    throw e;
+  }
+  return out;
 }

@@ -8,6 +8,9 @@ export type AuthMethod =
   | 'self_signed_tls_client_auth'
   | 'none';
 
+export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+export type GrantType = 'client_credentials' | typeof JWT_BEARER;
+
 export type AssertionAlg = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
 
 export interface ClientAuth {
@@ -45,7 +48,21 @@ export interface Provider {
   discovery?: 'openid-configuration' | 'oauth-authorization-server';
   jwksUri?: string;
   clients: ClientDescriptor[];
-  grant: { type: 'client_credentials' };
+  grant: {
+    type: GrantType;
+    /** jwt-bearer: the authorization grant assertion (RFC 7523 §2.1). */
+    assertion?: {
+      issuer: string;
+      subject: string;
+      /** Default: the token endpoint URL. */
+      audience?: string;
+      alg: AssertionAlg;
+      key: { material: string; kind: 'pem' | 'jwk' };
+      kid?: string;
+      claims: Record<string, unknown>;
+    };
+    bodyEncoding: 'form' | 'json';
+  };
   scopes: { request?: string; default?: string; forbidden?: string };
   expect: {
     tokenType: string;

@@ -38,6 +38,8 @@ export interface CurlInput {
   caFile?: string;
   insecure?: boolean;
   clientCert?: { certFile: string; keyFile: string };
+  /** The form is sent as a JSON object. */
+  json?: boolean;
 }
 
 /**
@@ -63,6 +65,11 @@ export function curlLine(input: CurlInput, redactor: Redactor): string {
   }
   if (input.bearer) {
     lines.push(`-H "Authorization: Bearer $ACCESS_TOKEN"`);
+  }
+  if (input.json && input.form) {
+    const obj = Object.fromEntries(input.form.map(([k, v]) => [k, k === 'assertion' ? '$ASSERTION' : k === 'client_assertion' ? '$CLIENT_ASSERTION' : v]));
+    lines.push(`--data ${shellWord(JSON.stringify(obj), redactor).replace(/\$(CLIENT_)?ASSERTION/g, `'"$$$1ASSERTION"'`)}`);
+    return lines.join(' \\\n  ');
   }
   for (const [k, v] of input.form ?? []) {
     // A client assertion expires in a minute: the line asks for a fresh one instead of showing it.

@@ -19,6 +19,8 @@ export interface ProbeRequest {
   bearer?: string;
   /** A client assertion in the body: recorded as a preview plus its decoded header and claims. */
   assertion?: string;
+  /** Send `form` as a JSON object instead of form-urlencoded (services that deviate so, declared). */
+  bodyEncoding?: 'form' | 'json';
   /** A TLS client certificate to present (mTLS client authentication, RFC 8705). */
   tlsClient?: { cert: string; key: string; certFile: string; keyFile: string };
 }
@@ -90,7 +92,10 @@ export class ProviderSession {
   async send(probe: string, purpose: string, req: ProbeRequest): Promise<Exchange> {
     const headers: [string, string][] = [...(req.headers ?? [])];
     let body: string | undefined;
-    if (req.form) {
+    if (req.form && req.bodyEncoding === 'json') {
+      body = JSON.stringify(Object.fromEntries(req.form));
+      headers.push(['Content-Type', 'application/json']);
+    } else if (req.form) {
       body = req.form.map(([k, v]) => `${formEncode(k)}=${formEncode(v)}`).join('&');
       if (!headers.some(([n]) => /^content-type$/i.test(n))) {
         headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
@@ -102,11 +107,13 @@ export class ProviderSession {
       headers.push(['Authorization', `Basic ${Buffer.from(raw, 'utf8').toString('base64')}`]);
     }
     if (req.bearer) headers.push(['Authorization', `Bearer ${req.bearer}`]);
-    // A client assertion is a short-lived credential: recorded as a preview, like a token.
+    // Assertions are short-lived credentials: recorded as previews, like tokens.
     if (req.assertion) this.redactor.addToken(req.assertion);
+    const grantAssertion = req.form?.find(([k]) => k === 'assertion')?.[1];
+    if (grantAssertion) this.redactor.addToken(grantAssertion);
     headers.push(['Accept', 'application/json']);
 
-    const curlInput: CurlInput = { method: req.method, url: req.url, headers, ...(req.form ? { form: req.form } : {}), ...(req.basic ? { basic: req.basic } : {}), ...(req.bearer ? { bearer: req.bearer } : {}), ...(this.provider.tls.caFile ? { caFile: this.provider.tls.caFile } : {}), insecure: this.provider.tls.insecureSkipVerify, ...(req.tlsClient ? { clientCert: { certFile: req.tlsClient.certFile, keyFile: req.tlsClient.keyFile } } : {}) };
+    const curlInput: CurlInput = { method: req.method, url: req.url, headers, ...(req.form ? { form: req.form } : {}), ...(req.bodyEncoding === 'json' ? { json: true } : {}), ...(req.basic ? { basic: req.basic } : {}), ...(req.bearer ? { bearer: req.bearer } : {}), ...(this.provider.tls.caFile ? { caFile: this.provider.tls.caFile } : {}), insecure: this.provider.tls.insecureSkipVerify, ...(req.tlsClient ? { clientCert: { certFile: req.tlsClient.certFile, keyFile: req.tlsClient.keyFile } } : {}) };
     const exchange: Exchange = {
       id: `${this.provider.name}/${probe}`,
       probe,
@@ -116,7 +123,7 @@ export class ProviderSession {
         url: this.redactor.scrub(req.url),
         headers: headers.map(([n, v]) => [n, /^authorization$/i.test(n) ? redactAuthorization(v, this.redactor) : this.redactor.scrub(v)]),
         ...(body !== undefined ? { body: this.redactor.scrub(body) } : {}),
-        ...(req.assertion ? { assertion: tokenFacts(req.assertion).jwt ?? { header: {}, payload: {} } } : {}),
+        ...(req.assertion || grantAssertion ? { assertion: tokenFacts(req.assertion ?? grantAssertion).jwt ?? { header: {}, payload: {} } } : {}),
         ...(req.tlsClient ? { clientCertificate: req.tlsClient.certFile } : {}),
       },
       startedAt: new Date().toISOString(),

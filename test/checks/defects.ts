@@ -1,7 +1,7 @@
 import type { Evidence } from '../../src/checks/types.js';
 import type { Provider } from '../../src/descriptor/types.js';
 import type { Outcome } from '../../src/evaluate.js';
-import { errorResponse, grantsToken, json, jwtPayload, res } from './fixture.js';
+import { errorResponse, grantsToken, json, jwtPayload, res, type FixtureName } from './fixture.js';
 
 /** One defect per row: applied to the conformant recording, it must make exactly `check` fail (or warn). */
 export interface DefectCase {
@@ -13,6 +13,8 @@ export interface DefectCase {
   /** When the check runs once per client, which instance carries the defect. */
   client?: string;
   apply: (e: Evidence, p: Provider) => void;
+  /** The recording the defect is applied to (default: the client_credentials reference). */
+  fixture?: FixtureName;
 }
 
 export const CASES: DefectCase[] = [
@@ -120,5 +122,14 @@ export const CASES: DefectCase[] = [
   { check: 'introspection.agrees-with-token-response', defect: 'exp an hour later', expect: 'fail', message: /exp is \d+, the token response implies about/, apply: (e) => { const b = json(e, 'introspection.fresh'); b['exp'] = (b['exp'] as number) + 3600; } },
   { check: 'introspection.expired-inactive', defect: 'expired token active', expect: 'fail', message: /active is true after the token's lifetime/, apply: (e) => { json(e, 'introspection.expired')['active'] = true; } },
   { check: 'introspection.expired-inactive', defect: 'introspection refused', expect: 'fail', message: /introspection was answered 401 invalid_client/, apply: (e) => errorResponse(e, 'introspection.expired', 401, 'invalid_client') },
+  // The jwt-bearer grant (recorded from providers/reference-jwt-bearer.yaml)
+  { fixture: 'jwt-bearer', check: 'grant.jwt-bearer', client: 'none (public client)', defect: 'valid grant refused', expect: 'fail', message: /a valid jwt-bearer grant .* was answered 400 invalid_grant/, apply: (e) => errorResponse(e, 'token.0', 400, 'invalid_grant') },
+  ...(['expired:expired', 'wrong-audience:wrong-aud', 'wrong-issuer:wrong-iss', 'alg-none:alg-none', 'unknown-key:unknown-key'] as const).map((row): DefectCase => {
+    const [id, probe] = row.split(':') as [string, string];
+    return { fixture: 'jwt-bearer', check: `grant.assertion-${id}`, defect: `${probe} grant assertion accepted`, expect: 'fail', message: /assertion.* was answered 200 with an access token: the server accepted it/, apply: (e) => grantsToken(e, `grant.assertion.${probe}`) };
+  }),
+  { fixture: 'jwt-bearer', check: 'grant.assertion-expired', defect: 'refused as invalid_client', expect: 'fail', message: /RFC 7523 §3.1 requires invalid_grant$/, apply: (e) => errorResponse(e, 'grant.assertion.expired', 401, 'invalid_client') },
+  { fixture: 'jwt-bearer', check: 'grant.assertion-far-future-exp', defect: 'year-long grant assertion accepted', expect: 'warn', message: /exp a year ahead was answered 200/, apply: (e) => grantsToken(e, 'grant.assertion.far-future-exp') },
+  { fixture: 'jwt-bearer', check: 'grant.assertion-replay', defect: 'replayed grant assertion accepted', expect: 'warn', message: /the replayed assertion was answered 200/, apply: (e) => grantsToken(e, 'grant.assertion.replay') },
 ];
 

@@ -3,16 +3,19 @@ import type { Evidence } from '../../src/checks/types.js';
 import type { Provider } from '../../src/descriptor/types.js';
 import type { Exchange, RecordedResponse, TokenFacts } from '../../src/http/types.js';
 
-const recorded = JSON.parse(readFileSync(new URL('../fixtures/reference-evidence.json', import.meta.url), 'utf8')) as { provider: Provider; evidence: Evidence };
+type Recording = { provider: Provider; evidence: Evidence };
+const load = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/${name}-evidence.json`, import.meta.url), 'utf8')) as Recording;
+const RECORDINGS = { reference: load('reference'), 'jwt-bearer': load('reference-jwt-bearer') };
+export type FixtureName = keyof typeof RECORDINGS;
 
 /**
  * A fresh copy of the recorded reference run, made fully conformant: oidc-provider omits Pragma and
  * accepts a year-long client assertion (two SHOULDs), so the baseline adds the one and refuses the other.
  */
-export function conformant(): { provider: Provider; evidence: Evidence } {
-  const copy = structuredClone(recorded);
+export function conformant(name: FixtureName = 'reference'): Recording {
+  const copy = structuredClone(RECORDINGS[name]);
   copy.evidence.exchanges['token.0']!.response!.headers['pragma'] = ['no-cache'];
-  errorResponse(copy.evidence, 'client-auth.far-future-exp', 401, 'invalid_client');
+  if (copy.evidence.exchanges['client-auth.far-future-exp']) errorResponse(copy.evidence, 'client-auth.far-future-exp', 401, 'invalid_client');
   return copy;
 }
 
