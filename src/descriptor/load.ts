@@ -141,13 +141,14 @@ function firstSchemaError(file: string, data: unknown, origin: (pointer: string)
 
 /** Known descriptor files in providers/, by provider name (file stem). */
 export function knownProviders(dir = PROVIDERS_DIR): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!existsSync(dir)) return out;
-  for (const f of readdirSync(dir).sort()) {
+  const found: [string, string][] = [];
+  if (!existsSync(dir)) return new Map();
+  for (const f of readdirSync(dir)) {
     const m = /^(.*)\.(ya?ml|json)$/.exec(f);
-    if (m?.[1]) out.set(m[1], path.join(dir, f));
+    if (m?.[1]) found.push([m[1], path.join(dir, f)]);
   }
-  return out;
+  // By name, so "reference" comes before "reference-jwt-bearer" (file names sort the other way).
+  return new Map(found.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** Finds a descriptor by name (providers/<name>.yaml) or by path. */

@@ -30,8 +30,10 @@ function testName(f: Finding): string {
 async function annotate(run: ProviderRun, f: Finding): Promise<void> {
   const p = run.provider;
   const paramKey = Object.values(f.params).join(',');
-  await allure.historyId(`${p.name}:${f.checkId}${paramKey ? `:${paramKey}` : ''}`);
-  await allure.testCaseId(`${f.checkId}${paramKey ? `:${paramKey}` : ''}`);
+  // One stable key per provider, check and instance: Allure takes equal keys for retries of one test.
+  const key = `${p.name}:${f.checkId}${paramKey ? `:${paramKey}` : ''}`;
+  await allure.historyId(key);
+  await allure.testCaseId(key);
   await allure.severity(SEVERITY[f.level]);
   await allure.tag(f.level);
   await allure.label('check', f.checkId);

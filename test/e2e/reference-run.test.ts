@@ -44,21 +44,23 @@ describe('a run against the embedded reference', () => {
     reference = r;
   });
 
-  it('exits 0 with a clean summary line for reference', () => {
+  it('exits 0 with a clean summary line for each embedded descriptor', () => {
     expect(run.timedOut).toBe(false);
     expect(run.code).toBe(0);
     const rows = parseSummary(run.stdout);
-    expect(rows.map((r) => r.provider)).toEqual(['reference']);
-    const [row] = rows;
-    expect(row?.failed).toBe(0);
-    expect(row?.broken).toBe(0);
-    expect(row?.requests).toBeGreaterThan(0);
-    expect(row?.passed).toBeGreaterThan(0);
+    // The default run: every embedded descriptor (one per grant) against one reference server.
+    expect(rows.map((r) => r.provider)).toEqual(['reference', 'reference-jwt-bearer']);
+    for (const row of rows) {
+      expect(row.failed, row.provider).toBe(0);
+      expect(row.broken, row.provider).toBe(0);
+      expect(row.requests, row.provider).toBeGreaterThan(0);
+      expect(row.passed, row.provider).toBeGreaterThan(0);
+    }
     expect(run.stdout).toContain('Result: conformant');
   });
 
   it('agrees with the run record (counts and requests)', () => {
-    const [row] = parseSummary(run.stdout);
+    const row = parseSummary(run.stdout).find((r) => r.provider === 'reference');
     const count = (o: Outcome) => reference.findings.filter((f) => f.outcome === o).length;
     expect(row).toEqual({
       provider: 'reference',
@@ -82,7 +84,12 @@ describe('a run against the embedded reference', () => {
   });
 
   it('writes one Allure result per finding, labelled provider › area', () => {
-    const results = readAllureResults(run.outDir);
+    const all = readAllureResults(run.outDir);
+    expect(all).toHaveLength(record.providers.reduce((n, p) => n + p.findings.length, 0));
+    // Equal ids would make Allure fold different providers' checks into "retries" of one test.
+    expect(new Set(all.map((r) => r.testCaseId)).size).toBe(all.length);
+    expect(new Set(all.map((r) => r.historyId)).size).toBe(all.length);
+    const results = all.filter((r) => labelsOf(r, 'parentSuite')[0] === PROVIDER_TITLE);
     expect(results).toHaveLength(reference.findings.length);
     for (const r of results) {
       expect(labelsOf(r, 'parentSuite'), r.name).toEqual([PROVIDER_TITLE]);

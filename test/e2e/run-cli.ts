@@ -179,6 +179,8 @@ export function listFiles(dir: string): string[] {
 /** The subset of an Allure result file (`<uuid>-result.json`) the tests read. */
 export interface AllureResult {
   name: string;
+  testCaseId?: string;
+  historyId?: string;
   status: string;
   statusDetails?: { message?: string };
   labels: { name: string; value: string }[];
