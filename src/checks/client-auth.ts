@@ -2,7 +2,7 @@ import type { AssertionDefect } from '../auth/assertion.js';
 import type { Provider } from '../descriptor/types.js';
 import { assertionClient, mtlsClient, PROBES } from '../observe.js';
 import { describeResponse, oauthError } from './helpers.js';
-import { defineCheck, fail, pass, rfc, type CheckDef, type Level, type SpecRef } from './types.js';
+import { broken, defineCheck, fail, pass, rfc, type CheckDef, type Level, type SpecRef } from './types.js';
 
 const notApplicable = (p: Provider) => (assertionClient(p) ? true : 'no client authenticates with a JWT (client_secret_jwt or private_key_jwt)');
 
@@ -79,7 +79,7 @@ export function replayCheck(def: Omit<CheckDef, 'needs' | 'judge' | 'perClient'>
     judge: ({ ex }) => {
       const one = ex(first).response;
       const two = ex(again).response;
-      if (!(one.status === 200 && one.accessToken)) return fail(`the first use of a fresh assertion was answered ${describeResponse(one)}, so replay cannot be judged`);
+      if (!(one.status === 200 && one.accessToken)) return broken(`prerequisite failed: the first use of a fresh assertion was answered ${describeResponse(one)}, so replay cannot be judged`);
       if (two.accessToken || two.status === 200) return fail(`the replayed assertion was answered ${describeResponse(two)}`);
       return pass(`the replay was refused with ${describeResponse(two)}`);
     },
@@ -130,6 +130,7 @@ export const certificateBound = defineCheck({
   needs: (p) => p.clients.flatMap((c, i) => (c.auth.tls?.boundTokens ? [PROBES.token(i)] : [])),
   judge: ({ ex, provider }) => {
     const problems: string[] = [];
+    const opaque: string[] = [];
     let checked = 0;
     provider.clients.forEach((c, i) => {
       if (!c.auth.tls?.boundTokens) return;
@@ -137,11 +138,17 @@ export const certificateBound = defineCheck({
       if (!res.accessToken) return void problems.push(`${c.label}: no access token (${describeResponse(res)})`);
       const cnf = res.accessToken.jwt?.payload['cnf'] as Record<string, unknown> | undefined;
       checked += 1;
-      if (!res.accessToken.jwt) problems.push(`${c.label}: the token is not a JWT, so its binding cannot be read (introspection is not declared)`);
-      else if (!cnf || typeof cnf['x5t#S256'] !== 'string') problems.push(`${c.label}: the token has no cnf x5t#S256`);
+      if (!res.accessToken.jwt) {
+        opaque.push(c.label);
+        return;
+      }
+      if (!cnf || typeof cnf['x5t#S256'] !== 'string') problems.push(`${c.label}: the token has no cnf x5t#S256`);
       else if (cnf['x5t#S256'] !== c.auth.tls.thumbprint) problems.push(`${c.label}: cnf x5t#S256 is ${String(cnf['x5t#S256'])}, the certificate's thumbprint is ${c.auth.tls.thumbprint}`);
     });
-    return problems.length === 0 ? pass(`${checked} tokens bound to their client's certificate`) : fail(problems.join('; '));
+    if (problems.length > 0) return fail(problems.join('; '));
+    // An opaque token's binding is only visible through introspection (RFC 8705 §3.2), not read here yet.
+    if (opaque.length > 0) return broken(`prerequisite failed: the tokens of ${opaque.join(', ')} are opaque, so their binding cannot be read from them`);
+    return pass(`${checked} tokens bound to their client's certificate`);
   },
 });
 

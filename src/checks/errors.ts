@@ -3,7 +3,7 @@ import type { Answered } from './types.js';
 import { describeResponse, directives, header, jsonObject, mediaTypeOf, oauthError, show } from './helpers.js';
 import { compileSchema, schemaProblems } from './response.js';
 import { broken, defineCheck, fail, pass, rfc, skip, type Verdict } from './types.js';
-import { parseChallenge } from './expiry.js';
+import { parseChallenges } from './expiry.js';
 
 const validateError = compileSchema('token-error.schema.json');
 
@@ -84,7 +84,8 @@ export const invalidClientChallenge = defineCheck({
   level: 'MUST',
   spec: rfc(6749, '5.2'),
   defect: 'the endpoint answers a failed Basic authentication with 400, or with 401 without WWW-Authenticate: Basic',
-  applies: (p) => (p.clients.some((c) => c.auth.method === 'client_secret_basic') ? true : 'no client uses client_secret_basic'),
+  // Only the primary client and the first secret client make the requests this check reads.
+  applies: (p) => (p.clients[0]?.auth.method === 'client_secret_basic' || secretClient(p)?.auth.method === 'client_secret_basic' ? true : 'no probed client uses client_secret_basic'),
   needs: () => [],
   judge: ({ answered, unanswered }): Verdict => {
     const outage = answered(ERROR_PROBES).length === 0 ? unanswered(ERROR_PROBES) : undefined;
@@ -95,7 +96,7 @@ export const invalidClientChallenge = defineCheck({
     const problems: string[] = [];
     for (const e of invalidClient) {
       const res = e.response;
-      const challenge = (res.headers['www-authenticate'] ?? []).map(parseChallenge).find((c) => c?.scheme === 'basic');
+      const challenge = parseChallenges(res.headers['www-authenticate'] ?? []).find((c) => c.scheme === 'basic');
       if (res.status !== 401) problems.push(`${e.purpose}: status ${res.status}, not 401`);
       else if (!challenge) problems.push(`${e.purpose}: no Basic challenge in WWW-Authenticate (${show(header(res, 'www-authenticate'))})`);
     }

@@ -46,6 +46,7 @@ export const jwtLifetimeAgrees = defineCheck({
     const { exp, iat } = jwt.payload;
     const expiresIn = jsonObject(res)?.['expires_in'];
     if (typeof exp !== 'number' || typeof iat !== 'number') return fail(`the JWT has exp ${show(exp)} and iat ${show(iat)}; both must be NumericDate`);
+    if (expiresIn === undefined) return pass(`expires_in is absent (see response.expires-in-present): nothing to compare with exp − iat = ${exp - iat}`);
     if (typeof expiresIn !== 'number') return fail(`expires_in is ${show(expiresIn)}; cannot compare with exp − iat = ${exp - iat}`);
     const tol = Math.max(provider.expect.expiresInTolerance, 1);
     return Math.abs(exp - iat - expiresIn) <= tol ? pass(`exp − iat = ${exp - iat}, expires_in ${expiresIn}`) : fail(`exp − iat = ${exp - iat} s but expires_in is ${expiresIn} s`);
@@ -92,16 +93,59 @@ export const refusedAfterExpiry = defineCheck({
   },
 });
 
-/** `Bearer realm="x", error="invalid_token"` → { scheme: 'bearer', params: { realm: 'x', error: 'invalid_token' } }. */
-export function parseChallenge(value: string): { scheme: string; params: Record<string, string> } | undefined {
-  const m = /^\s*([!#$%&'*+.^_`|~\w-]+)(?:\s+(.*))?$/.exec(value);
-  if (!m?.[1]) return undefined;
-  const params: Record<string, string> = {};
-  const re = /([!#$%&'*+.^_`|~\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g;
-  for (const p of (m[2] ?? '').matchAll(re)) {
-    if (p[1]) params[p[1].toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
+export interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+/** Splits a header value at commas outside quoted strings. */
+function splitOutsideQuotes(value: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i];
+    if (ch === '\\' && quoted) {
+      cur += ch + (value[i + 1] ?? '');
+      i++;
+    } else if (ch === '"') {
+      quoted = !quoted;
+      cur += ch;
+    } else if (ch === ',' && !quoted) {
+      parts.push(cur.trim());
+      cur = '';
+    } else cur += ch;
   }
-  return { scheme: m[1].toLowerCase(), params };
+  parts.push(cur.trim());
+  return parts.filter(Boolean);
+}
+
+const TOKEN = "[!#$%&'*+.^_`|~\\w-]+";
+/** `name=value` or `name="quoted \\"value\\""` (RFC 9110 auth-param). */
+const AUTH_PARAM = new RegExp(`^(${TOKEN})\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^\\s,]*))$`);
+
+/**
+ * All challenges of WWW-Authenticate field values (RFC 9110 §11.6.1: one field may carry several,
+ * `Newauth realm="apps", type=1, Basic realm="x"`): an item that is not `name=value` starts a challenge.
+ */
+export function parseChallenges(values: string[]): Challenge[] {
+  const out: Challenge[] = [];
+  for (const item of values.flatMap(splitOutsideQuotes)) {
+    const param = AUTH_PARAM.exec(item);
+    const current = out[out.length - 1];
+    if (param?.[1] && current) {
+      current.params[param[1].toLowerCase()] = (param[2] ?? param[3] ?? '').replace(/\\(.)/g, '$1');
+      continue;
+    }
+    const start = new RegExp(`^(${TOKEN})(?:\\s+(.*))?$`).exec(item);
+    if (!start?.[1]) continue;
+    const challenge: Challenge = { scheme: start[1].toLowerCase(), params: {} };
+    out.push(challenge);
+    const rest = start[2];
+    const first = rest ? AUTH_PARAM.exec(rest) : null;
+    if (first?.[1]) challenge.params[first[1].toLowerCase()] = (first[2] ?? first[3] ?? '').replace(/\\(.)/g, '$1');
+  }
+  return out;
 }
 
 export const expiredTokenChallenge = defineCheck({
@@ -118,7 +162,7 @@ export const expiredTokenChallenge = defineCheck({
     const res = ex(PROBES.resourceExpired).response;
     if (res.status >= 200 && res.status < 300) return broken('prerequisite failed: the expired token was accepted (see expiry.refused-after-expiry)');
     const values = res.headers['www-authenticate'] ?? [];
-    const bearer = values.map(parseChallenge).find((c) => c?.scheme === 'bearer');
+    const bearer = parseChallenges(values).find((c) => c.scheme === 'bearer');
     if (res.status !== 401) return fail(`the expired token was answered ${describeResponse(res)}, not 401`);
     if (!bearer) return fail(`no Bearer challenge in WWW-Authenticate (${show(values.join(', ') || undefined)})`);
     return bearer.params['error'] === 'invalid_token'

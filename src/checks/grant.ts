@@ -44,7 +44,7 @@ const grantAssertion = { area: 'grant' as const, probe: PROBES.grantAssertion, c
 const forGrant = (id: string, title: string) => {
   const spec = SPECS.find((x) => x.id === id);
   if (!spec) throw new Error(`no assertion spec ${id}`);
-  return assertionCheck({ ...spec, id: id.replace('client-auth.', 'grant.assertion-').replace('assertion-expired-assertion', 'assertion-expired'), title, what: spec.what.replace('an assertion', 'a grant assertion'), alsoAccepted: [] }, grantAssertion);
+  return assertionCheck({ ...spec, id: id.replace('client-auth.', 'grant.assertion-').replace('assertion-expired-assertion', 'assertion-expired'), title, what: spec.what.replace(/^an (unsigned )?assertion/, (_m, u: string | undefined) => `a${u ? 'n unsigned' : ''} grant assertion`), alsoAccepted: [] }, grantAssertion);
 };
 export const grantAssertionChecks = [
   forGrant('client-auth.expired-assertion', 'An expired grant assertion is refused with invalid_grant'),

@@ -171,7 +171,7 @@ export const tokenGuessability = defineCheck({
   judge: (input) =>
     withSuccess((): Verdict => {
       const s = input.evidence.facts?.tokenSample;
-      if (!s) return broken('harness error: no opaque token was sampled');
+      if (!s) return broken('prerequisite failed: the access tokens are JWTs, not opaque (see response.token-format)');
       if (s.distinct < s.count) return fail(`${s.count} tokens but only ${s.distinct} distinct`);
       return s.estimatedBits >= 128
         ? pass(`${s.count} tokens, about ${s.estimatedBits} bits each (length ${s.minLength}, alphabet of ${s.alphabet})`)

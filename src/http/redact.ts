@@ -36,10 +36,16 @@ export function tokenFacts(value: unknown): TokenFacts {
  */
 export class Redactor {
   private readonly secrets = new Map<string, string>();
+  /** Every form a secret may travel in (as is, form-urlencoded, percent-encoded), longest first; rebuilt on add. */
+  private forms: [string, string][] = [];
 
   /** A secret value and what to show instead (e.g. `$AKAMAI_CLIENT_SECRET`). */
   add(value: string, shownAs: string): void {
-    if (value.length >= 4) this.secrets.set(value, shownAs);
+    if (value.length < 4 || this.secrets.get(value) === shownAs) return;
+    this.secrets.set(value, shownAs);
+    const forms = new Map<string, string>();
+    for (const [v, shown] of this.secrets) for (const f of [v, formEncode(v), encodeURIComponent(v)]) if (!forms.has(f)) forms.set(f, shown);
+    this.forms = [...forms.entries()].sort((a, b) => b[0].length - a[0].length);
   }
 
   addToken(token: string): void {
@@ -58,13 +64,7 @@ export class Redactor {
 
   scrub(text: string): string {
     let out = text;
-    for (const [value, shown] of this.entries()) {
-      if (out.includes(value)) out = out.split(value).join(shown);
-      // Secrets also travel form-urlencoded (bodies, query strings) and percent-encoded.
-      for (const encoded of [formEncode(value), encodeURIComponent(value)]) {
-        if (encoded !== value && out.includes(encoded)) out = out.split(encoded).join(shown);
-      }
-    }
+    for (const [form, shown] of this.forms) if (out.includes(form)) out = out.split(form).join(shown);
     return out;
   }
 }

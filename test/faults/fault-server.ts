@@ -1,0 +1,914 @@
+/**
+ * A real, hand-written OAuth 2.0 token endpoint and RFC 6750 protected resource on loopback, for
+ * proving every check against a live server: conformant by default, with ONE switchable defect per
+ * check (or one valid-but-unusual behaviour) selected per request by the first path segment:
+ *
+ *   https://127.0.0.1:PORT/<mode>/token       POST, client_credentials
+ *   https://127.0.0.1:PORT/<mode>/resource    GET, Bearer
+ *   https://127.0.0.1:PORT/<mode>/introspect  RFC 7662 token introspection (client authentication)
+ *   https://127.0.0.1:PORT/<mode>/jwks        the JWK Set of the access-token signing keys
+ *   https://127.0.0.1:PORT/.well-known/oauth-authorization-server/<mode>   RFC 8414 metadata
+ *   https://127.0.0.1:PORT/<mode>/.well-known/openid-configuration         the same, OpenID style
+ *
+ * The issuer of a mode is https://127.0.0.1:PORT/<mode>.
+ * `ok` is conformant; every check id of docs/checks.md is a mode whose behaviour breaks exactly that
+ * requirement (DEFECTS); QUIRKS are behaviours the RFCs allow that a careless check would flag. Modes
+ * are stateless (JWTs; the opaque-token modes keep a map), so many configurations run concurrently
+ * against one server. The same handler also listens on plain HTTP (a second listener that counts its
+ * requests), so a test can show that an `http:` endpoint is refused before any request is sent.
+ *
+ * Node built-ins only (node:http, node:https) plus jose for the JWTs; the certificate comes from the
+ * run-time CA of src/reference/certs.ts.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { calculateJwkThumbprint, compactVerify, decodeJwt, decodeProtectedHeader, errors as joseErrors, exportJWK, exportPKCS8, generateKeyPair, generateSecret, jwtVerify, SignJWT, UnsecuredJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { createCa, issueCert, issueServerCert } from '../../src/reference/certs.js';
+
+const HOST = '127.0.0.1';
+const REALM = 'faults';
+/** Access-token lifetime: short, so the expiry probes wait little (they wait lifetime + 1 s). */
+export const LIFETIME_SECONDS = 2;
+/** Scopes the server knows; clients may have CLIENT_SCOPES, never admin. */
+const SERVER_SCOPES = ['api:read', 'api:write', 'admin'];
+const CLIENT_SCOPES = ['api:read', 'api:write'];
+/** RFC 6749 Appendix A.4 scope-token *( SP scope-token ). */
+const SCOPE_SYNTAX = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
+const JSON_TYPE = 'application/json; charset=utf-8';
+const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/** The issuer of jwt-bearer grant assertions the server trusts, and its key's kid. */
+const GRANT_ISSUER = 'faults-assertion-issuer';
+/** Client assertions valid for longer than this are refused (RFC 7523 §3 lets the server limit exp). */
+const MAX_ASSERTION_SECONDS = 600;
+/** The subject DN the tls_client_auth client is registered with (RFC 8705 §2.1.2, here its CN). */
+const MTLS_SUBJECT_CN = 'faults-mtls';
+
+/**
+ * One defect per check id (docs/checks.md): what the server does wrong in that mode. The mode's name
+ * is the check id itself, so `/response.pragma/token` is the endpoint that omits Pragma.
+ */
+export const DEFECTS = {
+  // Grant handling
+  'grant.client-credentials': 'refuses the client_secret_post client with 400 unauthorized_client',
+  'grant.token-accepted-at-resource': 'the resource refuses every token (it expects another audience)',
+  'grant.get-refused': 'a GET with the parameters in the query string issues a token',
+  'grant.missing-grant-type': 'a request without grant_type is answered unsupported_grant_type',
+  'grant.unknown-grant-type': 'an unknown grant_type is answered invalid_grant',
+  'grant.repeated-parameter': 'repeated parameters are accepted (the last one wins)',
+  'grant.query-credentials-refused': 'client_id/client_secret in the query string authenticate the client',
+  'grant.two-auth-methods-refused': 'Basic plus client_secret in the body: Basic is used, the body ignored',
+  'grant.no-refresh-token': 'a refresh_token is issued with every client_credentials token',
+  // Response schema
+  'response.status-200': 'successful token responses are 201 Created',
+  'response.content-type-json': 'token responses are JSON sent as text/plain',
+  'response.schema': 'token responses lack token_type',
+  'response.access-token-syntax': 'the access token ends with a TAB (not VSCHAR)',
+  'response.token-type': 'token_type is "mac"',
+  'response.expires-in-integer': 'expires_in is fractional (2.5)',
+  'response.expires-in-present': 'token responses omit expires_in',
+  'response.scope-syntax': 'scope is a JSON array of scope-tokens',
+  'response.cache-control': 'token responses carry Cache-Control: no-cache, without no-store',
+  'response.pragma': 'token responses lack Pragma: no-cache',
+  'response.token-format': 'access tokens are opaque random strings (kept server-side), not JWTs',
+  // Expiry
+  'expiry.expires-in-declared': 'tokens live 3 s (expires_in 3) where 2 s is declared',
+  'expiry.jwt-lifetime': 'the JWT iat is 8 s early: exp − iat is 10 s while expires_in is 2',
+  'expiry.jwt-iat-current': "the server's clock is an hour slow (iat, exp and the resource's own check)",
+  'expiry.refused-after-expiry': 'the resource ignores exp (a day of clock tolerance)',
+  'expiry.expired-token-challenge': 'the resource answers an expired token 401 without WWW-Authenticate',
+  // Scope
+  'scope.requested-granted': 'api:write is silently narrowed away',
+  'scope.echoed': 'scope is omitted whenever it equals the request',
+  'scope.returned-when-different': 'api:write is narrowed away and scope is never returned',
+  'scope.not-broader': 'every scope the client may have is granted, whatever was requested',
+  'scope.default': 'a request without scope is granted api:read',
+  'scope.forbidden': 'admin is granted to the clients',
+  'scope.jwt-claim-agrees': "the JWT's scope claim drops the last granted scope",
+  // Errors
+  'errors.wrong-secret': 'the client secret is not checked',
+  'errors.unknown-client': 'an unknown client id gets a token',
+  'errors.no-client-auth': 'a request without client authentication gets a token',
+  'errors.invalid-client-401-challenge': 'invalid_client after HTTP Basic is 400 without a challenge',
+  'errors.status': 'a request without grant_type is answered 500 invalid_request',
+  'errors.content-type-json': 'error responses are JSON sent as text/plain',
+  'errors.schema': 'error_description contains double quotes',
+  'errors.cache-control': 'error responses lack Cache-Control',
+  // Client authentication (RFC 7523 client assertions, RFC 8705 mTLS)
+  'client-auth.expired-assertion': 'the exp of a client assertion is not checked',
+  'client-auth.wrong-audience': 'the aud of a client assertion is not checked',
+  'client-auth.wrong-issuer': 'the iss of a client assertion is not checked',
+  'client-auth.wrong-subject': 'the sub of a client assertion is not checked (the client is found by client_id)',
+  'client-auth.alg-none': 'unsigned client assertions (alg none) are accepted',
+  'client-auth.unknown-key': 'the signature of a client assertion is not verified',
+  'client-auth.missing-jti': 'client assertions without jti are accepted',
+  'client-auth.far-future-exp': 'client assertions valid for a year are accepted',
+  'client-auth.replayed-jti': 'used jti values are not remembered: an assertion can be replayed',
+  'client-auth.mtls-without-certificate': 'the tls_client_auth client is accepted without a certificate',
+  'client-auth.certificate-bound-token': 'access tokens of mTLS clients carry no cnf (they are not bound to the certificate)',
+  // Discovery (RFC 8414)
+  'discovery.metadata': 'the metadata is JSON sent as text/html',
+  'discovery.issuer': 'the metadata issuer has a trailing slash',
+  'discovery.token-endpoint': 'the metadata names another token endpoint (/oauth2/token)',
+  'discovery.mtls-endpoint-aliases': 'mtls_endpoint_aliases.token_endpoint is an http: URL',
+  'discovery.grant-types-supported': 'grant_types_supported omits client_credentials',
+  'discovery.auth-methods-supported': 'token_endpoint_auth_methods_supported lists only the two secret methods',
+  'discovery.jwks': 'the JWK Set also publishes a symmetric (oct) key',
+  // JWT access tokens (RFC 9068)
+  'jwt.typ': 'the JWT header says typ JWT',
+  'jwt.alg-not-none': 'access tokens are unsecured JWTs (alg none)',
+  'jwt.alg-allowed': 'access tokens are signed with HS256 (a server secret)',
+  'jwt.signature': 'access tokens are signed with a key the JWK Set does not publish',
+  'jwt.required-claims': 'access tokens carry no jti',
+  'jwt.iss': 'the iss claim names another issuer',
+  'jwt.aud': 'the aud claim names another resource',
+  'jwt.client-id': 'the client_id claim names another client',
+  'jwt.jti-unique': 'every access token has the same jti',
+  'response.token-entropy': 'opaque access tokens are a counter (tok-000001, tok-000002, …)',
+  // Introspection (RFC 7662)
+  'introspection.fresh-active': 'every token introspects as active: false',
+  'introspection.agrees-with-token-response': 'introspection names another client_id',
+  'introspection.expired-inactive': 'introspection ignores exp: an expired token is still active',
+  // The jwt-bearer grant (RFC 7523 §2.1, §3)
+  'grant.jwt-bearer': 'refuses the jwt-bearer grant to the client_secret_post client with 400 unauthorized_client',
+  'grant.assertion-expired': 'the exp of a grant assertion is not checked',
+  'grant.assertion-wrong-audience': 'the aud of a grant assertion is not checked',
+  'grant.assertion-wrong-issuer': 'the iss of a grant assertion is not checked (any issuer is trusted)',
+  'grant.assertion-alg-none': 'unsigned grant assertions (alg none) are accepted',
+  'grant.assertion-unknown-key': 'the signature of a grant assertion is not verified',
+  'grant.assertion-far-future-exp': 'grant assertions valid for a year are accepted',
+  'grant.assertion-replay': 'used grant-assertion jti values are not remembered',
+} as const;
+export type DefectId = keyof typeof DEFECTS;
+
+/** Behaviours RFC 6749/6750 allow: none may make a check fail, warn or break. */
+export const QUIRKS = {
+  'lowercase-bearer': 'token_type "bearer" (compared case-insensitively, RFC 6749 §5.1)',
+  'json-no-charset': 'Content-Type application/json without charset',
+  'json-uppercase': 'Content-Type Application/JSON;Charset=UTF-8 (media types are case-insensitive)',
+  'extra-fields': 'unknown members in token and error responses (the client MUST ignore them)',
+  'scope-reordered': 'granted scope-tokens returned sorted, not in the order requested',
+  'omit-identical-scope': 'scope omitted when it equals the request (RFC 6749 §5.1)',
+  'cache-control-no-cache': 'Cache-Control: no-store, no-cache',
+  'cache-control-split': 'Cache-Control in two header fields (private / No-Store, max-age=0) and Pragma: No-Cache',
+  'error-uri': 'error_uri in every error response',
+  'errors-bare': 'error responses carry only the error member',
+  'post-invalid-client-400': 'invalid_client is 400 without a challenge when the client did not use HTTP Basic',
+  'no-auth-invalid-request': 'a request without client authentication is answered 400 invalid_request',
+  'two-methods-invalid-client': 'two authentication methods are answered 401 invalid_client with a Basic challenge',
+  'get-405-html': 'GET is answered 405 with an HTML page',
+  'challenge-variants': 'challenges with lower-case schemes, reordered and escaped parameters, and a second challenge in its own field',
+  'multi-challenge': 'two challenges in ONE WWW-Authenticate field (RFC 9110 §11.6.1), the Basic/Bearer one second',
+  'fractional-numericdate': 'iat and exp with fractional seconds (a NumericDate may be non-integer, RFC 7519 §2)',
+  'connection-close': 'Connection: close on every response',
+  'narrow-forbidden': 'a forbidden scope is silently removed from the grant (RFC 6749 §3.3 allows it)',
+  'opaque-tokens': 'random opaque access tokens (256 bits), validated by the resource from a server-side map',
+  'es256-access-tokens': 'access tokens signed with ES256 (the JWK Set holds an RSA and an EC key)',
+  'typ-application-at-jwt': 'the JWT header says typ application/at+jwt (RFC 9068 §2.1 allows the long form)',
+  'aud-array': 'the aud claim is an array naming the resource and another API',
+} as const;
+export type QuirkId = keyof typeof QUIRKS;
+
+export type Mode = 'ok' | DefectId | QuirkId;
+export const MODES: readonly Mode[] = ['ok', ...(Object.keys(DEFECTS) as DefectId[]), ...(Object.keys(QUIRKS) as QuirkId[])];
+const isMode = (s: string): s is Mode => (MODES as readonly string[]).includes(s);
+
+export interface ClientCredentials {
+  id: string;
+  secret: string;
+}
+
+export interface KeyedClient {
+  id: string;
+  /** PEM (PKCS8) private key: the client's signing key, or the key of its TLS certificate. */
+  keyPem: string;
+}
+
+export interface FaultServer {
+  /** https://127.0.0.1:PORT */
+  origin: string;
+  /** http://127.0.0.1:PORT2: the same endpoints over plain HTTP. */
+  httpOrigin: string;
+  /** PEM of the run-time CA that issued the HTTPS listener's certificate. */
+  caPem: string;
+  clients: {
+    basic: ClientCredentials;
+    post: ClientCredentials;
+    /** client_secret_jwt, HS256. */
+    secretJwt: ClientCredentials;
+    /** private_key_jwt, ES256. */
+    privateKeyJwt: KeyedClient;
+    /** tls_client_auth: a certificate from the same run-time CA, subject CN faults-mtls. */
+    mtls: KeyedClient & { certPem: string };
+    /** self_signed_tls_client_auth: a self-signed certificate, registered by its SHA-256 thumbprint. */
+    selfSigned: KeyedClient & { certPem: string };
+  };
+  /** jwt-bearer grant (RFC 7523 §2.1): the issuer the server trusts and its signing key (PKCS8 PEM). */
+  grantIssuer: { issuer: string; keyPem: string };
+  /** Requests received by each listener. */
+  requests: { https: number; http: number };
+  tokenUrl(mode: Mode, scheme?: 'https' | 'http'): string;
+  resourceUrl(mode: Mode, scheme?: 'https' | 'http'): string;
+  close(): Promise<void>;
+}
+
+interface RegisteredClient {
+  id: string;
+  secret: string;
+  method: 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
+  scopes: string[];
+  /** private_key_jwt: the public key that verifies its assertions. */
+  publicKey?: CryptoKey;
+  /** self_signed_tls_client_auth: x5t#S256 of its registered certificate (RFC 8705 §2.2). */
+  thumbprint?: string;
+}
+
+type Params = Map<string, string[]>;
+
+/** How the client authenticated: the harness's probes produce each of these. */
+type ClientAuth =
+  | { kind: 'client_secret_basic' | 'client_secret_post' | 'query'; id: string; secret: string }
+  | { kind: 'assertion'; id: string | undefined; assertion: string }
+  | { kind: 'public'; id: string }
+  | { kind: 'none' };
+
+class OAuthError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly description: string,
+    readonly challenge = false,
+  ) {
+    super(`${code}: ${description}`);
+  }
+}
+
+/** application/x-www-form-urlencoded decoding of one value (RFC 6749 Appendix B): '+' is a space. */
+function formDecode(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
+
+function parseForm(text: string): Params {
+  const params: Params = new Map();
+  for (const [k, v] of new URLSearchParams(text)) params.set(k, [...(params.get(k) ?? []), v]);
+  return params;
+}
+
+/** RFC 8705 §3.1 x5t#S256: base64url SHA-256 of the DER certificate. */
+const x5tS256 = (der: ArrayBuffer | Buffer) => createHash('sha256').update(Buffer.from(der as ArrayBuffer)).digest('base64url');
+
+/** The DER of the certificate the client presented on this request's connection, if any. */
+function peerCertificate(req: IncomingMessage): Buffer | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  const cert = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+  return cert && Object.keys(cert).length > 0 ? cert.raw : undefined;
+}
+
+const b64json = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+
+/** Constant-time comparison of two secrets of any length. */
+function sameSecret(a: string, b: string): boolean {
+  const h = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(h(a), h(b));
+}
+
+async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limit) throw new OAuthError(400, 'invalid_request', 'the request body is too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The value of a `Basic` Authorization header, decoded per RFC 6749 §2.3.1 / Appendix B. */
+function basicCredentials(header: string | undefined): ClientCredentials | undefined {
+  if (header === undefined) return undefined;
+  const m = /^basic +([A-Za-z0-9+/]+=*) *$/i.exec(header);
+  if (!m?.[1]) throw new OAuthError(401, 'invalid_client', 'malformed HTTP Basic credentials', true);
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw new OAuthError(401, 'invalid_client', 'malformed HTTP Basic credentials', true);
+  try {
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+  } catch {
+    // A '%' not followed by two hex digits: the client skipped the Appendix B encoding.
+    throw new OAuthError(401, 'invalid_client', 'HTTP Basic credentials are not form-urlencoded', true);
+  }
+}
+
+export async function startFaultServer(): Promise<FaultServer> {
+  const ca = await createCa({ commonName: 'token-conformance faults CA' });
+  const tls = await issueServerCert(ca, { ips: [HOST], dns: ['localhost'] });
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  // es256-access-tokens signs with this published EC key; jwt.signature with the unpublished "rogue"
+  // RSA key; jwt.alg-allowed with an HMAC secret.
+  const ec = await generateKeyPair('ES256', { extractable: true });
+  const ecJwk = await exportJWK(ec.publicKey);
+  const ecKid = await calculateJwkThumbprint(ecJwk);
+  const rogue = await generateKeyPair('RS256', { extractable: true });
+  const rogueKid = await calculateJwkThumbprint(await exportJWK(rogue.publicKey));
+  const hmac = await generateSecret('HS256', { extractable: true });
+  let opaqueCounter = 0;
+
+  // The Basic secret changes under form-urlencoding (' ', '+', '/', ':', '%'), and the id holds a ':'
+  // (encoded as %3A), so a server (or harness) that skips Appendix B fails to authenticate.
+  const basic: RegisteredClient = { id: 'faults:basic', secret: `${randomBytes(18).toString('base64url')} +/:%`, method: 'client_secret_basic', scopes: CLIENT_SCOPES };
+  const post: RegisteredClient = { id: 'faults-post', secret: randomBytes(24).toString('base64url'), method: 'client_secret_post', scopes: CLIENT_SCOPES };
+  const secretJwt: RegisteredClient = { id: 'faults-secret-jwt', secret: randomBytes(32).toString('base64url'), method: 'client_secret_jwt', scopes: CLIENT_SCOPES };
+  const pkjwtKeys = await generateKeyPair('ES256', { extractable: true });
+  const privateKeyJwt: RegisteredClient = { id: 'faults-private-key-jwt', secret: '', method: 'private_key_jwt', scopes: CLIENT_SCOPES, publicKey: pkjwtKeys.publicKey };
+  const mtlsCert = await issueCert(ca, { commonName: MTLS_SUBJECT_CN, usage: 'client' });
+  const mtls: RegisteredClient = { id: 'faults-mtls', secret: '', method: 'tls_client_auth', scopes: CLIENT_SCOPES };
+  const selfSignedCert = await createCa({ commonName: 'faults-self-signed' });
+  const selfSigned: RegisteredClient = { id: 'faults-self-signed', secret: '', method: 'self_signed_tls_client_auth', scopes: CLIENT_SCOPES, thumbprint: x5tS256(selfSignedCert.cert.rawData) };
+  const registered = new Map([basic, post, secretJwt, privateKeyJwt, mtls, selfSigned].map((c) => [c.id, c]));
+  /** jti values of accepted client assertions, per client, until their exp (ms): replay protection. */
+  const usedJti = new Map<string, number>();
+  /** The trusted issuer of jwt-bearer grant assertions (ES256). */
+  const grantIssuer = await generateKeyPair('ES256', { extractable: true });
+  /** Opaque tokens of the opaque-token modes: token → expiry (ms). */
+  const opaque = new Map<string, { expMs: number; payload: JWTPayload }>();
+  const OPAQUE_MODES: Mode[] = ['response.token-format', 'response.token-entropy', 'opaque-tokens'];
+  const requests = { https: 0, http: 0 };
+
+  function handlerFor(listener: 'https' | 'http', origin: () => string) {
+    return (req: IncomingMessage, res: ServerResponse): void => {
+      requests[listener] += 1;
+      // Plain string split: `new URL()` would throw on a hostile request-target.
+      const [pathPart = '', query = ''] = (req.url ?? '').split('?', 2);
+      // RFC 8414 §3.1 puts the well-known segment before the issuer's path; OpenID after it.
+      const m8414 = /^\/\.well-known\/oauth-authorization-server\/([^/]+)$/.exec(pathPart);
+      const [, first = '', second = '', ...rest] = pathPart.split('/');
+      const mode = m8414?.[1] ?? first;
+      const endpoint = m8414 ? 'metadata' : rest.join('/') === 'openid-configuration' && second === '.well-known' ? 'metadata' : rest.length > 0 ? '' : second;
+      if (!isMode(mode) || !['token', 'resource', 'introspect', 'jwks', 'metadata'].includes(endpoint)) {
+        send(res, 'ok', 'error', 404, { error: 'invalid_request', error_description: 'no such endpoint' });
+        return;
+      }
+      const base = `${origin()}/${mode}`;
+      const work =
+        endpoint === 'token'
+          ? tokenEndpoint(mode, base, req, res, query)
+          : endpoint === 'resource'
+            ? resource(mode, base, req, res)
+            : endpoint === 'introspect'
+              ? introspect(mode, base, req, res, query)
+            : endpoint === 'jwks'
+              ? Promise.resolve(jwks(mode, res))
+              : Promise.resolve(metadata(mode, base, res));
+      work.catch((err: unknown) => {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        if (err instanceof OAuthError) sendError(res, mode, err, undefined);
+        else send(res, mode, 'error', 500, { error: 'server_error', error_description: 'unexpected error' });
+      });
+    };
+  }
+
+  /** Writes a JSON response with the headers of `kind`, as `mode` has them. */
+  function send(res: ServerResponse, mode: Mode, kind: 'token' | 'error' | 'resource' | 'metadata', status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
+    const h: Record<string, string | string[]> = { 'content-type': JSON_TYPE, 'cache-control': 'no-store', pragma: 'no-cache' };
+    if (mode === 'json-no-charset') h['content-type'] = 'application/json';
+    if (mode === 'json-uppercase') h['content-type'] = 'Application/JSON;Charset=UTF-8';
+    if (mode === 'cache-control-no-cache') h['cache-control'] = 'no-store, no-cache';
+    if (mode === 'cache-control-split') {
+      h['cache-control'] = ['private', 'No-Store, max-age=0'];
+      h['pragma'] = 'No-Cache';
+    }
+    if (mode === 'connection-close') h['connection'] = 'close';
+    if (kind === 'metadata') {
+      // Metadata and keys are public and cacheable.
+      h['cache-control'] = 'public, max-age=300';
+      delete h['pragma'];
+      if (mode === 'discovery.metadata') h['content-type'] = 'text/html; charset=utf-8';
+    }
+    if (kind === 'token') {
+      if (mode === 'response.content-type-json') h['content-type'] = 'text/plain; charset=utf-8';
+      if (mode === 'response.cache-control') h['cache-control'] = 'no-cache';
+      if (mode === 'response.pragma') delete h['pragma'];
+    }
+    if (kind === 'error') {
+      if (mode === 'errors.content-type-json') h['content-type'] = 'text/plain; charset=utf-8';
+      if (mode === 'errors.cache-control') delete h['cache-control'];
+    }
+    res.writeHead(status, { ...h, ...headers });
+    res.end(JSON.stringify(body));
+  }
+
+  function sendError(res: ServerResponse, mode: Mode, e: OAuthError, auth: ClientAuth | undefined): void {
+    let status = e.status;
+    const headers: Record<string, string> = {};
+    let challenge = e.challenge;
+    if (e.code === 'invalid_client') {
+      const basicUsed = auth?.kind === 'client_secret_basic' || auth === undefined;
+      if (mode === 'errors.invalid-client-401-challenge' || (mode === 'post-invalid-client-400' && !basicUsed)) {
+        status = 400;
+        challenge = false;
+      }
+    }
+    if (challenge) {
+      headers['www-authenticate'] =
+        mode === 'challenge-variants'
+          ? `basic realm="${REALM}", charset="UTF-8"`
+          : mode === 'multi-challenge'
+            ? `Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="${REALM}"`
+            : `Basic realm="${REALM}"`;
+    }
+    const body: Record<string, unknown> = { error: e.code };
+    if (mode !== 'errors-bare') body['error_description'] = mode === 'errors.schema' ? `${e.description} (see "${e.code}")` : e.description;
+    if (mode === 'error-uri') body['error_uri'] = `https://${HOST}/docs/errors#${e.code}`;
+    if (mode === 'extra-fields') Object.assign(body, { error_codes: [70011], trace_id: randomBytes(8).toString('hex'), timestamp: new Date().toISOString() });
+    send(res, mode, 'error', status, body, headers);
+  }
+
+  function authenticate(mode: Mode, req: IncomingMessage, params: Params, queryParams: Params): ClientAuth {
+    const one = (p: Params, name: string) => p.get(name)?.at(-1);
+    const basicCreds = basicCredentials(req.headers.authorization);
+    const bodyId = one(params, 'client_id');
+    const bodySecret = one(params, 'client_secret');
+    const queryId = one(queryParams, 'client_id');
+    const querySecret = one(queryParams, 'client_secret');
+    if (queryId !== undefined || querySecret !== undefined) {
+      if (mode !== 'grant.query-credentials-refused') throw new OAuthError(400, 'invalid_request', 'client credentials must not be sent in the request URI');
+      if (queryId === undefined || querySecret === undefined) throw new OAuthError(400, 'invalid_request', 'client_id and client_secret are both needed');
+      return { kind: 'query', id: queryId, secret: querySecret };
+    }
+    const assertion = one(params, 'client_assertion');
+    const assertionType = one(params, 'client_assertion_type');
+    if (assertion !== undefined || assertionType !== undefined) {
+      if (basicCreds || bodySecret !== undefined) throw new OAuthError(400, 'invalid_request', 'more than one client authentication method was used');
+      if (assertionType !== CLIENT_ASSERTION_TYPE || assertion === undefined) throw new OAuthError(400, 'invalid_request', 'client_assertion and client_assertion_type must be sent together');
+      return { kind: 'assertion', id: bodyId, assertion };
+    }
+    if (basicCreds && bodySecret !== undefined) {
+      if (mode === 'two-methods-invalid-client') throw new OAuthError(401, 'invalid_client', 'more than one client authentication method was used', true);
+      if (mode !== 'grant.two-auth-methods-refused') throw new OAuthError(400, 'invalid_request', 'more than one client authentication method was used');
+    }
+    if (basicCreds) {
+      if (bodyId !== undefined && bodyId !== basicCreds.id) throw new OAuthError(400, 'invalid_request', 'client_id differs from the HTTP Basic user');
+      return { kind: 'client_secret_basic', ...basicCreds };
+    }
+    if (bodySecret !== undefined) {
+      if (bodyId === undefined) throw new OAuthError(400, 'invalid_request', 'client_secret without client_id');
+      return { kind: 'client_secret_post', id: bodyId, secret: bodySecret };
+    }
+    if (bodyId !== undefined) return { kind: 'public', id: bodyId };
+    return { kind: 'none' };
+  }
+
+  /** RFC 7523 §3: the checks a client assertion must pass, each one skipped by its own defect. */
+  /** Which defect mode switches off which RFC 7523 §3 rule, for client assertions and for grant assertions. */
+  interface AssertionRules {
+    expired: Mode;
+    audience: Mode;
+    issuer: Mode;
+    subject?: Mode;
+    algNone: Mode;
+    unknownKey: Mode;
+    noJti?: Mode;
+    farFuture: Mode;
+    replay: Mode;
+  }
+  const CLIENT_ASSERTION_RULES: AssertionRules = {
+    expired: 'client-auth.expired-assertion',
+    audience: 'client-auth.wrong-audience',
+    issuer: 'client-auth.wrong-issuer',
+    subject: 'client-auth.wrong-subject',
+    algNone: 'client-auth.alg-none',
+    unknownKey: 'client-auth.unknown-key',
+    noJti: 'client-auth.missing-jti',
+    farFuture: 'client-auth.far-future-exp',
+    replay: 'client-auth.replayed-jti',
+  };
+  const GRANT_ASSERTION_RULES: AssertionRules = {
+    expired: 'grant.assertion-expired',
+    audience: 'grant.assertion-wrong-audience',
+    issuer: 'grant.assertion-wrong-issuer',
+    algNone: 'grant.assertion-alg-none',
+    unknownKey: 'grant.assertion-unknown-key',
+    farFuture: 'grant.assertion-far-future-exp',
+    replay: 'grant.assertion-replay',
+  };
+
+  /**
+   * RFC 7523 §3: every rule an assertion must pass, each one switched off by its own defect mode only.
+   * `issuer`/`subject` are what iss and sub must be; `key` verifies the signature.
+   */
+  async function verifyAssertion(
+    mode: Mode,
+    base: string,
+    jwt: string,
+    expect: { issuer: string; subject?: string; key: CryptoKey | Uint8Array; algorithms: string[]; rules: AssertionRules },
+    refuse: (why: string) => never,
+  ): Promise<JWTPayload> {
+    const { rules } = expect;
+    let header: { alg?: unknown };
+    let claims: JWTPayload;
+    try {
+      header = decodeProtectedHeader(jwt);
+      claims = decodeJwt(jwt);
+    } catch {
+      return refuse('not a JWT');
+    }
+    if (header.alg === 'none') {
+      if (mode !== rules.algNone) refuse('unsigned (alg none)');
+    } else if (mode !== rules.unknownKey) {
+      try {
+        // The signature only: every claim is checked below, so that each rule has its own defect.
+        await compactVerify(jwt, expect.key, { algorithms: expect.algorithms });
+      } catch {
+        refuse('the signature does not verify');
+      }
+    }
+    const now = Date.now() / 1000;
+    if (mode !== rules.issuer && claims.iss !== expect.issuer) refuse('iss is not the expected issuer');
+    if (expect.subject !== undefined && mode !== rules.subject && claims.sub !== expect.subject) refuse('sub is not the client');
+    if (typeof claims.sub !== 'string' || claims.sub === '') refuse('no sub');
+    const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (mode !== rules.audience && !aud.includes(`${base}/token`) && !aud.includes(base)) refuse('aud is not this server');
+    if (typeof claims.exp !== 'number') refuse('no exp');
+    const exp = claims.exp!;
+    if (mode !== rules.expired && exp <= now) refuse('expired');
+    if (mode !== rules.farFuture && exp - now > MAX_ASSERTION_SECONDS) refuse(`valid for more than ${MAX_ASSERTION_SECONDS} s`);
+    if (typeof claims.jti !== 'string' || claims.jti === '') {
+      if (mode !== rules.noJti) refuse('no jti');
+    } else if (mode !== rules.replay) {
+      const key = `${claims.iss} ${claims.jti}`;
+      for (const [k, until] of usedJti) if (until < Date.now()) usedJti.delete(k);
+      if (usedJti.has(key)) refuse('jti already used');
+      usedJti.set(key, Math.max(exp * 1000, Date.now()) + 60_000);
+    }
+    return claims;
+  }
+
+  /** client_secret_jwt / private_key_jwt: the client whose assertion this is, or invalid_client. */
+  async function assertionClient(mode: Mode, base: string, auth: { id: string | undefined; assertion: string }): Promise<RegisteredClient> {
+    const refuse = (why: string): never => {
+      throw new OAuthError(401, 'invalid_client', `client assertion refused: ${why}`, true);
+    };
+    let sub: unknown;
+    try {
+      sub = decodeJwt(auth.assertion).sub;
+    } catch {
+      return refuse('not a JWT');
+    }
+    const id = auth.id ?? (typeof sub === 'string' ? sub : undefined);
+    const client = id === undefined ? undefined : registered.get(id);
+    if (!client || (client.method !== 'client_secret_jwt' && client.method !== 'private_key_jwt')) return refuse('unknown client');
+    const hmac = client.method === 'client_secret_jwt';
+    await verifyAssertion(mode, base, auth.assertion, { issuer: client.id, subject: client.id, key: hmac ? new TextEncoder().encode(client.secret) : client.publicKey!, algorithms: hmac ? ['HS256', 'HS384', 'HS512'] : ['ES256'], rules: CLIENT_ASSERTION_RULES }, refuse);
+    return client;
+  }
+
+  /**
+   * RFC 8705 §2.1: a certificate that chains to our CA with the registered subject (tls_client_auth),
+   * or §2.2: exactly the registered self-signed certificate (self_signed_tls_client_auth).
+   */
+  function mtlsClient(mode: Mode, req: IncomingMessage, client: RegisteredClient): RegisteredClient {
+    if (mode === 'client-auth.mtls-without-certificate') return client;
+    const der = peerCertificate(req);
+    if (!der) throw new OAuthError(401, 'invalid_client', 'no client certificate was presented', true);
+    const socket = req.socket as TLSSocket;
+    const ok = client.method === 'tls_client_auth' ? socket.authorized && socket.getPeerCertificate().subject?.CN === MTLS_SUBJECT_CN : x5tS256(der) === client.thumbprint;
+    if (!ok) throw new OAuthError(401, 'invalid_client', 'the client certificate is not the registered one', true);
+    return client;
+  }
+
+  /** The client the request authenticates, or an invalid_client error. */
+  async function clientOf(mode: Mode, base: string, req: IncomingMessage, auth: ClientAuth): Promise<RegisteredClient> {
+    if (auth.kind === 'assertion') return assertionClient(mode, base, auth);
+    if (auth.kind === 'none') {
+      if (mode === 'errors.no-client-auth') return { id: 'anonymous', secret: '', method: 'client_secret_post', scopes: CLIENT_SCOPES };
+      if (mode === 'no-auth-invalid-request') throw new OAuthError(400, 'invalid_request', 'no client authentication was included');
+      throw new OAuthError(401, 'invalid_client', 'no client authentication was included', true);
+    }
+    const client = registered.get(auth.id);
+    if (!client) {
+      if (mode === 'errors.unknown-client' && auth.kind !== 'public') return { id: auth.id, secret: auth.secret, method: 'client_secret_basic', scopes: CLIENT_SCOPES };
+      throw new OAuthError(401, 'invalid_client', 'unknown client', true);
+    }
+    if (auth.kind === 'public') {
+      if (client.method === 'tls_client_auth' || client.method === 'self_signed_tls_client_auth') return mtlsClient(mode, req, client);
+      throw new OAuthError(401, 'invalid_client', 'the client must authenticate', true);
+    }
+    if (auth.kind !== 'query' && auth.kind !== client.method) throw new OAuthError(401, 'invalid_client', `the client is registered for ${client.method}`, true);
+    if (mode !== 'errors.wrong-secret' && !sameSecret(auth.secret, client.secret)) throw new OAuthError(401, 'invalid_client', 'client authentication failed', true);
+    return client;
+  }
+
+  /** Requested scope → granted scope, per RFC 6749 §3.3, or invalid_scope. */
+  function grant(mode: Mode, client: RegisteredClient, raw: string | undefined): { requested: string[]; granted: string[] } {
+    if (raw !== undefined && raw !== '' && !SCOPE_SYNTAX.test(raw)) throw new OAuthError(400, 'invalid_scope', 'scope is not a list of scope-tokens');
+    const requested = [...new Set((raw ?? '').split(' ').filter(Boolean))];
+    let granted: string[] = [];
+    for (const s of requested) {
+      if (!SERVER_SCOPES.includes(s)) throw new OAuthError(400, 'invalid_scope', `unknown scope ${s}`);
+      const allowed = client.scopes.includes(s) || (mode === 'scope.forbidden' && s === 'admin');
+      if (allowed) granted.push(s);
+      else if (mode !== 'narrow-forbidden') throw new OAuthError(400, 'invalid_scope', `the client may not have ${s}`);
+    }
+    if (mode === 'scope.requested-granted' || mode === 'scope.returned-when-different') granted = granted.filter((s) => s !== 'api:write');
+    if (mode === 'scope.not-broader' && requested.length > 0) granted = [...client.scopes];
+    if (mode === 'scope.default' && requested.length === 0) granted = ['api:read'];
+    if (mode === 'scope-reordered') granted = [...granted].sort();
+    return { requested, granted };
+  }
+
+  async function tokenEndpoint(mode: Mode, base: string, req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
+    const queryParams = parseForm(query);
+    let params: Params;
+    if (req.method === 'GET' && mode === 'grant.get-refused') {
+      params = queryParams;
+    } else if (req.method !== 'POST') {
+      if (mode === 'get-405-html') {
+        res.writeHead(405, { allow: 'POST', 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        res.end('<!doctype html><title>405</title><h1>Method Not Allowed</h1>');
+        return;
+      }
+      send(res, mode, 'error', 405, { error: 'invalid_request', error_description: 'the token endpoint accepts POST only' }, { allow: 'POST' });
+      return;
+    } else {
+      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      const text = await readBody(req);
+      if (type !== 'application/x-www-form-urlencoded') throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
+      params = parseForm(text);
+    }
+    let auth: ClientAuth | undefined;
+    try {
+      const repeated = [...params].find(([, v]) => v.length > 1)?.[0];
+      if (repeated !== undefined && mode !== 'grant.repeated-parameter') throw new OAuthError(400, 'invalid_request', `parameter ${repeated} is repeated`);
+      // The GET defect reads grant_type and scope from the query; the client authenticates with Basic.
+      const viaGet = req.method === 'GET';
+      auth = authenticate(mode, req, viaGet ? new Map() : params, viaGet ? new Map() : queryParams);
+      const client = await clientOf(mode, base, req, auth);
+      const grantType = params.get('grant_type')?.at(-1);
+      if (grantType === undefined || grantType === '') {
+        if (mode === 'grant.missing-grant-type') throw new OAuthError(400, 'unsupported_grant_type', 'grant_type is missing');
+        throw new OAuthError(mode === 'errors.status' ? 500 : 400, 'invalid_request', 'grant_type is missing');
+      }
+      let subject = client.id;
+      if (grantType === JWT_BEARER) {
+        // RFC 7523 §2.1: the assertion is the grant; a bad one is invalid_grant (§3.1).
+        if (mode === 'grant.jwt-bearer' && client.id === post.id) throw new OAuthError(400, 'unauthorized_client', 'the client may not use jwt-bearer');
+        const assertion = params.get('assertion')?.at(-1);
+        if (!assertion) throw new OAuthError(400, 'invalid_request', 'assertion is missing');
+        const claims = await verifyAssertion(mode, base, assertion, { issuer: GRANT_ISSUER, key: grantIssuer.publicKey, algorithms: ['ES256'], rules: GRANT_ASSERTION_RULES }, (why) => {
+          throw new OAuthError(400, 'invalid_grant', `grant assertion refused: ${why}`);
+        });
+        subject = claims.sub!;
+      } else if (grantType !== 'client_credentials') {
+        throw mode === 'grant.unknown-grant-type'
+          ? new OAuthError(400, 'invalid_grant', `grant_type ${grantType} is not valid`)
+          : new OAuthError(400, 'unsupported_grant_type', `grant_type ${grantType} is not supported`);
+      }
+      if (mode === 'grant.client-credentials' && client.id === post.id) throw new OAuthError(400, 'unauthorized_client', 'the client may not use client_credentials');
+      const { requested, granted } = grant(mode, client, params.get('scope')?.at(-1));
+      await issue(mode, base, client, subject, requested, granted, res, req);
+    } catch (e) {
+      if (e instanceof OAuthError) sendError(res, mode, e, auth);
+      else throw e;
+    }
+  }
+
+  async function issue(mode: Mode, base: string, client: RegisteredClient, subject: string, requested: string[], granted: string[], res: ServerResponse, req: IncomingMessage): Promise<void> {
+    const lifetime = mode === 'expiry.expires-in-declared' ? LIFETIME_SECONDS + 1 : LIFETIME_SECONDS;
+    const nowMs = Date.now() + (mode === 'expiry.jwt-iat-current' ? -3600_000 : 0);
+    // Rounded up: the token lives a full LIFETIME_SECONDS even on a busy machine (the fresh-token probe
+    // follows the token requests), and the expiry probe (lifetime + 1 s after the response) still
+    // comes after exp.
+    const now = mode === 'fractional-numericdate' ? nowMs / 1000 : Math.ceil(nowMs / 1000);
+    const iat = mode === 'expiry.jwt-lifetime' ? now - 8 : now;
+    const exp = now + lifetime;
+    const claimScope = mode === 'scope.jwt-claim-agrees' && granted.length > 1 ? granted.slice(0, -1) : granted;
+
+    let accessToken: string;
+    if (OPAQUE_MODES.includes(mode)) {
+      accessToken = mode === 'response.token-entropy' ? `tok-${String(++opaqueCounter).padStart(6, '0')}` : randomBytes(32).toString('base64url');
+      opaque.set(accessToken, { expMs: Date.now() + lifetime * 1000, payload: { iss: base, sub: subject, client_id: client.id, exp, iat, ...(granted.length > 0 ? { scope: granted.join(' ') } : {}) } });
+    } else {
+      // RFC 9068 §2.2 claims, each spoilt by its own defect.
+      const claims: JWTPayload = {
+        iss: mode === 'jwt.iss' ? `${base}-elsewhere` : base,
+        sub: subject,
+        aud: mode === 'jwt.aud' ? `${base}/other-resource` : mode === 'aud-array' ? [`${base}/resource`, `${base}/other-api`] : `${base}/resource`,
+        client_id: mode === 'jwt.client-id' ? 'someone-else' : client.id,
+        iat,
+        exp,
+        ...(mode === 'jwt.required-claims' ? {} : { jti: mode === 'jwt.jti-unique' ? 'jti-1' : randomBytes(16).toString('base64url') }),
+        ...(claimScope.length > 0 ? { scope: claimScope.join(' ') } : {}),
+      };
+      // RFC 8705 §3: tokens of mTLS clients are bound to the certificate they presented.
+      const der = client.method.endsWith('tls_client_auth') ? peerCertificate(req) : undefined;
+      if (der && mode !== 'client-auth.certificate-bound-token') claims['cnf'] = { 'x5t#S256': x5tS256(der) };
+      const typ = mode === 'jwt.typ' ? 'JWT' : mode === 'typ-application-at-jwt' ? 'application/at+jwt' : 'at+jwt';
+      // Unsecured (RFC 7519 §6), with the typ it would otherwise have: only the alg is wrong.
+      if (mode === 'jwt.alg-not-none') accessToken = `${b64json({ alg: 'none', typ })}.${b64json(claims)}.`;
+      else if (mode === 'jwt.alg-allowed') accessToken = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ }).sign(hmac);
+      else if (mode === 'es256-access-tokens') accessToken = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ, kid: ecKid }).sign(ec.privateKey);
+      else if (mode === 'jwt.signature') accessToken = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ, kid: rogueKid }).sign(rogue.privateKey);
+      else accessToken = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ, kid }).sign(privateKey);
+    }
+    if (mode === 'response.access-token-syntax') accessToken += '\t';
+
+    const body: Record<string, unknown> = { access_token: accessToken };
+    if (mode === 'lowercase-bearer') body['token_type'] = 'bearer';
+    else if (mode === 'response.token-type') body['token_type'] = 'mac';
+    else if (mode !== 'response.schema') body['token_type'] = 'Bearer';
+    if (mode === 'response.expires-in-integer') body['expires_in'] = lifetime + 0.5;
+    else if (mode !== 'response.expires-in-present') body['expires_in'] = lifetime;
+    const sameAsRequest = granted.length === requested.length && granted.every((s) => requested.includes(s));
+    const omitScope = mode === 'scope.returned-when-different' || ((mode === 'scope.echoed' || mode === 'omit-identical-scope') && sameAsRequest);
+    if (granted.length > 0 && !omitScope) body['scope'] = mode === 'response.scope-syntax' ? granted : granted.join(' ');
+    if (mode === 'grant.no-refresh-token') body['refresh_token'] = randomBytes(24).toString('base64url');
+    if (mode === 'extra-fields') {
+      Object.assign(body, { ext_expires_in: lifetime, 'not-before-policy': 0, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', vendor: { region: 'eu-1', tags: ['a', 'b'] }, session_state: null });
+    }
+    send(res, mode, 'token', mode === 'response.status-200' ? 201 : 200, body);
+  }
+
+  /** RFC 8414 §2 metadata of the mode's issuer. */
+  function metadata(mode: Mode, base: string, res: ServerResponse): void {
+    const methods = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'];
+    const httpBase = `${httpOrigin}/${mode}`;
+    send(res, mode, 'metadata', 200, {
+      issuer: mode === 'discovery.issuer' ? `${base}/` : base,
+      token_endpoint: mode === 'discovery.token-endpoint' ? `${base}/oauth2/token` : `${base}/token`,
+      jwks_uri: `${base}/jwks`,
+      grant_types_supported: mode === 'discovery.grant-types-supported' ? ['authorization_code', 'refresh_token'] : ['client_credentials', JWT_BEARER],
+      token_endpoint_auth_methods_supported: mode === 'discovery.auth-methods-supported' ? methods.slice(0, 2) : methods,
+      token_endpoint_auth_signing_alg_values_supported: ['HS256', 'ES256'],
+      scopes_supported: SERVER_SCOPES,
+      response_types_supported: [],
+      mtls_endpoint_aliases: { token_endpoint: mode === 'discovery.mtls-endpoint-aliases' ? `${httpBase}/token` : `${base}/token` },
+      tls_client_certificate_bound_access_tokens: false,
+    });
+  }
+
+  /** The access-token signing keys (RFC 7517 §5): public keys only, unless the defect says otherwise. */
+  function jwks(mode: Mode, res: ServerResponse): void {
+    const keys: JWK[] = [
+      { ...publicJwk, kid, alg: 'RS256', use: 'sig' },
+      { ...ecJwk, kid: ecKid, alg: 'ES256', use: 'sig' },
+    ];
+    if (mode === 'discovery.jwks') keys.push({ kty: 'oct', kid: 'hmac', alg: 'HS256', k: randomBytes(32).toString('base64url') });
+    send(res, mode, 'metadata', 200, { keys });
+  }
+
+  function bearerChallenge(mode: Mode, error?: string, description?: string): string | string[] {
+    if (mode === 'challenge-variants') {
+      // Lower-case scheme, error before realm, a quoted comma and escaped quotes, and a DPoP
+      // challenge in its own header field.
+      return ['DPoP algs="ES256 PS256"', `bearer ${error ? `error="${error}", error_description="the token \\"${description ?? ''}\\", renew it", ` : ''}realm="${REALM}"`];
+    }
+    const bearer = `Bearer realm="${REALM}"${error ? `, error="${error}"` : ''}${description ? `, error_description="${description}"` : ''}`;
+    return mode === 'multi-challenge' ? `DPoP algs="ES256 PS256", ${bearer}` : bearer;
+  }
+
+  async function resource(mode: Mode, base: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET') {
+      send(res, mode, 'resource', 405, { error: 'invalid_request' }, { allow: 'GET' });
+      return;
+    }
+    const refuse = (status: number, error: string | undefined, description: string | undefined) => {
+      const headers: Record<string, string | string[]> = mode === 'expiry.expired-token-challenge' ? {} : { 'www-authenticate': bearerChallenge(mode, error, description) };
+      send(res, mode, 'resource', status, error ? { error, error_description: description } : { error: 'unauthorized' }, headers);
+    };
+    const authorization = req.headers.authorization;
+    if (authorization === undefined || !/^bearer(\s|$)/i.test(authorization)) {
+      refuse(401, undefined, undefined);
+      return;
+    }
+    const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization);
+    if (!m?.[1]) {
+      refuse(400, 'invalid_request', 'malformed Bearer credentials');
+      return;
+    }
+    try {
+      const payload = await validate(mode, base, m[1], 'resource');
+      send(res, mode, 'resource', 200, { ok: true, client_id: payload['client_id'], scope: payload['scope'] });
+    } catch (e) {
+      refuse(401, 'invalid_token', e instanceof joseErrors.JWTExpired ? 'the access token expired' : 'the access token is invalid');
+    }
+  }
+
+  /**
+   * The claims of a token this mode issued, or an error (JWTExpired when only its time is up). The
+   * resource and introspection trust what their own server issues in the mode: a defect is consistent.
+   */
+  async function validate(mode: Mode, base: string, token: string, by: 'resource' | 'introspection'): Promise<JWTPayload> {
+    const ignoreExp = (by === 'resource' && mode === 'expiry.refused-after-expiry') || (by === 'introspection' && mode === 'introspection.expired-inactive');
+    if (OPAQUE_MODES.includes(mode)) {
+      const entry = opaque.get(token);
+      if (!entry) throw new Error('unknown token');
+      if (Date.now() >= entry.expMs && !ignoreExp) throw new joseErrors.JWTExpired('expired', entry.payload);
+      return entry.payload;
+    }
+    const options = {
+      issuer: mode === 'jwt.iss' ? `${base}-elsewhere` : base,
+      // Only the resource is an audience; the server introspects its own tokens whatever their aud.
+      ...(by === 'resource' ? { audience: mode === 'grant.token-accepted-at-resource' || mode === 'jwt.aud' ? `${base}/other-resource` : `${base}/resource` } : {}),
+      ...(mode === 'jwt.typ' ? {} : { typ: 'at+jwt' }),
+      // No clock tolerance: a token is refused from the second its exp is reached.
+      ...(mode === 'expiry.jwt-iat-current' ? { currentDate: new Date(Date.now() - 3600_000) } : {}),
+      ...(ignoreExp ? { clockTolerance: '1 day' } : {}),
+    };
+    const [key, alg]: [CryptoKey | Uint8Array, string] =
+      mode === 'jwt.alg-allowed' ? [hmac, 'HS256'] : mode === 'es256-access-tokens' ? [ec.publicKey, 'ES256'] : mode === 'jwt.signature' ? [rogue.publicKey, 'RS256'] : [publicKey, 'RS256'];
+    const { payload } = mode === 'jwt.alg-not-none' ? UnsecuredJWT.decode(token, options) : await jwtVerify(token, key, { ...options, algorithms: [alg] });
+    return payload;
+  }
+
+  /** RFC 7662: any registered client may introspect; an invalid or expired token is just inactive. */
+  async function introspect(mode: Mode, base: string, req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
+    if (req.method !== 'POST') {
+      send(res, mode, 'error', 405, { error: 'invalid_request', error_description: 'introspection accepts POST only' }, { allow: 'POST' });
+      return;
+    }
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    const params = parseForm(await readBody(req));
+    let auth: ClientAuth | undefined;
+    try {
+      if (type !== 'application/x-www-form-urlencoded') throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
+      auth = authenticate(mode, req, params, parseForm(query));
+      await clientOf(mode, base, req, auth);
+      // Trimmed like an Authorization header is (response.access-token-syntax hands out a trailing TAB).
+      const token = params.get('token')?.at(-1)?.trim();
+      if (!token) throw new OAuthError(400, 'invalid_request', 'token is missing');
+      let payload: JWTPayload | undefined;
+      try {
+        payload = mode === 'introspection.fresh-active' ? undefined : await validate(mode, base, token, 'introspection');
+      } catch {
+        payload = undefined;
+      }
+      const body = payload
+        ? { active: true, token_type: 'Bearer', ...payload, ...(mode === 'introspection.agrees-with-token-response' ? { client_id: 'someone-else' } : {}) }
+        : { active: false };
+      send(res, mode, 'token', 200, body);
+    } catch (e) {
+      if (e instanceof OAuthError) sendError(res, mode, e, auth);
+      else throw e;
+    }
+  }
+
+  let httpsOrigin = '';
+  let httpOrigin = '';
+  // Client certificates are asked for, never required: only the tls_client_auth client must send one.
+  const https = createHttpsServer({ key: tls.keyPem, cert: tls.certPem, requestCert: true, rejectUnauthorized: false, ca: [ca.certPem] }, handlerFor('https', () => httpsOrigin));
+  const http: Server = createHttpServer(handlerFor('http', () => httpOrigin));
+  const listen = (s: Server) =>
+    new Promise<number>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(0, HOST, () => {
+        s.off('error', reject);
+        resolve((s.address() as AddressInfo).port);
+      });
+    });
+  const closeOne = (s: Server) =>
+    new Promise<void>((resolve) => {
+      if (!s.listening) {
+        resolve();
+        return;
+      }
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  try {
+    httpsOrigin = `https://${HOST}:${await listen(https)}`;
+    httpOrigin = `http://${HOST}:${await listen(http)}`;
+  } catch (e) {
+    await Promise.all([closeOne(https), closeOne(http)]);
+    throw e;
+  }
+
+  const url = (mode: Mode, what: string, scheme: 'https' | 'http') => `${scheme === 'https' ? httpsOrigin : httpOrigin}/${mode}/${what}`;
+  return {
+    origin: httpsOrigin,
+    httpOrigin,
+    caPem: ca.certPem,
+    clients: {
+      basic: { id: basic.id, secret: basic.secret },
+      post: { id: post.id, secret: post.secret },
+      secretJwt: { id: secretJwt.id, secret: secretJwt.secret },
+      privateKeyJwt: { id: privateKeyJwt.id, keyPem: await exportPKCS8(pkjwtKeys.privateKey) },
+      mtls: { id: mtls.id, keyPem: mtlsCert.keyPem, certPem: mtlsCert.certPem },
+      selfSigned: { id: selfSigned.id, keyPem: selfSignedCert.keyPem, certPem: selfSignedCert.certPem },
+    },
+    grantIssuer: { issuer: GRANT_ISSUER, keyPem: await exportPKCS8(grantIssuer.privateKey) },
+    requests,
+    tokenUrl: (mode, scheme = 'https') => url(mode, 'token', scheme),
+    resourceUrl: (mode, scheme = 'https') => url(mode, 'resource', scheme),
+    close: async () => {
+      await Promise.all([closeOne(https), closeOne(http)]);
+    },
+  };
+}
