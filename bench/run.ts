@@ -540,6 +540,11 @@ ${d.ratios.map((r) => `| ${r.name} | ${r.value.toFixed(2)} | ${r.info ? '—' : 
 
 ## Findings
 
+**Status:** the two fixes described in 1 and 2 below have since been applied in src/ (src/http/runner.ts builds one
+SecureContext per agent; src/http/redact.ts computes the encoded forms once per secret), so the measured harness rows
+already include them (0 contexts built per connection, scrub ≈ 0 s) and the what-if row measures the same code twice.
+The analysis is kept for the record.
+
 The harness meets the targets; where it is slower than the floor, two things in src/ account for it, both CPU
 work on the one event loop all providers share — invisible with one provider (hidden in ${2 * ONE_WAY_DELAY_MS} ms of network wait),
 visible with ${MANY}, when every provider's work queues behind the others'. The client process's CPU time per run:

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptAnything, startHttpsServer, type TestServer } from './https-fixture.js';
 import { describeRun, freshDir, listFiles, readRun, REPO_ROOT, removeTempDirs, runCli, type CliResult } from './run-cli.js';
+import { generateKeyPairSync } from 'node:crypto';
 
 const BASIC_ID = 'e2e-basic-client';
 const BASIC_SECRET = 's3cr3t-Value+/=%';
@@ -36,7 +37,15 @@ function tokenForms(token: string): Record<string, string> {
   return { full: token, 'past the preview': token.slice(8) };
 }
 
+/** A private key the harness signs client assertions with: its PEM body must never surface. */
+const PRIVATE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const KEY_LINES = PRIVATE_KEY.split('\n').filter((l) => l && !l.startsWith('-----'));
+const HS_SECRET = 'hs-Secret+/= with spaces & 0123456789abcdef';
+
 const NEEDLES: Record<string, string> = Object.fromEntries([
+  ['private key, PEM body', KEY_LINES.join('')],
+  ...KEY_LINES.map((l, i) => [`private key, line ${i + 1}`, l]),
+  ...Object.entries(secretForms('hs-client', HS_SECRET)).map(([k, v]) => [`client_secret_jwt secret, ${k}`, v]),
   ...Object.entries(secretForms(BASIC_ID, BASIC_SECRET)).map(([k, v]) => [`basic secret, ${k}`, v]),
   ...Object.entries(secretForms(POST_ID, POST_SECRET)).map(([k, v]) => [`post secret, ${k}`, v]),
   ...Object.entries(tokenForms(ACCESS_TOKEN)).map(([k, v]) => [`access token, ${k}`, v]),
@@ -95,6 +104,10 @@ describe('secret hygiene of a full run', () => {
         '    auth: { method: client_secret_basic, secret: "${env:E2E_SECRET}" }',
         `  - id: ${POST_ID}`,
         '    auth: { method: client_secret_post, secret: "${env:E2E_POST_SECRET}" }',
+        '  - id: pk-client',
+        '    auth: { method: private_key_jwt, alg: ES256, keyValue: "${env:E2E_PRIVATE_KEY}" }',
+        '  - id: hs-client',
+        '    auth: { method: client_secret_jwt, alg: HS256, secret: "${env:E2E_HS_SECRET}" }',
         'grant: { type: client_credentials }',
         'scopes: { request: "api:read", forbidden: "admin" }',
         'expect: { tokenType: Bearer }',
@@ -103,7 +116,12 @@ describe('secret hygiene of a full run', () => {
         '',
       ].join('\n'),
     );
-    r = await runCli(['--provider', file], { env: { E2E_SECRET: BASIC_SECRET, E2E_POST_SECRET: POST_SECRET } });
+    r = await runCli(['--provider', file], { env: { E2E_SECRET: BASIC_SECRET, E2E_POST_SECRET: POST_SECRET, E2E_PRIVATE_KEY: PRIVATE_KEY, E2E_HS_SECRET: HS_SECRET } });
+    // The client assertions the harness signed are credentials too: past their preview, never shown.
+    for (const q of server.requests) {
+      const assertion = new URLSearchParams(q.body).get('client_assertion');
+      if (assertion) NEEDLES[`client assertion ${assertion.slice(0, 12)}…, past the preview`] = assertion.slice(8);
+    }
   }, 120_000);
 
   afterAll(async () => {
