@@ -69,7 +69,8 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
     return e as Answered;
   };
   for (const check of checks) {
-    const instances = check.perClient ? p.clients.map((_, i) => i) : [0];
+    // A per-client check that does not apply is one skipped finding, not one per client.
+    const instances = check.perClient && (check.applies?.(p) ?? true) === true ? p.clients.map((_, i) => i) : [0];
     for (const clientIndex of instances) {
       const client = p.clients[clientIndex];
       const level = levelOf(check, p);
@@ -91,7 +92,7 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
         level,
         ...(check.levelReason ? { levelReason: check.levelReason } : {}),
         spec: check.spec,
-        params: check.perClient && client ? { client: client.label, 'auth method': client.auth.method } : {},
+        params: check.perClient && client && applies === true ? { client: client.label, 'auth method': client.auth.method } : {},
         outcome: finalOutcome(verdict, level, options.strict),
         message: verdict.message,
         probes: verdict.probes ?? check.needs(p, clientIndex),

@@ -4,7 +4,11 @@ import type { Exchange } from '../http/types.js';
 export function renderExchange(ex: Exchange): string {
   const lines = [`# ${ex.purpose}`, '', `${ex.request.method} ${ex.request.url}`];
   for (const [n, v] of ex.request.headers) lines.push(`${n}: ${v}`);
+  if (ex.request.clientCertificate) lines.push(`(TLS client certificate: ${ex.request.clientCertificate})`);
   if (ex.request.body !== undefined) lines.push('', ex.request.body);
+  if (ex.request.assertion) {
+    lines.push('', '# decoded assertion (header and claims; the assertion itself is not recorded)', JSON.stringify(ex.request.assertion, null, 2));
+  }
   lines.push('', '---', '');
   if (ex.notSent) lines.push(`(${ex.notSent.reason})`);
   else if (ex.transportError) lines.push(`(no response: ${ex.transportError.message} [${ex.transportError.code}], after ${ex.durationMs} ms)`);
@@ -24,6 +28,11 @@ export function renderExchange(ex: Exchange): string {
 export function authMethodOf(ex: Exchange): string {
   const basic = ex.request.headers.some(([n, v]) => /^authorization$/i.test(n) && /^basic\s/i.test(v));
   const form = new URLSearchParams(ex.request.body ?? '');
+  if (form.has('client_assertion')) {
+    const alg = ex.request.assertion?.header['alg'];
+    return `${typeof alg === 'string' && alg.startsWith('HS') ? 'client_secret_jwt' : 'private_key_jwt'} (${typeof alg === 'string' ? alg : 'no alg'})`;
+  }
+  if (ex.request.clientCertificate) return 'TLS client certificate';
   const post = form.has('client_secret');
   if (basic && post) return 'client_secret_basic + client_secret_post';
   if (basic) return 'client_secret_basic';

@@ -40,7 +40,9 @@ describe('the conformant recording', () => {
   });
   it('reports one finding per check and client', () => {
     const { provider } = conformant();
-    const perClient = CHECKS.filter((c) => c.perClient).length;
+    // Per-client checks that apply run once per client; one that does not apply is one skipped finding.
+    const perClient = CHECKS.filter((c) => c.perClient && (c.applies?.(provider) ?? true) === true).length;
+    expect(perClient).toBe(1);
     expect(findings).toHaveLength(CHECKS.length + perClient * (provider.clients.length - 1));
   });
 });
