@@ -47,6 +47,10 @@ export default defineConfig({
       name: 'Expectation not met', // "EXPECTATION: ..." and any other failed assertion (e.g. plain expect())
       matchers: (d) => d.status === 'failed' && !/^MUST:/.test(d.message ?? '') && !isShould(d),
     },
+    {
+      name: 'Known deviation (declared in the descriptor)',
+      matchers: (d) => d.labels.some((l) => l.name === 'conformance' && l.value === 'known-deviation'),
+    },
     { name: 'Warning (SHOULD)', matchers: (d) => isShould(d) && d.status !== 'broken' },
   ],
 });

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { DescriptorError, knownProviders, locateDescriptor, readDescriptor, resolveProvider, type RawDescriptor } from './descriptor/load.js';
 import type { Provider } from './descriptor/types.js';
+import { CHECKS } from './checks/index.js';
 import { evaluate, tally } from './evaluate.js';
 import { observe } from './observe.js';
 import { startReference, type ReferenceServer } from './reference/server.js';
@@ -81,6 +82,14 @@ async function main(): Promise<number> {
         return 2;
       }
       throw e;
+    }
+    // A deviation names a check; a typo there would silently declare nothing.
+    for (const p of providers) {
+      const i = p.deviations.findIndex((d) => !CHECKS.some((c) => c.id === d.check));
+      if (i >= 0) {
+        process.stderr.write(`error: ${path.relative(process.cwd(), p.file) || p.file}: deviations[${i}].check: unknown check id ${p.deviations[i]?.check} (see docs/checks.md)\n`);
+        return 2;
+      }
     }
     const dupes = providers.map((p) => p.name).filter((n, i, all) => all.indexOf(n) !== i);
     if (dupes.length > 0) usageError(`provider ${dupes[0]} is selected twice`);

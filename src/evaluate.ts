@@ -3,7 +3,7 @@ import { AREA_TITLES, levelOf, type Answered, type Area, type CheckDef, type Evi
 import type { Provider } from './descriptor/types.js';
 
 /** The final outcome of one check on one provider. `warn`: a SHOULD not met (a `fail` with --strict). */
-export type Outcome = 'pass' | 'fail' | 'warn' | 'skipped' | 'broken';
+export type Outcome = 'pass' | 'fail' | 'warn' | 'skipped' | 'broken' | 'deviation';
 
 export interface Finding {
   checkId: string;
@@ -19,6 +19,8 @@ export interface Finding {
   message: string;
   /** Probe ids of the exchanges the verdict rests on. */
   probes: string[];
+  /** The descriptor's declaration, when this check is a declared deviation. */
+  deviation?: { reason: string; link: string };
 }
 
 export interface EvaluateOptions {
@@ -93,8 +95,7 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
         ...(check.levelReason ? { levelReason: check.levelReason } : {}),
         spec: check.spec,
         params: check.perClient && client && applies === true ? { client: client.label, 'auth method': client.auth.method } : {},
-        outcome: finalOutcome(verdict, level, options.strict),
-        message: verdict.message,
+        ...declared(p, check.id, finalOutcome(verdict, level, options.strict), verdict.message),
         probes: verdict.probes ?? check.needs(p, clientIndex),
       });
     }
@@ -103,6 +104,7 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
 }
 
 export interface Tally {
+  deviations: number;
   passed: number;
   failed: number;
   warnings: number;
@@ -111,13 +113,28 @@ export interface Tally {
 }
 
 export function tally(findings: Finding[]): Tally {
-  const t: Tally = { passed: 0, failed: 0, warnings: 0, skipped: 0, broken: 0 };
+  const t: Tally = { passed: 0, failed: 0, warnings: 0, skipped: 0, broken: 0, deviations: 0 };
   for (const f of findings) {
     if (f.outcome === 'pass') t.passed++;
     else if (f.outcome === 'fail') t.failed++;
     else if (f.outcome === 'warn') t.warnings++;
     else if (f.outcome === 'skipped') t.skipped++;
+    else if (f.outcome === 'deviation') t.deviations++;
     else t.broken++;
   }
   return t;
+}
+
+/**
+ * A declared deviation turns its check's failure into a known deviation; if the check passes, the
+ * declaration is stale and that is a failure (the list must not outlive the behaviour). It never
+ * touches broken or skipped outcomes, nor any other check.
+ */
+function declared(p: Provider, checkId: string, outcome: Outcome, message: string): Pick<Finding, 'outcome' | 'message' | 'deviation'> {
+  const d = p.deviations.find((x) => x.check === checkId);
+  if (!d) return { outcome, message };
+  const deviation = { reason: d.reason, link: d.link };
+  if (outcome === 'fail' || outcome === 'warn') return { outcome: 'deviation', message: `known deviation (${d.reason}; ${d.link}): ${message}`, deviation };
+  if (outcome === 'pass') return { outcome: 'fail', message: `stale deviation: the descriptor declares that ${checkId} fails (${d.reason}), but it passed: ${message}. Remove the declaration.`, deviation };
+  return { outcome, message, deviation };
 }

@@ -27,6 +27,7 @@ export const PROBES = {
   assertionFirstUse: 'client-auth.first-use',
   assertionReplay: 'client-auth.replay',
   mtlsWithoutCertificate: 'client-auth.mtls-without-certificate',
+  formBody: 'grant.form-body',
   grantAssertion: (defect: AssertionDefect) => `grant.assertion.${defect}`,
   grantAssertionFirstUse: 'grant.assertion.first-use',
   grantAssertionReplay: 'grant.assertion.replay',
@@ -140,7 +141,7 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
   const startedAt = new Date().toISOString();
   const send = async (probe: string, purpose: string, req: ProbeRequest) => {
     // A service that takes JSON gets JSON on its token endpoint (a deviation its descriptor declares).
-    const json = p.grant.bodyEncoding === 'json' && req.form && req.method === 'POST' && req.url.split('?')[0] === p.tokenEndpoint;
+    const json = p.grant.bodyEncoding === 'json' && req.bodyEncoding === undefined && req.form && req.method === 'POST' && req.url.split('?')[0] === p.tokenEndpoint;
     exchanges[probe] = await session.send(probe, purpose, json ? { ...req, bodyEncoding: 'json' } : req);
     return exchanges[probe];
   };
@@ -189,6 +190,13 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
       else notRun[PROBES.introspectFresh] = { kind: 'prerequisite', reason: 'no access token was obtained' };
     } else {
       for (const probe of [PROBES.introspectFresh, PROBES.introspectExpired]) notRun[probe] = { kind: 'policy', reason: 'the descriptor declares no introspection endpoint' };
+    }
+
+    // A service declared to take JSON is also asked the RFC 6749 way, form-encoded.
+    if (p.grant.bodyEncoding === 'json') {
+      await send(PROBES.formBody, 'the token request form-encoded, as RFC 6749 has it', { ...(await withClientAuth(p, primary, { method: 'POST', url: tokenUrl, form: await grantForm(p, requested) })), bodyEncoding: 'form' });
+    } else {
+      notRun[PROBES.formBody] = { kind: 'policy', reason: 'the descriptor sends form-encoded token requests already' };
     }
 
     // 2. Requests the endpoint must refuse.

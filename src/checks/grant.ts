@@ -69,6 +69,22 @@ export const grantAssertionChecks = [
   ),
 ];
 
+export const formEncodedBody = defineCheck({
+  id: 'grant.form-encoded-body',
+  title: 'The token endpoint accepts the form-encoded token request of RFC 6749',
+  area: 'grant',
+  level: 'MUST',
+  levelReason: 'RFC 6749 §4.4.2 (and RFC 7521 §4.1 for assertion grants) has clients send application/x-www-form-urlencoded: an endpoint that refuses it cannot be used by a conformant client. Services that take JSON by design declare it as a deviation.',
+  spec: rfc(6749, '4.4.2'),
+  defect: 'the endpoint refuses a form-encoded token request (it takes JSON only)',
+  applies: (p) => (p.grant.bodyEncoding === 'json' ? true : 'the descriptor sends form-encoded token requests (checked by every other token request)'),
+  needs: () => [PROBES.formBody],
+  judge: ({ ex }) => {
+    const res = ex(PROBES.formBody).response;
+    return res.status === 200 && res.accessToken ? pass('200 with an access token for the form-encoded request') : fail(`the form-encoded token request was answered ${describeResponse(res)}`);
+  },
+});
+
 export const tokenAcceptedAtResource = defineCheck({
   id: 'grant.token-accepted-at-resource',
   title: 'The issued access token is accepted at the declared protected resource',
@@ -194,6 +210,7 @@ export const noRefreshToken = defineCheck({
 export const grantChecks = [
   clientCredentialsSucceeds,
   jwtBearerSucceeds,
+  formEncodedBody,
   ...grantAssertionChecks,
   tokenAcceptedAtResource,
   getRefused,

@@ -2,7 +2,7 @@ import type { Provider } from '../descriptor/types.js';
 import { PROBES } from '../observe.js';
 import { show } from './helpers.js';
 import { withSuccess } from './response.js';
-import { broken, defineCheck, fail, pass, rfc, type JudgeInput, type Verdict } from './types.js';
+import { broken, defineCheck, fail, pass, rfc, skip, type JudgeInput, type Verdict } from './types.js';
 
 const applies = (p: Provider) => (p.expect.tokenFormat === 'jwt' ? true : 'the descriptor declares opaque access tokens');
 const needsToken = () => [PROBES.token(0)];
@@ -166,11 +166,12 @@ export const tokenGuessability = defineCheck({
   levelReason: 'RFC 6749 §10.10 requires a guessing probability ≤ 2^-128 (MUST), but randomness cannot be measured from a few tokens: the estimate (length × log2 of the alphabet, positions that never vary excluded) is a heuristic, reported as a warning.',
   spec: rfc(6749, '10.10'),
   defect: 'short, repeated or counter-like opaque tokens',
-  applies: (p) => (p.expect.tokenFormat === 'opaque' ? true : 'JWT access tokens: see jwt.jti-unique'),
+  applies: (p) => (p.expect.tokenFormat !== 'jwt' ? true : 'JWT access tokens: see jwt.jti-unique'),
   needs: needsToken,
   judge: (input) =>
     withSuccess((): Verdict => {
       const s = input.evidence.facts?.tokenSample;
+      if (!s && input.provider.expect.tokenFormat === 'any') return skip('not applicable: the access tokens are JWTs (see jwt.jti-unique), and the descriptor promises no format');
       if (!s) return broken('prerequisite failed: the access tokens are JWTs, not opaque (see response.token-format)');
       if (s.distinct < s.count) return fail(`${s.count} tokens but only ${s.distinct} distinct`);
       return s.estimatedBits >= 128

@@ -206,6 +206,7 @@ export const tokenFormat = defineCheck({
   level: 'EXPECTATION',
   spec: rfc(9068, '2'),
   defect: 'the descriptor declares JWT access tokens and the token is not a JWT (or the reverse)',
+  applies: (p) => (p.expect.tokenFormat === 'any' ? 'the descriptor promises no token format (expect.tokenFormat: any)' : true),
   needs: needsToken,
   judge: withSuccess((res, { provider }) => {
     const isJwt = res.accessToken?.jwt !== undefined;

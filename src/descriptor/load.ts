@@ -398,6 +398,7 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       ...(caFile !== undefined ? { caFile: path.resolve(path.dirname(raw.file), caFile) } : {}),
       insecureSkipVerify: d.tls?.insecureSkipVerify ?? false,
     },
+    deviations: d.deviations ?? [],
     secrets,
   };
 }
@@ -413,6 +414,7 @@ interface RawProviderShape {
   jwksUri?: string;
   clients: RawClient[];
   grant: RawGrant;
+  deviations?: Provider['deviations'];
   scopes?: Provider['scopes'];
   expect: Partial<Provider['expect']> & { tokenType: string };
   resource?: { url: string; method?: 'GET' | 'POST' };

@@ -72,7 +72,7 @@ export interface Provider {
     scopeEcho: 'always' | 'when-different';
     broaderScopeAllowed: boolean;
     forbiddenScope: 'invalid_scope' | 'narrowed';
-    tokenFormat: 'opaque' | 'jwt';
+    tokenFormat: 'opaque' | 'jwt' | 'any';
     /** Algorithms JWT access tokens may be signed with. */
     jwtAlgs: string[];
     /** The aud JWT access tokens must carry, when known (expect.audience, else resource.url). */
@@ -90,6 +90,8 @@ export interface Provider {
     requestsPerSecond: number;
   };
   tls: { caFile?: string; insecureSkipVerify: boolean };
+  /** Known departures from the RFCs by design, each tied to the check it makes fail. */
+  deviations: { check: string; reason: string; link: string }[];
   /** Secret values and the environment variable each came from, for redaction and curl lines. */
   secrets: SecretRef[];
 }

@@ -49,13 +49,14 @@ function adjust(result: TestResult, task: RunnerTask | undefined): void {
     const name = task.result?.errors?.[0]?.name ?? '';
     result.status = (/AssertionError$/.test(name) ? 'failed' : 'broken') as Status;
   }
-  const warnings = (task.annotations ?? []).filter((a) => a.type === 'warning');
+  const warnings = (task.annotations ?? []).filter((a) => a.type === 'warning' || a.type === 'deviation');
   if (state === 'pass' && warnings.length > 0) {
+    const kind = warnings.some((w) => w.type === 'deviation') ? 'known-deviation' : 'should-violation';
     const message = warnings.map((w) => w.message).join('\n');
     const now = Date.now();
     result.status = 'unknown' as Status;
     result.statusDetails = { ...result.statusDetails, message };
-    result.labels.push({ name: 'conformance', value: 'should-violation' });
+    result.labels.push({ name: 'conformance', value: kind });
     for (const w of warnings) {
       result.steps.push({ name: w.message, status: 'broken' as Status, statusDetails: { message: w.message }, stage: 'finished' as Stage, steps: [], attachments: [], parameters: [], start: now, stop: now });
     }

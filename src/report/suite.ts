@@ -83,6 +83,9 @@ export function registerArea(area: Area): void {
               case 'warn':
                 await ctx.annotate(`SHOULD: ${f.message}`, 'warning');
                 return;
+              case 'deviation':
+                await ctx.annotate(`DEVIATION: ${f.message}`, 'deviation');
+                return;
               case 'skipped':
                 ctx.skip(f.message);
                 return;

@@ -6,9 +6,9 @@ export function formatSummary(record: RunRecord): string {
   const lines: string[] = [''];
   const rows = record.providers.map((r) => {
     const t = tally(r.findings);
-    return [r.provider.name, String(t.passed), String(t.failed), String(t.warnings), String(t.skipped), String(t.broken), String(r.evidence.requestsSent)];
+    return [r.provider.name, String(t.passed), String(t.failed), String(t.warnings), String(t.skipped), String(t.broken), String(t.deviations), String(r.evidence.requestsSent)];
   });
-  const head = ['provider', 'passed', 'failed', 'warnings', 'skipped', 'broken', 'requests'];
+  const head = ['provider', 'passed', 'failed', 'warnings', 'skipped', 'broken', 'deviations', 'requests'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   lines.push(fmt(head), ...rows.map(fmt), '');
@@ -21,8 +21,8 @@ export function formatSummary(record: RunRecord): string {
       continue;
     }
     for (const f of r.findings) {
-      if (f.outcome === 'fail' || f.outcome === 'warn' || f.outcome === 'broken') {
-        const tag = f.outcome === 'fail' ? `FAIL ${f.level}` : f.outcome === 'warn' ? 'WARN SHOULD' : 'BROKEN';
+      if (f.outcome === 'fail' || f.outcome === 'warn' || f.outcome === 'broken' || f.outcome === 'deviation') {
+        const tag = f.outcome === 'fail' ? `FAIL ${f.level}` : f.outcome === 'warn' ? 'WARN SHOULD' : f.outcome === 'deviation' ? 'DEVIATION' : 'BROKEN';
         const params = Object.keys(f.params).length ? ` [${f.params['client'] ?? Object.values(f.params).join(', ')}]` : '';
         lines.push(`${r.provider.name}: ${tag} ${f.checkId}${params}: ${f.message}`);
       }

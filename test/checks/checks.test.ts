@@ -33,6 +33,7 @@ describe('the conformant recording', () => {
       'grant.assertion-unknown-key',
       'grant.assertion-wrong-audience',
       'grant.assertion-wrong-issuer',
+      'grant.form-encoded-body',
       'grant.jwt-bearer',
       'response.token-entropy',
       'scope.echoed',
@@ -76,6 +77,41 @@ describe('each check catches its defect', () => {
   });
 });
 
+describe('declared deviations', () => {
+  const jsonOnly = (e: Evidence, p: Provider, refused: boolean) => {
+    p.grant.bodyEncoding = 'json';
+    e.exchanges['grant.form-body'] = { ...structuredClone(e.exchanges['token.0']!), probe: 'grant.form-body' };
+    delete e.notRun['grant.form-body'];
+    if (refused) errorResponse(e, 'grant.form-body', 400, 'invalid_request');
+  };
+  const declare = (p: Provider) => {
+    p.deviations = [{ check: 'grant.form-encoded-body', reason: 'takes JSON by design', link: 'https://example.com/docs' }];
+  };
+  const find = (fs: Finding[], id: string) => fs.find((f) => f.checkId === id);
+
+  it('turns the declared check\'s failure into a known deviation, with the reason and link', () => {
+    const fs = findingsFor((e, p) => { jsonOnly(e, p, true); declare(p); }, false, 'jwt-bearer');
+    expect(find(fs, 'grant.form-encoded-body')).toMatchObject({ outcome: 'deviation', message: expect.stringMatching(/^known deviation \(takes JSON by design; https:\/\/example.com\/docs\): the form-encoded token request was answered 400/) });
+    expect(fs.some((f) => f.outcome === 'fail')).toBe(false);
+  });
+  it('reports a declared deviation that no longer occurs as a failure (stale)', () => {
+    const fs = findingsFor((e, p) => { jsonOnly(e, p, false); declare(p); }, false, 'jwt-bearer');
+    expect(find(fs, 'grant.form-encoded-body')).toMatchObject({ outcome: 'fail', message: expect.stringMatching(/^stale deviation: .*Remove the declaration/) });
+  });
+  it('cannot hide an outage or turn an unrelated check green', () => {
+    const outage = findingsFor((e, p) => {
+      jsonOnly(e, p, true);
+      declare(p);
+      const ex = exchange(e, 'grant.form-body');
+      delete ex.response;
+      ex.transportError = { kind: 'refused', code: 'ECONNREFUSED', message: 'connection refused' };
+    }, false, 'jwt-bearer');
+    expect(find(outage, 'grant.form-encoded-body')?.outcome).toBe('broken');
+    const unrelated = findingsFor((e, p) => { jsonOnly(e, p, true); declare(p); delete res(e, 'token.0').headers['cache-control']; }, false, 'jwt-bearer');
+    expect(find(unrelated, 'response.cache-control')?.outcome).toBe('fail');
+  });
+});
+
 describe('valid but unusual behaviour is not flagged', () => {
   const unusual: [string, (e: Evidence, p: Provider) => void][] = [
     ['lowercase token_type "bearer"', (e) => { json(e, 'token.0')['token_type'] = 'bearer'; }],
@@ -88,6 +124,7 @@ describe('valid but unusual behaviour is not flagged', () => {
     ['400 invalid_client when the client used client_secret_post', (e) => { errorResponse(e, 'errors.no-client-auth', 400, 'invalid_client'); }],
     ['405 for GET', (e) => { res(e, 'grant.get').status = 405; }],
     ['scope claim as an array in the JWT', (e) => { jwtPayload(e)['scope'] = ['api:read']; }],
+    ['JWTs where the descriptor promises no format (tokenFormat: any)', (_e, p) => { p.expect.tokenFormat = 'any'; }],
   ];
   it.each(unusual)('%s', (_name, mutate) => {
     const bad = findingsFor(mutate).filter((f) => f.outcome === 'fail' || f.outcome === 'warn' || f.outcome === 'broken');

@@ -131,5 +131,7 @@ export const CASES: DefectCase[] = [
   { fixture: 'jwt-bearer', check: 'grant.assertion-expired', defect: 'refused as invalid_client', expect: 'fail', message: /RFC 7523 §3.1 requires invalid_grant$/, apply: (e) => errorResponse(e, 'grant.assertion.expired', 401, 'invalid_client') },
   { fixture: 'jwt-bearer', check: 'grant.assertion-far-future-exp', defect: 'year-long grant assertion accepted', expect: 'warn', message: /exp a year ahead was answered 200/, apply: (e) => grantsToken(e, 'grant.assertion.far-future-exp') },
   { fixture: 'jwt-bearer', check: 'grant.assertion-replay', defect: 'replayed grant assertion accepted', expect: 'warn', message: /the replayed assertion was answered 200/, apply: (e) => grantsToken(e, 'grant.assertion.replay') },
+  // A JSON-only endpoint (the jwt-bearer recording, switched to JSON bodies, with the form request refused)
+  { fixture: 'jwt-bearer', check: 'grant.form-encoded-body', defect: 'form-encoded request refused', expect: 'fail', message: /the form-encoded token request was answered 400 invalid_request/, apply: (e, p) => { p.grant.bodyEncoding = 'json'; e.exchanges['grant.form-body'] = { ...structuredClone(e.exchanges['token.0']!), probe: 'grant.form-body' }; errorResponse(e, 'grant.form-body', 400, 'invalid_request'); delete e.notRun['grant.form-body']; } },
 ];
 

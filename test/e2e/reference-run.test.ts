@@ -20,7 +20,7 @@ const CACHE_CONTROL_CHECK = 'The token response forbids caching (Cache-Control: 
 const PRAGMA_CHECK = 'The token response carries Pragma: no-cache';
 
 /** How the suites' reporter writes each finding outcome as an Allure status. */
-const ALLURE_STATUS: Record<Outcome, string> = { pass: 'passed', fail: 'failed', warn: 'unknown', skipped: 'skipped', broken: 'broken' };
+const ALLURE_STATUS: Record<Outcome, string> = { pass: 'passed', fail: 'failed', warn: 'unknown', skipped: 'skipped', broken: 'broken', deviation: 'unknown' };
 
 let run: CliResult;
 
@@ -69,6 +69,7 @@ describe('a run against the embedded reference', () => {
       warnings: count('warn'),
       skipped: count('skipped'),
       broken: count('broken'),
+      deviations: count('deviation'),
       requests: reference.evidence.requestsSent,
     });
   });

@@ -140,12 +140,13 @@ export interface SummaryRow {
   warnings: number;
   skipped: number;
   broken: number;
+  deviations: number;
   requests: number;
 }
 
-const SUMMARY_COLUMNS = ['provider', 'passed', 'failed', 'warnings', 'skipped', 'broken', 'requests'] as const;
+const SUMMARY_COLUMNS = ['provider', 'passed', 'failed', 'warnings', 'skipped', 'broken', 'deviations', 'requests'] as const;
 
-/** Parses the summary table (`provider  passed  failed  warnings  skipped  broken  requests`) from stdout. */
+/** Parses the summary table (`provider  passed  failed  warnings  skipped  broken  deviations  requests`) from stdout. */
 export function parseSummary(stdout: string): SummaryRow[] {
   const lines = stdout.split('\n');
   const head = lines.findIndex((l) => l.trim().split(/\s+/).join(' ') === SUMMARY_COLUMNS.join(' '));
@@ -160,7 +161,7 @@ export function parseSummary(stdout: string): SummaryRow[] {
       if (!/^\d+$/.test(c)) throw new Error(`non-numeric cell ${JSON.stringify(c)} in summary row ${JSON.stringify(line)}`);
       return Number(c);
     });
-    rows.push({ provider, passed: n[0] ?? 0, failed: n[1] ?? 0, warnings: n[2] ?? 0, skipped: n[3] ?? 0, broken: n[4] ?? 0, requests: n[5] ?? 0 });
+    rows.push({ provider, passed: n[0] ?? 0, failed: n[1] ?? 0, warnings: n[2] ?? 0, skipped: n[3] ?? 0, broken: n[4] ?? 0, deviations: n[5] ?? 0, requests: n[6] ?? 0 });
   }
   return rows;
 }

@@ -134,6 +134,7 @@ export const DEFECTS = {
   'introspection.expired-inactive': 'introspection ignores exp: an expired token is still active',
   // The jwt-bearer grant (RFC 7523 §2.1, §3)
   'grant.jwt-bearer': 'refuses the jwt-bearer grant to the client_secret_post client with 400 unauthorized_client',
+  'grant.form-encoded-body': 'takes token requests as JSON only and refuses the form-encoded one (RFC 6749 §4.4.2)',
   'grant.assertion-expired': 'the exp of a grant assertion is not checked',
   'grant.assertion-wrong-audience': 'the aud of a grant assertion is not checked',
   'grant.assertion-wrong-issuer': 'the iss of a grant assertion is not checked (any issuer is trusted)',
@@ -640,8 +641,23 @@ export async function startFaultServer(): Promise<FaultServer> {
     } else {
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
       const text = await readBody(req);
-      if (type !== 'application/x-www-form-urlencoded') throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
-      params = parseForm(text);
+      if (type === 'application/json') {
+        // Lenient like some real servers: a JSON object is taken too (the JSON-only defect refuses form).
+        let obj: unknown;
+        try {
+          obj = JSON.parse(text);
+        } catch {
+          throw new OAuthError(400, 'invalid_request', 'the body is not JSON');
+        }
+        if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new OAuthError(400, 'invalid_request', 'the body must be a JSON object');
+        params = new Map(Object.entries(obj as Record<string, unknown>).map(([k, v]) => [k, [typeof v === 'string' ? v : JSON.stringify(v)]]));
+      } else if (type !== 'application/x-www-form-urlencoded') {
+        throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
+      } else if (mode === 'grant.form-encoded-body') {
+        throw new OAuthError(400, 'invalid_request', 'this endpoint takes a JSON body');
+      } else {
+        params = parseForm(text);
+      }
     }
     let auth: ClientAuth | undefined;
     try {

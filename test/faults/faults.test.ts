@@ -31,7 +31,7 @@ interface Doc {
   issuer?: string;
   discovery?: 'oauth-authorization-server' | 'openid-configuration';
   clients: { id: string; label: string; auth: Record<string, string | boolean> }[];
-  grant: { type: string; assertion?: Record<string, string> };
+  grant: { type: string; assertion?: Record<string, string>; bodyEncoding?: 'form' | 'json' };
   scopes: { request?: string; default?: string; forbidden?: string };
   expect: { tokenType: string; expiresIn?: number; expiresInTolerance?: number; refreshToken?: string; scopeEcho?: string; forbiddenScope?: string; tokenFormat?: string; jwtAlgs?: string[] };
   resource?: { url: string };
@@ -219,6 +219,7 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'introspection.expired-inactive', mode: 'introspection.expired-inactive', target: { check: 'introspection.expired-inactive', message: /active is true after the token's lifetime/ } },
   { label: 'response.token-entropy', mode: 'response.token-entropy', target: { check: 'response.token-entropy', message: /RFC 6749 §10\.10 asks for ≥ 128/ }, edit: (d) => { d.expect.tokenFormat = 'opaque'; }, harnessIssues: OPAQUE_BINDING_ISSUE },
   // The jwt-bearer grant: its own assertion, spoilt one way at a time, must be invalid_grant.
+  { label: 'grant.form-encoded-body', mode: 'grant.form-encoded-body', edit: (d) => { jwtBearer(d); d.grant.bodyEncoding = 'json'; }, target: { check: 'grant.form-encoded-body', message: /the form-encoded token request was answered 400 invalid_request/ } },
   { label: 'grant.jwt-bearer', mode: 'grant.jwt-bearer', edit: jwtBearer, target: { check: 'grant.jwt-bearer', client: 'client_secret_post', message: /a valid jwt-bearer grant \(client_secret_post\) was answered 400 unauthorized_client/ } },
   ...(['grant.assertion-expired', 'grant.assertion-wrong-audience', 'grant.assertion-wrong-issuer', 'grant.assertion-alg-none', 'grant.assertion-unknown-key', 'grant.assertion-far-future-exp'] as const).map((id) => ({
     label: id,
@@ -253,6 +254,7 @@ const OK_CASES: Case[] = [
   // The JWTs are no opaque tokens to sample: the entropy estimate has nothing to judge.
   { label: 'response.token-format (JWT where opaque declared)', mode: 'ok', target: { check: 'response.token-format', message: /the access token is a JWT; the descriptor declares tokenFormat: opaque/ }, edit: (d) => { d.expect.tokenFormat = 'opaque'; }, collateral: { 'response.token-entropy': 'broken' } },
   { label: 'ok (jwt-bearer grant)', mode: 'ok', edit: jwtBearer },
+  { label: 'ok (jwt-bearer grant, JSON body)', mode: 'ok', edit: (d) => { jwtBearer(d); d.grant.bodyEncoding = 'json'; } },
   { label: 'ok (OpenID Connect discovery)', mode: 'ok', edit: (d) => { d.discovery = 'openid-configuration'; } },
   // A promise the server does not keep: RS256 tokens where the owners allow only ES256.
   { label: 'jwt.alg-allowed (RS256 where ES256 is promised)', mode: 'ok', target: { check: 'jwt.alg-allowed', message: /alg is "RS256"; allowed: ES256$/ }, edit: (d) => { d.expect.jwtAlgs = ['ES256']; } },
@@ -502,13 +504,13 @@ describe('the harness against a live server with one defect at a time', () => {
   it('passes every check on the conformant server, each in at least one conformant configuration', async () => {
     // client_credentials with JWTs, the jwt-bearer grant, and opaque tokens: between them every check
     // applies somewhere, and (the per-case tests say) none is ever flagged on them.
-    const conformant = ['ok', 'ok (jwt-bearer grant)', 'opaque-tokens'];
+    const conformant = ['ok', 'ok (jwt-bearer grant)', 'ok (jwt-bearer grant, JSON body)', 'opaque-tokens'];
     const passed = new Set<string>();
     for (const label of conformant) for (const f of (await runs.get(label)!).findings) if (f.outcome === 'pass') passed.add(f.checkId);
     expect(CHECKS.map((c) => c.id).filter((id) => !passed.has(id))).toEqual([]);
     // In the main conformant run nothing is skipped but what another grant or token format is for.
     const ok = await runs.get('ok')!;
-    expect(ok.findings.filter((f) => f.outcome === 'skipped' && !/jwt-bearer|opaque tokens|JWT access tokens: see/.test(f.message)).map(describeFinding)).toEqual([]);
+    expect(ok.findings.filter((f) => f.outcome === 'skipped' && !/jwt-bearer|opaque tokens|JWT access tokens: see|form-encoded/.test(f.message)).map(describeFinding)).toEqual([]);
   });
 
   it(`runs all ${CASES.length} configurations concurrently, well within a minute`, async () => {
