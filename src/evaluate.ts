@@ -65,6 +65,8 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
     }
     return undefined;
   };
+  const budgetCut = (probes: string[]): string | undefined =>
+    probes.map((id) => evidence.exchanges[id]?.notSent).find((n) => n?.kind === 'budget')?.reason;
   const ex = (probe: string): Answered => {
     const e = evidence.exchanges[probe];
     if (!e?.response) throw new Error(`harness error: probe ${probe} was read but not declared in needs`);
@@ -79,7 +81,7 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
       const applies = check.applies?.(p) ?? true;
       const judge = (): Verdict => {
         try {
-          return check.judge({ provider: p, evidence, ex, answered, unanswered, ...(check.perClient && client ? { client, clientIndex } : {}) });
+          return check.judge({ provider: p, evidence, ex, answered, unanswered, budgetCut, ...(check.perClient && client ? { client, clientIndex } : {}) });
         } catch (e) {
           return { outcome: 'broken', message: `harness error in ${check.id}: ${(e as Error).message}` };
         }

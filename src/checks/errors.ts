@@ -60,16 +60,18 @@ function errorResponses(answered: Answered[]): Answered[] {
 }
 
 /** When no error response can be examined: an outage says so; otherwise nothing was refused. */
-function nothingToExamine(unanswered: (p: string[]) => string | undefined): Verdict {
+function nothingToExamine(unanswered: (p: string[]) => string | undefined, budgetCut: (p: string[]) => string | undefined): Verdict {
   const outage = unanswered(ERROR_PROBES);
   if (outage) return broken(outage);
+  const cut = budgetCut(ERROR_PROBES);
+  if (cut) return skip(cut);
   return skip('not evaluable: no request the endpoint should refuse was answered with an error (see the checks that expect refusals)');
 }
 
 function overErrors(judgeOne: (e: Answered) => string | undefined, passMessage: string) {
-  return ({ answered, unanswered }: { answered: (p: string[]) => Answered[]; unanswered: (p: string[]) => string | undefined }): Verdict => {
+  return ({ answered, unanswered, budgetCut }: { answered: (p: string[]) => Answered[]; unanswered: (p: string[]) => string | undefined; budgetCut: (p: string[]) => string | undefined }): Verdict => {
     const errors = errorResponses(answered(ERROR_PROBES));
-    if (errors.length === 0) return nothingToExamine(unanswered);
+    if (errors.length === 0) return nothingToExamine(unanswered, budgetCut);
     const problems = errors.map((e) => [e, judgeOne(e)] as const).filter(([, p]) => p !== undefined);
     const probes = errors.map((e) => e.probe);
     if (problems.length === 0) return pass(`${passMessage} (${errors.length} error responses examined)`, probes);
@@ -87,12 +89,15 @@ export const invalidClientChallenge = defineCheck({
   // Only the primary client and the first secret client make the requests this check reads.
   applies: (p) => (p.clients[0]?.auth.method === 'client_secret_basic' || secretClient(p)?.auth.method === 'client_secret_basic' ? true : 'no probed client uses client_secret_basic'),
   needs: () => [],
-  judge: ({ answered, unanswered }): Verdict => {
+  judge: ({ answered, unanswered, budgetCut }): Verdict => {
     const outage = answered(ERROR_PROBES).length === 0 ? unanswered(ERROR_PROBES) : undefined;
     if (outage) return broken(outage);
     const basic = answered(ERROR_PROBES).filter((e) => e.request.headers.some(([n, v]) => /^authorization$/i.test(n) && /^basic\s/i.test(v)));
     const invalidClient = basic.filter((e) => oauthError(e.response) === 'invalid_client');
-    if (invalidClient.length === 0) return broken('prerequisite failed: no request made with HTTP Basic was answered invalid_client');
+    if (invalidClient.length === 0) {
+      const cut = budgetCut(ERROR_PROBES);
+      return cut ? skip(cut) : broken('prerequisite failed: no request made with HTTP Basic was answered invalid_client');
+    }
     const problems: string[] = [];
     for (const e of invalidClient) {
       const res = e.response;

@@ -67,6 +67,8 @@ export interface JudgeInput {
   answered: (probes: string[]) => Answered[];
   /** Why none of `probes` could be judged (transport error, circuit breaker), if that is the case. */
   unanswered: (probes: string[]) => string | undefined;
+  /** Why some of `probes` were not sent for the request budget, if that is the case. */
+  budgetCut: (probes: string[]) => string | undefined;
   /** For per-client checks. */
   client?: ClientDescriptor;
   clientIndex?: number;

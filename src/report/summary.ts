@@ -20,6 +20,9 @@ export function formatSummary(record: RunRecord): string {
       lines.push(`${r.provider.name}: BROKEN — no check could run: ${reasons[0]}`);
       continue;
     }
+    // Checks the request budget left unjudged are listed, so a budget cut never passes for a green run.
+    const notRun = r.findings.filter((f) => f.outcome === 'skipped' && /request budget/.test(f.message));
+    if (notRun.length > 0) lines.push(`${r.provider.name}: NOT RUN (limits.maxRequests used up): ${[...new Set(notRun.map((f) => f.checkId))].join(', ')}`);
     for (const f of r.findings) {
       if (f.outcome === 'fail' || f.outcome === 'warn' || f.outcome === 'broken' || f.outcome === 'deviation') {
         const tag = f.outcome === 'fail' ? `FAIL ${f.level}` : f.outcome === 'warn' ? 'WARN SHOULD' : f.outcome === 'deviation' ? 'DEVIATION' : 'BROKEN';

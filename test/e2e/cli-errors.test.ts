@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptAnything, closedPort, mustNotBeCalled, startHttpsServer, type TestServer } from './https-fixture.js';
 import { describeRun, freshDir, parseSummary, readRun, removeTempDirs, runCli, type CliResult } from './run-cli.js';
+import { createCa, issueCert } from '../../src/reference/certs.js';
 
 const SECRET_ENV = 'E2E_SECRET';
 const UNSET_ENV = 'E2E_NEVER_SET_VARIABLE';
@@ -51,6 +52,14 @@ describe('usage and descriptor errors: exit 2, one line, no request sent', () =>
     files['syntax'] = write(dir, 'syntax.yaml', descriptor('syntax', tokenUrl).replace('grant: { type: client_credentials }', 'grant: { type: client_credentials'));
     // A valid descriptor for the same server: selected together with a bad one, it must not be probed either.
     files['valid'] = write(dir, 'valid.yaml', descriptor('valid', tokenUrl));
+    // Key material is read when the descriptor loads: a missing key file, a certificate with another key.
+    const ca = await createCa();
+    const a = await issueCert(ca, { commonName: 'client-a', usage: 'client' });
+    const b = await issueCert(ca, { commonName: 'client-b', usage: 'client' });
+    write(dir, 'a.crt', a.certPem);
+    write(dir, 'b.key', b.keyPem);
+    files['missingKey'] = write(dir, 'missing-key.yaml', descriptor('missing-key', tokenUrl).replace(/auth: \{.*\}$/m, 'auth: { method: private_key_jwt, key: ./no-such-key.pem }'));
+    files['certMismatch'] = write(dir, 'cert-mismatch.yaml', descriptor('cert-mismatch', tokenUrl).replace(/auth: \{.*\}$/m, 'auth: { method: tls_client_auth, certFile: a.crt, keyFile: b.key }'));
     const env = { [SECRET_ENV]: 'e2e-secret-value' };
     const cases: [string, string[]][] = [
       ['wrongField', ['--provider', files['wrongField']]],
@@ -59,6 +68,8 @@ describe('usage and descriptor errors: exit 2, one line, no request sent', () =>
       ['syntax', ['--provider', files['syntax']]],
       ['unknownFlag', ['--bogus-flag']],
       ['validThenMissingEnv', ['--provider', files['valid'], '--provider', files['missingEnv']]],
+      ['missingKey', ['--provider', files['missingKey']]],
+      ['certMismatch', ['--provider', files['certMismatch']]],
     ];
     const results = await Promise.all(cases.map(([, args]) => runCli(args, { env, timeoutMs: 30_000 })));
     cases.forEach(([name], i) => {
@@ -120,6 +131,20 @@ describe('usage and descriptor errors: exit 2, one line, no request sent', () =>
     expect(r.stderr).toContain('--provider');
   });
 
+  it('a key file that does not exist, and a certificate whose key does not match: one line each', () => {
+    for (const [name, field, problem] of [
+      ['missingKey', 'clients[0].auth.key', /cannot read the key file .*no such file/],
+      ['certMismatch', 'clients[0].auth.keyFile', /does not match the certificate in certFile/],
+    ] as const) {
+      const r = run(name);
+      expect(r.code, name).toBe(2);
+      const lines = stderrLines(r);
+      expect(lines, name).toHaveLength(1);
+      expect(lines[0], name).toContain(`${field}: `);
+      expect(lines[0], name).toMatch(problem);
+    }
+  });
+
   it('a valid descriptor selected with a bad one is not probed either', () => {
     const r = run('validThenMissingEnv');
     expect(r.code, describeRun(r)).toBe(2);
@@ -132,7 +157,7 @@ describe('usage and descriptor errors: exit 2, one line, no request sent', () =>
       expect(r.stdout, name).not.toMatch(/provider\s+passed/);
       expect(r.stdout, name).not.toContain('token-conformance ');
     }
-    expect(Object.keys(runs)).toHaveLength(6);
+    expect(Object.keys(runs)).toHaveLength(8);
     expect(server.requests).toEqual([]);
   });
 });
