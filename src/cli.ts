@@ -13,14 +13,17 @@ import { CHECKS } from './checks/index.js';
 import { evaluate, tally } from './evaluate.js';
 import { observe } from './observe.js';
 import { startReference, type ReferenceServer } from './reference/server.js';
+import { STAND_IN_NAMES, startStandIns, trustStandIns, type StandIns } from './emulate/index.js';
 import path from 'node:path';
 import { generateReport, outputPaths } from './report/generate.js';
 import { formatSummary } from './report/summary.js';
 import { harnessVersion, publicProvider, writeRunRecord, type ProviderRun } from './run-record.js';
 
-const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --strict --no-report --out <dir>]
+const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emulate --strict --no-report --out <dir>]
   --provider, -p  a provider name (a file in providers/) or a descriptor path; repeatable
-                  (default: the embedded reference: reference, reference-jwt-bearer)
+                  (default: the embedded reference: reference, reference-jwt-bearer;
+                  with --emulate: the five seed services)
+  --emulate       run the seed services' descriptors against local stand-ins (src/emulate)
   --strict        SHOULD violations fail the run too
   --no-report     skip the Allure results and HTML report (summary and exit code only)
   --out           where results and the report go (default: reports/)`;
@@ -37,6 +40,7 @@ async function main(): Promise<number> {
       options: {
         provider: { type: 'string', short: 'p', multiple: true },
         strict: { type: 'boolean', default: false },
+        emulate: { type: 'boolean', default: false },
         'no-report': { type: 'boolean', default: false },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -52,7 +56,8 @@ async function main(): Promise<number> {
   }
   const strict = args.values.strict ?? false;
   // Default: every embedded descriptor (the reference server, one descriptor per grant).
-  const names = args.values.provider ?? [...knownProviders().entries()].filter(([, file]) => /^embedded:\s*reference\s*$/m.test(readFileSync(file, 'utf8'))).map(([name]) => name);
+  const emulate = args.values.emulate ?? false;
+  const names = args.values.provider ?? (emulate ? STAND_IN_NAMES : null) ?? [...knownProviders().entries()].filter(([, file]) => /^embedded:\s*reference\s*$/m.test(readFileSync(file, 'utf8'))).map(([name]) => name);
 
   // 1. Describe: every descriptor is read and validated before any request is sent.
   let raws: RawDescriptor[];
@@ -72,10 +77,20 @@ async function main(): Promise<number> {
     reference = await startReference();
     Object.assign(env, reference.env);
   }
+  // --emulate: the seed services' descriptors read the stand-ins' variables (and trust their CA).
+  let standIns: StandIns | undefined;
+  const emulated = (r: RawDescriptor): boolean => emulate && STAND_IN_NAMES.includes(String(r.data['name']));
+  if (raws.some(emulated)) {
+    standIns = await startStandIns();
+    Object.assign(env, standIns.env);
+  }
   try {
     let providers: Provider[];
     try {
-      providers = raws.map((r) => resolveProvider(r, r.data['embedded'] === 'reference' ? env : process.env));
+      providers = raws.map((r) => {
+        const p = resolveProvider(r, r.data['embedded'] === 'reference' || emulated(r) ? env : process.env);
+        return standIns && emulated(r) ? trustStandIns(p, standIns.caFile) : p;
+      });
     } catch (e) {
       if (e instanceof DescriptorError) {
         process.stderr.write(`error: ${e.message}\n`);
@@ -109,6 +124,8 @@ async function main(): Promise<number> {
     );
     await reference?.close();
     reference = undefined;
+    await standIns?.close();
+    standIns = undefined;
 
     // 3. Judge and report.
     const record = { harnessVersion: harnessVersion(), nodeVersion: process.version, strict, startedAt, finishedAt: new Date().toISOString(), providers: runs };
@@ -123,6 +140,7 @@ async function main(): Promise<number> {
     return failed ? 1 : 0;
   } finally {
     await reference?.close();
+    await standIns?.close();
   }
 }
 

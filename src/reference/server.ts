@@ -84,7 +84,7 @@ let oidcProviderModule: Promise<OidcProviderModule> | undefined;
  * 22 LTS; this project targets Node >= 20.19, where it works. Drop exactly that one line
  * (and nothing else) so the harness output stays clean. Module loading happens once.
  */
-function loadOidcProvider(): Promise<OidcProviderModule> {
+export function loadOidcProvider(): Promise<OidcProviderModule> {
   oidcProviderModule ??= (async () => {
     const original = console.warn;
     console.warn = (...args: unknown[]): void => {
@@ -104,7 +104,7 @@ function loadOidcProvider(): Promise<OidcProviderModule> {
  * Minimal in-process storage. Supplying any adapter avoids oidc-provider's "development-only
  * in-memory adapter" warning; with JWT access tokens little is ever stored anyway.
  */
-function memoryAdapterFactory(): (name: string) => Adapter {
+export function memoryAdapterFactory(): (name: string) => Adapter {
   const store = new Map<string, { payload: AdapterPayload; expiresAt?: number }>();
   return (name) => {
     const key = (id: string): string => `${name}:${id}`;
