@@ -83,6 +83,17 @@ export async function createCa(options: CreateCaOptions = {}): Promise<Certifica
   return { cert, keys, certPem: cert.toString('pem'), keyPem: await pkcs8Pem(keys.privateKey) };
 }
 
+/** What every leaf (issued or self-signed) carries: not a CA, digitalSignature, the EKU for its use. */
+async function leafExtensions(usage: 'server' | 'client', publicKey: CryptoKey): Promise<x509.Extension[]> {
+  return [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    // ECDSA keys only sign during the handshake, so digitalSignature is the only key usage needed.
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth], false),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey),
+  ];
+}
+
 /** Leaf certificate signed by `ca`, with EKU serverAuth or clientAuth and the requested SANs. */
 export async function issueCert(ca: CertificateAuthority, options: IssueCertOptions): Promise<PemPair> {
   const keys = await generateKeys();
@@ -92,17 +103,7 @@ export async function issueCert(ca: CertificateAuthority, options: IssueCertOpti
     ...(options.emails ?? []).map((value) => ({ type: 'email' as const, value })),
     ...(options.uris ?? []).map((value) => ({ type: 'url' as const, value })),
   ];
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    // ECDSA keys only sign during the handshake, so digitalSignature is the only key usage needed.
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension(
-      [options.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
-      false,
-    ),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
-  ];
+  const extensions: x509.Extension[] = [...(await leafExtensions(options.usage, keys.publicKey)), await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey)];
   if (san.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(san, false));
 
   const cert = await x509.X509CertificateGenerator.create({
@@ -147,15 +148,7 @@ export async function createSelfSignedCert(options: SelfSignedCertOptions): Prom
     keys,
     signingAlgorithm: KEY_ALG,
     ...validity(options.validityDays ?? 1),
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension(
-        [options.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
-        false,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
+    extensions: await leafExtensions(options.usage, keys.publicKey),
   });
   return { certPem: cert.toString('pem'), keyPem: await pkcs8Pem(keys.privateKey) };
 }
