@@ -13,7 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { importPKCS8, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { listen, rsaKey, sendJson } from './host.js';
+import { listen, readBody, rsaKey, sendJson } from './host.js';
 import type { StartStandIn } from './types.js';
 
 const TOKEN_PATH = '/v2/Login/Oauth2/Token';
@@ -21,24 +21,11 @@ const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const LIFETIME = 28800;
 const MAX_ASSERTION_LIFETIME = 3600;
 const CLOCK_TOLERANCE = 15;
-const BODY_LIMIT = 56 * 1024;
 
 class OAuthError extends Error {
   constructor(readonly status: number, readonly code: string, description: string) {
     super(description);
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > BODY_LIMIT) throw new OAuthError(400, 'invalid_request', 'request body too large');
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export const start: StartStandIn = async (ca, options) => {
@@ -103,7 +90,11 @@ export const start: StartStandIn = async (ca, options) => {
       try {
         if (req.method !== 'POST') throw new OAuthError(400, 'invalid_request', 'the token endpoint takes POST');
         const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-        const raw = await readBody(req);
+        const raw = (
+          await readBody(req).catch(() => {
+            throw new OAuthError(400, 'invalid_request', 'request body too large');
+          })
+        ).toString('utf8');
         if (type !== 'application/json' || options.broken) throw new OAuthError(400, 'invalid_request', 'the request body must be JSON');
         let body: unknown;
         try {

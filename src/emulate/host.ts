@@ -31,6 +31,19 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** An HTTPS listener on 127.0.0.1:<free port> with a server certificate from `ca`. */
+/** A request body, read whole; more than `limit` bytes is refused with a RangeError. */
+export async function readBody(req: IncomingMessage, limit = 56 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > limit) throw new RangeError('request body too large');
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
 export async function listen(ca: CertificateAuthority): Promise<Listener> {
   const tls = await issueServerCert(ca, { ips: [HOST], dns: ['localhost'] });
   let handler: Handler | undefined;

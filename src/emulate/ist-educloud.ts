@@ -12,24 +12,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { baseConfiguration, clientDefaults, listen, loadOidcProvider, sendJson } from './host.js';
+import { baseConfiguration, clientDefaults, listen, loadOidcProvider, readBody, sendJson } from './host.js';
 import type { StartStandIn } from './types.js';
 
 const TOKEN_PATH = '/connect/token';
 const ALL_SCOPES = ['skolid.profile', 'skolid.school'];
-const BODY_LIMIT = 56 * 1024;
-
-async function readAll(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > BODY_LIMIT) throw new Error('request entity too large');
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
-}
 
 /** RFC 6749 §2.3.1: Basic credentials are form-encoded before base64. */
 function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
@@ -87,7 +74,7 @@ export const start: StartStandIn = async (ca, options) => {
     const normalise = async (req: IncomingMessage): Promise<void> => {
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
       if (req.method !== 'POST' || type !== 'application/x-www-form-urlencoded') return;
-      const raw = await readAll(req);
+      const raw = await readBody(req);
       let body = raw.toString('utf8');
       const params = new URLSearchParams(body);
       const add = (name: string, value: string): void => {
