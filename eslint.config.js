@@ -13,6 +13,23 @@ export default tseslint.config(
     },
   },
   {
+    // The import boundary: checks are pure functions of recorded evidence. They read probe ids from
+    // src/probes/ids.ts (and client selectors), never the observer, the runner, the network or files.
+    files: ['src/checks/**/*.ts', 'src/probes/ids.ts', 'src/probes/clients.ts', 'src/evidence/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['undici', 'node:fs', 'node:fs/promises', 'fs', 'node:http', 'node:https', 'node:net', 'node:tls'],
+          patterns: [
+            { group: ['**/observe', '**/observe.js', '**/http/*', '**/http/**'], message: 'Checks judge recorded evidence: import probe ids from src/probes/ids.ts, never the observer or the runner.' },
+            { group: ['**/probes/request*', '**/probes/plan*', '**/probes/types*', '**/auth/*', '**/reference/*', '**/emulate/*', '**/report/*'], message: 'Checks import only the pure probe vocabulary (src/probes/ids.ts, src/probes/clients.ts).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/checks/**/*.ts'],
     rules: {
       // Strict by default: a check must not turn "3600" into 3600 or match headers by substring.

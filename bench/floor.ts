@@ -26,7 +26,9 @@ import { Agent, request } from 'undici';
 import type { Evidence } from '../src/checks/types.js';
 import type { Provider } from '../src/descriptor/types.js';
 import type { ClientDescriptor } from '../src/descriptor/types.js';
-import { assertionClient, ASSERTION_DEFECTS, PROBES, withClientAuth } from '../src/observe.js';
+import { assertionClient } from '../src/probes/clients.js';
+import { ASSERTION_DEFECTS, PROBES } from '../src/probes/ids.js';
+import { withClientAuth } from '../src/probes/request.js';
 
 export interface FloorRequest {
   probe: string;

@@ -15,7 +15,8 @@ export interface AssertionKey {
 }
 
 /** A way to spoil an assertion: each is one negative probe (RFC 7523 §3, the OpenID conformance suite's list). */
-export type AssertionDefect = 'expired' | 'wrong-aud' | 'wrong-iss' | 'wrong-sub' | 'alg-none' | 'unknown-key' | 'no-jti' | 'far-future-exp';
+export type { AssertionDefect } from '../probes/ids.js';
+import type { AssertionDefect } from '../probes/ids.js';
 
 export interface AssertionClaims {
   iss: string;

@@ -1,6 +1,7 @@
-import type { AssertionDefect } from '../auth/assertion.js';
+import type { AssertionDefect } from '../probes/ids.js';
 import type { Provider } from '../descriptor/types.js';
-import { assertionClient, mtlsClient, PROBES } from '../observe.js';
+import { PROBES, type ProbeId } from '../probes/ids.js';
+import { assertionClient, mtlsClient } from '../probes/clients.js';
 import { describeResponse, oauthError } from './helpers.js';
 import { broken, defineCheck, fail, pass, rfc, type CheckDef, type Level, type SpecRef } from './types.js';
 
@@ -38,7 +39,7 @@ export const SPECS: AssertionProbeSpec[] = [
 /** Which assertion the probes spoil: the client's (client authentication) or the grant's (jwt-bearer). */
 interface AssertionRole {
   area: 'client-auth' | 'grant';
-  probe: (d: AssertionDefect) => string;
+  probe: (d: AssertionDefect) => ProbeId;
   /** RFC 7523 §3.2 (client authentication): invalid_client; §3.1 (grant): invalid_grant. */
   code: 'invalid_client' | 'invalid_grant';
   section: string;
@@ -72,7 +73,7 @@ export function assertionCheck(s: AssertionProbeSpec, role: AssertionRole = CLIE
 }
 
 /** A replay probe pair: the first use must succeed, the second must not. */
-export function replayCheck(def: Omit<CheckDef, 'needs' | 'judge' | 'perClient'>, first: string, again: string): CheckDef {
+export function replayCheck(def: Omit<CheckDef, 'needs' | 'judge' | 'perClient'>, first: ProbeId, again: ProbeId): CheckDef {
   return defineCheck({
     ...def,
     needs: () => [first, again],

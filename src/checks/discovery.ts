@@ -1,5 +1,6 @@
 import type { Provider } from '../descriptor/types.js';
-import { mtlsClient, PROBES } from '../observe.js';
+import { PROBES } from '../probes/ids.js';
+import { mtlsClient } from '../probes/clients.js';
 import { describeResponse, jsonObject, mediaTypeOf, show } from './helpers.js';
 import { broken, defineCheck, fail, pass, rfc, type JudgeInput, type Verdict } from './types.js';
 

@@ -1,14 +1,16 @@
-import { ERROR_PROBES, PROBES, secretClient } from '../observe.js';
+import { ERROR_PROBES, PROBES, type ProbeId } from '../probes/ids.js';
+import { secretClient } from '../probes/clients.js';
 import type { Answered } from './types.js';
 import { describeResponse, directives, header, jsonObject, mediaTypeOf, oauthError, show } from './helpers.js';
-import { compileSchema, schemaProblems } from './response.js';
+import { compileSchema } from '../schemas.js';
+import { schemaProblems } from './response.js';
 import { broken, defineCheck, fail, pass, rfc, skip, type Verdict } from './types.js';
 import { parseChallenges } from './expiry.js';
 
 const validateError = compileSchema('token-error.schema.json');
 
-function expectInvalidClient(probe: string, what: string, allowed: string[] = ['invalid_client']) {
-  return ({ ex }: { ex: (p: string) => Answered }): Verdict => {
+function expectInvalidClient(probe: ProbeId, what: string, allowed: string[] = ['invalid_client']) {
+  return ({ ex }: { ex: (p: ProbeId) => Answered }): Verdict => {
     const res = ex(probe).response;
     const code = oauthError(res);
     if (res.accessToken || (res.status >= 200 && res.status < 300)) return fail(`${what} was answered ${describeResponse(res)}: the client was not authenticated but got a token`);
@@ -60,7 +62,7 @@ function errorResponses(answered: Answered[]): Answered[] {
 }
 
 /** When no error response can be examined: an outage says so; otherwise nothing was refused. */
-function nothingToExamine(unanswered: (p: string[]) => string | undefined, budgetCut: (p: string[]) => string | undefined): Verdict {
+function nothingToExamine(unanswered: (p: ProbeId[]) => string | undefined, budgetCut: (p: ProbeId[]) => string | undefined): Verdict {
   const outage = unanswered(ERROR_PROBES);
   if (outage) return broken(outage);
   const cut = budgetCut(ERROR_PROBES);
@@ -69,7 +71,7 @@ function nothingToExamine(unanswered: (p: string[]) => string | undefined, budge
 }
 
 function overErrors(judgeOne: (e: Answered) => string | undefined, passMessage: string) {
-  return ({ answered, unanswered, budgetCut }: { answered: (p: string[]) => Answered[]; unanswered: (p: string[]) => string | undefined; budgetCut: (p: string[]) => string | undefined }): Verdict => {
+  return ({ answered, unanswered, budgetCut }: { answered: (p: ProbeId[]) => Answered[]; unanswered: (p: ProbeId[]) => string | undefined; budgetCut: (p: ProbeId[]) => string | undefined }): Verdict => {
     const errors = errorResponses(answered(ERROR_PROBES));
     if (errors.length === 0) return nothingToExamine(unanswered, budgetCut);
     const problems = errors.map((e) => [e, judgeOne(e)] as const).filter(([, p]) => p !== undefined);

@@ -1,8 +1,8 @@
-import { PROBES } from '../observe.js';
+import { PROBES } from '../probes/ids.js';
 import { describeResponse, jsonObject, show } from './helpers.js';
 import { withSuccess } from './response.js';
 import { broken, defineCheck, fail, pass, rfc } from './types.js';
-import type { RecordedResponse } from '../http/types.js';
+import type { RecordedResponse } from '../evidence/types.js';
 
 const needsToken = () => [PROBES.token(0)];
 

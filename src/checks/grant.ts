@@ -1,5 +1,6 @@
 import { JWT_BEARER, type Provider } from '../descriptor/types.js';
-import { PROBES, secretClient } from '../observe.js';
+import { PROBES, type ProbeId } from '../probes/ids.js';
+import { secretClient } from '../probes/clients.js';
 import { assertionCheck, replayCheck, SPECS } from './client-auth.js';
 import { describeResponse, oauthError, refused } from './helpers.js';
 import { defineCheck, fail, pass, rfc } from './types.js';
@@ -118,8 +119,8 @@ export const getRefused = defineCheck({
   },
 });
 
-function expectError(probe: string, allowed: string[], what: string) {
-  return ({ ex }: { ex: (p: string) => { response: import('../http/types.js').RecordedResponse } }) => {
+function expectError(probe: ProbeId, allowed: string[], what: string) {
+  return ({ ex }: { ex: (p: ProbeId) => { response: import('../evidence/types.js').RecordedResponse } }) => {
     const res = ex(probe).response;
     const code = oauthError(res);
     if (code !== undefined && allowed.includes(code) && !res.accessToken) return pass(`refused with ${describeResponse(res)}`);

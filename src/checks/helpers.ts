@@ -1,4 +1,4 @@
-import type { Exchange, RecordedResponse } from '../http/types.js';
+import type { Exchange, RecordedResponse } from '../evidence/types.js';
 
 /** Header values joined as HTTP allows (RFC 9110 §5.3), or undefined when absent. */
 export function header(res: RecordedResponse, name: string): string | undefined {

@@ -1,11 +1,11 @@
 import type { Provider } from '../descriptor/types.js';
-import { PROBES } from '../observe.js';
+import { PROBES, type ProbeId } from '../probes/ids.js';
 import { describeResponse, grantedScope, jsonObject, list, sameSet, scopeSet, show } from './helpers.js';
 import { broken, defineCheck, fail, pass, rfc, type JudgeInput, type Verdict } from './types.js';
 
 const applies = (p: Provider) => (p.introspection ? true : 'the descriptor declares no introspection endpoint');
 
-function withIntrospection(probe: string, judge: (body: Record<string, unknown>, input: JudgeInput) => Verdict) {
+function withIntrospection(probe: ProbeId, judge: (body: Record<string, unknown>, input: JudgeInput) => Verdict) {
   return (input: JudgeInput): Verdict => {
     const res = input.ex(probe).response;
     const body = jsonObject(res);

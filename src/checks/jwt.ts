@@ -1,5 +1,5 @@
 import type { Provider } from '../descriptor/types.js';
-import { PROBES } from '../observe.js';
+import { PROBES } from '../probes/ids.js';
 import { show } from './helpers.js';
 import { withSuccess } from './response.js';
 import { broken, defineCheck, fail, pass, rfc, skip, type JudgeInput, type Verdict } from './types.js';

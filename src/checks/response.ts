@@ -1,16 +1,10 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
-import { ROOT } from '../descriptor/load.js';
-import { PROBES } from '../observe.js';
+import type { ValidateFunction } from 'ajv';
+import { compileSchema } from '../schemas.js';
+import { PROBES, type ProbeId } from '../probes/ids.js';
 import type { Answered, JudgeInput } from './types.js';
 import { describeResponse, directives, header, jsonObject, mediaTypeOf, show } from './helpers.js';
 import { broken, defineCheck, fail, pass, rfc, type Verdict } from './types.js';
 
-const ajv = new Ajv({ strict: true, allErrors: true });
-export function compileSchema(file: string): ValidateFunction {
-  return ajv.compile(JSON.parse(readFileSync(path.join(ROOT, 'schemas', file), 'utf8')) as object);
-}
 const validateTokenResponse = compileSchema('token-response.schema.json');
 
 /** Every ajv error as `member: problem`, one per line of the message. */
@@ -24,7 +18,7 @@ export function schemaProblems(validate: ValidateFunction, data: unknown): strin
   });
 }
 
-const token = (ex: (p: string) => Answered) => ex(PROBES.token(0)).response;
+const token = (ex: (p: ProbeId) => Answered) => ex(PROBES.token(0)).response;
 
 /** Checks about the success response need one; without it they cannot say anything. */
 export function withSuccess(judge: (res: Answered['response'], input: JudgeInput) => Verdict) {

@@ -1,4 +1,4 @@
-import { PROBES } from '../observe.js';
+import { PROBES } from '../probes/ids.js';
 import type { Answered } from './types.js';
 import { describeResponse, grantedScope, isSubset, jsonObject, list, oauthError, sameSet, scopeSet, show } from './helpers.js';
 import { withSuccess } from './response.js';

@@ -1,5 +1,6 @@
 import type { ClientDescriptor, Provider } from '../descriptor/types.js';
-import type { Exchange } from '../http/types.js';
+import type { Exchange } from '../evidence/types.js';
+import type { ProbeId } from '../probes/ids.js';
 
 export type Level = 'MUST' | 'SHOULD' | 'EXPECTATION';
 export type Area = 'grant' | 'client-auth' | 'discovery' | 'response' | 'jwt' | 'introspection' | 'expiry' | 'scope' | 'errors';
@@ -26,11 +27,11 @@ export interface Verdict {
   outcome: 'pass' | 'fail' | 'skip' | 'broken';
   message: string;
   /** The probes this verdict rests on, when not just the ones the check `needs`. */
-  probes?: string[];
+  probes?: ProbeId[];
 }
 
-export const pass = (message: string, probes?: string[]): Verdict => ({ outcome: 'pass', message, ...(probes ? { probes } : {}) });
-export const fail = (message: string, probes?: string[]): Verdict => ({ outcome: 'fail', message, ...(probes ? { probes } : {}) });
+export const pass = (message: string, probes?: ProbeId[]): Verdict => ({ outcome: 'pass', message, ...(probes ? { probes } : {}) });
+export const fail = (message: string, probes?: ProbeId[]): Verdict => ({ outcome: 'fail', message, ...(probes ? { probes } : {}) });
 export const skip = (message: string): Verdict => ({ outcome: 'skip', message });
 export const broken = (message: string): Verdict => ({ outcome: 'broken', message });
 
@@ -62,13 +63,13 @@ export interface JudgeInput {
   /** All of the provider's evidence, for checks over the whole run (jti uniqueness, token sample). */
   evidence: Evidence;
   /** Exchanges this check declared in `needs`, all present and answered. */
-  ex: (probe: string) => Answered;
+  ex: (probe: ProbeId) => Answered;
   /** Those of `probes` that were sent and answered (for checks over many exchanges). */
-  answered: (probes: string[]) => Answered[];
+  answered: (probes: ProbeId[]) => Answered[];
   /** Why none of `probes` could be judged (transport error, circuit breaker), if that is the case. */
-  unanswered: (probes: string[]) => string | undefined;
+  unanswered: (probes: ProbeId[]) => string | undefined;
   /** Why some of `probes` were not sent for the request budget, if that is the case. */
-  budgetCut: (probes: string[]) => string | undefined;
+  budgetCut: (probes: ProbeId[]) => string | undefined;
   /** For per-client checks. */
   client?: ClientDescriptor;
   clientIndex?: number;
@@ -93,7 +94,7 @@ export interface CheckDef {
   /** `true`, or why the check does not apply to this descriptor (reported as skipped). */
   applies?: (p: Provider) => true | string;
   /** The probes whose exchanges this check reads. */
-  needs: (p: Provider, clientIndex: number) => string[];
+  needs: (p: Provider, clientIndex: number) => ProbeId[];
   judge: (input: JudgeInput) => Verdict;
 }
 

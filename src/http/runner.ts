@@ -6,24 +6,10 @@ import type { Provider } from '../descriptor/types.js';
 import { curlLine, type CurlInput } from './curl.js';
 import { formEncode, Redactor, redactAuthorization, redactJsonTokens, tokenFacts } from './redact.js';
 import type { Exchange, RecordedResponse, TransportError } from './types.js';
+import type { ProbeId } from '../probes/ids.js';
+import type { ProbeRequest } from '../probes/request.js';
 
-/** A request as a probe describes it; the runner encodes, sends, records and redacts it. */
-export interface ProbeRequest {
-  method: 'GET' | 'POST';
-  url: string;
-  headers?: [string, string][];
-  /** Sent as application/x-www-form-urlencoded, in this order, repeats kept. */
-  form?: [string, string][];
-  /** Client credentials for HTTP Basic, form-urlencoded before base64 (RFC 6749 §2.3.1). */
-  basic?: { id: string; secret: string };
-  bearer?: string;
-  /** A client assertion in the body: recorded as a preview plus its decoded header and claims. */
-  assertion?: string;
-  /** Send `form` as a JSON object instead of form-urlencoded (services that deviate so, declared). */
-  bodyEncoding?: 'form' | 'json';
-  /** A TLS client certificate to present (mTLS client authentication, RFC 8705). */
-  tlsClient?: { cert: string; key: string; certFile: string; keyFile: string };
-}
+export type { ProbeRequest };
 
 /** After this many transport failures in a row, a provider is not probed any more. */
 const CIRCUIT_BREAKER_THRESHOLD = 2;
@@ -79,7 +65,7 @@ export class ProviderSession {
     return agent;
   }
 
-  tokenOf(probe: string): string | undefined {
+  tokenOf(probe: ProbeId): string | undefined {
     return this.tokens.get(probe);
   }
 
@@ -92,7 +78,7 @@ export class ProviderSession {
     await Promise.all([this.agent.close(), ...[...this.mtlsAgents.values()].map((a) => a.close())]);
   }
 
-  async send(probe: string, purpose: string, req: ProbeRequest): Promise<Exchange> {
+  async send(probe: ProbeId, purpose: string, req: ProbeRequest): Promise<Exchange> {
     const headers: [string, string][] = [...(req.headers ?? [])];
     let body: string | undefined;
     if (req.form && req.bodyEncoding === 'json') {
@@ -188,7 +174,7 @@ export class ProviderSession {
   }
 
   private async readResponse(
-    probe: string,
+    probe: ProbeId,
     status: number,
     rawHeaders: Record<string, string | string[] | undefined>,
     bodyStream: AsyncIterable<Buffer> & { destroy(err?: Error): unknown },

@@ -1,4 +1,4 @@
-import type { Exchange } from '../http/types.js';
+import type { Exchange } from '../evidence/types.js';
 
 /** An exchange as a QA reader wants it: the request and the response, as on the wire (redacted). */
 export function renderExchange(ex: Exchange): string {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Evidence } from '../../src/checks/types.js';
 import type { Provider } from '../../src/descriptor/types.js';
-import type { Exchange, RecordedResponse, TokenFacts } from '../../src/http/types.js';
+import type { Exchange, RecordedResponse, TokenFacts } from '../../src/evidence/types.js';
 
 type Recording = { provider: Provider; evidence: Evidence };
 const load = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/${name}-evidence.json`, import.meta.url), 'utf8')) as Recording;

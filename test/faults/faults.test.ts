@@ -18,7 +18,7 @@ import { CHECKS } from '../../src/checks/index.js';
 import { levelOf, type Evidence } from '../../src/checks/types.js';
 import { DescriptorError, readDescriptor, resolveProvider } from '../../src/descriptor/load.js';
 import type { Provider } from '../../src/descriptor/types.js';
-import type { RecordedResponse } from '../../src/http/types.js';
+import type { RecordedResponse } from '../../src/evidence/types.js';
 import { evaluate, type Finding, type Outcome } from '../../src/evaluate.js';
 import { observe } from '../../src/observe.js';
 import { DEFECTS, QUIRKS, startFaultServer, type DefectId, type FaultServer, type Mode, type QuirkId } from './fault-server.js';

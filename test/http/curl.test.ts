@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDescriptor, resolveProvider } from '../../src/descriptor/load.js';
 import type { Provider } from '../../src/descriptor/types.js';
 import { ProviderSession } from '../../src/http/runner.js';
-import { withClientAuth } from '../../src/observe.js';
+import { withClientAuth } from '../../src/probes/request.js';
 import { startReference, type ReferenceServer } from '../../src/reference/server.js';
 
 let ref: ReferenceServer;
@@ -32,7 +32,7 @@ describe('curl reproduction lines', () => {
   it.each([0, 1])('reproduce a token request of client %i (Basic with a secret that needs form-encoding, and client_secret_post)', async (i) => {
     const session = new ProviderSession(provider);
     const client = provider.clients[i]!;
-    const ex = await session.send('t', 'test', await withClientAuth(provider, client, { method: 'POST', url: provider.tokenEndpoint, form: [['grant_type', 'client_credentials'], ['scope', 'api:read']] }));
+    const ex = await session.send('token.0', 'test', await withClientAuth(provider, client, { method: 'POST', url: provider.tokenEndpoint, form: [['grant_type', 'client_credentials'], ['scope', 'api:read']] }));
     await session.close();
     expect(ex.response?.status).toBe(200);
     // The line names the secret's variable, never its value.
@@ -47,7 +47,7 @@ describe('curl reproduction lines', () => {
     const session = new ProviderSession(provider);
     const client = provider.clients[0]!;
     const wrong = { ...client, auth: { ...client.auth, secret: 'not-the-secret' } };
-    const ex = await session.send('t', 'test', await withClientAuth(provider, wrong, { method: 'POST', url: provider.tokenEndpoint, form: [['grant_type', 'client_credentials']] }));
+    const ex = await session.send('token.0', 'test', await withClientAuth(provider, wrong, { method: 'POST', url: provider.tokenEndpoint, form: [['grant_type', 'client_credentials']] }));
     await session.close();
     expect(ex.response?.status).toBe(401);
     expect(await runCurl(ex.curl)).toMatch(/^HTTP\/[\d.]+ 401/);

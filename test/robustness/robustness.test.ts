@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Evidence } from '../../src/checks/types.js';
 import type { Provider } from '../../src/descriptor/types.js';
 import { evaluate, type Finding } from '../../src/evaluate.js';
-import type { Exchange } from '../../src/http/types.js';
+import type { Exchange } from '../../src/evidence/types.js';
 import { observe } from '../../src/observe.js';
 import { closedPort, descriptor, loadProvider, startTokenServer, type ServerOptions, type TokenServer } from './servers.js';
 

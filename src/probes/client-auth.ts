@@ -1,0 +1,29 @@
+import { ASSERTION_DEFECTS, PROBES } from './ids.js';
+import { assertionClient, mtlsClient } from './clients.js';
+import { grantForm, withClientAuth } from './request.js';
+import { policy, type ProbeDef, type ProbeUnits } from './types.js';
+
+/** Client authentication: spoilt assertions (RFC 7523 §3), replay, mTLS without a certificate (RFC 8705). */
+export const clientAuthProbes: ProbeUnits = (p) => {
+  const ac = assertionClient(p);
+  const noJwtClient = () => (ac ? true : policy('no client authenticates with a JWT'));
+  const token = async () => ({ method: 'POST' as const, url: p.tokenEndpoint, form: await grantForm(p, p.scopes.request) });
+  const spoilt: ProbeDef[] = ASSERTION_DEFECTS.map((defect) => ({
+    id: PROBES.assertion(defect),
+    purpose: `a client assertion with a defect: ${defect} (${ac?.label})`,
+    appliesTo: noJwtClient,
+    build: async () => withClientAuth(p, ac!, await token(), { defect }),
+  }));
+  const mc = mtlsClient(p);
+  return [
+    ...spoilt,
+    { id: PROBES.assertionFirstUse, purpose: `a fresh client assertion, first use (${ac?.label})`, appliesTo: noJwtClient, build: async () => withClientAuth(p, ac!, await token()) },
+    { id: PROBES.assertionReplay, purpose: `the same client assertion again (${ac?.label})`, appliesTo: noJwtClient, build: (ctx) => ctx.requestOf(PROBES.assertionFirstUse)! },
+    {
+      id: PROBES.mtlsWithoutCertificate,
+      purpose: `${mc?.label} without its client certificate`,
+      appliesTo: () => (mc ? true : policy('no client uses TLS client authentication')),
+      build: async (ctx) => withClientAuth(p, mc!, { method: 'POST', url: ctx.tokenUrlOf(mc!), form: await grantForm(p, p.scopes.request) }, { withoutCertificate: true }),
+    },
+  ];
+};

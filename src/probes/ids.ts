@@ -1,0 +1,58 @@
+/**
+ * The probe vocabulary: every request the harness can make, by id. Pure (no I/O, no undici), so
+ * checks name the exchanges they read from here and never from the observer or the runner.
+ */
+
+/** A way to spoil an assertion: each is one negative probe (RFC 7523 §3, the OpenID conformance suite's list). */
+export type AssertionDefect = 'expired' | 'wrong-aud' | 'wrong-iss' | 'wrong-sub' | 'alg-none' | 'unknown-key' | 'no-jti' | 'far-future-exp';
+
+/** The spoilt assertions sent by the client-auth probes, one request each. */
+export const ASSERTION_DEFECTS: AssertionDefect[] = ['expired', 'wrong-aud', 'wrong-iss', 'wrong-sub', 'alg-none', 'unknown-key', 'no-jti', 'far-future-exp'];
+
+/** The grant assertion's defects: sub names whom the grant acts for and jti is optional there, so neither is probed. */
+export const GRANT_ASSERTION_DEFECTS: AssertionDefect[] = ASSERTION_DEFECTS.filter((d) => d !== 'wrong-sub' && d !== 'no-jti');
+
+export const PROBES = {
+  token: (i: number) => `token.${i}` as const,
+  resourceFresh: 'resource.fresh',
+  resourceExpired: 'resource.expired',
+  get: 'grant.get',
+  missingGrantType: 'grant.missing-grant-type',
+  unknownGrantType: 'grant.unknown-grant-type',
+  repeatedParameter: 'grant.repeated-parameter',
+  queryCredentials: 'grant.query-credentials',
+  twoMethods: 'grant.two-methods',
+  wrongSecret: 'errors.wrong-secret',
+  unknownClient: 'errors.unknown-client',
+  noClientAuth: 'errors.no-client-auth',
+  scopeNone: 'scope.none',
+  scopeForbidden: 'scope.forbidden',
+  assertion: (defect: AssertionDefect) => `client-auth.${defect}` as const,
+  assertionFirstUse: 'client-auth.first-use',
+  assertionReplay: 'client-auth.replay',
+  mtlsWithoutCertificate: 'client-auth.mtls-without-certificate',
+  formBody: 'grant.form-body',
+  grantAssertion: (defect: AssertionDefect) => `grant.assertion.${defect}` as const,
+  grantAssertionFirstUse: 'grant.assertion.first-use',
+  grantAssertionReplay: 'grant.assertion.replay',
+  introspectFresh: 'introspection.fresh',
+  introspectExpired: 'introspection.expired',
+  metadata: 'discovery.metadata',
+  jwks: 'discovery.jwks',
+} as const;
+
+type Values<T> = T[keyof T];
+/** Every probe id: the fixed ones, one token request per client, one per spoilt assertion. */
+export type ProbeId = Exclude<Values<typeof PROBES>, (...args: never[]) => unknown> | ReturnType<Extract<Values<typeof PROBES>, (...args: never[]) => unknown>>;
+
+/** Probes whose answers are expected to be OAuth error responses (checked for their shape). */
+export const ERROR_PROBES: ProbeId[] = [
+  PROBES.missingGrantType,
+  PROBES.unknownGrantType,
+  PROBES.repeatedParameter,
+  PROBES.queryCredentials,
+  PROBES.twoMethods,
+  PROBES.wrongSecret,
+  PROBES.unknownClient,
+  PROBES.noClientAuth,
+];

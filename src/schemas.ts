@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+
+const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../schemas');
+const ajv = new Ajv({ strict: true, allErrors: true });
+
+/** One of the JSON Schemas under schemas/, compiled (read once at start-up; checks stay free of I/O). */
+export function compileSchema(file: string): ValidateFunction {
+  return ajv.compile(JSON.parse(readFileSync(path.join(SCHEMAS_DIR, file), 'utf8')) as object);
+}
