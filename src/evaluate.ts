@@ -1,6 +1,9 @@
 import { CHECKS } from './checks/index.js';
 import { AREA_TITLES, levelOf, type Answered, type Area, type CheckDef, type Evidence, type Level, type SpecRef, type Verdict } from './checks/types.js';
 import type { Provider } from './descriptor/types.js';
+import type { ProbeId } from './probes/ids.js';
+import { probePlan } from './probes/plan.js';
+import { setupProblems } from './setup.js';
 
 /** The final outcome of one check on one provider. `warn`: a SHOULD not met (a `fail` with --strict). */
 export type Outcome = 'pass' | 'fail' | 'warn' | 'skipped' | 'broken' | 'deviation';
@@ -27,8 +30,26 @@ export interface EvaluateOptions {
   strict: boolean;
 }
 
-function prerequisites(check: CheckDef, p: Provider, evidence: Evidence, clientIndex: number): Verdict | undefined {
+/** The checks that judge the ordinary token request itself: they name a set-up problem. */
+const SETUP_CHECKS = ['grant.client-credentials', 'grant.jwt-bearer'];
+
+/** Probes whose answers rest on a client whose own token request failed as a set-up problem. */
+function unverifiable(p: Provider, evidence: Evidence): Map<ProbeId, string> {
+  const problems = new Map(setupProblems(p, evidence).map((s) => [s.clientIndex, s.message]));
+  const out = new Map<ProbeId, string>();
+  if (problems.size === 0) return out;
+  for (const probe of probePlan(p)) {
+    const message = probe.asClient === undefined ? undefined : problems.get(probe.asClient);
+    if (message) out.set(probe.id, message);
+  }
+  return out;
+}
+
+function prerequisites(check: CheckDef, p: Provider, evidence: Evidence, clientIndex: number, setup: Map<ProbeId, string>): Verdict | undefined {
   for (const probe of check.needs(p, clientIndex)) {
+    const notVerified = setup.get(probe);
+    // The grant's own check carries the loud set-up message; every other check says it is not verified.
+    if (notVerified && evidence.exchanges[probe]?.response) return { outcome: 'broken', message: SETUP_CHECKS.includes(check.id) ? notVerified : `not verified: ${notVerified}` };
     const notRun = evidence.notRun[probe];
     if (notRun) return notRun.kind === 'policy' ? { outcome: 'skip', message: `not run: ${notRun.reason}` } : { outcome: 'broken', message: `prerequisite failed: ${notRun.reason}` };
     const ex = evidence.exchanges[probe];
@@ -72,6 +93,7 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
     if (!e?.response) throw new Error(`harness error: probe ${probe} was read but not declared in needs`);
     return e as Answered;
   };
+  const setup = unverifiable(p, evidence);
   for (const check of checks) {
     // A per-client check that does not apply is one skipped finding, not one per client.
     const instances = check.perClient && (check.applies?.(p) ?? true) === true ? p.clients.map((_, i) => i) : [0];
@@ -87,7 +109,7 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
         }
       };
       const verdict: Verdict =
-        applies !== true ? { outcome: 'skip', message: `not applicable: ${applies}` } : (prerequisites(check, p, evidence, clientIndex) ?? judge());
+        applies !== true ? { outcome: 'skip', message: `not applicable: ${applies}` } : (prerequisites(check, p, evidence, clientIndex, setup) ?? judge());
       findings.push({
         checkId: check.id,
         title: check.title,

@@ -2,7 +2,8 @@ import type { AssertionDefect } from '../probes/ids.js';
 import type { Provider } from '../descriptor/types.js';
 import { PROBES, type ProbeId } from '../probes/ids.js';
 import { assertionClient, mtlsClient } from '../probes/clients.js';
-import { describeResponse, oauthError } from './helpers.js';
+import { describeResponse } from './helpers.js';
+import { refusalChecks } from './refusal.js';
 import { broken, defineCheck, fail, pass, rfc, type CheckDef, type Level, type SpecRef } from './types.js';
 
 const notApplicable = (p: Provider) => (assertionClient(p) ? true : 'no client authenticates with a JWT (client_secret_jwt or private_key_jwt)');
@@ -11,6 +12,8 @@ export interface AssertionProbeSpec {
   defect: AssertionDefect;
   id: string;
   title: string;
+  /** What the request is, as a title's subject: "An expired client assertion". */
+  subject: string;
   level: Level;
   levelReason?: string;
   spec: SpecRef;
@@ -20,18 +23,18 @@ export interface AssertionProbeSpec {
 }
 
 export const SPECS: AssertionProbeSpec[] = [
-  { defect: 'expired', id: 'client-auth.expired-assertion', title: 'An expired client assertion is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose exp has passed' },
-  { defect: 'wrong-aud', id: 'client-auth.wrong-audience', title: 'A client assertion for another audience is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion with aud of another server' },
-  { defect: 'wrong-iss', alsoAccepted: ['invalid_request'], levelReason: 'The request also carries client_id, which then disagrees with the assertion: RFC 6749 §5.2 lets the server call that invalid_request (conflicting credentials), so invalid_request is accepted next to RFC 7523 §3.2\'s invalid_client.', id: 'client-auth.wrong-issuer', title: 'A client assertion whose iss is not the client is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose iss is not the client id' },
-  { defect: 'wrong-sub', alsoAccepted: ['invalid_request'], levelReason: 'The request also carries client_id, which then disagrees with the assertion: RFC 6749 §5.2 lets the server call that invalid_request (conflicting credentials), so invalid_request is accepted next to RFC 7523 §3.2\'s invalid_client.', id: 'client-auth.wrong-subject', title: 'A client assertion whose sub is not the client is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose sub is not the client id' },
-  { defect: 'alg-none', id: 'client-auth.alg-none', title: 'An unsigned client assertion (alg none) is refused with invalid_client', level: 'MUST', spec: rfc(7523, '3'), what: 'an unsigned assertion (alg none)' },
-  { defect: 'unknown-key', id: 'client-auth.unknown-key', title: 'A client assertion signed by a key the server does not know is refused', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion signed by an unknown key' },
+  { defect: 'expired', id: 'client-auth.expired-assertion', title: 'An expired client assertion is refused with invalid_client', subject: 'An expired client assertion', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose exp has passed' },
+  { defect: 'wrong-aud', id: 'client-auth.wrong-audience', title: 'A client assertion for another audience is refused with invalid_client', subject: 'A client assertion for another audience', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion with aud of another server' },
+  { defect: 'wrong-iss', alsoAccepted: ['invalid_request'], levelReason: 'The request also carries client_id, which then disagrees with the assertion: RFC 6749 §5.2 lets the server call that invalid_request (conflicting credentials), so invalid_request is accepted next to RFC 7523 §3.2\'s invalid_client.', id: 'client-auth.wrong-issuer', title: 'A client assertion whose iss is not the client is refused with invalid_client', subject: 'A client assertion whose iss is not the client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose iss is not the client id' },
+  { defect: 'wrong-sub', alsoAccepted: ['invalid_request'], levelReason: 'The request also carries client_id, which then disagrees with the assertion: RFC 6749 §5.2 lets the server call that invalid_request (conflicting credentials), so invalid_request is accepted next to RFC 7523 §3.2\'s invalid_client.', id: 'client-auth.wrong-subject', title: 'A client assertion whose sub is not the client is refused with invalid_client', subject: 'A client assertion whose sub is not the client', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion whose sub is not the client id' },
+  { defect: 'alg-none', id: 'client-auth.alg-none', title: 'An unsigned client assertion (alg none) is refused with invalid_client', subject: 'An unsigned client assertion (alg none)', level: 'MUST', spec: rfc(7523, '3'), what: 'an unsigned assertion (alg none)' },
+  { defect: 'unknown-key', id: 'client-auth.unknown-key', title: 'A client assertion signed by a key the server does not know is refused', subject: 'A client assertion signed by a key the server does not know', level: 'MUST', spec: rfc(7523, '3'), what: 'an assertion signed by an unknown key' },
   {
-    defect: 'no-jti', id: 'client-auth.missing-jti', title: 'A client assertion without jti is refused', level: 'SHOULD', spec: { label: 'OpenID Connect Core §9', url: 'https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication' },
+    defect: 'no-jti', id: 'client-auth.missing-jti', title: 'A client assertion without jti is refused', subject: 'A client assertion without jti', level: 'SHOULD', spec: { label: 'OpenID Connect Core §9', url: 'https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication' },
     levelReason: 'RFC 7523 makes jti optional; OpenID Connect Core §9 requires it for client authentication, and without it replay cannot be detected: a warning.', what: 'an assertion without jti',
   },
   {
-    defect: 'far-future-exp', id: 'client-auth.far-future-exp', title: 'A client assertion valid for a year is refused', level: 'SHOULD', spec: rfc(7523, '3'),
+    defect: 'far-future-exp', id: 'client-auth.far-future-exp', title: 'A client assertion valid for a year is refused', subject: 'A client assertion valid for a year', level: 'SHOULD', spec: rfc(7523, '3'),
     levelReason: 'RFC 7523 §3 lets the server reject an exp unreasonably far in the future (MAY); a year-long assertion is a replayable credential: a warning.', what: 'an assertion with exp a year ahead',
   },
 ];
@@ -48,26 +51,24 @@ interface AssertionRole {
 
 export const CLIENT_ASSERTION: AssertionRole = { area: 'client-auth', probe: PROBES.assertion, code: 'invalid_client', section: '3.2', applies: notApplicable };
 
-export function assertionCheck(s: AssertionProbeSpec, role: AssertionRole = CLIENT_ASSERTION): CheckDef {
-  const probe = role.probe(s.defect);
-  return defineCheck({
-    id: s.id,
-    title: s.title,
+/** Two checks per spoilt assertion: it obtains no token, and it is refused with the RFC 7523 error code. */
+export function assertionChecks(s: AssertionProbeSpec, role: AssertionRole = CLIENT_ASSERTION): [CheckDef, CheckDef] {
+  const codes = [role.code, ...(s.alsoAccepted ?? [])];
+  return refusalChecks({
+    probe: role.probe(s.defect),
     area: role.area,
-    level: s.level,
-    ...(s.levelReason ? { levelReason: s.levelReason } : {}),
-    spec: s.spec,
-    defect: `the endpoint accepts ${s.what}`,
     applies: role.applies,
-    needs: () => [probe],
-    judge: ({ ex }) => {
-      const res = ex(probe).response;
-      if (res.accessToken || (res.status >= 200 && res.status < 300)) return fail(`${s.what} was answered ${describeResponse(res)}: the server accepted it`);
-      const allowed = [role.code, ...(s.alsoAccepted ?? [])];
-      const code = oauthError(res);
-      return code !== undefined && allowed.includes(code)
-        ? pass(`refused with ${describeResponse(res)}`)
-        : fail(`${s.what} was answered ${describeResponse(res)}; RFC 7523 §${role.section} requires ${allowed.join(' or ')}`);
+    what: s.what,
+    acceptance: { id: s.id, title: `${s.subject} does not obtain a token`, level: s.level, ...(s.levelReason && !s.alsoAccepted?.length ? { levelReason: s.levelReason } : {}), spec: s.spec, defect: `the endpoint accepts ${s.what}` },
+    code: {
+      id: `${s.id}-error-code`,
+      title: `${s.subject} is refused with ${codes.join(' or ')}`,
+      level: 'MUST',
+      levelReason: `RFC 7523 §${role.section}: when the server refuses the assertion, the error parameter MUST be ${role.code}${s.alsoAccepted?.length ? ` (${s.alsoAccepted.join(', ')} accepted too: the request also carries a conflicting client_id, RFC 6749 §5.2)` : ''}.`,
+      spec: rfc(7523, role.section),
+      defect: `the endpoint refuses ${s.what} with another error code, a 5xx or a 2xx`,
+      codes,
+      rule: `RFC 7523 §${role.section}`,
     },
   });
 }
@@ -102,20 +103,21 @@ export const replayedJti = replayCheck(
   PROBES.assertionReplay,
 );
 
-export const mtlsWithoutCertificate = defineCheck({
-  id: 'client-auth.mtls-without-certificate',
-  title: 'A tls_client_auth token request without a client certificate is refused',
+export const mtlsWithoutCertificate = refusalChecks({
+  probe: PROBES.mtlsWithoutCertificate,
   area: 'client-auth',
-  level: 'MUST',
-  spec: rfc(8705, '2'),
-  defect: 'the endpoint issues tokens to an mTLS client that presented no certificate',
   applies: (p) => (mtlsClient(p) ? true : 'no client uses tls_client_auth or self_signed_tls_client_auth'),
-  needs: () => [PROBES.mtlsWithoutCertificate],
-  judge: ({ ex }) => {
-    const res = ex(PROBES.mtlsWithoutCertificate).response;
-    if (res.accessToken || res.status === 200) return fail(`a request without a client certificate was answered ${describeResponse(res)}`);
-    const code = oauthError(res);
-    return code === 'invalid_client' || code === 'invalid_request' ? pass(`refused with ${describeResponse(res)}`) : fail(`refused with ${describeResponse(res)}; expected invalid_client (or invalid_request)`);
+  what: 'a request without a client certificate',
+  acceptance: { id: 'client-auth.mtls-without-certificate', title: 'A tls_client_auth token request without a client certificate does not obtain a token', level: 'MUST', spec: rfc(8705, '2'), defect: 'the endpoint issues tokens to an mTLS client that presented no certificate' },
+  code: {
+    id: 'client-auth.mtls-without-certificate-error-code',
+    title: 'A tls_client_auth token request without a client certificate is refused with invalid_client (or invalid_request)',
+    level: 'MUST',
+    levelReason: 'RFC 8705 §2: a failed mutual-TLS client authentication is answered with a normal RFC 6749 §5.2 error response, invalid_client; invalid_request is accepted too (the certificate is a missing part of the request).',
+    spec: rfc(8705, '2'),
+    defect: 'the endpoint refuses a certificate-less mTLS request with another code, a 5xx or a 2xx',
+    codes: ['invalid_client', 'invalid_request'],
+    rule: 'RFC 8705 §2, RFC 6749 §5.2',
   },
 });
 
@@ -153,4 +155,4 @@ export const certificateBound = defineCheck({
   },
 });
 
-export const clientAuthChecks: CheckDef[] = [...SPECS.map((s) => assertionCheck(s)), replayedJti, mtlsWithoutCertificate, certificateBound];
+export const clientAuthChecks: CheckDef[] = [...SPECS.flatMap((s) => assertionChecks(s)), replayedJti, ...mtlsWithoutCertificate, certificateBound];

@@ -1,4 +1,6 @@
+import type { Provider } from '../descriptor/types.js';
 import { ERROR_PROBES, PROBES, type ProbeId } from '../probes/ids.js';
+import { accepted, refusalChecks } from './refusal.js';
 import { secretClient } from '../probes/clients.js';
 import type { Answered } from './types.js';
 import { describeResponse, directives, header, jsonObject, mediaTypeOf, oauthError, show } from './helpers.js';
@@ -9,56 +11,55 @@ import { parseChallenges } from './expiry.js';
 
 const validateError = compileSchema('token-error.schema.json');
 
-function expectInvalidClient(probe: ProbeId, what: string, allowed: string[] = ['invalid_client']) {
-  return ({ ex }: { ex: (p: ProbeId) => Answered }): Verdict => {
-    const res = ex(probe).response;
-    const code = oauthError(res);
-    if (res.accessToken || (res.status >= 200 && res.status < 300)) return fail(`${what} was answered ${describeResponse(res)}: the client was not authenticated but got a token`);
-    return code !== undefined && allowed.includes(code)
-      ? pass(`refused with ${describeResponse(res)}`)
-      : fail(`${what} was answered ${describeResponse(res)}; expected error ${allowed.join(' or ')}`);
-  };
-}
+const clientAuthFailed = 'RFC 6749 §5.2 (invalid_client: client authentication failed)';
 
-export const wrongSecret = defineCheck({
-  id: 'errors.wrong-secret',
-  title: 'A wrong client secret is refused with invalid_client',
+export const wrongSecret = refusalChecks({
+  probe: PROBES.wrongSecret,
   area: 'errors',
-  level: 'MUST',
-  spec: rfc(6749, '5.2'),
-  defect: 'the endpoint accepts a wrong secret, or refuses it with another error code',
   applies: (p) => (secretClient(p) ? true : 'no client with a shared secret is declared'),
-  needs: () => [PROBES.wrongSecret],
-  judge: expectInvalidClient(PROBES.wrongSecret, 'a wrong client secret'),
+  what: 'a wrong client secret',
+  acceptance: { id: 'errors.wrong-secret', title: 'A wrong client secret does not obtain a token', level: 'MUST', spec: rfc(6749, '3.2.1'), defect: 'the endpoint accepts a wrong secret' },
+  code: { id: 'errors.wrong-secret-error-code', title: 'A wrong client secret is refused with invalid_client', level: 'MUST', spec: rfc(6749, '5.2'), defect: 'the endpoint refuses a wrong secret with another error code, a 5xx or a 2xx', codes: ['invalid_client'], rule: clientAuthFailed },
 });
 
-export const unknownClient = defineCheck({
-  id: 'errors.unknown-client',
-  title: 'An unknown client is refused with invalid_client',
+/** A public primary client (jwt-bearer, RFC 7523 §2.1) authenticates nothing: an unknown id proves nothing. */
+const authenticatingPrimary = (p: Provider) => (p.clients[0]?.auth.method !== 'none' ? true : 'the primary client is public (auth none): client authentication is optional for its grant (RFC 7523 §2.1), so an unknown client id is not a failed authentication');
+
+export const unknownClient = refusalChecks({
+  probe: PROBES.unknownClient,
   area: 'errors',
-  level: 'MUST',
-  spec: rfc(6749, '5.2'),
-  defect: 'the endpoint issues a token to an unknown client id, or refuses it with another error code',
-  needs: () => [PROBES.unknownClient],
-  judge: expectInvalidClient(PROBES.unknownClient, 'an unknown client id'),
+  applies: authenticatingPrimary,
+  what: 'an unknown client id',
+  acceptance: { id: 'errors.unknown-client', title: 'An unknown client id does not obtain a token', level: 'MUST', spec: rfc(6749, '3.2.1'), defect: 'the endpoint issues a token to an unknown client id' },
+  code: { id: 'errors.unknown-client-error-code', title: 'An unknown client id is refused with invalid_client', level: 'MUST', spec: rfc(6749, '5.2'), defect: 'the endpoint refuses an unknown client with another error code, a 5xx or a 2xx', codes: ['invalid_client'], rule: 'RFC 6749 §5.2 (invalid_client: unknown client)' },
 });
 
-export const noClientAuth = defineCheck({
-  id: 'errors.no-client-auth',
-  title: 'A request without client authentication is refused (invalid_client or invalid_request)',
+const noAuthApplies = (p: Provider) => (p.grant.type === 'client_credentials' || p.clients.some((c) => c.auth.method !== 'none') ? true : 'every client is public (auth none) and the grant does not require client authentication (RFC 7521 §4.1)');
+
+export const noClientAuth = refusalChecks({
+  probe: PROBES.noClientAuth,
   area: 'errors',
-  level: 'MUST',
-  levelReason: 'RFC 6749 §3.2.1 and §4.4.2 require the client to authenticate; §5.2 names both invalid_client ("no client authentication included") and invalid_request (missing parameter), so either is accepted.',
-  spec: rfc(6749, '3.2.1'),
-  defect: 'the endpoint issues a token without client authentication',
-  applies: (p) => (p.grant.type === 'client_credentials' || p.clients.some((c) => c.auth.method !== 'none') ? true : 'every client is public (auth none) and the grant does not require client authentication (RFC 7521 §4.1)'),
-  needs: () => [PROBES.noClientAuth],
-  judge: expectInvalidClient(PROBES.noClientAuth, 'a request without client authentication', ['invalid_client', 'invalid_request']),
+  applies: noAuthApplies,
+  what: 'a request without client authentication',
+  acceptance: { id: 'errors.no-client-auth', title: 'A request without client authentication does not obtain a token', level: 'MUST', levelReason: 'RFC 6749 §3.2.1 and §4.4.2 require the client to authenticate.', spec: rfc(6749, '3.2.1'), defect: 'the endpoint issues a token without client authentication' },
+  code: {
+    id: 'errors.no-client-auth-error-code',
+    title: 'A request without client authentication is refused with invalid_client or invalid_request',
+    level: 'MUST',
+    levelReason: 'RFC 6749 §5.2 names both invalid_client ("no client authentication included") and invalid_request (missing parameter), so either is accepted.',
+    spec: rfc(6749, '5.2'),
+    defect: 'the endpoint refuses a request without client authentication with another code, a 5xx or a 2xx',
+    codes: ['invalid_client', 'invalid_request'],
+    rule: 'RFC 6749 §5.2',
+  },
 });
 
-/** The error responses among the recorded refusals: status 4xx/5xx answers to error probes. */
+/**
+ * The error responses among the answers to error probes: every 4xx/5xx, and any answer carrying an
+ * `error` member whatever its status (a 200 with an error is an error response with the wrong status).
+ */
 function errorResponses(answered: Answered[]): Answered[] {
-  return answered.filter((e) => e.response.status >= 400);
+  return answered.filter((e) => e.response.status >= 400 || oauthError(e.response) !== undefined);
 }
 
 /** When no error response can be examined: an outage says so; otherwise nothing was refused. */
@@ -83,11 +84,11 @@ function overErrors(judgeOne: (e: Answered) => string | undefined, passMessage: 
 
 export const invalidClientChallenge = defineCheck({
   id: 'errors.invalid-client-401-challenge',
-  title: 'invalid_client after HTTP Basic is answered 401 with a Basic WWW-Authenticate challenge',
+  title: 'A failed HTTP Basic client authentication is answered 401 with a Basic WWW-Authenticate challenge',
   area: 'errors',
   level: 'MUST',
   spec: rfc(6749, '5.2'),
-  defect: 'the endpoint answers a failed Basic authentication with 400, or with 401 without WWW-Authenticate: Basic',
+  defect: 'the endpoint answers a failed Basic authentication with 400 or 403, or with 401 without WWW-Authenticate: Basic',
   // Only the primary client and the first secret client make the requests this check reads.
   applies: (p) => (p.clients[0]?.auth.method === 'client_secret_basic' || secretClient(p)?.auth.method === 'client_secret_basic' ? true : 'no probed client uses client_secret_basic'),
   needs: () => [],
@@ -95,7 +96,10 @@ export const invalidClientChallenge = defineCheck({
     const outage = answered(ERROR_PROBES).length === 0 ? unanswered(ERROR_PROBES) : undefined;
     if (outage) return broken(outage);
     const basic = answered(ERROR_PROBES).filter((e) => e.request.headers.some(([n, v]) => /^authorization$/i.test(n) && /^basic\s/i.test(v)));
-    const invalidClient = basic.filter((e) => oauthError(e.response) === 'invalid_client');
+    // Failed Basic authentication: answered invalid_client, or a wrong secret / unknown client refused
+    // in any form (a bare 403 is a failed authentication answered the wrong way, not "nothing to judge").
+    const authFailures: ProbeId[] = [PROBES.wrongSecret, PROBES.unknownClient];
+    const invalidClient = basic.filter((e) => oauthError(e.response) === 'invalid_client' || (authFailures.includes(e.probe) && !accepted(e.response)));
     if (invalidClient.length === 0) {
       const cut = budgetCut(ERROR_PROBES);
       return cut ? skip(cut) : broken('prerequisite failed: no request made with HTTP Basic was answered invalid_client');
@@ -171,4 +175,4 @@ export const errorCacheControl = defineCheck({
   judge: overErrors((e) => (directives(e.response, 'cache-control').includes('no-store') ? undefined : `Cache-Control ${show(header(e.response, 'cache-control'))}`), 'every error response has Cache-Control: no-store'),
 });
 
-export const errorChecks = [wrongSecret, unknownClient, noClientAuth, invalidClientChallenge, errorStatus, errorContentType, errorSchema, errorCacheControl];
+export const errorChecks = [...wrongSecret, ...unknownClient, ...noClientAuth, invalidClientChallenge, errorStatus, errorContentType, errorSchema, errorCacheControl];

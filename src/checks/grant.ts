@@ -1,8 +1,9 @@
 import { JWT_BEARER, type Provider } from '../descriptor/types.js';
-import { PROBES, type ProbeId } from '../probes/ids.js';
+import { PROBES } from '../probes/ids.js';
 import { secretClient } from '../probes/clients.js';
-import { assertionCheck, replayCheck, SPECS } from './client-auth.js';
-import { describeResponse, oauthError, refused } from './helpers.js';
+import { assertionChecks, replayCheck, SPECS } from './client-auth.js';
+import { judgeNotAccepted, refusalChecks } from './refusal.js';
+import { describeResponse } from './helpers.js';
 import { defineCheck, fail, pass, rfc } from './types.js';
 
 const tokenProbe = () => [PROBES.token(0)];
@@ -45,15 +46,15 @@ const grantAssertion = { area: 'grant' as const, probe: PROBES.grantAssertion, c
 const forGrant = (id: string, title: string) => {
   const spec = SPECS.find((x) => x.id === id);
   if (!spec) throw new Error(`no assertion spec ${id}`);
-  return assertionCheck({ ...spec, id: id.replace('client-auth.', 'grant.assertion-').replace('assertion-expired-assertion', 'assertion-expired'), title, what: spec.what.replace(/^an (unsigned )?assertion/, (_m, u: string | undefined) => `a${u ? 'n unsigned' : ''} grant assertion`), alsoAccepted: [] }, grantAssertion);
+  return assertionChecks({ ...spec, id: id.replace('client-auth.', 'grant.assertion-').replace('assertion-expired-assertion', 'assertion-expired'), title, subject: title.replace(/ is refused( with invalid_grant)?$/, ''), what: spec.what.replace(/^an (unsigned )?assertion/, (_m, u: string | undefined) => `a${u ? 'n unsigned' : ''} grant assertion`), alsoAccepted: [] }, grantAssertion);
 };
 export const grantAssertionChecks = [
-  forGrant('client-auth.expired-assertion', 'An expired grant assertion is refused with invalid_grant'),
-  forGrant('client-auth.wrong-audience', 'A grant assertion for another audience is refused with invalid_grant'),
-  forGrant('client-auth.wrong-issuer', 'A grant assertion from an unknown issuer is refused with invalid_grant'),
-  forGrant('client-auth.alg-none', 'An unsigned grant assertion (alg none) is refused with invalid_grant'),
-  forGrant('client-auth.unknown-key', 'A grant assertion signed by an unknown key is refused with invalid_grant'),
-  forGrant('client-auth.far-future-exp', 'A grant assertion valid for a year is refused'),
+  ...forGrant('client-auth.expired-assertion', 'An expired grant assertion is refused with invalid_grant'),
+  ...forGrant('client-auth.wrong-audience', 'A grant assertion for another audience is refused with invalid_grant'),
+  ...forGrant('client-auth.wrong-issuer', 'A grant assertion from an unknown issuer is refused with invalid_grant'),
+  ...forGrant('client-auth.alg-none', 'An unsigned grant assertion (alg none) is refused with invalid_grant'),
+  ...forGrant('client-auth.unknown-key', 'A grant assertion signed by an unknown key is refused with invalid_grant'),
+  ...forGrant('client-auth.far-future-exp', 'A grant assertion valid for a year is refused'),
   replayCheck(
     {
       id: 'grant.assertion-replay',
@@ -105,90 +106,116 @@ export const tokenAcceptedAtResource = defineCheck({
 
 export const getRefused = defineCheck({
   id: 'grant.get-refused',
-  title: 'A token request made with GET is refused',
+  title: 'A token request made with GET does not obtain a token',
   area: 'grant',
   level: 'SHOULD',
   levelReason:
-    'RFC 6749 §3.2 obliges the client to use POST; that the server refuses GET is implied (§5.2 "otherwise malformed"), not commanded, so this is not failed at MUST level.',
+    'RFC 6749 §3.2 obliges the client to use POST; that the server refuses GET is implied (§5.2 "otherwise malformed"), not commanded, so this is not failed at MUST level. Any refusal (400, 405, …) passes.',
   spec: rfc(6749, '3.2'),
   defect: 'the endpoint issues a token to a GET request',
   needs: () => [PROBES.get],
-  judge: ({ ex }) => {
-    const res = ex(PROBES.get).response;
-    return refused(res) ? pass(`refused with ${describeResponse(res)}`) : fail(`a GET token request was answered ${describeResponse(res)}`);
+  judge: ({ ex }) => judgeNotAccepted(ex(PROBES.get).response, 'a GET token request'),
+});
+
+const malformed = 'RFC 6749 §5.2 (invalid_request: a missing, repeated or malformed parameter)';
+
+export const missingGrantType = refusalChecks({
+  probe: PROBES.missingGrantType,
+  area: 'grant',
+  what: 'a request without grant_type',
+  acceptance: {
+    id: 'grant.missing-grant-type-not-accepted',
+    title: 'A token request without grant_type does not obtain a token',
+    level: 'MUST',
+    levelReason: 'RFC 6749 §4.4.2 makes grant_type REQUIRED and §5.2 has the server answer a request missing a required parameter with an error: issuing a token for it processes a malformed request.',
+    spec: rfc(6749, '4.4.2'),
+    defect: 'the endpoint issues a token to a request without grant_type',
+  },
+  code: { id: 'grant.missing-grant-type', title: 'A token request without grant_type is refused with invalid_request', level: 'MUST', spec: rfc(6749, '5.2'), defect: 'the endpoint answers a request without grant_type with anything but invalid_request', codes: ['invalid_request'], rule: malformed },
+});
+
+export const unknownGrantType = refusalChecks({
+  probe: PROBES.unknownGrantType,
+  area: 'grant',
+  what: 'an unknown grant_type',
+  acceptance: { id: 'grant.unknown-grant-type-not-accepted', title: 'An unknown grant_type does not obtain a token', level: 'MUST', levelReason: 'RFC 6749 §5.2: a grant type the server does not support is answered unsupported_grant_type; a token for it means the grant_type is not looked at.', spec: rfc(6749, '5.2'), defect: 'the endpoint issues a token for an unknown grant_type' },
+  code: { id: 'grant.unknown-grant-type', title: 'An unknown grant_type is refused with unsupported_grant_type', level: 'MUST', spec: rfc(6749, '5.2'), defect: 'the endpoint answers an unknown grant_type with anything but unsupported_grant_type', codes: ['unsupported_grant_type'], rule: 'RFC 6749 §5.2 (unsupported_grant_type)' },
+});
+
+export const repeatedParameter = refusalChecks({
+  probe: PROBES.repeatedParameter,
+  area: 'grant',
+  what: 'a request with grant_type twice',
+  acceptance: {
+    id: 'grant.repeated-parameter-not-accepted',
+    title: 'A token request that repeats grant_type does not obtain a token',
+    level: 'SHOULD',
+    levelReason: 'RFC 6749 §3.1 forbids the client to repeat a parameter; §5.2 lists "repeats a parameter" under invalid_request, so the refusal is implied rather than commanded.',
+    spec: rfc(6749, '3.1'),
+    defect: 'the endpoint issues a token when grant_type is sent twice',
+  },
+  code: {
+    id: 'grant.repeated-parameter',
+    title: 'A token request that repeats grant_type is refused with invalid_request',
+    level: 'SHOULD',
+    levelReason: 'RFC 6749 §5.2 names invalid_request for a repeated parameter; since the refusal itself is only implied (§3.1), a different code is a warning.',
+    spec: rfc(6749, '3.1'),
+    defect: 'the endpoint refuses a repeated grant_type with another error code',
+    codes: ['invalid_request'],
+    rule: malformed,
   },
 });
 
-function expectError(probe: ProbeId, allowed: string[], what: string) {
-  return ({ ex }: { ex: (p: ProbeId) => { response: import('../evidence/types.js').RecordedResponse } }) => {
-    const res = ex(probe).response;
-    const code = oauthError(res);
-    if (code !== undefined && allowed.includes(code) && !res.accessToken) return pass(`refused with ${describeResponse(res)}`);
-    return fail(`${what} was answered ${describeResponse(res)}; expected error ${allowed.join(' or ')}`);
-  };
-}
+const noSecretClient = (p: Provider) => (secretClient(p) ? true : 'no client with a shared secret is declared');
 
-export const missingGrantType = defineCheck({
-  id: 'grant.missing-grant-type',
-  title: 'A token request without grant_type is refused with invalid_request',
+export const queryCredentials = refusalChecks({
+  probe: PROBES.queryCredentials,
   area: 'grant',
-  level: 'MUST',
-  spec: rfc(6749, '5.2'),
-  defect: 'the endpoint answers a request without grant_type with anything but invalid_request',
-  needs: () => [PROBES.missingGrantType],
-  judge: expectError(PROBES.missingGrantType, ['invalid_request'], 'a request without grant_type'),
+  applies: noSecretClient,
+  what: 'a request with the client credentials in the query string',
+  acceptance: {
+    id: 'grant.query-credentials-refused',
+    title: 'Client credentials in the query string do not obtain a token',
+    level: 'SHOULD',
+    levelReason: 'RFC 6749 §2.3.1 says the credentials MUST NOT be included in the request URI, a rule on the client; a server that accepts them is implied to be wrong, not commanded to refuse.',
+    spec: rfc(6749, '2.3.1'),
+    defect: 'the endpoint authenticates a client from client_id/client_secret in the URL',
+  },
+  code: {
+    id: 'grant.query-credentials-error-code',
+    title: 'Client credentials in the query string are refused with invalid_request or invalid_client',
+    level: 'SHOULD',
+    levelReason: 'RFC 6749 §5.2: credentials where they must not be are a malformed request (invalid_request) or a failed client authentication (invalid_client); the refusal is implied, so another code is a warning.',
+    spec: rfc(6749, '5.2'),
+    defect: 'the endpoint refuses query-string credentials with a 5xx, a 2xx or another error code',
+    codes: ['invalid_request', 'invalid_client'],
+    rule: 'RFC 6749 §5.2',
+  },
 });
 
-export const unknownGrantType = defineCheck({
-  id: 'grant.unknown-grant-type',
-  title: 'An unknown grant_type is refused with unsupported_grant_type',
+export const twoMethods = refusalChecks({
+  probe: PROBES.twoMethods,
   area: 'grant',
-  level: 'MUST',
-  spec: rfc(6749, '5.2'),
-  defect: 'the endpoint answers an unknown grant_type with anything but unsupported_grant_type',
-  needs: () => [PROBES.unknownGrantType],
-  judge: expectError(PROBES.unknownGrantType, ['unsupported_grant_type'], 'an unknown grant_type'),
-});
-
-export const repeatedParameter = defineCheck({
-  id: 'grant.repeated-parameter',
-  title: 'A request that repeats a parameter is refused with invalid_request',
-  area: 'grant',
-  level: 'SHOULD',
-  levelReason:
-    'RFC 6749 §3.1 forbids the client to repeat a parameter; §5.2 lists "repeats a parameter" under invalid_request, so the refusal is implied rather than commanded.',
-  spec: rfc(6749, '3.1'),
-  defect: 'the endpoint issues a token when grant_type is sent twice',
-  needs: () => [PROBES.repeatedParameter],
-  judge: expectError(PROBES.repeatedParameter, ['invalid_request'], 'a request with grant_type twice'),
-});
-
-export const queryCredentialsRefused = defineCheck({
-  id: 'grant.query-credentials-refused',
-  title: 'Client credentials in the query string are not accepted',
-  area: 'grant',
-  level: 'SHOULD',
-  levelReason:
-    'RFC 6749 §2.3.1 says the credentials MUST NOT be included in the request URI, a rule on the client; a server that accepts them is implied to be wrong, not commanded to refuse.',
-  spec: rfc(6749, '2.3.1'),
-  defect: 'the endpoint authenticates a client from client_id/client_secret in the URL',
-  applies: (p) => (secretClient(p) ? true : 'no client with a shared secret is declared'),
-  needs: () => [PROBES.queryCredentials],
-  judge: expectError(PROBES.queryCredentials, ['invalid_request', 'invalid_client'], 'a request with the client credentials in the query string'),
-});
-
-export const twoMethodsRefused = defineCheck({
-  id: 'grant.two-auth-methods-refused',
-  title: 'A request using two client authentication methods at once is refused',
-  area: 'grant',
-  level: 'SHOULD',
-  levelReason:
-    'RFC 6749 §2.3 says the client MUST NOT use more than one method; §5.2 lists it under invalid_request, so the refusal is implied. Both invalid_request and invalid_client are accepted.',
-  spec: rfc(6749, '2.3'),
-  defect: 'the endpoint issues a token to a request with both Basic and client_secret in the body',
-  applies: (p) => (secretClient(p) ? true : 'no client with a shared secret is declared'),
-  needs: () => [PROBES.twoMethods],
-  judge: expectError(PROBES.twoMethods, ['invalid_request', 'invalid_client'], 'a request with Basic and client_secret in the body'),
+  applies: noSecretClient,
+  what: 'a request with Basic and client_secret in the body',
+  acceptance: {
+    id: 'grant.two-auth-methods-refused',
+    title: 'A request using two client authentication methods at once does not obtain a token',
+    level: 'SHOULD',
+    levelReason: 'RFC 6749 §2.3 says the client MUST NOT use more than one method; §5.2 lists it under invalid_request, so the refusal is implied.',
+    spec: rfc(6749, '2.3'),
+    defect: 'the endpoint issues a token to a request with both Basic and client_secret in the body',
+  },
+  code: {
+    id: 'grant.two-auth-methods-error-code',
+    title: 'A request using two client authentication methods is refused with invalid_request or invalid_client',
+    level: 'SHOULD',
+    levelReason: 'RFC 6749 §5.2 names invalid_request ("utilizes more than one mechanism for authenticating the client"); invalid_client is accepted too. The refusal is implied, so another code is a warning.',
+    spec: rfc(6749, '5.2'),
+    defect: 'the endpoint refuses two authentication methods with a 5xx, a 2xx or another error code',
+    codes: ['invalid_request', 'invalid_client'],
+    rule: 'RFC 6749 §5.2',
+  },
 });
 
 export const noRefreshToken = defineCheck({
@@ -215,10 +242,10 @@ export const grantChecks = [
   ...grantAssertionChecks,
   tokenAcceptedAtResource,
   getRefused,
-  missingGrantType,
-  unknownGrantType,
-  repeatedParameter,
-  queryCredentialsRefused,
-  twoMethodsRefused,
+  ...missingGrantType,
+  ...unknownGrantType,
+  ...repeatedParameter,
+  ...queryCredentials,
+  ...twoMethods,
   noRefreshToken,
 ];

@@ -15,12 +15,17 @@ export const clientAuthProbes: ProbeUnits = (p) => {
     build: async () => withClientAuth(p, ac!, await token(), { defect }),
   }));
   const mc = mtlsClient(p);
-  return [
+  const asClient = ac ? p.clients.indexOf(ac) : undefined;
+  const assertionProbes: ProbeDef[] = [
     ...spoilt,
     { id: PROBES.assertionFirstUse, purpose: `a fresh client assertion, first use (${ac?.label})`, appliesTo: noJwtClient, build: async () => withClientAuth(p, ac!, await token()) },
     { id: PROBES.assertionReplay, purpose: `the same client assertion again (${ac?.label})`, appliesTo: noJwtClient, build: (ctx) => ctx.requestOf(PROBES.assertionFirstUse)! },
+  ];
+  return [
+    ...(asClient === undefined ? assertionProbes : assertionProbes.map((probe) => ({ ...probe, asClient }))),
     {
       id: PROBES.mtlsWithoutCertificate,
+      ...(mc ? { asClient: p.clients.indexOf(mc) } : {}),
       purpose: `${mc?.label} without its client certificate`,
       appliesTo: () => (mc ? true : policy('no client uses TLS client authentication')),
       build: async (ctx) => withClientAuth(p, mc!, { method: 'POST', url: ctx.tokenUrlOf(mc!), form: await grantForm(p, p.scopes.request) }, { withoutCertificate: true }),

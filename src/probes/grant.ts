@@ -7,6 +7,7 @@ import { policy, type ProbeDef, type ProbeUnits } from './types.js';
 export const tokenProbes: ProbeUnits = (p) =>
   p.clients.map((client, i) => ({
     id: PROBES.token(i),
+    asClient: i,
     purpose: `${p.grant.type === 'client_credentials' ? 'client_credentials' : 'jwt-bearer grant'} with ${client.label}`,
     build: async (ctx) => withClientAuth(p, client, { method: 'POST', url: ctx.tokenUrlOf(client), form: await grantForm(p, p.scopes.request) }),
   }));
@@ -15,6 +16,7 @@ export const tokenProbes: ProbeUnits = (p) =>
 export const formBodyProbe: ProbeUnits = (p) => [
   {
     id: PROBES.formBody,
+    asClient: 0,
     purpose: 'the token request form-encoded, as RFC 6749 has it',
     appliesTo: () => (p.grant.bodyEncoding === 'json' ? true : policy('the descriptor sends form-encoded token requests already')),
     build: async () => ({ ...(await withClientAuth(p, p.clients[0]!, { method: 'POST', url: p.tokenEndpoint, form: await grantForm(p, p.scopes.request) })), bodyEncoding: 'form' }),
@@ -26,19 +28,21 @@ export const malformedRequestProbes: ProbeUnits = (p) => {
   const primary = p.clients[0]!;
   const url = p.tokenEndpoint;
   const requested = p.scopes.request;
-  return [
+  const probes: ProbeDef[] = [
     { id: PROBES.get, purpose: 'token request with GET', build: async () => withClientAuth(p, primary, { method: 'GET', url: withQuery(url, await grantForm(p, requested)) }) },
     { id: PROBES.missingGrantType, purpose: 'token request without grant_type', build: () => withClientAuth(p, primary, { method: 'POST', url, form: requested ? [['scope', requested]] : [] }) },
     { id: PROBES.unknownGrantType, purpose: 'token request with an unknown grant_type', build: () => withClientAuth(p, primary, { method: 'POST', url, form: [['grant_type', 'urn:example:token-conformance:unknown-grant']] }) },
     { id: PROBES.repeatedParameter, purpose: 'token request with grant_type sent twice', build: () => withClientAuth(p, primary, { method: 'POST', url, form: [['grant_type', p.grant.type], ['grant_type', p.grant.type]] }) },
   ];
+  return probes.map((probe) => ({ ...probe, asClient: 0 }));
 };
 
 /** Client credentials sent where they must not be: in the query string, or by two methods at once. */
 export const credentialPlacementProbes: ProbeUnits = (p) => {
   const sc = secretClient(p);
   const noSecret = () => policy('no client with a shared secret is declared');
-  return [
+  const asClient = sc ? p.clients.indexOf(sc) : undefined;
+  const probes: ProbeDef[] = [
     {
       id: PROBES.queryCredentials,
       purpose: 'client credentials in the query string',
@@ -57,6 +61,7 @@ export const credentialPlacementProbes: ProbeUnits = (p) => {
       }),
     },
   ];
+  return asClient === undefined ? probes : probes.map((probe) => ({ ...probe, asClient }));
 };
 
 /** The jwt-bearer grant's own assertion, spoilt one way at a time (RFC 7523 §3, §3.1: invalid_grant), and replayed. */
@@ -69,9 +74,10 @@ export const grantAssertionProbes: ProbeUnits = (p) => {
     appliesTo: notJwtBearer,
     build: async () => withClientAuth(p, primary, { method: 'POST', url: p.tokenEndpoint, form: await grantForm(p, p.scopes.request, defect) }),
   }));
-  return [
+  const probes: ProbeDef[] = [
     ...spoilt,
     { id: PROBES.grantAssertionFirstUse, purpose: 'a fresh grant assertion, first use', appliesTo: notJwtBearer, build: async () => withClientAuth(p, primary, { method: 'POST', url: p.tokenEndpoint, form: await grantForm(p, p.scopes.request) }) },
     { id: PROBES.grantAssertionReplay, purpose: 'the same grant assertion again', appliesTo: notJwtBearer, build: (ctx) => ctx.requestOf(PROBES.grantAssertionFirstUse)! },
   ];
+  return probes.map((probe) => ({ ...probe, asClient: 0 }));
 };

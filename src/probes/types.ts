@@ -43,6 +43,11 @@ export interface ProbeDef {
   /** Not before this moment (ms since the epoch): the expiry probes wait out the token's lifetime. */
   notBefore?: (ctx: ProbeContext) => { at: number; why: string } | undefined;
   build: (ctx: ProbeContext) => ProbeRequest | Promise<ProbeRequest>;
+  /**
+   * The client (index in `clients`) whose declared credentials this request presents as valid. When
+   * that client cannot obtain a token at all, the answer says nothing about the server: not verified.
+   */
+  asClient?: number;
 }
 
 /** The probes of one area for one provider (a function of the provider: one token request per client). */

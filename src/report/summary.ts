@@ -12,6 +12,12 @@ export function formatSummary(record: RunRecord): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   lines.push(fmt(head), ...rows.map(fmt), '');
+  // A descriptor whose own client cannot get a token is named first: nothing else is verified for it.
+  for (const r of record.providers) {
+    for (const f of r.findings) {
+      if (f.outcome === 'broken' && /^the configured client .* could not obtain a token/.test(f.message)) lines.push(`${r.provider.name}: NOT VERIFIED — ${f.message}`);
+    }
+  }
   for (const r of record.providers) {
     if (r.provider.insecure) lines.push(`${r.provider.name}: INSECURE — TLS verification was off for this provider`);
     const broken = r.findings.filter((f) => f.outcome === 'broken');

@@ -27,12 +27,18 @@ describe('the conformant recording', () => {
     for (const f of skipped) expect(f.message, f.checkId).toMatch(/^not applicable: /);
     expect([...new Set(skipped.map((f) => f.checkId))].sort()).toEqual([
       'grant.assertion-alg-none',
+      'grant.assertion-alg-none-error-code',
       'grant.assertion-expired',
+      'grant.assertion-expired-error-code',
       'grant.assertion-far-future-exp',
+      'grant.assertion-far-future-exp-error-code',
       'grant.assertion-replay',
       'grant.assertion-unknown-key',
+      'grant.assertion-unknown-key-error-code',
       'grant.assertion-wrong-audience',
+      'grant.assertion-wrong-audience-error-code',
       'grant.assertion-wrong-issuer',
+      'grant.assertion-wrong-issuer-error-code',
       'grant.form-encoded-body',
       'grant.jwt-bearer',
       'response.token-entropy',
@@ -163,9 +169,27 @@ describe('outages and policies are never failures', () => {
     });
     expect(findings.find((x) => x.checkId === 'expiry.refused-after-expiry')).toMatchObject({ outcome: 'skipped', message: expect.stringMatching(/3600 s\) is longer than the maximum wait/) });
   });
-  it('checks that need a token are broken, not skipped, when no token could be had', () => {
-    const findings = findingsFor((e) => errorResponse(e, 'token.0', 401, 'invalid_client'));
-    expect(findings.find((x) => x.checkId === 'scope.requested-granted')).toMatchObject({ outcome: 'broken', message: expect.stringMatching(/prerequisite failed: the token request was answered 401 invalid_client/) });
+  it('checks that need a token are broken, not skipped, when the server fails to issue one', () => {
+    const findings = findingsFor((e) => errorResponse(e, 'token.0', 500, 'server_error'));
+    expect(findings.find((x) => x.checkId === 'scope.requested-granted')).toMatchObject({ outcome: 'broken', message: expect.stringMatching(/prerequisite failed: the token request was answered 500 server_error/) });
     expect(findings.find((x) => x.checkId === 'grant.client-credentials')).toMatchObject({ outcome: 'fail' });
+  });
+  it.each([
+    ['401 invalid_client', (e: Evidence) => errorResponse(e, 'token.0', 401, 'invalid_client')],
+    ['a bare 403', (e: Evidence) => { const r = res(e, 'token.0'); r.status = 403; delete r.json; delete r.accessToken; r.body = ''; }],
+  ])('a configured client refused with %s is a set-up problem: not verified, never a MUST failure', (_name, mutate) => {
+    const findings = findingsFor((e) => {
+      mutate(e);
+      // A server that checks client authentication first answers every probe of that client alike.
+      for (const probe of ['grant.missing-grant-type', 'grant.unknown-grant-type', 'scope.none']) {
+        errorResponse(e, probe, 401, 'invalid_client');
+        res(e, probe).headers['www-authenticate'] = ['Basic realm="reference"'];
+      }
+    });
+    expect(findings.filter((f) => f.outcome === 'fail').map((f) => f.checkId)).toEqual([]);
+    expect(findings.find((x) => x.checkId === 'grant.client-credentials' && x.params['client'] === 'client_secret_basic')).toMatchObject({ outcome: 'broken', message: expect.stringMatching(/^the configured client client_secret_basic \(ref-basic\) could not obtain a token: check the credentials, the authentication method in .*reference.yaml \(the server answered (401 invalid_client|403)\)/) });
+    for (const id of ['response.status-200', 'response.content-type-json', 'grant.missing-grant-type', 'scope.default']) {
+      expect(findings.find((x) => x.checkId === id), id).toMatchObject({ outcome: 'broken', message: expect.stringMatching(/^not verified: the configured client client_secret_basic/) });
+    }
   });
 });

@@ -30,8 +30,13 @@ import { createCa, issueCert, issueServerCert } from '../../src/reference/certs.
 
 const HOST = '127.0.0.1';
 const REALM = 'faults';
-/** Access-token lifetime: short, so the expiry probes wait little (they wait lifetime + 1 s). */
-export const LIFETIME_SECONDS = 2;
+/**
+ * Access-token lifetime: long enough that no "fresh" probe races the clock on a busy machine (the
+ * expiry probes are then skipped by the descriptor's maxExpiryWaitSeconds). Only the modes that test
+ * expiry issue short-lived tokens, which the expiry probes wait out (lifetime + 1 s).
+ */
+export const LIFETIME_SECONDS = 300;
+export const SHORT_LIFETIME_SECONDS = 3;
 /** Scopes the server knows; clients may have CLIENT_SCOPES, never admin. */
 const SERVER_SCOPES = ['api:read', 'api:write', 'admin'];
 const CLIENT_SCOPES = ['api:read', 'api:write'];
@@ -57,10 +62,15 @@ export const DEFECTS = {
   'grant.token-accepted-at-resource': 'the resource refuses every token (it expects another audience)',
   'grant.get-refused': 'a GET with the parameters in the query string issues a token',
   'grant.missing-grant-type': 'a request without grant_type is answered unsupported_grant_type',
+  'grant.missing-grant-type-not-accepted': 'a request without grant_type is taken as client_credentials',
   'grant.unknown-grant-type': 'an unknown grant_type is answered invalid_grant',
-  'grant.repeated-parameter': 'repeated parameters are accepted (the last one wins)',
+  'grant.unknown-grant-type-not-accepted': 'an unknown grant_type is taken as client_credentials',
+  'grant.repeated-parameter-not-accepted': 'repeated parameters are accepted (the last one wins)',
+  'grant.repeated-parameter': 'a repeated parameter is refused with unsupported_grant_type',
   'grant.query-credentials-refused': 'client_id/client_secret in the query string authenticate the client',
+  'grant.query-credentials-error-code': 'client credentials in the query string are answered with a 500 HTML page',
   'grant.two-auth-methods-refused': 'Basic plus client_secret in the body: Basic is used, the body ignored',
+  'grant.two-auth-methods-error-code': 'Basic plus client_secret in the body is refused with unauthorized_client',
   'grant.no-refresh-token': 'a refresh_token is issued with every client_credentials token',
   // Response schema
   'response.status-200': 'successful token responses are 201 Created',
@@ -76,7 +86,7 @@ export const DEFECTS = {
   'response.token-format': 'access tokens are opaque random strings (kept server-side), not JWTs',
   // Expiry
   'expiry.expires-in-declared': 'tokens live 3 s (expires_in 3) where 2 s is declared',
-  'expiry.jwt-lifetime': 'the JWT iat is 8 s early: exp − iat is 10 s while expires_in is 2',
+  'expiry.jwt-lifetime': 'the JWT iat is 8 s early: exp − iat is 8 s longer than expires_in',
   'expiry.jwt-iat-current': "the server's clock is an hour slow (iat, exp and the resource's own check)",
   'expiry.refused-after-expiry': 'the resource ignores exp (a day of clock tolerance)',
   'expiry.expired-token-challenge': 'the resource answers an expired token 401 without WWW-Authenticate',
@@ -90,8 +100,11 @@ export const DEFECTS = {
   'scope.jwt-claim-agrees': "the JWT's scope claim drops the last granted scope",
   // Errors
   'errors.wrong-secret': 'the client secret is not checked',
+  'errors.wrong-secret-error-code': 'a wrong client secret is answered 400 access_denied',
   'errors.unknown-client': 'an unknown client id gets a token',
+  'errors.unknown-client-error-code': 'an unknown client id is answered 400 access_denied',
   'errors.no-client-auth': 'a request without client authentication gets a token',
+  'errors.no-client-auth-error-code': 'a request without client authentication is answered 400 unauthorized_client',
   'errors.invalid-client-401-challenge': 'invalid_client after HTTP Basic is 400 without a challenge',
   'errors.status': 'a request without grant_type is answered 500 invalid_request',
   'errors.content-type-json': 'error responses are JSON sent as text/plain',
@@ -106,8 +119,17 @@ export const DEFECTS = {
   'client-auth.unknown-key': 'the signature of a client assertion is not verified',
   'client-auth.missing-jti': 'client assertions without jti are accepted',
   'client-auth.far-future-exp': 'client assertions valid for a year are accepted',
+  'client-auth.expired-assertion-error-code': 'an expired client assertion is refused with invalid_grant',
+  'client-auth.wrong-audience-error-code': 'a client assertion for another audience is refused with invalid_grant',
+  'client-auth.wrong-issuer-error-code': 'a client assertion with a wrong iss is refused with invalid_grant',
+  'client-auth.wrong-subject-error-code': 'a client assertion with a wrong sub is refused with invalid_grant',
+  'client-auth.alg-none-error-code': 'an unsigned client assertion is refused with invalid_grant',
+  'client-auth.unknown-key-error-code': 'a client assertion signed by an unknown key is refused with invalid_grant',
+  'client-auth.missing-jti-error-code': 'a client assertion without jti is refused with invalid_grant',
+  'client-auth.far-future-exp-error-code': 'a year-long client assertion is refused with invalid_grant',
   'client-auth.replayed-jti': 'used jti values are not remembered: an assertion can be replayed',
   'client-auth.mtls-without-certificate': 'the tls_client_auth client is accepted without a certificate',
+  'client-auth.mtls-without-certificate-error-code': 'an mTLS request without a certificate is answered 403 with an HTML page',
   'client-auth.certificate-bound-token': 'access tokens of mTLS clients carry no cnf (they are not bound to the certificate)',
   // Discovery (RFC 8414)
   'discovery.metadata': 'the metadata is JSON sent as text/html',
@@ -142,6 +164,12 @@ export const DEFECTS = {
   'grant.assertion-unknown-key': 'the signature of a grant assertion is not verified',
   'grant.assertion-far-future-exp': 'grant assertions valid for a year are accepted',
   'grant.assertion-replay': 'used grant-assertion jti values are not remembered',
+  'grant.assertion-expired-error-code': 'an expired grant assertion is refused with invalid_client',
+  'grant.assertion-wrong-audience-error-code': 'a grant assertion for another audience is refused with invalid_client',
+  'grant.assertion-wrong-issuer-error-code': 'a grant assertion from an unknown issuer is refused with invalid_client',
+  'grant.assertion-alg-none-error-code': 'an unsigned grant assertion is refused with invalid_client',
+  'grant.assertion-unknown-key-error-code': 'a grant assertion signed by an unknown key is refused with invalid_client',
+  'grant.assertion-far-future-exp-error-code': 'a year-long grant assertion is refused with invalid_client',
 } as const;
 export type DefectId = keyof typeof DEFECTS;
 
@@ -155,6 +183,7 @@ export const QUIRKS = {
   'omit-identical-scope': 'scope omitted when it equals the request (RFC 6749 §5.1)',
   'cache-control-no-cache': 'Cache-Control: no-store, no-cache',
   'cache-control-split': 'Cache-Control in two header fields (private / No-Store, max-age=0) and Pragma: No-Cache',
+  'short-lived-tokens': `tokens that live ${SHORT_LIFETIME_SECONDS} s: the expiry probes wait them out and see them refused`,
   'error-uri': 'error_uri in every error response',
   'errors-bare': 'error responses carry only the error member',
   'post-invalid-client-400': 'invalid_client is 400 without a challenge when the client did not use HTTP Basic',
@@ -174,6 +203,8 @@ export const QUIRKS = {
 export type QuirkId = keyof typeof QUIRKS;
 
 export type Mode = 'ok' | DefectId | QuirkId;
+/** The modes whose tokens are short-lived: those that test what happens after expiry. */
+export const SHORT_LIVED: readonly Mode[] = ['short-lived-tokens', 'expiry.refused-after-expiry', 'expiry.expired-token-challenge', 'introspection.expired-inactive', 'challenge-variants', 'multi-challenge'];
 export const MODES: readonly Mode[] = ['ok', ...(Object.keys(DEFECTS) as DefectId[]), ...(Object.keys(QUIRKS) as QuirkId[])];
 const isMode = (s: string): s is Mode => (MODES as readonly string[]).includes(s);
 
@@ -242,8 +273,17 @@ class OAuthError extends Error {
     readonly code: string,
     readonly description: string,
     readonly challenge = false,
+    /** Answer with an HTML error page instead of an OAuth error response (what some servers do). */
+    readonly html = false,
   ) {
     super(`${code}: ${description}`);
+  }
+}
+
+/** An HTML error page (a 500 from a framework, a 403 from a proxy): not an OAuth error response. */
+class HtmlError extends OAuthError {
+  constructor(status: number, title: string) {
+    super(status, 'html', title, false, true);
   }
 }
 
@@ -407,6 +447,11 @@ export async function startFaultServer(): Promise<FaultServer> {
   }
 
   function sendError(res: ServerResponse, mode: Mode, e: OAuthError, auth: ClientAuth | undefined): void {
+    if (e.html) {
+      res.writeHead(e.status, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><title>${e.status} ${e.description}</title><h1>${e.description}</h1>`);
+      return;
+    }
     let status = e.status;
     const headers: Record<string, string> = {};
     let challenge = e.challenge;
@@ -440,6 +485,7 @@ export async function startFaultServer(): Promise<FaultServer> {
     const queryId = one(queryParams, 'client_id');
     const querySecret = one(queryParams, 'client_secret');
     if (queryId !== undefined || querySecret !== undefined) {
+      if (mode === 'grant.query-credentials-error-code') throw new HtmlError(500, 'Internal Server Error');
       if (mode !== 'grant.query-credentials-refused') throw new OAuthError(400, 'invalid_request', 'client credentials must not be sent in the request URI');
       if (queryId === undefined || querySecret === undefined) throw new OAuthError(400, 'invalid_request', 'client_id and client_secret are both needed');
       return { kind: 'query', id: queryId, secret: querySecret };
@@ -453,6 +499,7 @@ export async function startFaultServer(): Promise<FaultServer> {
     }
     if (basicCreds && bodySecret !== undefined) {
       if (mode === 'two-methods-invalid-client') throw new OAuthError(401, 'invalid_client', 'more than one client authentication method was used', true);
+      if (mode === 'grant.two-auth-methods-error-code') throw new OAuthError(400, 'unauthorized_client', 'more than one client authentication method was used');
       if (mode !== 'grant.two-auth-methods-refused') throw new OAuthError(400, 'invalid_request', 'more than one client authentication method was used');
     }
     if (basicCreds) {
@@ -510,7 +557,7 @@ export async function startFaultServer(): Promise<FaultServer> {
     base: string,
     jwt: string,
     expect: { issuer: string; subject?: string; key: CryptoKey | Uint8Array; algorithms: string[]; rules: AssertionRules },
-    refuse: (why: string) => never,
+    refuse: (why: string, rule?: keyof AssertionRules) => never,
   ): Promise<JWTPayload> {
     const { rules } = expect;
     let header: { alg?: unknown };
@@ -522,31 +569,31 @@ export async function startFaultServer(): Promise<FaultServer> {
       return refuse('not a JWT');
     }
     if (header.alg === 'none') {
-      if (mode !== rules.algNone) refuse('unsigned (alg none)');
+      if (mode !== rules.algNone) refuse('unsigned (alg none)', 'algNone');
     } else if (mode !== rules.unknownKey) {
       try {
         // The signature only: every claim is checked below, so that each rule has its own defect.
         await compactVerify(jwt, expect.key, { algorithms: expect.algorithms });
       } catch {
-        refuse('the signature does not verify');
+        refuse('the signature does not verify', 'unknownKey');
       }
     }
     const now = Date.now() / 1000;
-    if (mode !== rules.issuer && claims.iss !== expect.issuer) refuse('iss is not the expected issuer');
-    if (expect.subject !== undefined && mode !== rules.subject && claims.sub !== expect.subject) refuse('sub is not the client');
+    if (mode !== rules.issuer && claims.iss !== expect.issuer) refuse('iss is not the expected issuer', 'issuer');
+    if (expect.subject !== undefined && mode !== rules.subject && claims.sub !== expect.subject) refuse('sub is not the client', 'subject');
     if (typeof claims.sub !== 'string' || claims.sub === '') refuse('no sub');
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (mode !== rules.audience && !aud.includes(`${base}/token`) && !aud.includes(base)) refuse('aud is not this server');
+    if (mode !== rules.audience && !aud.includes(`${base}/token`) && !aud.includes(base)) refuse('aud is not this server', 'audience');
     if (typeof claims.exp !== 'number') refuse('no exp');
     const exp = claims.exp!;
-    if (mode !== rules.expired && exp <= now) refuse('expired');
-    if (mode !== rules.farFuture && exp - now > MAX_ASSERTION_SECONDS) refuse(`valid for more than ${MAX_ASSERTION_SECONDS} s`);
+    if (mode !== rules.expired && exp <= now) refuse('expired', 'expired');
+    if (mode !== rules.farFuture && exp - now > MAX_ASSERTION_SECONDS) refuse(`valid for more than ${MAX_ASSERTION_SECONDS} s`, 'farFuture');
     if (typeof claims.jti !== 'string' || claims.jti === '') {
-      if (mode !== rules.noJti) refuse('no jti');
+      if (mode !== rules.noJti) refuse('no jti', 'noJti');
     } else if (mode !== rules.replay) {
       const key = `${claims.iss} ${claims.jti}`;
       for (const [k, until] of usedJti) if (until < Date.now()) usedJti.delete(k);
-      if (usedJti.has(key)) refuse('jti already used');
+      if (usedJti.has(key)) refuse('jti already used', 'replay');
       usedJti.set(key, Math.max(exp * 1000, Date.now()) + 60_000);
     }
     return claims;
@@ -554,7 +601,9 @@ export async function startFaultServer(): Promise<FaultServer> {
 
   /** client_secret_jwt / private_key_jwt: the client whose assertion this is, or invalid_client. */
   async function assertionClient(mode: Mode, base: string, auth: { id: string | undefined; assertion: string }): Promise<RegisteredClient> {
-    const refuse = (why: string): never => {
+    const refuse = (why: string, rule?: keyof AssertionRules): never => {
+      // The "-error-code" defects refuse the right assertion with the wrong code (RFC 7523 §3.2 wants invalid_client).
+      if (rule && mode === `${CLIENT_ASSERTION_RULES[rule]}-error-code`) throw new OAuthError(400, 'invalid_grant', `client assertion refused: ${why}`);
       throw new OAuthError(401, 'invalid_client', `client assertion refused: ${why}`, true);
     };
     let sub: unknown;
@@ -578,7 +627,10 @@ export async function startFaultServer(): Promise<FaultServer> {
   function mtlsClient(mode: Mode, req: IncomingMessage, client: RegisteredClient): RegisteredClient {
     if (mode === 'client-auth.mtls-without-certificate') return client;
     const der = peerCertificate(req);
-    if (!der) throw new OAuthError(401, 'invalid_client', 'no client certificate was presented', true);
+    if (!der) {
+      if (mode === 'client-auth.mtls-without-certificate-error-code') throw new HtmlError(403, 'Forbidden');
+      throw new OAuthError(401, 'invalid_client', 'no client certificate was presented', true);
+    }
     const socket = req.socket as TLSSocket;
     const ok = client.method === 'tls_client_auth' ? socket.authorized && socket.getPeerCertificate().subject?.CN === MTLS_SUBJECT_CN : x5tS256(der) === client.thumbprint;
     if (!ok) throw new OAuthError(401, 'invalid_client', 'the client certificate is not the registered one', true);
@@ -591,11 +643,13 @@ export async function startFaultServer(): Promise<FaultServer> {
     if (auth.kind === 'none') {
       if (mode === 'errors.no-client-auth') return { id: 'anonymous', secret: '', method: 'client_secret_post', scopes: CLIENT_SCOPES };
       if (mode === 'no-auth-invalid-request') throw new OAuthError(400, 'invalid_request', 'no client authentication was included');
+      if (mode === 'errors.no-client-auth-error-code') throw new OAuthError(400, 'unauthorized_client', 'no client authentication was included');
       throw new OAuthError(401, 'invalid_client', 'no client authentication was included', true);
     }
     const client = registered.get(auth.id);
     if (!client) {
       if (mode === 'errors.unknown-client' && auth.kind !== 'public') return { id: auth.id, secret: auth.secret, method: 'client_secret_basic', scopes: CLIENT_SCOPES };
+      if (mode === 'errors.unknown-client-error-code') throw new OAuthError(400, 'access_denied', 'unknown client');
       throw new OAuthError(401, 'invalid_client', 'unknown client', true);
     }
     if (auth.kind === 'public') {
@@ -603,7 +657,10 @@ export async function startFaultServer(): Promise<FaultServer> {
       throw new OAuthError(401, 'invalid_client', 'the client must authenticate', true);
     }
     if (auth.kind !== 'query' && auth.kind !== client.method) throw new OAuthError(401, 'invalid_client', `the client is registered for ${client.method}`, true);
-    if (mode !== 'errors.wrong-secret' && !sameSecret(auth.secret, client.secret)) throw new OAuthError(401, 'invalid_client', 'client authentication failed', true);
+    if (mode !== 'errors.wrong-secret' && !sameSecret(auth.secret, client.secret)) {
+      if (mode === 'errors.wrong-secret-error-code') throw new OAuthError(400, 'access_denied', 'client authentication failed');
+      throw new OAuthError(401, 'invalid_client', 'client authentication failed', true);
+    }
     return client;
   }
 
@@ -662,12 +719,14 @@ export async function startFaultServer(): Promise<FaultServer> {
     let auth: ClientAuth | undefined;
     try {
       const repeated = [...params].find(([, v]) => v.length > 1)?.[0];
-      if (repeated !== undefined && mode !== 'grant.repeated-parameter') throw new OAuthError(400, 'invalid_request', `parameter ${repeated} is repeated`);
+      if (repeated !== undefined && mode !== 'grant.repeated-parameter-not-accepted') throw new OAuthError(400, mode === 'grant.repeated-parameter' ? 'unsupported_grant_type' : 'invalid_request', `parameter ${repeated} is repeated`);
       // The GET defect reads grant_type and scope from the query; the client authenticates with Basic.
       const viaGet = req.method === 'GET';
       auth = authenticate(mode, req, viaGet ? new Map() : params, viaGet ? new Map() : queryParams);
       const client = await clientOf(mode, base, req, auth);
-      const grantType = params.get('grant_type')?.at(-1);
+      let grantType = params.get('grant_type')?.at(-1);
+      if ((grantType === undefined || grantType === '') && mode === 'grant.missing-grant-type-not-accepted') grantType = 'client_credentials';
+      if (grantType !== undefined && grantType.startsWith('urn:example:') && mode === 'grant.unknown-grant-type-not-accepted') grantType = 'client_credentials';
       if (grantType === undefined || grantType === '') {
         if (mode === 'grant.missing-grant-type') throw new OAuthError(400, 'unsupported_grant_type', 'grant_type is missing');
         throw new OAuthError(mode === 'errors.status' ? 500 : 400, 'invalid_request', 'grant_type is missing');
@@ -678,7 +737,8 @@ export async function startFaultServer(): Promise<FaultServer> {
         if (mode === 'grant.jwt-bearer' && client.id === post.id) throw new OAuthError(400, 'unauthorized_client', 'the client may not use jwt-bearer');
         const assertion = params.get('assertion')?.at(-1);
         if (!assertion) throw new OAuthError(400, 'invalid_request', 'assertion is missing');
-        const claims = await verifyAssertion(mode, base, assertion, { issuer: GRANT_ISSUER, key: grantIssuer.publicKey, algorithms: ['ES256'], rules: GRANT_ASSERTION_RULES }, (why) => {
+        const claims = await verifyAssertion(mode, base, assertion, { issuer: GRANT_ISSUER, key: grantIssuer.publicKey, algorithms: ['ES256'], rules: GRANT_ASSERTION_RULES }, (why, rule) => {
+          if (rule && mode === `${GRANT_ASSERTION_RULES[rule]}-error-code`) throw new OAuthError(401, 'invalid_client', `grant assertion refused: ${why}`);
           throw new OAuthError(400, 'invalid_grant', `grant assertion refused: ${why}`);
         });
         subject = claims.sub!;
@@ -697,7 +757,8 @@ export async function startFaultServer(): Promise<FaultServer> {
   }
 
   async function issue(mode: Mode, base: string, client: RegisteredClient, subject: string, requested: string[], granted: string[], res: ServerResponse, req: IncomingMessage): Promise<void> {
-    const lifetime = mode === 'expiry.expires-in-declared' ? LIFETIME_SECONDS + 1 : LIFETIME_SECONDS;
+    const base_ = SHORT_LIVED.includes(mode) ? SHORT_LIFETIME_SECONDS : LIFETIME_SECONDS;
+    const lifetime = mode === 'expiry.expires-in-declared' ? base_ + 60 : base_;
     const nowMs = Date.now() + (mode === 'expiry.jwt-iat-current' ? -3600_000 : 0);
     // Rounded up: the token lives a full LIFETIME_SECONDS even on a busy machine (the fresh-token probe
     // follows the token requests), and the expiry probe (lifetime + 1 s after the response) still

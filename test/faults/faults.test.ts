@@ -21,7 +21,7 @@ import type { Provider } from '../../src/descriptor/types.js';
 import type { RecordedResponse } from '../../src/evidence/types.js';
 import { evaluate, type Finding, type Outcome } from '../../src/evaluate.js';
 import { observe } from '../../src/observe.js';
-import { DEFECTS, QUIRKS, startFaultServer, type DefectId, type FaultServer, type Mode, type QuirkId } from './fault-server.js';
+import { DEFECTS, LIFETIME_SECONDS, QUIRKS, SHORT_LIFETIME_SECONDS, SHORT_LIVED, startFaultServer, type DefectId, type FaultServer, type Mode, type QuirkId } from './fault-server.js';
 
 /** A descriptor as written to YAML (the schema's shape; values may be ${env:…} references). */
 interface Doc {
@@ -64,10 +64,11 @@ function baseDoc(name: string, title: string): Doc {
     clients: structuredClone(ALL_CLIENTS),
     grant: { type: 'client_credentials' },
     scopes: { request: 'api:read', default: '', forbidden: 'admin' },
-    expect: { tokenType: 'Bearer', expiresIn: 2, refreshToken: 'absent', scopeEcho: 'always', forbiddenScope: 'invalid_scope', tokenFormat: 'jwt' },
+    expect: { tokenType: 'Bearer', expiresIn: LIFETIME_SECONDS, refreshToken: 'absent', scopeEcho: 'always', forbiddenScope: 'invalid_scope', tokenFormat: 'jwt' },
     resource: { url: '${env:FAULT_RESOURCE_URL}' },
     introspection: { url: '${env:FAULT_INTROSPECTION_URL}' },
-    // A loopback server needs no pacing; the expiry wait (lifetime 2 s + 1 s) sets each run's length.
+    // A loopback server needs no pacing. Tokens live LIFETIME_SECONDS (longer than the maximum wait, so
+    // the expiry probes are skipped) except in the SHORT_LIVED modes, whose expiry probes wait them out.
     limits: { maxExpiryWaitSeconds: 5, requestsPerSecond: 50 },
     tls: { caFile: './ca.pem' },
   };
@@ -104,11 +105,17 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'grant.client-credentials', mode: 'grant.client-credentials', target: { check: 'grant.client-credentials', client: 'client_secret_post', message: /client_secret_post was answered 400 unauthorized_client/ } },
   { label: 'grant.token-accepted-at-resource', mode: 'grant.token-accepted-at-resource', target: { check: 'grant.token-accepted-at-resource', message: /answered 401 to a fresh token \(WWW-Authenticate: Bearer realm="faults", error="invalid_token"/ } },
   { label: 'grant.get-refused', mode: 'grant.get-refused', target: { check: 'grant.get-refused', message: /GET token request was answered 200 with an access token/ } },
-  { label: 'grant.missing-grant-type', mode: 'grant.missing-grant-type', target: { check: 'grant.missing-grant-type', message: /answered 400 unsupported_grant_type; expected error invalid_request/ } },
-  { label: 'grant.unknown-grant-type', mode: 'grant.unknown-grant-type', target: { check: 'grant.unknown-grant-type', message: /answered 400 invalid_grant; expected error unsupported_grant_type/ } },
-  { label: 'grant.repeated-parameter', mode: 'grant.repeated-parameter', target: { check: 'grant.repeated-parameter', message: /grant_type twice was answered 200 with an access token/ } },
-  { label: 'grant.query-credentials-refused', mode: 'grant.query-credentials-refused', target: { check: 'grant.query-credentials-refused', message: /query string was answered 200 with an access token/ } },
-  { label: 'grant.two-auth-methods-refused', mode: 'grant.two-auth-methods-refused', target: { check: 'grant.two-auth-methods-refused', message: /client_secret in the body was answered 200 with an access token/ } },
+  { label: 'grant.missing-grant-type', mode: 'grant.missing-grant-type', target: { check: 'grant.missing-grant-type', message: /answered 400 unsupported_grant_type; expected a 4xx with error invalid_request/ } },
+  { label: 'grant.missing-grant-type-not-accepted', mode: 'grant.missing-grant-type-not-accepted', target: { check: 'grant.missing-grant-type-not-accepted', message: /a request without grant_type was answered 200 with an access token: the request was accepted/ }, collateral: { 'grant.missing-grant-type': 'broken' } },
+  { label: 'grant.unknown-grant-type', mode: 'grant.unknown-grant-type', target: { check: 'grant.unknown-grant-type', message: /answered 400 invalid_grant; expected a 4xx with error unsupported_grant_type/ } },
+  { label: 'grant.unknown-grant-type-not-accepted', mode: 'grant.unknown-grant-type-not-accepted', target: { check: 'grant.unknown-grant-type-not-accepted', message: /an unknown grant_type was answered 200 with an access token: the request was accepted/ }, collateral: { 'grant.unknown-grant-type': 'broken' } },
+  { label: 'grant.repeated-parameter-not-accepted', mode: 'grant.repeated-parameter-not-accepted', target: { check: 'grant.repeated-parameter-not-accepted', message: /grant_type twice was answered 200 with an access token/ }, collateral: { 'grant.repeated-parameter': 'broken' } },
+  { label: 'grant.repeated-parameter', mode: 'grant.repeated-parameter', target: { check: 'grant.repeated-parameter', message: /grant_type twice was answered 400 unsupported_grant_type; expected a 4xx with error invalid_request/ } },
+  { label: 'grant.query-credentials-refused', mode: 'grant.query-credentials-refused', target: { check: 'grant.query-credentials-refused', message: /query string was answered 200 with an access token/ }, collateral: { 'grant.query-credentials-error-code': 'broken' } },
+  // What one real server does: a 500 HTML page for credentials in the query string.
+  { label: 'grant.query-credentials-error-code', mode: 'grant.query-credentials-error-code', target: { check: 'grant.query-credentials-error-code', message: /query string was answered 500 \(text\/html\): a server error, not a refusal/ }, collateral: { 'errors.status': 'fail', 'errors.content-type-json': 'fail', 'errors.schema': 'fail', 'errors.cache-control': 'warn' } },
+  { label: 'grant.two-auth-methods-refused', mode: 'grant.two-auth-methods-refused', target: { check: 'grant.two-auth-methods-refused', message: /client_secret in the body was answered 200 with an access token/ }, collateral: { 'grant.two-auth-methods-error-code': 'broken' } },
+  { label: 'grant.two-auth-methods-error-code', mode: 'grant.two-auth-methods-error-code', target: { check: 'grant.two-auth-methods-error-code', message: /answered 400 unauthorized_client; expected a 4xx with error invalid_request or invalid_client/ } },
   { label: 'grant.no-refresh-token (declared absent: EXPECTATION)', mode: 'grant.no-refresh-token', target: { check: 'grant.no-refresh-token', message: /carries a refresh_token/ } },
   { label: 'grant.no-refresh-token (allowed: SHOULD NOT)', mode: 'grant.no-refresh-token', target: { check: 'grant.no-refresh-token', message: /carries a refresh_token/ }, edit: (d) => { d.expect.refreshToken = 'allowed'; } },
   // Response schema
@@ -134,7 +141,7 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'response.access-token-syntax', mode: 'response.access-token-syntax', target: { check: 'response.access-token-syntax', message: /outside VSCHAR/ }, edit: (d) => { d.expect.tokenFormat = 'opaque'; }, harnessIssues: OPAQUE_BINDING_ISSUE },
   { label: 'response.token-type', mode: 'response.token-type', target: { check: 'response.token-type', message: /token_type is "mac", expected "Bearer"/ } },
   // expires_in 2.5 against a declared 2 ± 1: only the syntax (and the schema's integer type) is wrong.
-  { label: 'response.expires-in-integer', mode: 'response.expires-in-integer', target: { check: 'response.expires-in-integer', message: /expires_in is 2.5, not an integer/ }, edit: (d) => { d.expect.expiresInTolerance = 1; }, collateral: { 'response.schema': 'fail' } },
+  { label: 'response.expires-in-integer', mode: 'response.expires-in-integer', target: { check: 'response.expires-in-integer', message: /expires_in is 300.5, not an integer/ }, edit: (d) => { d.expect.expiresInTolerance = 1; }, collateral: { 'response.schema': 'fail' } },
   {
     label: 'response.expires-in-present',
     mode: 'response.expires-in-present',
@@ -148,8 +155,8 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'response.pragma', mode: 'response.pragma', target: { check: 'response.pragma', message: /Pragma is absent, not no-cache/ } },
   { label: 'response.token-format (opaque where JWT declared)', mode: 'response.token-format', target: { check: 'response.token-format', message: /not a JWT; the descriptor declares tokenFormat: jwt/ }, collateral: Object.fromEntries(JWT_CHECKS.map((id) => [id, 'broken' as const])), harnessIssues: OPAQUE_BINDING_ISSUE },
   // Expiry
-  { label: 'expiry.expires-in-declared', mode: 'expiry.expires-in-declared', target: { check: 'expiry.expires-in-declared', message: /expires_in is 3; the descriptor declares 2/ } },
-  { label: 'expiry.jwt-lifetime', mode: 'expiry.jwt-lifetime', target: { check: 'expiry.jwt-lifetime', message: /exp − iat = 10 s but expires_in is 2 s/ } },
+  { label: 'expiry.expires-in-declared', mode: 'expiry.expires-in-declared', target: { check: 'expiry.expires-in-declared', message: /expires_in is 360; the descriptor declares 300/ } },
+  { label: 'expiry.jwt-lifetime', mode: 'expiry.jwt-lifetime', target: { check: 'expiry.jwt-lifetime', message: /exp − iat = 308 s but expires_in is 300 s/ } },
   // The slow clock also shows in introspection's exp, an hour from what the response implies.
   { label: 'expiry.jwt-iat-current', mode: 'expiry.jwt-iat-current', target: { check: 'expiry.jwt-iat-current', message: /iat is -3[56]\d\d s from the response time/ }, collateral: { 'introspection.agrees-with-token-response': 'fail' } },
   { label: 'expiry.refused-after-expiry', mode: 'expiry.refused-after-expiry', target: { check: 'expiry.refused-after-expiry', message: /answered 200 to an expired token/ }, collateral: { 'expiry.expired-token-challenge': 'broken' } },
@@ -173,15 +180,18 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'scope.jwt-claim-agrees', mode: 'scope.jwt-claim-agrees', target: { check: 'scope.jwt-claim-agrees', message: /the JWT says "api:read", the response "api:read api:write"/ }, edit: (d) => { d.scopes.request = 'api:read api:write'; }, collateral: { 'introspection.agrees-with-token-response': 'fail' } },
   // Errors
   { label: 'errors.wrong-secret', mode: 'errors.wrong-secret', target: { check: 'errors.wrong-secret', message: /wrong client secret was answered 200 with an access token/ } },
-  { label: 'errors.unknown-client', mode: 'errors.unknown-client', target: { check: 'errors.unknown-client', message: /unknown client id was answered 200 with an access token/ } },
-  { label: 'errors.no-client-auth', mode: 'errors.no-client-auth', target: { check: 'errors.no-client-auth', message: /without client authentication was answered 200 with an access token/ } },
+  { label: 'errors.unknown-client', mode: 'errors.unknown-client', target: { check: 'errors.unknown-client', message: /unknown client id was answered 200 with an access token/ }, collateral: { 'errors.unknown-client-error-code': 'broken' } },
+  { label: 'errors.unknown-client-error-code', mode: 'errors.unknown-client-error-code', target: { check: 'errors.unknown-client-error-code', message: /an unknown client id was answered 400 access_denied; expected a 4xx with error invalid_client/ }, collateral: { 'errors.invalid-client-401-challenge': 'fail' } },
+  { label: 'errors.no-client-auth', mode: 'errors.no-client-auth', target: { check: 'errors.no-client-auth', message: /without client authentication was answered 200 with an access token/ }, collateral: { 'errors.no-client-auth-error-code': 'broken' } },
+  { label: 'errors.no-client-auth-error-code', mode: 'errors.no-client-auth-error-code', target: { check: 'errors.no-client-auth-error-code', message: /without client authentication was answered 400 unauthorized_client; expected a 4xx with error invalid_client or invalid_request/ } },
+  { label: 'errors.wrong-secret-error-code', mode: 'errors.wrong-secret-error-code', target: { check: 'errors.wrong-secret-error-code', message: /a wrong client secret was answered 400 access_denied; expected a 4xx with error invalid_client/ }, collateral: { 'errors.invalid-client-401-challenge': 'fail' } },
   { label: 'errors.invalid-client-401-challenge', mode: 'errors.invalid-client-401-challenge', target: { check: 'errors.invalid-client-401-challenge', message: /a wrong client secret \(client_secret_basic\): status 400, not 401/ } },
-  { label: 'errors.status', mode: 'errors.status', target: { check: 'errors.status', message: /without grant_type: 500 invalid_request: expected 400/ } },
+  { label: 'errors.status', mode: 'errors.status', target: { check: 'errors.status', message: /without grant_type: 500 invalid_request: expected 400/ }, collateral: { 'grant.missing-grant-type': 'fail' } },
   { label: 'errors.content-type-json', mode: 'errors.content-type-json', target: { check: 'errors.content-type-json', message: /Content-Type "text\/plain; charset=utf-8"/ } },
   { label: 'errors.schema', mode: 'errors.schema', target: { check: 'errors.schema', message: /error_description: must match pattern/ } },
   { label: 'errors.cache-control', mode: 'errors.cache-control', target: { check: 'errors.cache-control', message: /without grant_type: Cache-Control absent/ } },
   // Client authentication: the assertion probes are made with the private_key_jwt client.
-  { label: 'client-auth.expired-assertion', mode: 'client-auth.expired-assertion', target: { check: 'client-auth.expired-assertion', message: /an assertion whose exp has passed was answered 200 with an access token: the server accepted it/ } },
+  { label: 'client-auth.expired-assertion', mode: 'client-auth.expired-assertion', target: { check: 'client-auth.expired-assertion', message: /an assertion whose exp has passed was answered 200 with an access token: the request was accepted/ } },
   { label: 'client-auth.wrong-audience', mode: 'client-auth.wrong-audience', target: { check: 'client-auth.wrong-audience', message: /an assertion with aud of another server was answered 200/ } },
   { label: 'client-auth.wrong-issuer', mode: 'client-auth.wrong-issuer', target: { check: 'client-auth.wrong-issuer', message: /an assertion whose iss is not the client id was answered 200/ } },
   { label: 'client-auth.wrong-subject', mode: 'client-auth.wrong-subject', target: { check: 'client-auth.wrong-subject', message: /an assertion whose sub is not the client id was answered 200/ } },
@@ -191,7 +201,13 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'client-auth.far-future-exp', mode: 'client-auth.far-future-exp', target: { check: 'client-auth.far-future-exp', message: /an assertion with exp a year ahead was answered 200/ } },
   { label: 'client-auth.replayed-jti', mode: 'client-auth.replayed-jti', target: { check: 'client-auth.replayed-jti', message: /the replayed assertion was answered 200 with an access token/ } },
   { label: 'client-auth.certificate-bound-token', mode: 'client-auth.certificate-bound-token', target: { check: 'client-auth.certificate-bound-token', message: /tls_client_auth: the token has no cnf x5t#S256; self_signed_tls_client_auth: the token has no cnf x5t#S256/ } },
-  { label: 'client-auth.mtls-without-certificate', mode: 'client-auth.mtls-without-certificate', target: { check: 'client-auth.mtls-without-certificate', message: /a request without a client certificate was answered 200 with an access token/ } },
+  { label: 'client-auth.mtls-without-certificate', mode: 'client-auth.mtls-without-certificate', target: { check: 'client-auth.mtls-without-certificate', message: /a request without a client certificate was answered 200 with an access token/ }, collateral: { 'client-auth.mtls-without-certificate-error-code': 'broken' } },
+  { label: 'client-auth.mtls-without-certificate-error-code', mode: 'client-auth.mtls-without-certificate-error-code', target: { check: 'client-auth.mtls-without-certificate-error-code', message: /a request without a client certificate was answered 403 \(text\/html\) without an OAuth error code/ } },
+  ...(['expired-assertion', 'wrong-audience', 'wrong-issuer', 'wrong-subject', 'alg-none', 'unknown-key', 'missing-jti', 'far-future-exp'] as const).map((id) => ({
+    label: `client-auth.${id}-error-code`,
+    mode: `client-auth.${id}-error-code` as const,
+    target: { check: `client-auth.${id}-error-code`, message: /was answered 400 invalid_grant; expected a 4xx with error invalid_client/ },
+  })),
   // Discovery (RFC 8414)
   { label: 'discovery.metadata', mode: 'discovery.metadata', target: { check: 'discovery.metadata', message: /Content-Type is "text\/html; charset=utf-8", not application\/json/ } },
   { label: 'discovery.issuer', mode: 'discovery.issuer', target: { check: 'discovery.issuer', message: /the metadata says issuer "https:\/\/127\.0\.0\.1:\d+\/discovery\.issuer\/"; configured is "https:\/\/127\.0\.0\.1:\d+\/discovery\.issuer"/ } },
@@ -226,6 +242,12 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
     mode: id,
     edit: jwtBearer,
     target: { check: id, message: /^an? (unsigned )?grant assertion.* was answered 200 with an access token/ },
+  })),
+  ...(['grant.assertion-expired', 'grant.assertion-wrong-audience', 'grant.assertion-wrong-issuer', 'grant.assertion-alg-none', 'grant.assertion-unknown-key', 'grant.assertion-far-future-exp'] as const).map((id) => ({
+    label: `${id}-error-code`,
+    mode: `${id}-error-code` as const,
+    edit: jwtBearer,
+    target: { check: `${id}-error-code`, message: /grant assertion.* was answered 401 invalid_client; expected a 4xx with error invalid_grant/ },
   })),
   { label: 'grant.assertion-replay', mode: 'grant.assertion-replay', edit: jwtBearer, target: { check: 'grant.assertion-replay', message: /the replayed assertion was answered 200 with an access token/ } },
   // The same with client_secret_jwt (HS256) as the client that carries the assertion probes.
@@ -263,6 +285,14 @@ const OK_CASES: Case[] = [
 const body = (r: RecordedResponse) => r.json as Record<string, unknown>;
 
 const QUIRK_CASES: (Case & { mode: QuirkId })[] = [
+  {
+    label: 'short-lived-tokens',
+    mode: 'short-lived-tokens',
+    shows: (ex) => {
+      expect(body(ex('token.0'))['expires_in']).toBe(SHORT_LIFETIME_SECONDS);
+      expect(ex('resource.expired').status).toBe(401);
+    },
+  },
   { label: 'lowercase-bearer', mode: 'lowercase-bearer', shows: (ex) => expect(body(ex('token.0'))['token_type']).toBe('bearer') },
   { label: 'json-no-charset', mode: 'json-no-charset', shows: (ex) => expect(ex('token.0').headers['content-type']).toEqual(['application/json']) },
   { label: 'json-uppercase', mode: 'json-uppercase', shows: (ex) => expect(ex('grant.unknown-grant-type').headers['content-type']).toEqual(['Application/JSON;Charset=UTF-8']) },
@@ -392,7 +422,6 @@ describe('the harness against a live server with one defect at a time', () => {
   let server: FaultServer;
   let dir: string;
   const runs = new Map<string, Promise<Run>>();
-  let started = 0;
 
   const envFor = (mode: Mode): Record<string, string> => ({
     FAULT_TOKEN_URL: server.tokenUrl(mode),
@@ -413,6 +442,7 @@ describe('the harness against a live server with one defect at a time', () => {
 
   async function runCase(c: Case): Promise<Run> {
     const doc = baseDoc(slug(c.label), `fault server: ${c.label}`);
+    if (SHORT_LIVED.includes(c.mode)) doc.expect.expiresIn = SHORT_LIFETIME_SECONDS;
     c.edit?.(doc);
     const file = path.join(dir, `${doc.name}.yaml`);
     await writeFile(file, `# yaml-language-server: $schema=../schemas/provider.schema.json\n${stringify(doc)}`);
@@ -432,7 +462,7 @@ describe('the harness against a live server with one defect at a time', () => {
     await writeFile(path.join(dir, 'self-signed-cert.pem'), server.clients.selfSigned.certPem);
     await writeFile(path.join(dir, 'self-signed-key.pem'), server.clients.selfSigned.keyPem, { mode: 0o600 });
     await writeFile(path.join(dir, 'grant-key.pem'), server.grantIssuer.keyPem, { mode: 0o600 });
-    started = performance.now();
+
     const promises = pool(CONCURRENCY, CASES.map((c) => () => runCase(c)));
     CASES.forEach((c, i) => {
       const p = promises[i]!;
@@ -484,6 +514,8 @@ describe('the harness against a live server with one defect at a time', () => {
       let want: Outcome[];
       if (targeted) want = [expectedOutcome(f.checkId, provider)];
       else if (c.collateral?.[f.checkId]) want = [c.collateral[f.checkId]!];
+      // An accepted request leaves its error-code check nothing to judge: broken, by design.
+      else if (c.target && `${c.target.check}-error-code` === f.checkId) want = ['broken'];
       else if (c.harnessIssues?.[f.checkId]) want = [c.harnessIssues[f.checkId]!];
       else want = ['pass', 'skipped'];
       if (!want.includes(f.outcome)) unexpected.push(`${describeFinding(f)}; expected ${want.join(' or ')}`);
@@ -504,26 +536,21 @@ describe('the harness against a live server with one defect at a time', () => {
   it('passes every check on the conformant server, each in at least one conformant configuration', async () => {
     // client_credentials with JWTs, the jwt-bearer grant, and opaque tokens: between them every check
     // applies somewhere, and (the per-case tests say) none is ever flagged on them.
-    const conformant = ['ok', 'ok (jwt-bearer grant)', 'ok (jwt-bearer grant, JSON body)', 'opaque-tokens'];
+    const conformant = ['ok', 'ok (jwt-bearer grant)', 'ok (jwt-bearer grant, JSON body)', 'opaque-tokens', 'short-lived-tokens'];
     const passed = new Set<string>();
     for (const label of conformant) for (const f of (await runs.get(label)!).findings) if (f.outcome === 'pass') passed.add(f.checkId);
     expect(CHECKS.map((c) => c.id).filter((id) => !passed.has(id))).toEqual([]);
     // In the main conformant run nothing is skipped but what another grant or token format is for.
     const ok = await runs.get('ok')!;
-    expect(ok.findings.filter((f) => f.outcome === 'skipped' && !/jwt-bearer|opaque tokens|JWT access tokens: see|form-encoded/.test(f.message)).map(describeFinding)).toEqual([]);
+    expect(ok.findings.filter((f) => f.outcome === 'skipped' && !/jwt-bearer|opaque tokens|JWT access tokens: see|form-encoded|longer than the maximum wait/.test(f.message)).map(describeFinding)).toEqual([]);
   });
 
-  it(`runs all ${CASES.length} configurations concurrently, well within a minute`, async () => {
-    const all = await Promise.all(runs.values());
-    const elapsed = performance.now() - started;
-    const serial = all.reduce((s, r) => s + r.ms, 0);
-    expect(elapsed).toBeLessThan(60_000);
-    // Concurrency really happened: the wall time is well below the sum of the runs.
-    expect(elapsed).toBeLessThan(serial / 2);
-    // The expiry probes really waited (lifetime 2 s + 1 s) in the conformant run.
-    const ok = await runs.get('ok')!;
-    expect(ok.ms).toBeGreaterThanOrEqual(3000);
-    expect(ok.requestsSent).toBeGreaterThanOrEqual(15);
+  it('really waits out the lifetime of short-lived tokens before the expiry probes (no wall-clock bound: that is the benchmark\'s business)', async () => {
+    const run = await runs.get('short-lived-tokens')!;
+    const issued = Date.parse(run.evidence.exchanges['token.0']!.startedAt);
+    const expired = Date.parse(run.evidence.exchanges['resource.expired']!.startedAt);
+    expect(expired - issued).toBeGreaterThanOrEqual(SHORT_LIFETIME_SECONDS * 1000);
+    expect(run.requestsSent).toBeGreaterThanOrEqual(15);
   });
 });
 
