@@ -98,11 +98,12 @@ async function main(): Promise<number> {
       }
       throw e;
     }
-    // A deviation names a check; a typo there would silently declare nothing.
+    // A deviation names checks; a typo there would silently declare nothing.
     for (const p of providers) {
-      const i = p.deviations.findIndex((d) => !CHECKS.some((c) => c.id === d.check));
+      const i = p.deviations.findIndex((d) => d.checks.some((id) => !CHECKS.some((c) => c.id === id)));
       if (i >= 0) {
-        process.stderr.write(`error: ${path.relative(process.cwd(), p.file) || p.file}: deviations[${i}].check: unknown check id ${p.deviations[i]?.check} (see docs/checks.md)\n`);
+        const unknown = p.deviations[i]!.checks.find((id) => !CHECKS.some((c) => c.id === id));
+        process.stderr.write(`error: ${path.relative(process.cwd(), p.file) || p.file}: deviations[${i}]: unknown check id ${unknown} (see docs/checks.md)\n`);
         return 2;
       }
     }

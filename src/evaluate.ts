@@ -55,7 +55,7 @@ function prerequisites(check: CheckDef, p: Provider, evidence: Evidence, clientI
     const ex = evidence.exchanges[probe];
     if (!ex) return { outcome: 'broken', message: `harness error: no exchange was recorded for probe ${probe}` };
     if (ex.notSent) return ex.notSent.kind === 'budget' ? { outcome: 'skip', message: ex.notSent.reason } : { outcome: 'broken', message: ex.notSent.reason };
-    if (ex.transportError) return { outcome: 'broken', message: `endpoint unreachable or misbehaving: ${ex.transportError.message}` };
+    if (ex.transportError && !check.judgesTransport?.includes(probe)) return { outcome: 'broken', message: `endpoint unreachable or misbehaving: ${ex.transportError.message}` };
   }
   return undefined;
 }
@@ -155,7 +155,7 @@ export function tally(findings: Finding[]): Tally {
  * touches broken or skipped outcomes, nor any other check.
  */
 function declared(p: Provider, checkId: string, outcome: Outcome, message: string): Pick<Finding, 'outcome' | 'message' | 'deviation'> {
-  const d = p.deviations.find((x) => x.check === checkId);
+  const d = p.deviations.find((x) => x.checks.includes(checkId));
   if (!d) return { outcome, message };
   const deviation = { reason: d.reason, link: d.link };
   if (outcome === 'fail' || outcome === 'warn') return { outcome: 'deviation', message: `known deviation (${d.reason}; ${d.link}): ${message}`, deviation };

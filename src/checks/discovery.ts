@@ -49,19 +49,29 @@ export const issuerMatches = defineCheck({
 
 export const tokenEndpointMatches = defineCheck({
   id: 'discovery.token-endpoint',
-  title: 'The metadata token_endpoint is https and the endpoint the descriptor uses',
+  title: 'The metadata token_endpoint is https and answers like the endpoint the descriptor uses',
   area: 'discovery',
   level: 'MUST',
-  levelReason: 'RFC 8414 §2 makes token_endpoint REQUIRED and RFC 6749 §3.2 requires TLS; that it equals the endpoint in use is what makes the metadata trustworthy for this client.',
+  levelReason: 'RFC 8414 §2 makes token_endpoint REQUIRED and RFC 6749 §3.2 requires TLS. It may be another URL than the configured one (an alias, another host name); then the same token request is made there and must be answered alike, since a client that discovers it will use it.',
   spec: rfc(8414, '2'),
-  defect: 'token_endpoint is missing, http:, or differs from the endpoint in use',
+  defect: 'token_endpoint is missing, http:, or an endpoint that does not answer like the one in use',
   applies,
   needs: () => [PROBES.metadata],
-  judge: withMetadata((meta, { provider }) => {
+  alsoReads: () => [PROBES.advertisedToken, PROBES.token(0)],
+  judge: withMetadata((meta, { provider, evidence }) => {
     const te = meta['token_endpoint'];
     if (typeof te !== 'string') return fail(`token_endpoint is ${show(te)}`);
     if (!te.startsWith('https://')) return fail(`token_endpoint ${show(te)} is not https`);
-    return te === provider.tokenEndpoint ? pass(`token_endpoint ${show(te)}`) : fail(`token_endpoint is ${show(te)}; the descriptor uses ${show(provider.tokenEndpoint)}`);
+    if (te === provider.tokenEndpoint) return pass(`token_endpoint ${show(te)}`);
+    const there = evidence.exchanges[PROBES.advertisedToken];
+    const here = evidence.exchanges[PROBES.token(0)]?.response;
+    if (!there || !here) return broken(`prerequisite failed: token_endpoint ${show(te)} differs from the descriptor's ${show(provider.tokenEndpoint)}, and the two could not be compared`);
+    if (there.transportError) return fail(`token_endpoint ${show(te)} (the descriptor uses ${show(provider.tokenEndpoint)}) could not be reached: ${there.transportError.message}`, [PROBES.metadata, PROBES.advertisedToken]);
+    const alike = (r: NonNullable<typeof here>) => `${r.status}${r.accessToken ? ' with an access token' : ''}`;
+    if (!there.response) return broken(`prerequisite failed: ${there.notSent?.reason ?? 'the advertised token endpoint was not asked'}`);
+    return alike(there.response) === alike(here)
+      ? pass(`token_endpoint ${show(te)} differs from the descriptor's ${show(provider.tokenEndpoint)} but answers alike (${describeResponse(there.response)})`, [PROBES.metadata, PROBES.advertisedToken, PROBES.token(0)])
+      : fail(`token_endpoint ${show(te)} answered ${describeResponse(there.response)}; the descriptor's ${show(provider.tokenEndpoint)} answered ${describeResponse(here)}`, [PROBES.metadata, PROBES.advertisedToken, PROBES.token(0)]);
   }),
 });
 
@@ -113,7 +123,9 @@ export const authMethodsSupported = defineCheck({
   defect: 'token_endpoint_auth_methods_supported omits a method that works',
   applies,
   needs: () => [PROBES.metadata],
-  judge: listIncludes('token_endpoint_auth_methods_supported', (p) => [...new Set(p.clients.map((c) => c.auth.method))]),
+  // A public client ("none", the jwt-bearer grant without client authentication) is not a method the
+  // server must advertise: RFC 7523 §2.1 makes client authentication optional for that grant.
+  judge: listIncludes('token_endpoint_auth_methods_supported', (p) => [...new Set(p.clients.map((c) => c.auth.method).filter((m) => m !== 'none'))]),
 });
 
 export const jwksValid = defineCheck({
@@ -125,8 +137,16 @@ export const jwksValid = defineCheck({
   defect: 'jwks_uri answers an error, a non-JSON body, no keys, or private key material',
   applies: (p) => (p.discovery || p.jwksUri ? true : 'no JWK Set is declared (discovery or jwksUri)'),
   needs: () => [PROBES.jwks],
-  judge: ({ ex }) => {
-    const res = ex(PROBES.jwks).response;
+  judgesTransport: [PROBES.jwks],
+  judge: ({ evidence }) => {
+    const e = evidence.exchanges[PROBES.jwks]!;
+    const meta = evidence.exchanges[PROBES.metadata]?.response;
+    if (e.transportError) {
+      // The metadata was served and names this jwks_uri: that it cannot be fetched is the server's defect.
+      const advertised = meta?.status === 200 && (meta.json as { jwks_uri?: unknown } | undefined)?.jwks_uri === e.request.url;
+      return advertised ? fail(`the jwks_uri the metadata names (${e.request.url}) could not be fetched: ${e.transportError.message}`) : broken(`endpoint unreachable or misbehaving: ${e.transportError.message}`);
+    }
+    const res = e.response!;
     if (res.status !== 200) return fail(`the JWK Set request was answered ${describeResponse(res)}`);
     const keys = jsonObject(res)?.['keys'];
     if (!Array.isArray(keys) || keys.length === 0) return fail('the body has no non-empty "keys" list');

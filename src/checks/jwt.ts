@@ -137,7 +137,7 @@ export const clientIdClaim = defineCheck({
 
 export const jtiUnique = defineCheck({
   id: 'jwt.jti-unique',
-  title: 'Every JWT access token of the run has its own jti',
+  title: 'Every distinct JWT access token of the run has its own jti',
   area: 'jwt',
   level: 'MUST',
   spec: rfc(7519, '4.1.7'),
@@ -146,12 +146,18 @@ export const jtiUnique = defineCheck({
   needs: needsToken,
   judge: (input) =>
     withJwt((): Verdict => {
-      const jtis = Object.values(input.evidence.exchanges)
-        .map((e) => e.response?.accessToken?.jwt?.payload['jti'])
-        .filter((j): j is string => typeof j === 'string');
+      // A token is its header and claims: a server that hands out the same still-valid token twice
+      // (a token cache) issued one token, not two sharing a jti.
+      const tokens = new Map<string, string>();
+      for (const e of Object.values(input.evidence.exchanges)) {
+        const jwt = e.response?.accessToken?.jwt;
+        const jti = jwt?.payload['jti'];
+        if (jwt && typeof jti === 'string') tokens.set(JSON.stringify([jwt.header, jwt.payload]), jti);
+      }
+      const jtis = [...tokens.values()];
       const distinct = new Set(jtis).size;
-      if (jtis.length < 2) return pass(`only ${jtis.length} JWT with a jti was issued; nothing to compare`);
-      return distinct === jtis.length ? pass(`${jtis.length} tokens, ${distinct} distinct jti values`) : fail(`${jtis.length} tokens but only ${distinct} distinct jti values`);
+      if (jtis.length < 2) return pass(`only ${jtis.length} distinct JWT with a jti was issued; nothing to compare`);
+      return distinct === jtis.length ? pass(`${jtis.length} distinct tokens, ${distinct} distinct jti values`) : fail(`${jtis.length} distinct tokens but only ${distinct} distinct jti values`);
     })(input),
 });
 

@@ -116,11 +116,11 @@ export const tokenTypeExpected = defineCheck({
 
 export const expiresInInteger = defineCheck({
   id: 'response.expires-in-integer',
-  title: 'expires_in, when present, is a positive integer number of seconds',
+  title: 'expires_in, when present, is an integer number of seconds (1*DIGIT)',
   area: 'response',
   level: 'MUST',
   spec: rfc(6749, 'A.14'),
-  defect: 'expires_in is a string ("3600"), a fraction, zero or negative',
+  defect: 'expires_in is a string ("3600"), a fraction or negative',
   needs: needsToken,
   judge: withSuccess((res) => {
     const body = jsonObject(res) ?? {};
@@ -128,8 +128,23 @@ export const expiresInInteger = defineCheck({
     const v = body['expires_in'];
     if (typeof v !== 'number') return fail(`expires_in is ${show(v)}, a JSON ${typeof v}, not a number`);
     if (!Number.isInteger(v)) return fail(`expires_in is ${v}, not an integer (1*DIGIT)`);
-    if (v <= 0) return fail(`expires_in is ${v}; a lifetime must be positive`);
+    if (v < 0) return fail(`expires_in is ${v}: a negative number is not 1*DIGIT`);
     return pass(`expires_in ${v}`);
+  }),
+});
+
+export const expiresInPositive = defineCheck({
+  id: 'response.expires-in-positive',
+  title: 'expires_in, when present, is more than zero',
+  area: 'response',
+  level: 'SHOULD',
+  levelReason: 'The grammar (RFC 6749 Appendix A.14, 1*DIGIT) allows 0, but a token that expires as it is issued cannot be used: a warning, not a MUST failure.',
+  spec: rfc(6749, '5.1'),
+  defect: 'expires_in is 0',
+  needs: needsToken,
+  judge: withSuccess((res) => {
+    const v = jsonObject(res)?.['expires_in'];
+    return v === 0 ? fail('expires_in is 0: the token expires as it is issued') : pass(v === undefined ? 'expires_in is absent' : `expires_in ${show(v)}`);
   }),
 });
 
@@ -217,6 +232,7 @@ export const responseChecks = [
   accessTokenVschar,
   tokenTypeExpected,
   expiresInInteger,
+  expiresInPositive,
   expiresInPresent,
   scopeSyntax,
   cacheControlNoStore,

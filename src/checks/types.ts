@@ -95,6 +95,13 @@ export interface CheckDef {
   applies?: (p: Provider) => true | string;
   /** The probes whose exchanges this check reads. */
   needs: (p: Provider, clientIndex: number) => ProbeId[];
+  /**
+   * Needed probes whose transport failure this check judges itself instead of reporting an outage:
+   * an endpoint the server's own metadata advertises that cannot be reached is a verdict.
+   */
+  judgesTransport?: ProbeId[];
+  /** Probes read when they were sent (through `evidence`), whose absence is no prerequisite. */
+  alsoReads?: (p: Provider) => ProbeId[];
   judge: (input: JudgeInput) => Verdict;
 }
 

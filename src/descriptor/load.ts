@@ -398,7 +398,7 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       ...(caFile !== undefined ? { caFile: path.resolve(path.dirname(raw.file), caFile) } : {}),
       insecureSkipVerify: d.tls?.insecureSkipVerify ?? false,
     },
-    deviations: d.deviations ?? [],
+    deviations: (d.deviations ?? []).map((x) => ({ checks: x.checks ?? (x.check ? [x.check] : []), reason: x.reason, link: x.link })),
     secrets,
   };
 }
@@ -414,7 +414,7 @@ interface RawProviderShape {
   jwksUri?: string;
   clients: RawClient[];
   grant: RawGrant;
-  deviations?: Provider['deviations'];
+  deviations?: { check?: string; checks?: string[]; reason: string; link: string }[];
   scopes?: Provider['scopes'];
   expect: Partial<Provider['expect']> & { tokenType: string };
   resource?: { url: string; method?: 'GET' | 'POST' };

@@ -90,8 +90,8 @@ export interface Provider {
     requestsPerSecond: number;
   };
   tls: { caFile?: string; insecureSkipVerify: boolean };
-  /** Known departures from the RFCs by design, each tied to the check it makes fail. */
-  deviations: { check: string; reason: string; link: string }[];
+  /** Known departures from the RFCs by design, each tied to the checks its one root cause makes fail. */
+  deviations: { checks: string[]; reason: string; link: string }[];
   /** Secret values and the environment variable each came from, for redaction and curl lines. */
   secrets: SecretRef[];
 }

@@ -39,6 +39,7 @@ export const PROBES = {
   introspectExpired: 'introspection.expired',
   metadata: 'discovery.metadata',
   jwks: 'discovery.jwks',
+  advertisedToken: 'discovery.advertised-token-endpoint',
 } as const;
 
 type Values<T> = T[keyof T];

@@ -1,6 +1,6 @@
 import type { Provider } from '../descriptor/types.js';
 import { clientAuthProbes } from './client-auth.js';
-import { discoveryProbes } from './discovery.js';
+import { advertisedTokenEndpointProbe, discoveryProbes } from './discovery.js';
 import { clientErrorProbes } from './errors.js';
 import { credentialPlacementProbes, formBodyProbe, grantAssertionProbes, malformedRequestProbes, tokenProbes } from './grant.js';
 import { afterExpiryProbes, introspectFreshProbe, resourceFreshProbe } from './resource.js';
@@ -15,6 +15,7 @@ import type { ProbeDef, ProbeUnits } from './types.js';
 const PLAN: ProbeUnits[] = [
   discoveryProbes,
   tokenProbes,
+  advertisedTokenEndpointProbe,
   resourceFreshProbe,
   introspectFreshProbe,
   formBodyProbe,

@@ -91,7 +91,7 @@ describe('declared deviations', () => {
     if (refused) errorResponse(e, 'grant.form-body', 400, 'invalid_request');
   };
   const declare = (p: Provider) => {
-    p.deviations = [{ check: 'grant.form-encoded-body', reason: 'takes JSON by design', link: 'https://example.com/docs' }];
+    p.deviations = [{ checks: ['grant.form-encoded-body'], reason: 'takes JSON by design', link: 'https://example.com/docs' }];
   };
   const find = (fs: Finding[], id: string) => fs.find((f) => f.checkId === id);
 
@@ -103,6 +103,16 @@ describe('declared deviations', () => {
   it('reports a declared deviation that no longer occurs as a failure (stale)', () => {
     const fs = findingsFor((e, p) => { jsonOnly(e, p, false); declare(p); }, false, 'jwt-bearer');
     expect(find(fs, 'grant.form-encoded-body')).toMatchObject({ outcome: 'fail', message: expect.stringMatching(/^stale deviation: .*Remove the declaration/) });
+  });
+  it('names several checks for one root cause in one declaration', () => {
+    const fs = findingsFor((e, p) => {
+      jsonOnly(e, p, true);
+      delete res(e, 'token.0').headers['pragma'];
+      p.deviations = [{ checks: ['grant.form-encoded-body', 'response.pragma'], reason: 'a JSON-only gateway', link: 'https://example.com/docs' }];
+    }, false, 'jwt-bearer');
+    expect(find(fs, 'grant.form-encoded-body')?.outcome).toBe('deviation');
+    expect(find(fs, 'response.pragma')?.outcome).toBe('deviation');
+    expect(fs.filter((f) => f.outcome === 'fail' || f.outcome === 'warn').map((f) => f.checkId)).toEqual([]);
   });
   it('cannot hide an outage or turn an unrelated check green', () => {
     const outage = findingsFor((e, p) => {
@@ -131,6 +141,12 @@ describe('valid but unusual behaviour is not flagged', () => {
     ['405 for GET', (e) => { res(e, 'grant.get').status = 405; }],
     ['scope claim as an array in the JWT', (e) => { jwtPayload(e)['scope'] = ['api:read']; }],
     ['JWTs where the descriptor promises no format (tokenFormat: any)', (_e, p) => { p.expect.tokenFormat = 'any'; }],
+    ['the same still-valid token handed out twice (a token cache): one token, one jti', (e) => { res(e, 'token.1').accessToken = structuredClone(res(e, 'token.0').accessToken); }],
+    ['expires_in one second short of the declared lifetime (remaining lifetime, rounded down)', (e) => { json(e, 'token.0')['expires_in'] = 4; }],
+    ['the metadata names an alias of the token endpoint that answers alike', (e) => {
+      json(e, 'discovery.metadata')['token_endpoint'] = 'https://127.0.0.1:8443/oauth/token';
+      e.exchanges['discovery.advertised-token-endpoint'] = { ...structuredClone(exchange(e, 'token.0')), probe: 'discovery.advertised-token-endpoint' };
+    }],
   ];
   it.each(unusual)('%s', (_name, mutate) => {
     const bad = findingsFor(mutate).filter((f) => f.outcome === 'fail' || f.outcome === 'warn' || f.outcome === 'broken');

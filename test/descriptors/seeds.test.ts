@@ -156,7 +156,7 @@ describe.each(SEEDS)('providers/%s.yaml', (name) => {
     expect(p.tokenEndpoint).toMatch(/^https:\/\//);
     expect(p.tls.insecureSkipVerify).toBe(false);
     // Only Federated Directory's document describes a departure from the RFCs (its JSON body).
-    expect(p.deviations.map((d) => d.check)).toEqual(name === 'federated-directory' ? ['grant.form-encoded-body'] : []);
+    expect(p.deviations.flatMap((d) => d.checks)).toEqual(name === 'federated-directory' ? ['grant.form-encoded-body'] : []);
     for (const c of p.clients) {
       if (c.auth.secret !== undefined) expect(p.secrets.map((s) => s.value)).toContain(c.auth.secret);
       if (c.auth.assertion?.key) expect(p.secrets.map((s) => s.value)).toContain(c.auth.assertion.key.material.trim());

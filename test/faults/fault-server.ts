@@ -36,7 +36,7 @@ const REALM = 'faults';
  * expiry issue short-lived tokens, which the expiry probes wait out (lifetime + 1 s).
  */
 export const LIFETIME_SECONDS = 300;
-export const SHORT_LIFETIME_SECONDS = 3;
+export const SHORT_LIFETIME_SECONDS = 6;
 /** Scopes the server knows; clients may have CLIENT_SCOPES, never admin. */
 const SERVER_SCOPES = ['api:read', 'api:write', 'admin'];
 const CLIENT_SCOPES = ['api:read', 'api:write'];
@@ -78,6 +78,7 @@ export const DEFECTS = {
   'response.schema': 'token responses lack token_type',
   'response.access-token-syntax': 'the access token ends with a TAB (not VSCHAR)',
   'response.token-type': 'token_type is "mac"',
+  'response.expires-in-positive': 'expires_in is 0',
   'response.expires-in-integer': 'expires_in is fractional (2.5)',
   'response.expires-in-present': 'token responses omit expires_in',
   'response.scope-syntax': 'scope is a JSON array of scope-tokens',
@@ -134,7 +135,7 @@ export const DEFECTS = {
   // Discovery (RFC 8414)
   'discovery.metadata': 'the metadata is JSON sent as text/html',
   'discovery.issuer': 'the metadata issuer has a trailing slash',
-  'discovery.token-endpoint': 'the metadata names another token endpoint (/oauth2/token)',
+  'discovery.token-endpoint': 'the metadata names another token endpoint (/oauth2/token), which answers 404',
   'discovery.mtls-endpoint-aliases': 'mtls_endpoint_aliases.token_endpoint is an http: URL',
   'discovery.grant-types-supported': 'grant_types_supported omits client_credentials',
   'discovery.auth-methods-supported': 'token_endpoint_auth_methods_supported lists only the two secret methods',
@@ -183,6 +184,9 @@ export const QUIRKS = {
   'omit-identical-scope': 'scope omitted when it equals the request (RFC 6749 §5.1)',
   'cache-control-no-cache': 'Cache-Control: no-store, no-cache',
   'cache-control-split': 'Cache-Control in two header fields (private / No-Store, max-age=0) and Pragma: No-Cache',
+  'token-endpoint-alias': 'the metadata names an alias of the token endpoint (/oauth/token) that answers like it',
+  'token-cache': 'the same still-valid token is handed out again for the same client and scope (a token cache)',
+  'remaining-lifetime': 'expires_in is the remaining lifetime, rounded down (one second less than declared)',
   'short-lived-tokens': `tokens that live ${SHORT_LIFETIME_SECONDS} s: the expiry probes wait them out and see them refused`,
   'error-uri': 'error_uri in every error response',
   'errors-bare': 'error responses carry only the error member',
@@ -377,6 +381,8 @@ export async function startFaultServer(): Promise<FaultServer> {
   const grantIssuer = await generateKeyPair('ES256', { extractable: true });
   /** Opaque tokens of the opaque-token modes: token → expiry (ms). */
   const opaque = new Map<string, { expMs: number; payload: JWTPayload }>();
+  /** The token-cache quirk's tokens by client and granted scope. */
+  const tokenCache = new Map<string, { expMs: number; body: Record<string, unknown> }>();
   const OPAQUE_MODES: Mode[] = ['response.token-format', 'response.token-entropy', 'opaque-tokens'];
   const requests = { https: 0, http: 0 };
 
@@ -389,7 +395,8 @@ export async function startFaultServer(): Promise<FaultServer> {
       const m8414 = /^\/\.well-known\/oauth-authorization-server\/([^/]+)$/.exec(pathPart);
       const [, first = '', second = '', ...rest] = pathPart.split('/');
       const mode = m8414?.[1] ?? first;
-      const endpoint = m8414 ? 'metadata' : rest.join('/') === 'openid-configuration' && second === '.well-known' ? 'metadata' : rest.length > 0 ? '' : second;
+      const alias = mode === 'token-endpoint-alias' && second === 'oauth' && rest.join('/') === 'token';
+      const endpoint = m8414 ? 'metadata' : rest.join('/') === 'openid-configuration' && second === '.well-known' ? 'metadata' : alias ? 'token' : rest.length > 0 ? '' : second;
       if (!isMode(mode) || !['token', 'resource', 'introspect', 'jwks', 'metadata'].includes(endpoint)) {
         send(res, 'ok', 'error', 404, { error: 'invalid_request', error_description: 'no such endpoint' });
         return;
@@ -757,6 +764,12 @@ export async function startFaultServer(): Promise<FaultServer> {
   }
 
   async function issue(mode: Mode, base: string, client: RegisteredClient, subject: string, requested: string[], granted: string[], res: ServerResponse, req: IncomingMessage): Promise<void> {
+    const cacheKey = `${client.id} ${granted.join(' ')}`;
+    const cached = mode === 'token-cache' ? tokenCache.get(cacheKey) : undefined;
+    if (cached && cached.expMs > Date.now()) {
+      send(res, mode, 'token', 200, cached.body);
+      return;
+    }
     const base_ = SHORT_LIVED.includes(mode) ? SHORT_LIFETIME_SECONDS : LIFETIME_SECONDS;
     const lifetime = mode === 'expiry.expires-in-declared' ? base_ + 60 : base_;
     const nowMs = Date.now() + (mode === 'expiry.jwt-iat-current' ? -3600_000 : 0);
@@ -802,6 +815,8 @@ export async function startFaultServer(): Promise<FaultServer> {
     else if (mode === 'response.token-type') body['token_type'] = 'mac';
     else if (mode !== 'response.schema') body['token_type'] = 'Bearer';
     if (mode === 'response.expires-in-integer') body['expires_in'] = lifetime + 0.5;
+    else if (mode === 'response.expires-in-positive') body['expires_in'] = 0;
+    else if (mode === 'remaining-lifetime') body['expires_in'] = lifetime - 1;
     else if (mode !== 'response.expires-in-present') body['expires_in'] = lifetime;
     const sameAsRequest = granted.length === requested.length && granted.every((s) => requested.includes(s));
     const omitScope = mode === 'scope.returned-when-different' || ((mode === 'scope.echoed' || mode === 'omit-identical-scope') && sameAsRequest);
@@ -810,6 +825,7 @@ export async function startFaultServer(): Promise<FaultServer> {
     if (mode === 'extra-fields') {
       Object.assign(body, { ext_expires_in: lifetime, 'not-before-policy': 0, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', vendor: { region: 'eu-1', tags: ['a', 'b'] }, session_state: null });
     }
+    if (mode === 'token-cache') tokenCache.set(cacheKey, { expMs: exp * 1000, body });
     send(res, mode, 'token', mode === 'response.status-200' ? 201 : 200, body);
   }
 
@@ -819,7 +835,7 @@ export async function startFaultServer(): Promise<FaultServer> {
     const httpBase = `${httpOrigin}/${mode}`;
     send(res, mode, 'metadata', 200, {
       issuer: mode === 'discovery.issuer' ? `${base}/` : base,
-      token_endpoint: mode === 'discovery.token-endpoint' ? `${base}/oauth2/token` : `${base}/token`,
+      token_endpoint: mode === 'discovery.token-endpoint' ? `${base}/oauth2/token` : mode === 'token-endpoint-alias' ? `${base}/oauth/token` : `${base}/token`,
       jwks_uri: `${base}/jwks`,
       grant_types_supported: mode === 'discovery.grant-types-supported' ? ['authorization_code', 'refresh_token'] : ['client_credentials', JWT_BEARER],
       token_endpoint_auth_methods_supported: mode === 'discovery.auth-methods-supported' ? methods.slice(0, 2) : methods,

@@ -69,7 +69,7 @@ function baseDoc(name: string, title: string): Doc {
     introspection: { url: '${env:FAULT_INTROSPECTION_URL}' },
     // A loopback server needs no pacing. Tokens live LIFETIME_SECONDS (longer than the maximum wait, so
     // the expiry probes are skipped) except in the SHORT_LIVED modes, whose expiry probes wait them out.
-    limits: { maxExpiryWaitSeconds: 5, requestsPerSecond: 50 },
+    limits: { maxExpiryWaitSeconds: 10, requestsPerSecond: 50 },
     tls: { caFile: './ca.pem' },
   };
 }
@@ -129,7 +129,7 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
       'scope.default': 'fail',
       'client-auth.replayed-jti': 'broken',
       ...Object.fromEntries(
-        ['response.schema', 'response.access-token-syntax', 'response.token-type', 'response.expires-in-integer', 'response.expires-in-present', 'response.scope-syntax', 'response.cache-control', 'response.pragma', 'response.token-format', 'expiry.expires-in-declared', ...JWT_CHECKS, 'scope.requested-granted', 'scope.echoed', 'scope.returned-when-different', 'scope.not-broader'].map((id) => [id, 'broken' as const]),
+        ['response.schema', 'response.access-token-syntax', 'response.token-type', 'response.expires-in-integer', 'response.expires-in-positive', 'response.expires-in-present', 'response.scope-syntax', 'response.cache-control', 'response.pragma', 'response.token-format', 'expiry.expires-in-declared', ...JWT_CHECKS, 'scope.requested-granted', 'scope.echoed', 'scope.returned-when-different', 'scope.not-broader'].map((id) => [id, 'broken' as const]),
       ),
     },
     // Its first use of an assertion got 201, so replay cannot be judged: a failed prerequisite.
@@ -141,6 +141,7 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'response.access-token-syntax', mode: 'response.access-token-syntax', target: { check: 'response.access-token-syntax', message: /outside VSCHAR/ }, edit: (d) => { d.expect.tokenFormat = 'opaque'; }, harnessIssues: OPAQUE_BINDING_ISSUE },
   { label: 'response.token-type', mode: 'response.token-type', target: { check: 'response.token-type', message: /token_type is "mac", expected "Bearer"/ } },
   // expires_in 2.5 against a declared 2 ± 1: only the syntax (and the schema's integer type) is wrong.
+  { label: 'response.expires-in-positive', mode: 'response.expires-in-positive', target: { check: 'response.expires-in-positive', message: /expires_in is 0: the token expires as it is issued/ }, collateral: { 'expiry.expires-in-declared': 'fail', 'expiry.jwt-lifetime': 'fail', 'expiry.refused-after-expiry': 'fail', 'expiry.expired-token-challenge': 'broken', 'introspection.expired-inactive': 'fail', 'introspection.agrees-with-token-response': 'fail' } },
   { label: 'response.expires-in-integer', mode: 'response.expires-in-integer', target: { check: 'response.expires-in-integer', message: /expires_in is 300.5, not an integer/ }, edit: (d) => { d.expect.expiresInTolerance = 1; }, collateral: { 'response.schema': 'fail' } },
   {
     label: 'response.expires-in-present',
@@ -211,7 +212,7 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   // Discovery (RFC 8414)
   { label: 'discovery.metadata', mode: 'discovery.metadata', target: { check: 'discovery.metadata', message: /Content-Type is "text\/html; charset=utf-8", not application\/json/ } },
   { label: 'discovery.issuer', mode: 'discovery.issuer', target: { check: 'discovery.issuer', message: /the metadata says issuer "https:\/\/127\.0\.0\.1:\d+\/discovery\.issuer\/"; configured is "https:\/\/127\.0\.0\.1:\d+\/discovery\.issuer"/ } },
-  { label: 'discovery.token-endpoint', mode: 'discovery.token-endpoint', target: { check: 'discovery.token-endpoint', message: /token_endpoint is ".*\/oauth2\/token"; the descriptor uses ".*\/discovery\.token-endpoint\/token"/ } },
+  { label: 'discovery.token-endpoint', mode: 'discovery.token-endpoint', target: { check: 'discovery.token-endpoint', message: /token_endpoint ".*\/oauth2\/token" answered 404 invalid_request; the descriptor's ".*\/discovery\.token-endpoint\/token" answered 200 with an access token/ } },
   { label: 'discovery.mtls-endpoint-aliases', mode: 'discovery.mtls-endpoint-aliases', target: { check: 'discovery.mtls-endpoint-aliases', message: /mtls_endpoint_aliases\.token_endpoint is "http:\/\// } },
   { label: 'discovery.grant-types-supported', mode: 'discovery.grant-types-supported', target: { check: 'discovery.grant-types-supported', message: /grant_types_supported \["authorization_code","refresh_token"\] lacks client_credentials/ } },
   { label: 'discovery.auth-methods-supported', mode: 'discovery.auth-methods-supported', target: { check: 'discovery.auth-methods-supported', message: /lacks private_key_jwt, client_secret_jwt, tls_client_auth, self_signed_tls_client_auth, which the descriptor uses/ } },
@@ -228,7 +229,7 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'jwt.aud', mode: 'jwt.aud', target: { check: 'jwt.aud', message: /aud is ".*\/other-resource"; expected it to include ".*\/jwt\.aud\/resource"/ } },
   // Introspection reads the same token, so it names the same wrong client.
   { label: 'jwt.client-id', mode: 'jwt.client-id', target: { check: 'jwt.client-id', message: /client_id is "someone-else"; the token was requested by "faults:basic"/ }, collateral: { 'introspection.agrees-with-token-response': 'fail' } },
-  { label: 'jwt.jti-unique', mode: 'jwt.jti-unique', target: { check: 'jwt.jti-unique', message: /\d+ tokens but only 1 distinct jti values/ } },
+  { label: 'jwt.jti-unique', mode: 'jwt.jti-unique', target: { check: 'jwt.jti-unique', message: /\d+ distinct tokens but only 1 distinct jti values/ } },
   // Introspection (RFC 7662)
   { label: 'introspection.fresh-active', mode: 'introspection.fresh-active', target: { check: 'introspection.fresh-active', message: /active is false for a token issued seconds ago/ }, collateral: { 'introspection.agrees-with-token-response': 'broken' } },
   { label: 'introspection.agrees-with-token-response', mode: 'introspection.agrees-with-token-response', target: { check: 'introspection.agrees-with-token-response', message: /client_id is "someone-else", not "faults:basic"/ } },
@@ -285,6 +286,10 @@ const OK_CASES: Case[] = [
 const body = (r: RecordedResponse) => r.json as Record<string, unknown>;
 
 const QUIRK_CASES: (Case & { mode: QuirkId })[] = [
+  { label: 'token-endpoint-alias', mode: 'token-endpoint-alias', shows: (ex) => expect([ex('discovery.advertised-token-endpoint').status, ex('discovery.advertised-token-endpoint').accessToken !== undefined]).toEqual([200, true]) },
+  // RFC 9068 tokens of one client and scope, cached: the same jti twice is one token, not a reuse.
+  { label: 'token-cache', mode: 'token-cache', shows: (ex) => expect(ex('client-auth.first-use').accessToken?.jwt?.payload['jti']).toBe(ex('token.2').accessToken?.jwt?.payload['jti']) },
+  { label: 'remaining-lifetime', mode: 'remaining-lifetime', shows: (ex) => expect(body(ex('token.0'))['expires_in']).toBe(LIFETIME_SECONDS - 1) },
   {
     label: 'short-lived-tokens',
     mode: 'short-lived-tokens',

@@ -22,7 +22,7 @@ describe.each<FixtureName>(['reference', 'jwt-bearer'])('the probe plan of the %
   });
 
   it('plans no probe that no check reads', () => {
-    const read = new Set([...CHECKS.flatMap((c) => provider.clients.flatMap((_, i) => c.needs(provider, i))), ...ERROR_PROBES]);
+    const read = new Set([...CHECKS.flatMap((c) => [...provider.clients.flatMap((_, i) => c.needs(provider, i)), ...(c.alsoReads?.(provider) ?? [])]), ...ERROR_PROBES]);
     expect(planned.filter((id) => !read.has(id))).toEqual([]);
   });
 
