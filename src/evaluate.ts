@@ -1,6 +1,7 @@
 import { CHECKS } from './checks/index.js';
 import { AREA_TITLES, levelOf, type Answered, type Area, type CheckDef, type Evidence, type Level, type SpecRef, type Verdict } from './checks/types.js';
 import type { Provider } from './descriptor/types.js';
+import type { TransportError } from './http/types.js';
 
 /** The final outcome of one check on one provider. `warn`: a SHOULD not met (a `fail` with --strict). */
 export type Outcome = 'pass' | 'fail' | 'warn' | 'skipped' | 'broken' | 'deviation';
@@ -27,6 +28,11 @@ export interface EvaluateOptions {
   strict: boolean;
 }
 
+/** Why an exchange got no answer; a proxy's refusal is said as such, never as the endpoint's outage. */
+function noAnswer(e: TransportError): string {
+  return e.kind === 'proxy' ? `proxy failure, the endpoint was not reached: ${e.message}` : `endpoint unreachable or misbehaving: ${e.message}`;
+}
+
 function prerequisites(check: CheckDef, p: Provider, evidence: Evidence, clientIndex: number): Verdict | undefined {
   for (const probe of check.needs(p, clientIndex)) {
     const notRun = evidence.notRun[probe];
@@ -34,7 +40,7 @@ function prerequisites(check: CheckDef, p: Provider, evidence: Evidence, clientI
     const ex = evidence.exchanges[probe];
     if (!ex) return { outcome: 'broken', message: `harness error: no exchange was recorded for probe ${probe}` };
     if (ex.notSent) return ex.notSent.kind === 'budget' ? { outcome: 'skip', message: ex.notSent.reason } : { outcome: 'broken', message: ex.notSent.reason };
-    if (ex.transportError) return { outcome: 'broken', message: `endpoint unreachable or misbehaving: ${ex.transportError.message}` };
+    if (ex.transportError) return { outcome: 'broken', message: noAnswer(ex.transportError) };
   }
   return undefined;
 }
@@ -60,7 +66,7 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
   const unanswered = (probes: string[]): string | undefined => {
     for (const id of probes) {
       const e = evidence.exchanges[id];
-      if (e?.transportError) return `endpoint unreachable or misbehaving: ${e.transportError.message}`;
+      if (e?.transportError) return noAnswer(e.transportError);
       if (e?.notSent?.kind === 'circuit') return e.notSent.reason;
     }
     return undefined;
