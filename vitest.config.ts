@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
-import { DEFAULT_RUN_FILE, readRunRecord } from './src/run-record.js';
+import { DEFAULT_RUN_FILE, describeProxyUse, readRunRecord } from './src/run-record.js';
 
 // The conformance suites. `npm run conformance` observes the providers, writes the run record
 // (reports/.run/run.json) and then runs these suites, which turn each finding into an Allure result.
@@ -17,6 +17,9 @@ for (const run of record?.providers ?? []) {
   if (run.provider.resourceUrl) environmentInfo[`${run.provider.name} resource`] = run.provider.resourceUrl;
   environmentInfo[`${run.provider.name} requests made`] = String(run.evidence.requestsSent);
   if (run.provider.insecure) environmentInfo[`${run.provider.name} TLS`] = 'INSECURE: verification off';
+  // host:port and the variable only: the proxy URL's credentials never reach the report.
+  const proxy = describeProxyUse(run.provider.proxy);
+  if (proxy) environmentInfo[`${run.provider.name} proxy`] = proxy;
 }
 
 export default defineConfig({

@@ -41,6 +41,8 @@ export default defineConfig({
   categories: [
     // A check whose prerequisite failed (no token could be had) is broken, but it is no outage.
     { name: 'Prerequisite failed (another failure prevents this check)', matchers: { statuses: ['broken'], message: /^prerequisite failed/ } },
+    // The egress proxy refused or failed the tunnel (src/http/runner.ts, kind 'proxy'): no outage of the endpoint.
+    { name: 'Proxy refused or failed (the endpoint was not reached)', matchers: { statuses: ['broken'], message: /proxy failure, the endpoint was not reached|\(the proxy \S+ / }, expand: true },
     { name: 'Endpoint unreachable or harness error', matchers: { statuses: ['broken'] }, expand: true },
     { name: 'Non-conformant (MUST)', matchers: { statuses: ['failed'], message: /^MUST:/ }, expand: true },
     {

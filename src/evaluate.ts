@@ -4,6 +4,7 @@ import type { Provider } from './descriptor/types.js';
 import type { ProbeId } from './probes/ids.js';
 import { probePlan } from './probes/plan.js';
 import { setupProblems } from './setup.js';
+import type { TransportError } from './evidence/types.js';
 
 /** The final outcome of one check on one provider. `warn`: a SHOULD not met (a `fail` with --strict). */
 export type Outcome = 'pass' | 'fail' | 'warn' | 'skipped' | 'broken' | 'deviation';
@@ -30,6 +31,12 @@ export interface EvaluateOptions {
   strict: boolean;
 }
 
+/** Why an exchange got no answer; a proxy's refusal is said as such, never as the endpoint's outage. */
+function noAnswer(e: TransportError): string {
+  return e.kind === 'proxy' ? `proxy failure, the endpoint was not reached: ${e.message}` : `endpoint unreachable or misbehaving: ${e.message}`;
+}
+
+
 /** The checks that judge the ordinary token request itself: they name a set-up problem. */
 const SETUP_CHECKS = ['grant.client-credentials', 'grant.jwt-bearer'];
 
@@ -55,7 +62,7 @@ function prerequisites(check: CheckDef, p: Provider, evidence: Evidence, clientI
     const ex = evidence.exchanges[probe];
     if (!ex) return { outcome: 'broken', message: `harness error: no exchange was recorded for probe ${probe}` };
     if (ex.notSent) return ex.notSent.kind === 'budget' ? { outcome: 'skip', message: ex.notSent.reason } : { outcome: 'broken', message: ex.notSent.reason };
-    if (ex.transportError && !check.judgesTransport?.includes(probe)) return { outcome: 'broken', message: `endpoint unreachable or misbehaving: ${ex.transportError.message}` };
+    if (ex.transportError && !check.judgesTransport?.includes(probe)) return { outcome: 'broken', message: noAnswer(ex.transportError) };
   }
   return undefined;
 }
@@ -81,7 +88,7 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
   const unanswered = (probes: string[]): string | undefined => {
     for (const id of probes) {
       const e = evidence.exchanges[id];
-      if (e?.transportError) return `endpoint unreachable or misbehaving: ${e.transportError.message}`;
+      if (e?.transportError) return noAnswer(e.transportError);
       if (e?.notSent?.kind === 'circuit') return e.notSent.reason;
     }
     return undefined;

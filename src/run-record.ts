@@ -4,6 +4,7 @@ import type { Evidence } from './checks/types.js';
 import { ROOT } from './descriptor/load.js';
 import type { Provider } from './descriptor/types.js';
 import type { Finding } from './evaluate.js';
+import { tunnelLogOf } from './http/proxy.js';
 
 /** What a run hands from the observer to the suites and the report: no secret in it. */
 export interface PublicProvider {
@@ -14,6 +15,23 @@ export interface PublicProvider {
   resourceUrl?: string;
   clients: { id: string; label: string; method: string }[];
   insecure: boolean;
+  proxy: ProxyReport;
+}
+
+/** How a provider's requests left: proxies as host:port only, never their credentials. */
+export interface ProxyReport {
+  /** The proxies configured for it, and where each came from (HTTPS_PROXY, proxy.url (${env:…}), …). */
+  proxies: { proxy: string; from: string; for: 'https' | 'http' | 'https, http' }[];
+  /** NO_PROXY as read, when the proxies come from the environment. */
+  noProxy?: string;
+  /** Why every request went direct, when no proxy is configured. */
+  direct?: string;
+  /** An environment proxy it did not use ("HTTPS_PROXY 127.0.0.1:3128"). */
+  ignored?: string;
+  /** The tunnels the run opened, by proxy and target: what happened, not what was configured. */
+  tunnels: { proxy: string; target: string; count: number }[];
+  /** CONNECTs the proxy refused or failed. */
+  refusedTunnels: number;
 }
 
 export interface ProviderRun {
@@ -43,7 +61,52 @@ export function publicProvider(p: Provider): PublicProvider {
     ...(p.resource ? { resourceUrl: p.resource.url } : {}),
     clients: p.clients.map((c) => ({ id: c.id, label: c.label, method: c.auth.method })),
     insecure: p.tls.insecureSkipVerify,
+    proxy: proxyReport(p),
   };
+}
+
+/** Called after observe(): the tunnel log is the session's record of what went through the proxy. */
+function proxyReport(p: Provider): ProxyReport {
+  const log = tunnelLogOf(p);
+  const tunnels = [...log.opened.values()].map((t) => ({ ...t }));
+  if (p.proxy.mode === 'none') {
+    return { proxies: [], direct: p.proxy.reason, ...(p.proxy.ignored ? { ignored: p.proxy.ignored } : {}), tunnels, refusedTunnels: log.failed };
+  }
+  const { https, http, noProxy } = p.proxy;
+  const proxies: ProxyReport['proxies'] = [];
+  if (https && http && https.url === http.url) proxies.push({ proxy: https.hostPort, from: https.from, for: 'https, http' });
+  else {
+    if (https) proxies.push({ proxy: https.hostPort, from: https.from, for: 'https' });
+    if (http) proxies.push({ proxy: http.hostPort, from: http.from, for: 'http' });
+  }
+  return { proxies, ...(noProxy ? { noProxy } : {}), tunnels, refusedTunnels: log.failed };
+}
+
+/**
+ * One line on how a provider's requests left, for the summary and the report's environment;
+ * undefined when there is nothing to say (no proxy configured, none ignored).
+ */
+export function describeProxyUse(r: ProxyReport | undefined): string | undefined {
+  if (!r) return undefined;
+  if (r.proxies.length === 0) return r.ignored ? `direct, not through ${r.ignored}: ${r.direct ?? 'proxy: none'}` : undefined;
+  const named = (proxy: string): string => {
+    const c = r.proxies.find((x) => x.proxy === proxy);
+    return `the proxy ${proxy}${c ? ` (${c.from})` : ''}`;
+  };
+  const refused = r.refusedTunnels > 0 ? `; ${r.refusedTunnels} tunnel${r.refusedTunnels === 1 ? '' : 's'} refused or failed` : '';
+  if (r.tunnels.length > 0) {
+    const byProxy = new Map<string, { count: number; targets: string[] }>();
+    for (const t of r.tunnels) {
+      const e = byProxy.get(t.proxy) ?? { count: 0, targets: [] };
+      e.count += t.count;
+      e.targets.push(t.target);
+      byProxy.set(t.proxy, e);
+    }
+    return `${[...byProxy].map(([proxy, e]) => `through ${named(proxy)}: ${e.count} tunnel${e.count === 1 ? '' : 's'} to ${e.targets.join(', ')}`).join('; ')}${refused}`;
+  }
+  const configured = r.proxies.map((x) => named(x.proxy)).join(', ');
+  if (r.refusedTunnels > 0) return `through ${configured}: no tunnel opened${refused}`;
+  return `direct: no request went through ${configured}${r.noProxy ? ` (NO_PROXY: ${r.noProxy})` : ''}`;
 }
 
 export function harnessVersion(): string {

@@ -143,8 +143,10 @@ export const jwksValid = defineCheck({
     const meta = evidence.exchanges[PROBES.metadata]?.response;
     if (e.transportError) {
       // The metadata was served and names this jwks_uri: that it cannot be fetched is the server's defect.
-      const advertised = meta?.status === 200 && (meta.json as { jwks_uri?: unknown } | undefined)?.jwks_uri === e.request.url;
-      return advertised ? fail(`the jwks_uri the metadata names (${e.request.url}) could not be fetched: ${e.transportError.message}`) : broken(`endpoint unreachable or misbehaving: ${e.transportError.message}`);
+      // A proxy's failure says nothing about the server: never a verdict.
+      const advertised = e.transportError.kind !== 'proxy' && meta?.status === 200 && (meta.json as { jwks_uri?: unknown } | undefined)?.jwks_uri === e.request.url;
+      if (advertised) return fail(`the jwks_uri the metadata names (${e.request.url}) could not be fetched: ${e.transportError.message}`);
+      return broken(`${e.transportError.kind === 'proxy' ? 'proxy failure, the endpoint was not reached' : 'endpoint unreachable or misbehaving'}: ${e.transportError.message}`);
     }
     const res = e.response!;
     if (res.status !== 200) return fail(`the JWK Set request was answered ${describeResponse(res)}`);

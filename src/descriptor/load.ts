@@ -6,7 +6,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parseDocument } from 'yaml';
 import { checkCertificatePair, KeyProblem, parsePrivateKey, readPemFile, toPkcs8 } from './keys.js';
-import type { AssertionAlg, ClientDescriptor, GrantType, Provider, SecretRef } from './types.js';
+import { direct, environmentProxies, hasCredentials, parseProxyUrl } from './proxy.js';
+import type { AssertionAlg, ClientDescriptor, GrantType, Provider, ProxySetting, SecretRef } from './types.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PROVIDERS_DIR = path.join(ROOT, 'providers');
@@ -89,6 +90,9 @@ function describeAjvError(e: ErrorObject): { field: string; problem: string } {
     }
     case 'pattern': {
       // The regular expression itself helps nobody: say in words what the format is.
+      if (/proxyUrl/.test(e.schemaPath)) {
+        return { field: fieldName(base), problem: 'must be an http:// or https:// proxy URL (or an ${env:…} reference)' };
+      }
       if (/httpsUrl/.test(e.schemaPath) || /tokenEndpoint|url$/i.test(base)) {
         return { field: fieldName(base), problem: 'must be an absolute https:// URL without a fragment (or an ${env:…} reference)' };
       }
@@ -118,7 +122,16 @@ function valueAt(data: unknown, pointer: string): unknown {
 function firstSchemaError(file: string, data: unknown, origin: (pointer: string) => string = () => ''): DescriptorError | undefined {
   if (validateSchema(data)) return undefined;
   // if/then/else errors are noise next to the concrete "required"/"not" error they wrap.
-  const errors = (validateSchema.errors ?? []).filter((e) => e.keyword !== 'if');
+  let errors = (validateSchema.errors ?? []).filter((e) => e.keyword !== 'if');
+  // proxy is `none` or a mapping: say so for any other type; for a mapping, the `none` branch's
+  // complaint ("must be equal to constant") is noise next to what is wrong inside it.
+  if (errors.some((e) => e.instancePath === '/proxy' || e.instancePath.startsWith('/proxy/'))) {
+    const proxy = valueAt(data, '/proxy');
+    if (typeof proxy !== 'object' || proxy === null || Array.isArray(proxy)) {
+      return new DescriptorError(file, 'proxy', `must be none, or a mapping { url: \${env:NAME} }, not ${typeof proxy === 'string' ? 'another string' : jsonTypeOf(proxy)}${origin('/proxy')}`);
+    }
+    errors = errors.filter((e) => e.schemaPath !== '#/properties/proxy/anyOf' && !e.schemaPath.startsWith('#/properties/proxy/anyOf/0/'));
+  }
   // A concrete error (wrong enum value, unknown field) explains more than the "not" it triggers.
   const rank = (k: string) => (k === 'not' || k === 'false schema' || k === 'oneOf' ? 1 : 0);
   const e = [...errors].sort((a, b) => rank(a.keyword) - rank(b.keyword))[0];
@@ -314,6 +327,24 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
     throw new DescriptorError(shownFile, 'grant.assertion.keyValue', 'must be an ${env:NAME} reference without a default, not a literal key');
   }
 
+  // A proxy password is a secret like any other: only through the environment (issue 15).
+  const rawProxy = raw.data['proxy'];
+  const rawProxyUrl = rawProxy && typeof rawProxy === 'object' && !Array.isArray(rawProxy) ? rawProxy['url'] : undefined;
+  if (typeof rawProxyUrl === 'string') {
+    const m = ENV_REF.exec(rawProxyUrl);
+    const literal = m ? m[2] : rawProxyUrl;
+    if (literal !== undefined && hasCredentials(literal)) {
+      throw new DescriptorError(
+        shownFile,
+        'proxy.url',
+        m ? 'the ${env:NAME:-default} default holds credentials (user:password@): it would be a literal password; drop the default' : 'must not hold credentials (user:password@): put the whole proxy URL in an ${env:NAME} reference',
+      );
+    }
+  }
+  if (rawProxy !== undefined && raw.data['embedded'] === 'reference') {
+    throw new DescriptorError(shownFile, 'proxy', 'not allowed with embedded: reference: the harness starts the reference on 127.0.0.1 itself, and never through a proxy');
+  }
+
   const envOfPointer = new Map<string, string>();
   const resolved = resolveRefs(raw.data, env, (pointer, name) => envOfPointer.set(pointer, name)) as { [key: string]: Json };
   // After resolution a bad value usually comes from the environment: say from which variable.
@@ -398,9 +429,35 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       ...(caFile !== undefined ? { caFile: path.resolve(path.dirname(raw.file), caFile) } : {}),
       insecureSkipVerify: d.tls?.insecureSkipVerify ?? false,
     },
+    proxy: resolveProxy(d, env, shownFile, envOfPointer, origin),
     deviations: (d.deviations ?? []).map((x) => ({ checks: x.checks ?? (x.check ? [x.check] : []), reason: x.reason, link: x.link })),
     secrets,
   };
+}
+
+/**
+ * The descriptor's `proxy` wins over the environment: `none` sends everything direct, `{ url }` sends
+ * everything through that proxy (NO_PROXY is for environment proxies). Without it, HTTPS_PROXY,
+ * HTTP_PROXY and NO_PROXY apply, read from `env` as undici's EnvHttpProxyAgent reads process.env.
+ */
+function resolveProxy(d: RawProviderShape, env: NodeJS.ProcessEnv, shownFile: string, envOfPointer: Map<string, string>, origin: (pointer: string) => string): ProxySetting {
+  const fromEnv = environmentProxies(env);
+  const environment: ProxySetting | undefined = fromEnv && !('problem' in fromEnv) ? { mode: 'proxy', ...fromEnv } : undefined;
+  // The embedded reference listens on 127.0.0.1: a corporate proxy could not reach it, and must not.
+  if (d.embedded) return direct('the embedded reference runs on 127.0.0.1 and is never proxied', environment);
+  if (d.proxy === 'none') return direct('proxy: none in the descriptor', environment);
+  if (d.proxy) {
+    const parsed = parseProxyUrl(d.proxy.url);
+    if ('problem' in parsed) throw new DescriptorError(shownFile, 'proxy.url', `not a usable proxy URL: ${parsed.problem}${origin('/proxy/url')}`);
+    // A literal URL cannot hold credentials (refused above): only an ${env:…} one needs redacting.
+    const envName = envOfPointer.get('/proxy/url');
+    const endpoint = { url: parsed.url, hostPort: parsed.hostPort, from: envName ? `proxy.url (\${env:${envName}})` : 'proxy.url', envName: envName ?? 'PROXY_URL' };
+    return { mode: 'proxy', https: endpoint, http: endpoint, noProxy: '' };
+  }
+  if (fromEnv && 'problem' in fromEnv) {
+    throw new DescriptorError(shownFile, 'proxy', `environment variable ${fromEnv.variable} is not a usable proxy URL: ${fromEnv.problem} (or set proxy: none in the descriptor)`);
+  }
+  return environment ?? { mode: 'none', reason: 'no HTTPS_PROXY or HTTP_PROXY set' };
 }
 
 /** The validated shape, as the schema guarantees it (defaults not yet applied). */
@@ -421,6 +478,7 @@ interface RawProviderShape {
   introspection?: { url: string };
   limits?: Partial<Provider['limits']>;
   tls?: { caFile?: string; insecureSkipVerify?: boolean };
+  proxy?: 'none' | { url: string };
 }
 
 interface RawClient {

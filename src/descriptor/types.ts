@@ -90,6 +90,8 @@ export interface Provider {
     requestsPerSecond: number;
   };
   tls: { caFile?: string; insecureSkipVerify: boolean };
+  /** How requests reach the endpoints: through an egress proxy, or direct. */
+  proxy: ProxySetting;
   /** Known departures from the RFCs by design, each tied to the checks its one root cause makes fail. */
   deviations: { checks: string[]; reason: string; link: string }[];
   /** Secret values and the environment variable each came from, for redaction and curl lines. */
@@ -101,3 +103,23 @@ export interface SecretRef {
   /** The variable a reproduction should read it from, e.g. AKAMAI_CLIENT_SECRET. */
   envName: string;
 }
+
+/** One egress proxy. `url` may carry user:password: it is a secret, redacted, and never shown whole. */
+export interface ProxyEndpoint {
+  url: string;
+  /** host:port, the only part of a proxy that is ever shown. */
+  hostPort: string;
+  /** Where it came from, for the summary and the report: "HTTPS_PROXY", "https_proxy", "proxy.url (${env:CORP_PROXY})". */
+  from: string;
+  /** The variable that holds it: the redacted URL is shown as $NAME. */
+  envName: string;
+}
+
+/**
+ * `proxy` routes each request by its URL as undici's EnvHttpProxyAgent does: https: URLs through
+ * `https` (else `http`), http: URLs through `http`, hosts that NO_PROXY names direct.
+ * `none`: every request direct, for `reason`; `ignored` names an environment proxy left unused.
+ */
+export type ProxySetting =
+  | { mode: 'none'; reason: string; ignored?: string }
+  | { mode: 'proxy'; https?: ProxyEndpoint; http?: ProxyEndpoint; noProxy: string };

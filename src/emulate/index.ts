@@ -6,6 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { direct } from '../descriptor/proxy.js';
 import type { Provider } from '../descriptor/types.js';
 import { createCa } from '../reference/certs.js';
 import { start as akamai } from './akamai-identity-cloud.js';
@@ -76,7 +77,9 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
 /**
  * The stand-ins' certificates come from a CA made for the run; a descriptor that names no
  * tls.caFile (the real services have public certificates) is given that CA as its extra CA.
+ * They listen on 127.0.0.1, so they are reached direct, whatever proxy the real service needs.
  */
 export function trustStandIns(p: Provider, caFile: string): Provider {
-  return p.tls.caFile || p.tls.insecureSkipVerify ? p : { ...p, tls: { ...p.tls, caFile } };
+  const local = { ...p, proxy: direct('the --emulate stand-in runs on 127.0.0.1 and is never proxied', p.proxy) };
+  return p.tls.caFile || p.tls.insecureSkipVerify ? local : { ...local, tls: { ...p.tls, caFile } };
 }

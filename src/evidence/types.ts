@@ -41,7 +41,8 @@ export interface RecordedResponse {
   refreshToken?: TokenFacts;
 }
 
-export type TransportErrorKind = 'refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'too-large' | 'other';
+/** `proxy`: the egress proxy refused or failed the tunnel; the endpoint itself was never reached. */
+export type TransportErrorKind = 'refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'too-large' | 'proxy' | 'other';
 
 export interface TransportError {
   kind: TransportErrorKind;

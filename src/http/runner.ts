@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSecureContext, rootCertificates } from 'node:tls';
-import { Agent, request } from 'undici';
+import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import type { Provider } from '../descriptor/types.js';
 import { curlLine, type CurlInput } from './curl.js';
+import { hostPortOf, proxySecrets, ProxyTunnelError, TunnelClient, tunnelLogOf, type TunnelLog } from './proxy.js';
 import { formEncode, Redactor, redactAuthorization, redactJsonTokens, tokenFacts } from './redact.js';
 import type { Exchange, RecordedResponse, TransportError } from './types.js';
 import type { ProbeId } from '../probes/ids.js';
@@ -24,15 +26,20 @@ export class ProviderSession {
   private consecutiveTransportFailures = 0;
   private lastTransportError: TransportError | undefined;
   private nextSlot = 0;
-  private readonly agent: Agent;
+  private readonly agent: Dispatcher;
   /** One agent per client certificate: a TLS session carries its certificate, so they are never shared. */
-  private readonly mtlsAgents = new Map<string, Agent>();
+  private readonly mtlsAgents = new Map<string, Dispatcher>();
+  /** Tunnels opened and refused at the provider's proxy, for the run record. */
+  private readonly tunnels: TunnelLog;
   private readonly ca: string[] | undefined;
   /** Raw access tokens by probe, in memory only: later probes present them, records never hold them. */
   private readonly tokens = new Map<string, string>();
 
   constructor(readonly provider: Provider) {
     for (const s of provider.secrets) this.redactor.add(s.value, `$${s.envName}`);
+    // A proxy URL may carry user:password (from the environment only): a secret like the others.
+    for (const [value, shownAs] of proxySecrets(provider)) this.redactor.add(value, shownAs);
+    this.tunnels = tunnelLogOf(provider);
     const ca = provider.tls.caFile ? readFileSync(provider.tls.caFile, 'utf8') : undefined;
     // tls.caFile adds CAs (schema: "extra CA certificates"); Node's `ca` alone would replace the
     // public roots, breaking e.g. a resource with a public certificate next to a private token endpoint.
@@ -40,25 +47,36 @@ export class ProviderSession {
     this.agent = this.newAgent();
   }
 
-  private newAgent(client?: { cert: string; key: string }): Agent {
-    const { limits, tls } = this.provider;
+  private newAgent(client?: { cert: string; key: string }): Dispatcher {
+    const { limits, tls, proxy } = this.provider;
     // One TLS context per agent, built once: with the public roots plus the extra CA, building it
     // costs ~20 ms of blocked event loop, which undici would otherwise pay on every new connection.
     const secureContext = createSecureContext({ ...(this.ca ? { ca: this.ca } : {}), ...(client ? { cert: client.cert, key: client.key } : {}) });
-    return new Agent({
-      connect: {
-        secureContext,
-        rejectUnauthorized: !tls.insecureSkipVerify,
-        timeout: limits.timeoutMs,
-      },
+    const endpointTls = { secureContext, rejectUnauthorized: !tls.insecureSkipVerify, timeout: limits.timeoutMs };
+    const options = {
+      connect: endpointTls,
       headersTimeout: limits.timeoutMs,
       bodyTimeout: limits.timeoutMs,
       // Probes of one provider are sequential: one connection, reused, is all they need.
       connections: 1,
+    };
+    if (proxy.mode === 'none') return new Agent(options);
+    // undici routes each request by its URL (NO_PROXY included) with the values the loader resolved,
+    // never process.env again: '' for an unset proxy, so it does not fall back to the environment.
+    return new EnvHttpProxyAgent({
+      ...options,
+      httpsProxy: proxy.https?.url ?? '',
+      httpProxy: proxy.http?.url ?? '',
+      noProxy: proxy.noProxy,
+      // Inside the tunnel, the TLS to the endpoint is the same as without a proxy: same CA,
+      // verification and client certificate (certificate-bound tokens see the same certificate).
+      requestTls: endpointTls,
+      proxyTls: { timeout: limits.timeoutMs },
+      clientFactory: (origin: URL, opts: object) => new TunnelClient(origin, { ...opts, headersTimeout: limits.timeoutMs, bodyTimeout: limits.timeoutMs }, hostPortOf(origin), this.tunnels),
     });
   }
 
-  private agentFor(client: ProbeRequest['tlsClient']): Agent {
+  private agentFor(client: ProbeRequest['tlsClient']): Dispatcher {
     if (!client) return this.agent;
     let agent = this.mtlsAgents.get(client.certFile);
     if (!agent) this.mtlsAgents.set(client.certFile, (agent = this.newAgent(client)));
@@ -250,6 +268,9 @@ export function classifyTransportError(e: unknown, provider: Provider, url: stri
   const has = (...names: string[]) => codes.find((c) => names.includes(c));
   const target = hostOf(url);
   let code: string | undefined;
+  // First: a failure to open the tunnel is the proxy's, whatever lower-level code it wraps.
+  const tunnel = proxyFailure(e);
+  if (tunnel) return classifyProxyFailure(tunnel, provider);
   if ((code = has('ECONNREFUSED'))) {
     return { kind: 'refused', code, message: `connection refused by ${target}: the endpoint is unreachable` };
   }
@@ -286,4 +307,36 @@ export function classifyTransportError(e: unknown, provider: Provider, url: stri
   const first = chain[0] ?? { code: 'Error', message: String(e) };
   // One line: OpenSSL and some socket errors carry newlines that would break report lines.
   return { kind: 'other', code: first.code, message: `request failed: ${first.message.replace(/\s+/g, ' ').trim()}` };
+}
+
+function proxyFailure(e: unknown): ProxyTunnelError | undefined {
+  let cur: unknown = e;
+  for (let i = 0; i < 5 && cur; i++) {
+    if (cur instanceof ProxyTunnelError) return cur;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** A proxy that refused or failed the tunnel: said as the proxy's doing, never as the endpoint's outage. */
+function classifyProxyFailure(t: ProxyTunnelError, provider: Provider): TransportError {
+  const proxy = `the proxy ${t.proxy}`;
+  if (t.status !== undefined) {
+    const text = STATUS_CODES[t.status];
+    return { kind: 'proxy', code: `PROXY_${t.status}`, message: `${proxy} refused the tunnel: ${t.status}${text ? ` ${text}` : ''}` };
+  }
+  const codes = errorChain(t.cause).map((c) => c.code);
+  const code = codes.find((c) => c !== 'Error') ?? 'Error';
+  if (codes.includes('ECONNREFUSED')) return { kind: 'proxy', code, message: `${proxy} is unreachable: connection refused` };
+  if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN')) return { kind: 'proxy', code, message: `${proxy} is unreachable: its host name could not be resolved` };
+  if (codes.some((c) => /TIMEOUT|TimeoutError|ETIMEDOUT/.test(c))) {
+    return { kind: 'proxy', code, message: `${proxy} did not open the tunnel within ${provider.limits.timeoutMs} ms (limits.timeoutMs)` };
+  }
+  if (codes.some((c) => c === 'ECONNRESET' || c === 'UND_ERR_SOCKET' || c === 'EPIPE')) {
+    return { kind: 'proxy', code, message: `${proxy} closed the connection before opening the tunnel` };
+  }
+  const tlsCode = codes.find((c) => /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME|TLS|SSL/.test(c));
+  if (tlsCode) return { kind: 'proxy', code: tlsCode, message: `${proxy}: the TLS handshake with the proxy failed (${tlsCode})` };
+  const first = errorChain(t.cause)[0];
+  return { kind: 'proxy', code, message: `${proxy} did not open the tunnel: ${(first?.message ?? t.message).replace(/\s+/g, ' ').trim()}` };
 }

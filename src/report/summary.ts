@@ -1,5 +1,5 @@
 import { tally } from '../evaluate.js';
-import type { RunRecord } from '../run-record.js';
+import { describeProxyUse, type RunRecord } from '../run-record.js';
 
 /** The short summary printed after a run: one line per provider, then what failed and why. */
 export function formatSummary(record: RunRecord): string {
@@ -20,6 +20,9 @@ export function formatSummary(record: RunRecord): string {
   }
   for (const r of record.providers) {
     if (r.provider.insecure) lines.push(`${r.provider.name}: INSECURE — TLS verification was off for this provider`);
+    // Which proxy, if any, carried this provider's requests: a result through a proxy is that path's result.
+    const proxy = describeProxyUse(r.provider.proxy);
+    if (proxy) lines.push(`${r.provider.name}: ${proxy}`);
     const broken = r.findings.filter((f) => f.outcome === 'broken');
     const reasons = [...new Set(broken.map((f) => f.message))];
     if (broken.length > 0 && broken.length === r.findings.filter((f) => f.outcome !== 'skipped').length) {
