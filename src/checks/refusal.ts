@@ -1,6 +1,6 @@
 import type { ProbeId } from '../probes/ids.js';
 import { describeResponse, jsonObject, oauthError } from './helpers.js';
-import { broken, defineCheck, fail, pass, type CheckDef, type JudgeInput, type Level, type SpecRef, type Verdict } from './types.js';
+import { defineCheck, fail, pass, skip, type CheckDef, type JudgeInput, type Level, type SpecRef, type Verdict } from './types.js';
 import type { Provider } from '../descriptor/types.js';
 import type { RecordedResponse } from '../evidence/types.js';
 
@@ -27,7 +27,8 @@ export function judgeNotAccepted(res: RecordedResponse, what: string): Verdict {
  * (RFC 6749 §5.2: error responses use 400, or 401 for invalid_client); a 5xx is a server error.
  */
 export function judgeErrorCode(res: RecordedResponse, codes: string[], what: string, acceptanceId: string, rule: string): Verdict {
-  if (accepted(res)) return broken(`not judged: the request was accepted, so there is no error code to judge (see ${acceptanceId})`);
+  // Not broken: nothing failed to happen. The acceptance check carries the verdict on it.
+  if (accepted(res)) return skip(`not applicable: the request was accepted, so there is no error code to judge (see ${acceptanceId})`);
   const code = oauthError(res);
   const expected = `expected a 4xx with error ${codes.join(' or ')} (${rule})`;
   if (res.status >= 500) return fail(`${what} was answered ${describeResponse(res)}: a server error, not a refusal; ${expected}`);

@@ -193,7 +193,7 @@ describe('what each document promises', () => {
     expect(p.issuer).toBeUndefined();
     expect(p.deviations).toEqual([
       {
-        check: 'grant.form-encoded-body',
+        checks: ['grant.form-encoded-body'],
         reason: 'Federated Directory takes the jwt-bearer token request as a JSON body; RFC 6749 §4.1.3/§4.4.2 and RFC 7521 §4.1 use application/x-www-form-urlencoded',
         link: 'https://www.federated.directory',
       },
