@@ -135,6 +135,7 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'response.token-type', mode: 'response.token-type', target: { check: 'response.token-type', message: /token_type is "mac", expected "Bearer"/ } },
   // expires_in 2.5 against a declared 2 ± 1: only the syntax (and the schema's integer type) is wrong.
   { label: 'response.expires-in-integer', mode: 'response.expires-in-integer', target: { check: 'response.expires-in-integer', message: /expires_in is 2.5, not an integer/ }, edit: (d) => { d.expect.expiresInTolerance = 1; }, collateral: { 'response.schema': 'fail' } },
+  { label: 'response.unique-members', mode: 'response.unique-members', target: { check: 'response.unique-members', message: /the token response repeats "expires_in"/ } },
   {
     label: 'response.expires-in-present',
     mode: 'response.expires-in-present',
