@@ -41,22 +41,25 @@ export function tokenFacts(value: unknown): TokenFacts {
 export class Redactor {
   private readonly secrets = new Map<string, string>();
   /**
-   * Every form a secret may travel in, longest first; rebuilt on add: as is, form-urlencoded,
+   * Every form a secret may travel in, with what to show instead: as is, form-urlencoded,
    * percent-encoded, and as a JSON string's content (with and without `\/`), so an echo of a request
-   * inside JSON text or an HTML page is caught as well.
+   * inside JSON text or an HTML page is caught as well. Each value's forms are computed once, on add.
    */
-  private forms: [string, string][] = [];
+  private readonly formMap = new Map<string, { value: string; shown: string }>();
+  /** formMap's entries, longest first so overlapping values redact fully; rebuilt lazily after an add. */
+  private sorted: [string, string][] | undefined = [];
 
   /** A secret value and what to show instead (e.g. `$AKAMAI_CLIENT_SECRET`). */
   add(value: string, shownAs: string): void {
     if (value.length < 4 || this.secrets.get(value) === shownAs) return;
     this.secrets.set(value, shownAs);
-    const forms = new Map<string, string>();
-    for (const [v, shown] of this.secrets) {
-      const json = JSON.stringify(v).slice(1, -1);
-      for (const f of [v, formEncode(v), encodeURIComponent(v), json, json.replace(/\//g, '\\/')]) if (!forms.has(f)) forms.set(f, shown);
+    const json = JSON.stringify(value).slice(1, -1);
+    for (const f of [value, formEncode(value), encodeURIComponent(value), json, json.replace(/\//g, '\\/')]) {
+      // A form another secret already claims keeps its first owner, unless it is this value itself.
+      const owner = this.formMap.get(f);
+      if (owner === undefined || owner.value === value || f === value) this.formMap.set(f, { value, shown: shownAs });
     }
-    this.forms = [...forms.entries()].sort((a, b) => b[0].length - a[0].length);
+    this.sorted = undefined;
   }
 
   /** A token (or assertion) seen on the wire: shown as its preview, unless it is a known secret already. */
@@ -81,8 +84,9 @@ export class Redactor {
   }
 
   scrub(text: string): string {
+    this.sorted ??= [...this.formMap.entries()].map(([form, { shown }]): [string, string] => [form, shown]).sort((a, b) => b[0].length - a[0].length);
     let out = text;
-    for (const [form, shown] of this.forms) if (out.includes(form)) out = out.split(form).join(shown);
+    for (const [form, shown] of this.sorted) if (out.includes(form)) out = out.split(form).join(shown);
     return out;
   }
 }

@@ -122,7 +122,7 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
       'scope.default': 'fail',
       'client-auth.replayed-jti': 'broken',
       ...Object.fromEntries(
-        ['response.schema', 'response.access-token-syntax', 'response.token-type', 'response.expires-in-integer', 'response.expires-in-present', 'response.scope-syntax', 'response.cache-control', 'response.pragma', 'response.token-format', 'expiry.expires-in-declared', ...JWT_CHECKS, 'scope.requested-granted', 'scope.echoed', 'scope.returned-when-different', 'scope.not-broader'].map((id) => [id, 'broken' as const]),
+        ['response.schema', 'response.access-token-syntax', 'response.token-type', 'response.expires-in-integer', 'response.unique-members', 'response.expires-in-present', 'response.scope-syntax', 'response.cache-control', 'response.pragma', 'response.token-format', 'expiry.expires-in-declared', ...JWT_CHECKS, 'scope.requested-granted', 'scope.echoed', 'scope.returned-when-different', 'scope.not-broader'].map((id) => [id, 'broken' as const]),
       ),
     },
     // Its first use of an assertion got 201, so replay cannot be judged: a failed prerequisite.
