@@ -138,12 +138,3 @@ export function mapJsonStrings(text: string, replace: (value: string, place: Jso
   parts.push(text.slice(last));
   return parts.join('');
 }
-
-/** Every string member value (at any depth, arrays included) whose member name is in `names`. */
-export function stringsOfMembers(text: string, names: ReadonlySet<string>): string[] {
-  const out: string[] = [];
-  walk(text, (t, raw, place) => {
-    if (t.kind === 'string' && !place.isName && place.member !== undefined && names.has(place.member)) out.push(decodeString(raw));
-  });
-  return out;
-}
