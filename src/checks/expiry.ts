@@ -97,6 +97,8 @@ export const refusedAfterExpiry = defineCheck({
 export interface Challenge {
   scheme: string;
   params: Record<string, string>;
+  /** The token68 form of credentials (`Negotiate YII=`), when the challenge has one instead of parameters. */
+  token68?: string;
 }
 
 /** Splits a header value at commas outside quoted strings. */
@@ -123,7 +125,11 @@ function splitOutsideQuotes(value: string): string[] {
 
 const TOKEN = "[!#$%&'*+.^_`|~\\w-]+";
 /** `name=value` or `name="quoted \\"value\\""` (RFC 9110 auth-param). */
-const AUTH_PARAM = new RegExp(`^(${TOKEN})\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^\\s,]*))$`);
+// The unquoted value is read leniently (servers send `realm=https://x`), but it is never empty nor
+// starts with "=": `abc==` is token68, not a parameter named abc (RFC 9110 §11.2).
+const AUTH_PARAM = new RegExp(`^(${TOKEN})\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^\\s,=][^\\s,]*))$`);
+/** token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" (RFC 9110 §11.2). */
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
  * All challenges of WWW-Authenticate field values (RFC 9110 §11.6.1: one field may carry several,
@@ -145,6 +151,7 @@ export function parseChallenges(values: string[]): Challenge[] {
     const rest = start[2];
     const first = rest ? AUTH_PARAM.exec(rest) : null;
     if (first?.[1]) challenge.params[first[1].toLowerCase()] = (first[2] ?? first[3] ?? '').replace(/\\(.)/g, '$1');
+    else if (rest && TOKEN68.test(rest)) challenge.token68 = rest;
   }
   return out;
 }

@@ -120,7 +120,7 @@ export const expiresInInteger = defineCheck({
   area: 'response',
   level: 'MUST',
   spec: rfc(6749, 'A.14'),
-  defect: 'expires_in is a string ("3600"), a fraction or negative',
+  defect: 'expires_in is a string ("3600"), a fraction or negative, or an integer written otherwise than 1*DIGIT (3600.0, 3.6e3)',
   needs: needsToken,
   judge: withSuccess((res) => {
     const body = jsonObject(res) ?? {};
@@ -129,7 +129,29 @@ export const expiresInInteger = defineCheck({
     if (typeof v !== 'number') return fail(`expires_in is ${show(v)}, a JSON ${typeof v}, not a number`);
     if (!Number.isInteger(v)) return fail(`expires_in is ${v}, not an integer (1*DIGIT)`);
     if (v < 0) return fail(`expires_in is ${v}: a negative number is not 1*DIGIT`);
-    return pass(`expires_in ${v}`);
+    // Appendix A.14: expires-in = 1*DIGIT. JSON's `3600.0` or `3.6e3` is a number that parses to an
+    // integer, but not that grammar, and a client that reads the literal as an integer breaks on it.
+    // Recordings made before the literal was recorded have none: then the parsed value is all there is.
+    const literal = res.numberLiterals?.['expires_in'];
+    if (literal !== undefined && !/^[0-9]+$/.test(literal)) return fail(`expires_in was sent as the literal ${literal}, a JSON number but not an integer literal (1*DIGIT, RFC 6749 Appendix A.14)`);
+    return pass(`expires_in ${literal ?? v}`);
+  }),
+});
+
+export const uniqueMembers = defineCheck({
+  id: 'response.unique-members',
+  title: 'No member occurs twice in the token response',
+  area: 'response',
+  level: 'MUST',
+  levelReason:
+    'RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once." (RFC 8259 §4 only says JSON names SHOULD be unique; parsers then disagree on which value counts.)',
+  spec: rfc(6749, '3.2'),
+  defect: 'the token response repeats a member (e.g. expires_in twice); JSON.parse silently keeps the last one',
+  needs: needsToken,
+  judge: withSuccess((res) => {
+    // Recordings made before duplicates were recorded cannot say: they are judged by what they show.
+    const dup = res.duplicateMembers ?? [];
+    return dup.length === 0 ? pass(res.duplicateMembers ? 'every member occurs once' : 'no repeated member recorded') : fail(`the token response repeats ${dup.map((d) => JSON.stringify(d)).join(', ')}; each response parameter may occur once`);
   }),
 });
 
@@ -233,6 +255,7 @@ export const responseChecks = [
   tokenTypeExpected,
   expiresInInteger,
   expiresInPositive,
+  uniqueMembers,
   expiresInPresent,
   scopeSyntax,
   cacheControlNoStore,

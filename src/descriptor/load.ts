@@ -424,6 +424,7 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       maxExpiryWaitSeconds: d.limits?.maxExpiryWaitSeconds ?? 30,
       clockSkewSeconds: d.limits?.clockSkewSeconds ?? 60,
       requestsPerSecond: d.limits?.requestsPerSecond ?? 10,
+      maxRetryAfterSeconds: d.limits?.maxRetryAfterSeconds ?? 30,
     },
     tls: {
       ...(caFile !== undefined ? { caFile: path.resolve(path.dirname(raw.file), caFile) } : {}),

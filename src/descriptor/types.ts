@@ -88,6 +88,8 @@ export interface Provider {
     maxExpiryWaitSeconds: number;
     clockSkewSeconds: number;
     requestsPerSecond: number;
+    /** The longest Retry-After of a 429 that is waited out before a retry (RFC 9110 §10.2.3). */
+    maxRetryAfterSeconds: number;
   };
   tls: { caFile?: string; insecureSkipVerify: boolean };
   /** How requests reach the endpoints: through an egress proxy, or direct. */

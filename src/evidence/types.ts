@@ -30,19 +30,33 @@ export interface RecordedResponse {
   status: number;
   /** Lower-cased names; each value as received (repeated headers kept apart). */
   headers: Record<string, string[]>;
-  /** The body as text, token members replaced by previews, capped at the provider's limit. */
+  /**
+   * The body as the raw text it came in (UTF-8), redacted: every string scrubbed of known secrets and
+   * tokens, token-named members (at any depth) replaced by previews; numbers, whitespace, member order
+   * and repeated members as received. At most the body cap was read, and at most 64 KiB is kept.
+   */
   body: string;
   bodyBytes: number;
   truncated: boolean;
   /** The parsed JSON body (redacted), when the body is JSON. */
   json?: unknown;
   jsonError?: string;
+  /**
+   * When the body is a JSON object: each top-level member whose value is a number, with the literal
+   * as written (`"3600.0"`), which the parsed value no longer shows.
+   */
+  numberLiterals?: Record<string, string>;
+  /** When the body is a JSON object: top-level member names that occur more than once (JSON.parse keeps the last). */
+  duplicateMembers?: string[];
   accessToken?: TokenFacts;
   refreshToken?: TokenFacts;
 }
 
-/** `proxy`: the egress proxy refused or failed the tunnel; the endpoint itself was never reached. */
-export type TransportErrorKind = 'refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'too-large' | 'proxy' | 'other';
+/**
+ * `proxy`: the egress proxy refused or failed the tunnel; the endpoint itself was never reached.
+ * `rate-limited`: still 429 Too Many Requests after the retries Retry-After allows (no answer to judge).
+ */
+export type TransportErrorKind = 'refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'too-large' | 'proxy' | 'rate-limited' | 'other';
 
 export interface TransportError {
   kind: TransportErrorKind;
@@ -58,10 +72,16 @@ export interface Exchange {
   /** What this request is for, e.g. "client_credentials with client_secret_basic". */
   purpose: string;
   request: RecordedRequest;
+  /** The answer, never a 429: a 429 is retried, and one that persists is a transportError (rate-limited). */
   response?: RecordedResponse;
   transportError?: TransportError;
+  /** The last 429 of a rate-limited exchange, as evidence; deliberately not `response`, so no check reads it as an answer. */
+  rateLimitedResponse?: RecordedResponse;
+  /** Requests sent for this exchange: 1, or more when 429 answers were retried (each counts against limits.maxRequests). */
+  attempts?: number;
   /** Set when the runner refused to send (budget exhausted, circuit open). */
   notSent?: { reason: string; kind: 'budget' | 'circuit' };
+  /** When the last attempt was sent (after any Retry-After wait), and how long it took to answer. */
   startedAt: string;
   durationMs: number;
   /** A curl command reproducing the request, secrets shown as $ENV_NAME. */

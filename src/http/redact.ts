@@ -1,7 +1,11 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { mapJsonStrings } from './json-text.js';
 import type { TokenFacts } from './types.js';
 
 const PREVIEW_CHARS = 8;
+
+/** What a client secret that no descriptor variable names is shown as. */
+export const CLIENT_SECRET_SHOWN = '[client secret]';
 
 /** `abcdefgh...(redacted, 812 chars)`: recognisable, useless to an attacker. ASCII only. */
 export function previewOf(token: string): string {
@@ -36,20 +40,37 @@ export function tokenFacts(value: unknown): TokenFacts {
  */
 export class Redactor {
   private readonly secrets = new Map<string, string>();
-  /** Every form a secret may travel in (as is, form-urlencoded, percent-encoded), longest first; rebuilt on add. */
-  private forms: [string, string][] = [];
+  /**
+   * Every form a secret may travel in, with what to show instead: as is, form-urlencoded,
+   * percent-encoded, and as a JSON string's content (with and without `\/`), so an echo of a request
+   * inside JSON text or an HTML page is caught as well. Each value's forms are computed once, on add.
+   */
+  private readonly formMap = new Map<string, { value: string; shown: string }>();
+  /** formMap's entries, longest first so overlapping values redact fully; rebuilt lazily after an add. */
+  private sorted: [string, string][] | undefined = [];
 
   /** A secret value and what to show instead (e.g. `$AKAMAI_CLIENT_SECRET`). */
   add(value: string, shownAs: string): void {
     if (value.length < 4 || this.secrets.get(value) === shownAs) return;
     this.secrets.set(value, shownAs);
-    const forms = new Map<string, string>();
-    for (const [v, shown] of this.secrets) for (const f of [v, formEncode(v), encodeURIComponent(v)]) if (!forms.has(f)) forms.set(f, shown);
-    this.forms = [...forms.entries()].sort((a, b) => b[0].length - a[0].length);
+    const json = JSON.stringify(value).slice(1, -1);
+    for (const f of [value, formEncode(value), encodeURIComponent(value), json, json.replace(/\//g, '\\/')]) {
+      // A form another secret already claims keeps its first owner, unless it is this value itself.
+      const owner = this.formMap.get(f);
+      if (owner === undefined || owner.value === value || f === value) this.formMap.set(f, { value, shown: shownAs });
+    }
+    this.sorted = undefined;
   }
 
+  /** A token (or assertion) seen on the wire: shown as its preview, unless it is a known secret already. */
   addToken(token: string): void {
-    this.add(token, previewOf(token));
+    if (!this.secrets.has(token)) this.add(token, previewOf(token));
+  }
+
+  /** A credential named by its parameter or member: a client secret is never previewed (its first characters are secret too). */
+  addCredential(name: string, value: string): void {
+    if (name === 'client_secret') this.add(value, this.secrets.get(value) ?? CLIENT_SECRET_SHOWN);
+    else this.addToken(value);
   }
 
   /** The replacement for a known secret value, if it is one. */
@@ -63,8 +84,9 @@ export class Redactor {
   }
 
   scrub(text: string): string {
+    this.sorted ??= [...this.formMap.entries()].map(([form, { shown }]): [string, string] => [form, shown]).sort((a, b) => b[0].length - a[0].length);
     let out = text;
-    for (const [form, shown] of this.forms) if (out.includes(form)) out = out.split(form).join(shown);
+    for (const [form, shown] of this.sorted) if (out.includes(form)) out = out.split(form).join(shown);
     return out;
   }
 }
@@ -88,19 +110,86 @@ export function redactAuthorization(value: string, redactor: Redactor): string {
   return `${scheme} ${previewOf(credentials)}`;
 }
 
-const TOKEN_MEMBERS = ['access_token', 'refresh_token', 'id_token'];
+/**
+ * Members whose string values are credentials, wherever they occur: the tokens of a token response
+ * (RFC 6749 §5.1, OpenID Connect's id_token) and, for servers that echo a request back, the
+ * credentials a request carries (RFC 6749 §2.3.1 client_secret, RFC 7521 §4.2 client_assertion,
+ * RFC 7523 §2.1 assertion, RFC 8693 §2.1 subject_token and actor_token).
+ */
+export const TOKEN_MEMBERS: ReadonlySet<string> = new Set(['access_token', 'refresh_token', 'id_token', 'client_secret', 'client_assertion', 'assertion', 'subject_token', 'actor_token']);
 
-/** Replaces token members of a parsed JSON body by their previews; returns the redacted copy. */
-export function redactJsonTokens(json: unknown, redactor: Redactor): unknown {
-  if (!json || typeof json !== 'object' || Array.isArray(json)) return json;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
-    if (TOKEN_MEMBERS.includes(k) && typeof v === 'string') {
-      redactor.addToken(v);
-      out[k] = previewOf(v);
-    } else {
-      out[k] = typeof v === 'string' ? redactor.scrub(v) : v;
+/** Request parameters (form or query) that carry a credential: RFC 7662 §2.1 `token` as well. */
+export const CREDENTIAL_PARAMS: ReadonlySet<string> = new Set([...TOKEN_MEMBERS, 'token']);
+
+/** A token-named member's value as recorded: what the redactor shows for it, or a preview, whatever its length. */
+function redactMember(name: string | undefined, value: string, redactor: Redactor): string {
+  if (name === undefined || !TOKEN_MEMBERS.has(name)) return redactor.scrub(value);
+  return redactor.replacementFor(value) ?? (name === 'client_secret' ? CLIENT_SECRET_SHOWN : previewOf(value));
+}
+
+/** Adds every token-named member value of a parsed JSON value, at any depth, to the redactor. */
+export function learnJsonTokens(json: unknown, redactor: Redactor, member?: string): void {
+  if (typeof json === 'string') {
+    if (member !== undefined && TOKEN_MEMBERS.has(member)) redactor.addCredential(member, json);
+  } else if (Array.isArray(json)) {
+    for (const v of json) learnJsonTokens(v, redactor, member);
+  } else if (json && typeof json === 'object') {
+    for (const [k, v] of Object.entries(json as Record<string, unknown>)) learnJsonTokens(v, redactor, k);
+  }
+}
+
+const NAMES = [...TOKEN_MEMBERS].join('|');
+/** `"access_token": "…"`, also cut short by the body cap (no closing quote). */
+const JSON_MEMBER = new RegExp(`"(${NAMES})"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)(?:"|$)`, 'g');
+/** `access_token=…` in a form-encoded or query-like text. */
+const FORM_MEMBER = new RegExp(`(?:^|[?&\\s])(${NAMES})=([^&\\s"]+)`, 'g');
+
+/**
+ * Adds the token-named members a text shows to the redactor, for bodies that are not (whole) JSON:
+ * cut at the body cap, form-encoded, or an HTML page quoting JSON.
+ */
+export function learnTextTokens(text: string, redactor: Redactor): void {
+  for (const m of text.matchAll(JSON_MEMBER)) {
+    const [, name = '', raw = ''] = m;
+    let value = raw;
+    try {
+      value = JSON.parse(`"${raw}"`) as string;
+    } catch {
+      // An escape cut in half by the cap: the raw text is what would be recorded.
+    }
+    redactor.addCredential(name, value);
+  }
+  for (const m of text.matchAll(FORM_MEMBER)) {
+    const [, name = '', raw = ''] = m;
+    redactor.addCredential(name, raw);
+    try {
+      redactor.addCredential(name, decodeURIComponent(raw.replace(/\+/g, ' ')));
+    } catch {
+      // Not valid percent-encoding: the raw form is known already.
     }
   }
-  return out;
+}
+
+/**
+ * A parsed JSON value with every string at any depth scrubbed, and token-named members (at any
+ * depth, in arrays too) replaced by their previews; member names are scrubbed as well. Returns a copy.
+ * Call learnJsonTokens first, so a token echoed before its own member is scrubbed too.
+ */
+export function redactJsonTokens(json: unknown, redactor: Redactor, member?: string): unknown {
+  if (typeof json === 'string') return redactMember(member, json, redactor);
+  if (Array.isArray(json)) return json.map((v) => redactJsonTokens(v, redactor, member));
+  if (json && typeof json === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(json as Record<string, unknown>)) out[redactor.scrub(k)] = redactJsonTokens(v, redactor, k);
+    return out;
+  }
+  return json;
+}
+
+/**
+ * The JSON text as it came, with the same redaction as redactJsonTokens applied to its string
+ * literals only: number literals, whitespace, member order and repeated members stay as received.
+ */
+export function redactJsonText(text: string, redactor: Redactor): string {
+  return mapJsonStrings(text, (value, place) => (place.isName ? redactor.scrub(value) : redactMember(place.member, value, redactor)));
 }

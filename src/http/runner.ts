@@ -6,19 +6,24 @@ import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import type { Provider } from '../descriptor/types.js';
 import { curlLine, type CurlInput } from './curl.js';
 import { hostPortOf, proxySecrets, ProxyTunnelError, TunnelClient, tunnelLogOf, type TunnelLog } from './proxy.js';
-import { formEncode, Redactor, redactAuthorization, redactJsonTokens, tokenFacts } from './redact.js';
+import { CREDENTIAL_PARAMS, formEncode, learnJsonTokens, learnTextTokens, Redactor, redactAuthorization, redactJsonText, redactJsonTokens, tokenFacts } from './redact.js';
+import { jsonTextFacts } from './json-text.js';
+import { parseRetryAfter } from './retry-after.js';
 import type { Exchange, RecordedResponse, TransportError } from './types.js';
 import type { ProbeId } from '../probes/ids.js';
 import type { ProbeRequest } from '../probes/request.js';
 
 export type { ProbeRequest };
 
-/** After this many transport failures in a row, a provider is not probed any more. */
+/** After this many transport failures (rate-limited requests included) in a row, a provider is not probed any more. */
 const CIRCUIT_BREAKER_THRESHOLD = 2;
+/** A request answered 429 is sent again at most this many times (so at most three attempts). */
+const MAX_RATE_LIMIT_RETRIES = 2;
 
 /**
  * Owns every request made to one provider: TLS, deadline, body cap, request budget, pacing,
- * circuit breaker, no retries. Records each exchange with secrets redacted at recording time.
+ * circuit breaker, and retries of 429 answers only (after Retry-After, at most twice). Records each
+ * exchange with secrets redacted at recording time.
  */
 export class ProviderSession {
   readonly redactor = new Redactor();
@@ -109,16 +114,14 @@ export class ProviderSession {
       }
     }
     if (req.basic) {
-      this.redactor.add(req.basic.secret, this.redactor.replacementFor(req.basic.secret) ?? '[client secret]');
       const raw = `${formEncode(req.basic.id)}:${formEncode(req.basic.secret)}`;
       headers.push(['Authorization', `Basic ${Buffer.from(raw, 'utf8').toString('base64')}`]);
     }
     if (req.bearer) headers.push(['Authorization', `Bearer ${req.bearer}`]);
-    // Assertions are short-lived credentials: recorded as previews, like tokens.
-    if (req.assertion) this.redactor.addToken(req.assertion);
-    const grantAssertion = req.form?.find(([k]) => k === 'assertion')?.[1];
-    if (grantAssertion) this.redactor.addToken(grantAssertion);
     headers.push(['Accept', 'application/json']);
+    // Before anything is recorded (URL, headers, body, curl line), the redactor learns every
+    // credential this request carries, wherever it travels: a server may echo any of them back.
+    const grantAssertion = this.learnCredentials(req);
 
     const curlInput: CurlInput = { method: req.method, url: req.url, headers, ...(req.form ? { form: req.form } : {}), ...(req.bodyEncoding === 'json' ? { json: true } : {}), ...(req.basic ? { basic: req.basic } : {}), ...(req.bearer ? { bearer: req.bearer } : {}), ...(this.provider.tls.caFile ? { caFile: this.provider.tls.caFile } : {}), insecure: this.provider.tls.insecureSkipVerify, ...(req.tlsClient ? { clientCert: { certFile: req.tlsClient.certFile, keyFile: req.tlsClient.keyFile } } : {}) };
     const exchange: Exchange = {
@@ -149,29 +152,100 @@ export class ProviderSession {
       exchange.notSent = { kind: 'budget', reason: `not sent: the request budget of ${this.provider.limits.maxRequests} (limits.maxRequests) is used up` };
       return exchange;
     }
-    await this.pace();
-    this.requestsSent += 1;
-    const started = performance.now();
-    try {
-      const res = await request(req.url, {
-        method: req.method,
-        headers: headers.flatMap(([n, v]) => [n, v]),
-        ...(body !== undefined ? { body } : {}),
-        dispatcher: this.agentFor(req.tlsClient),
-        signal: AbortSignal.timeout(this.provider.limits.timeoutMs),
-      });
-      exchange.response = await this.readResponse(probe, res.statusCode, res.headers, res.body);
-      this.consecutiveTransportFailures = 0;
-      if (res.statusCode === 429) await this.honourRetryAfter(exchange.response.headers['retry-after']?.[0]);
-    } catch (e) {
-      const error = classifyTransportError(e, this.provider, req.url);
-      // Records hold nothing unredacted; an error message may quote the URL (query credentials probe).
-      exchange.transportError = { ...error, message: this.redactor.scrub(error.message) };
-      this.consecutiveTransportFailures += 1;
-      this.lastTransportError = exchange.transportError;
+
+    let attempts = 0;
+    for (;;) {
+      await this.pace();
+      this.requestsSent += 1;
+      attempts += 1;
+      exchange.startedAt = new Date().toISOString();
+      const started = performance.now();
+      let response: RecordedResponse;
+      try {
+        const res = await request(req.url, {
+          method: req.method,
+          headers: headers.flatMap(([n, v]) => [n, v]),
+          ...(body !== undefined ? { body } : {}),
+          dispatcher: this.agentFor(req.tlsClient),
+          signal: AbortSignal.timeout(this.provider.limits.timeoutMs),
+        });
+        response = await this.readResponse(probe, res.statusCode, res.headers, res.body);
+      } catch (e) {
+        const error = classifyTransportError(e, this.provider, req.url);
+        // Records hold nothing unredacted; an error message may quote the URL (query credentials probe).
+        exchange.transportError = { ...error, message: this.redactor.scrub(error.message) };
+        this.transportFailed(exchange.transportError);
+        exchange.durationMs = Math.round(performance.now() - started);
+        break;
+      }
+      exchange.durationMs = Math.round(performance.now() - started);
+      if (response.status !== 429) {
+        exchange.response = response;
+        this.consecutiveTransportFailures = 0;
+        break;
+      }
+      // RFC 6585 §4: 429 means "too many requests in a given amount of time", not a verdict on this
+      // request: it is asked again after Retry-After, a bounded number of times.
+      const retryAfter = response.headers['retry-after']?.[0];
+      const seconds = this.honourRetryAfter(retryAfter);
+      const stop =
+        attempts > MAX_RATE_LIMIT_RETRIES
+          ? ''
+          : seconds > this.provider.limits.maxRetryAfterSeconds
+            ? `, longer than limits.maxRetryAfterSeconds (${this.provider.limits.maxRetryAfterSeconds} s): not retried`
+            : this.requestsSent >= this.provider.limits.maxRequests
+              ? `; the request budget of ${this.provider.limits.maxRequests} (limits.maxRequests) is used up`
+              : undefined;
+      if (stop === undefined) continue;
+      const shown = retryAfter === undefined ? 'no Retry-After' : `Retry-After: ${retryAfter.length > 64 ? `${retryAfter.slice(0, 64)}…` : retryAfter}`;
+      exchange.rateLimitedResponse = response;
+      exchange.transportError = {
+        kind: 'rate-limited',
+        code: '429',
+        message: `rate-limited: the endpoint answered 429 Too Many Requests ${attempts === 1 ? 'once' : `${attempts} times`} (${shown}${stop})`,
+      };
+      // A server that answers 429 to everything is as unusable as an unreachable one: the circuit
+      // breaker stops the run after a few such requests instead of spending the budget on them.
+      this.transportFailed(exchange.transportError);
+      break;
     }
-    exchange.durationMs = Math.round(performance.now() - started);
+    exchange.attempts = attempts;
     return exchange;
+  }
+
+  /**
+   * Adds every credential of a request to the redactor: Basic credentials (the secret, and the
+   * base64 the header carries), a bearer token, a client assertion, and credential parameters in the
+   * form or the query string (`grant.get` sends the whole grant, its assertion included, in the URL).
+   * Returns the grant assertion (RFC 7523 §2.1), whose decoded claims are recorded.
+   */
+  private learnCredentials(req: ProbeRequest): string | undefined {
+    if (req.basic) {
+      this.redactor.addCredential('client_secret', req.basic.secret);
+      const b64 = Buffer.from(`${formEncode(req.basic.id)}:${formEncode(req.basic.secret)}`, 'utf8').toString('base64');
+      this.redactor.add(b64, `[base64 credentials of ${formEncode(req.basic.id)}]`);
+    }
+    if (req.bearer) this.redactor.addToken(req.bearer);
+    // Assertions are short-lived credentials: recorded as previews, like tokens.
+    if (req.assertion) this.redactor.addToken(req.assertion);
+    let query: [string, string][] = [];
+    try {
+      query = [...new URL(req.url).searchParams.entries()];
+    } catch {
+      // A URL that does not parse fails when sent; it carries no parameters to learn.
+    }
+    let grantAssertion: string | undefined;
+    for (const [k, v] of [...(req.form ?? []), ...query]) {
+      if (!CREDENTIAL_PARAMS.has(k)) continue;
+      this.redactor.addCredential(k, v);
+      if (k === 'assertion') grantAssertion ??= v;
+    }
+    return grantAssertion;
+  }
+
+  private transportFailed(error: TransportError): void {
+    this.consecutiveTransportFailures += 1;
+    this.lastTransportError = error;
   }
 
   private async pace(): Promise<void> {
@@ -182,13 +256,14 @@ export class ProviderSession {
     if (wait > 0) await sleep(wait);
   }
 
-  /** A 429 is recorded as it is (no retry); the next request waits as asked, up to 30 s. */
-  private async honourRetryAfter(value: string | undefined): Promise<void> {
-    // Retry-After is delay-seconds or an HTTP-date (RFC 9110 §10.2.3); without either, wait 1 s.
-    const v = value?.trim() ?? '';
-    const date = /^\d+$/.test(v) ? Number.NaN : Date.parse(v);
-    const seconds = /^\d+$/.test(v) ? Number(v) : Number.isNaN(date) ? 1 : Math.max(0, (date - Date.now()) / 1000);
-    this.nextSlot = Math.max(this.nextSlot, Date.now() + Math.min(seconds, 30) * 1000);
+  /**
+   * Holds the next request (the retry, or the next probe's) back as a 429's Retry-After asks, up to
+   * limits.maxRetryAfterSeconds; returns the seconds asked for (RFC 9110 §10.2.3; absent or unreadable: 1 s).
+   */
+  private honourRetryAfter(value: string | undefined): number {
+    const seconds = parseRetryAfter(value, Date.now());
+    this.nextSlot = Math.max(this.nextSlot, Date.now() + Math.min(seconds, this.provider.limits.maxRetryAfterSeconds) * 1000);
+    return seconds;
   }
 
   private async readResponse(
@@ -212,31 +287,48 @@ export class ProviderSession {
       chunks.push(chunk);
     }
     const text = Buffer.concat(chunks).toString('utf8');
+    let parsed: { value: unknown } | undefined;
+    let jsonError: string | undefined;
+    if (!truncated && text.trim() !== '') {
+      try {
+        parsed = { value: JSON.parse(text) as unknown };
+      } catch (e) {
+        jsonError = (e as Error).message;
+      }
+    }
+    // Tokens are learnt before anything of this response is recorded, so that a token is scrubbed
+    // wherever it shows: in a header, in an error_description before its own member, in a later response.
+    if (parsed) learnJsonTokens(parsed.value, this.redactor);
+    else learnTextTokens(text, this.redactor);
+
     const headers: Record<string, string[]> = {};
     for (const [name, value] of Object.entries(rawHeaders)) {
       if (value === undefined) continue;
-      headers[name.toLowerCase()] = (Array.isArray(value) ? value : [value]).map((v) => this.redactor.scrub(v));
+      // An Authorization field in a response can only be an echo of the request's credentials.
+      headers[name.toLowerCase()] = (Array.isArray(value) ? value : [value]).map((v) => (/^(proxy-)?authorization$/i.test(name) ? redactAuthorization(v, this.redactor) : this.redactor.scrub(v)));
     }
     // When truncated, bodyBytes is the cap (the bytes kept): `total` only counts up to the end of the
     // chunk that crossed the cap, a transport artefact, yet response.schema and the report print it
     // as "the N byte cap" / "N bytes, truncated at the body cap".
     const response: RecordedResponse = { status, headers, body: '', bodyBytes: truncated ? cap : Buffer.byteLength(text), truncated };
-    if (!truncated && text.trim() !== '') {
-      try {
-        const parsed: unknown = JSON.parse(text);
-        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-          const obj = parsed as Record<string, unknown>;
-          if ('access_token' in obj) response.accessToken = tokenFacts(obj['access_token']);
-          if (typeof obj['access_token'] === 'string') this.tokens.set(probe, obj['access_token']);
-          if ('refresh_token' in obj) response.refreshToken = tokenFacts(obj['refresh_token']);
-        }
-        response.json = redactJsonTokens(parsed, this.redactor);
-        response.body = JSON.stringify(response.json, null, 2);
-      } catch (e) {
-        response.jsonError = (e as Error).message;
+    if (jsonError !== undefined) response.jsonError = jsonError;
+    if (parsed) {
+      const value = parsed.value;
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        const obj = value as Record<string, unknown>;
+        if ('access_token' in obj) response.accessToken = tokenFacts(obj['access_token']);
+        if (typeof obj['access_token'] === 'string') this.tokens.set(probe, obj['access_token']);
+        if ('refresh_token' in obj) response.refreshToken = tokenFacts(obj['refresh_token']);
+        // What JSON.parse hides, read from the text as received: RFC 6749 Appendix A.14 makes
+        // expires_in 1*DIGIT, which `3600.0` is not; §3.2 forbids response parameters twice.
+        const facts = jsonTextFacts(text);
+        response.numberLiterals = facts.numberLiterals;
+        response.duplicateMembers = facts.duplicateMembers;
       }
+      response.json = redactJsonTokens(value, this.redactor);
     }
-    if (response.body === '') response.body = this.redactor.scrub(text.slice(0, 64 * 1024));
+    // Evidence is the wire: the text as it came, redacted, never a re-serialisation of the parsed value.
+    response.body = (parsed ? redactJsonText(text, this.redactor) : this.redactor.scrub(text)).slice(0, 64 * 1024);
     return response;
   }
 }

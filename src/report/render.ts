@@ -1,4 +1,4 @@
-import type { Exchange } from '../evidence/types.js';
+import type { Exchange, RecordedResponse } from '../evidence/types.js';
 
 /** An exchange as a QA reader wants it: the request and the response, as on the wire (redacted). */
 export function renderExchange(ex: Exchange): string {
@@ -10,18 +10,24 @@ export function renderExchange(ex: Exchange): string {
     lines.push('', '# decoded assertion (header and claims; the assertion itself is not recorded)', JSON.stringify(ex.request.assertion, null, 2));
   }
   lines.push('', '---', '');
+  const attempts = ex.attempts !== undefined && ex.attempts > 1 ? `, attempt ${ex.attempts} after 429 Too Many Requests` : '';
   if (ex.notSent) lines.push(`(${ex.notSent.reason})`);
-  else if (ex.transportError) lines.push(`(no response: ${ex.transportError.message} [${ex.transportError.code}], after ${ex.durationMs} ms)`);
-  else if (ex.response) {
-    const r = ex.response;
-    lines.push(`HTTP ${r.status}   (${ex.durationMs} ms, ${r.bodyBytes} bytes${r.truncated ? ', truncated at the body cap' : ''})`);
-    for (const [n, values] of Object.entries(r.headers)) for (const v of values) lines.push(`${n}: ${v}`);
-    lines.push('', r.body);
-    if (r.accessToken?.jwt) {
-      lines.push('', '# decoded access token (JWT header and claims; the token itself is not recorded)', JSON.stringify(r.accessToken.jwt, null, 2));
-    }
-  }
+  else if (ex.transportError) {
+    lines.push(`(no response: ${ex.transportError.message} [${ex.transportError.code}], after ${ex.durationMs} ms)`);
+    // A rate-limited exchange keeps its last 429 as evidence: what the server said, and its Retry-After.
+    if (ex.rateLimitedResponse) lines.push('', '# the last 429 answer', ...responseLines(ex.rateLimitedResponse, `${ex.durationMs} ms${attempts}`));
+  } else if (ex.response) lines.push(...responseLines(ex.response, `${ex.durationMs} ms${attempts}`));
   return `${lines.join('\n')}\n`;
+}
+
+function responseLines(r: RecordedResponse, timing: string): string[] {
+  const lines = [`HTTP ${r.status}   (${timing}, ${r.bodyBytes} bytes${r.truncated ? ', truncated at the body cap' : ''})`];
+  for (const [n, values] of Object.entries(r.headers)) for (const v of values) lines.push(`${n}: ${v}`);
+  lines.push('', r.body);
+  if (r.accessToken?.jwt) {
+    lines.push('', '# decoded access token (JWT header and claims; the token itself is not recorded)', JSON.stringify(r.accessToken.jwt, null, 2));
+  }
+  return lines;
 }
 
 /** How the request authenticated the client, read from what was sent. */

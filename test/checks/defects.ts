@@ -72,6 +72,8 @@ export const CASES: DefectCase[] = [
   { check: 'response.expires-in-integer', defect: 'fractional expires_in', expect: 'fail', message: /not an integer/, apply: (e) => { json(e, 'token.0')['expires_in'] = 5.5; } },
   { check: 'response.expires-in-integer', defect: 'negative expires_in', expect: 'fail', message: /expires_in is -5: a negative number is not 1\*DIGIT/, apply: (e) => { json(e, 'token.0')['expires_in'] = -5; } },
   { check: 'response.expires-in-positive', defect: 'zero expires_in (parses as 1*DIGIT: a warning)', expect: 'warn', message: /expires_in is 0: the token expires as it is issued/, apply: (e) => { json(e, 'token.0')['expires_in'] = 0; } },
+  { check: 'response.expires-in-integer', defect: 'expires_in written 5.0 (parses to an integer)', expect: 'fail', message: /expires_in was sent as the literal 5\.0, a JSON number but not an integer literal \(1\*DIGIT/, apply: (e) => { res(e, 'token.0').numberLiterals = { expires_in: '5.0' }; } },
+  { check: 'response.unique-members', defect: 'expires_in twice', expect: 'fail', message: /the token response repeats "expires_in"; each response parameter may occur once/, apply: (e) => { res(e, 'token.0').duplicateMembers = ['expires_in']; } },
   { check: 'response.expires-in-present', defect: 'expires_in omitted', expect: 'warn', message: /expires_in is absent/, apply: (e) => { delete json(e, 'token.0')['expires_in']; } },
   { check: 'response.scope-syntax', defect: 'scope as an array', expect: 'fail', message: /scope is a JSON array/, apply: (e) => { json(e, 'token.0')['scope'] = ['api:read']; } },
   { check: 'response.scope-syntax', defect: 'double space', expect: 'fail', message: /is not scope-token/, apply: (e) => { json(e, 'token.0')['scope'] = 'api:read  api:write'; } },

@@ -76,6 +76,56 @@ export function acceptAnything(tokens: AcceptAnythingTokens = { accessToken: 'ab
   };
 }
 
+export interface EchoTokens extends AcceptAnythingTokens {
+  idToken: string;
+}
+
+/** A header value made of what HTTP allows (visible ASCII and spaces), so any text can be echoed in one. */
+const headerSafe = (v: string): string => v.replace(/[^\x20-\x7e]/g, '?');
+
+/**
+ * A server that echoes everything it receives: the request's method, URL, query, headers and body go
+ * back in response headers and, nested at every depth, in the JSON body (members, arrays, an
+ * error_description). A GET or an unknown grant_type gets a 400 error response; everything else a
+ * 200 token response with the known tokens (access, refresh, and an id_token inside the echo).
+ */
+export function echoEverything(tokens: EchoTokens): Handler {
+  return (req, res) => {
+    const url = new URL(req.url, 'https://127.0.0.1');
+    const query = [...url.searchParams.entries()];
+    const form = [...new URLSearchParams(req.body).entries()];
+    const echo = { method: req.method, url: req.url, headers: req.headers, body: req.body, query: Object.fromEntries(query), form };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-echo-url': headerSafe(req.url),
+      'x-echo-body': headerSafe(req.body),
+      'x-echo-authorization': headerSafe(req.headers.authorization ?? ''),
+      'x-echo-query': headerSafe(query.map(([k, v]) => `${k}=${v}`).join(' ')),
+      'x-echo-form': headerSafe(form.map(([k, v]) => `${k}=${v}`).join(' ')),
+      'x-echo-access-token': tokens.accessToken,
+    };
+    const grantType = new URLSearchParams(req.body).get('grant_type') ?? url.searchParams.get('grant_type');
+    const refuse = req.method === 'GET' && url.pathname === '/token' ? true : grantType !== null && !/client_credentials|jwt-bearer/.test(grantType);
+    const nested = { list: [req.body, req.headers.authorization ?? null, { deeper: [Object.fromEntries(form), { query: Object.fromEntries(query) }] }], request: echo };
+    if (refuse) {
+      const description = `refused ${req.method} ${req.url} with ${req.body} (${req.headers.authorization ?? 'no Authorization'})`;
+      res.writeHead(400, headers);
+      res.end(JSON.stringify({ error: 'invalid_request', error_description: description, echo, nested }));
+      return;
+    }
+    const body = {
+      access_token: tokens.accessToken,
+      token_type: 'Bearer',
+      expires_in: 60,
+      refresh_token: tokens.refreshToken,
+      echo,
+      nested: { ...nested, issued: [{ id_token: tokens.idToken, refresh_token: tokens.refreshToken }] },
+    };
+    res.writeHead(200, headers);
+    res.end(JSON.stringify(body));
+  };
+}
+
 /** A counting server that must never be reached: it answers 500 so a stray request is visible. */
 export function mustNotBeCalled(): Handler {
   return (_req, res) => {

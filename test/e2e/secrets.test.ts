@@ -1,12 +1,14 @@
 /**
- * Secret hygiene, end to end: a full run (report included) against an endpoint that accepts anything
- * and hands out known tokens. No client secret (in any encoding it travels in) and no full token may
- * appear in stdout, stderr or any file the run writes; a token's first 8 characters may.
+ * Secret hygiene, end to end: a full run (report included) against an endpoint that accepts anything,
+ * hands out known tokens and echoes everything it receives (request headers, body and query, nested
+ * in JSON members, arrays and error_description, and in response headers). No client secret (in any
+ * encoding it travels in), no client or grant assertion and no full token may appear in stdout, stderr
+ * or any file the run writes; a token's first 8 characters may.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptAnything, startHttpsServer, type TestServer } from './https-fixture.js';
+import { echoEverything, startHttpsServer, type TestServer } from './https-fixture.js';
 import { describeRun, freshDir, listFiles, readRun, REPO_ROOT, removeTempDirs, runCli, type CliResult } from './run-cli.js';
 import { generateKeyPairSync } from 'node:crypto';
 
@@ -16,6 +18,7 @@ const POST_ID = 'e2e-post-client';
 const POST_SECRET = 'p0st&Secret=?#/+x';
 const ACCESS_TOKEN = 'AT-e2e.Zq9xW3vB7nK2mP5rT8yL4cF6hJ1dS0gA-known-long-access-token_value~0123456789';
 const REFRESH_TOKEN = 'RT-e2e.Yh3kL8pQ2wE6rT9uI4oP7aS1dF5gH0jK-known-long-refresh-token_value';
+const ID_TOKEN = 'ID-e2e.Qw8eR4tY2uI6oP0aS3dF7gH1jK5lZ9xC-known-long-id-token-nested-deep';
 
 /** application/x-www-form-urlencoded, as the harness sends secrets in bodies and query strings. */
 const formEncode = (v: string): string => new URLSearchParams({ v }).toString().slice(2);
@@ -40,16 +43,22 @@ function tokenForms(token: string): Record<string, string> {
 /** A private key the harness signs client assertions with: its PEM body must never surface. */
 const PRIVATE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const KEY_LINES = PRIVATE_KEY.split('\n').filter((l) => l && !l.startsWith('-----'));
+/** The key the jwt-bearer grant assertions are signed with. */
+const GRANT_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const GRANT_KEY_LINES = GRANT_KEY.split('\n').filter((l) => l && !l.startsWith('-----'));
 const HS_SECRET = 'hs-Secret+/= with spaces & 0123456789abcdef';
 
 const NEEDLES: Record<string, string> = Object.fromEntries([
   ['private key, PEM body', KEY_LINES.join('')],
   ...KEY_LINES.map((l, i) => [`private key, line ${i + 1}`, l]),
+  ['grant key, PEM body', GRANT_KEY_LINES.join('')],
+  ...GRANT_KEY_LINES.map((l, i) => [`grant key, line ${i + 1}`, l]),
   ...Object.entries(secretForms('hs-client', HS_SECRET)).map(([k, v]) => [`client_secret_jwt secret, ${k}`, v]),
   ...Object.entries(secretForms(BASIC_ID, BASIC_SECRET)).map(([k, v]) => [`basic secret, ${k}`, v]),
   ...Object.entries(secretForms(POST_ID, POST_SECRET)).map(([k, v]) => [`post secret, ${k}`, v]),
   ...Object.entries(tokenForms(ACCESS_TOKEN)).map(([k, v]) => [`access token, ${k}`, v]),
   ...Object.entries(tokenForms(REFRESH_TOKEN)).map(([k, v]) => [`refresh token, ${k}`, v]),
+  ...Object.entries(tokenForms(ID_TOKEN)).map(([k, v]) => [`id token (nested), ${k}`, v]),
 ]);
 
 /**
@@ -89,7 +98,7 @@ describe('secret hygiene of a full run', () => {
   let r: CliResult;
 
   beforeAll(async () => {
-    server = await startHttpsServer(acceptAnything({ accessToken: ACCESS_TOKEN, refreshToken: REFRESH_TOKEN }));
+    server = await startHttpsServer(echoEverything({ accessToken: ACCESS_TOKEN, refreshToken: REFRESH_TOKEN, idToken: ID_TOKEN }));
     const dir = freshDir();
     writeFileSync(path.join(dir, 'ca.pem'), server.caPem);
     const file = path.join(dir, 'leaky.yaml');
@@ -116,11 +125,33 @@ describe('secret hygiene of a full run', () => {
         '',
       ].join('\n'),
     );
-    r = await runCli(['--provider', file], { env: { E2E_SECRET: BASIC_SECRET, E2E_POST_SECRET: POST_SECRET, E2E_PRIVATE_KEY: PRIVATE_KEY, E2E_HS_SECRET: HS_SECRET } });
-    // The client assertions the harness signed are credentials too: past their preview, never shown.
+    // The jwt-bearer grant: its assertion travels in the body, and in the URL of the GET probe.
+    const grantFile = path.join(dir, 'leaky-grant.yaml');
+    writeFileSync(
+      grantFile,
+      [
+        'name: leaky-grant',
+        'title: E2E accepts anything (jwt-bearer)',
+        `tokenEndpoint: ${server.origin}/token`,
+        'clients:',
+        `  - id: ${BASIC_ID}`,
+        '    auth: { method: client_secret_basic, secret: "${env:E2E_SECRET}" }',
+        'grant:',
+        '  type: urn:ietf:params:oauth:grant-type:jwt-bearer',
+        '  assertion: { issuer: e2e-issuer, alg: ES256, keyValue: "${env:E2E_GRANT_KEY}" }',
+        'expect: { tokenType: Bearer }',
+        'tls: { caFile: ca.pem }',
+        '',
+      ].join('\n'),
+    );
+    r = await runCli(['--provider', file, '--provider', grantFile], { env: { E2E_SECRET: BASIC_SECRET, E2E_POST_SECRET: POST_SECRET, E2E_PRIVATE_KEY: PRIVATE_KEY, E2E_HS_SECRET: HS_SECRET, E2E_GRANT_KEY: GRANT_KEY } });
+    // The client and grant assertions the harness signed are credentials too: past their preview, never shown.
     for (const q of server.requests) {
-      const assertion = new URLSearchParams(q.body).get('client_assertion');
-      if (assertion) NEEDLES[`client assertion ${assertion.slice(0, 12)}…, past the preview`] = assertion.slice(8);
+      const query = new URL(q.url, server.origin).searchParams;
+      const form = new URLSearchParams(q.body);
+      for (const name of ['client_assertion', 'assertion']) {
+        for (const assertion of [...form.getAll(name), ...query.getAll(name)]) NEEDLES[`${name} …${assertion.slice(-12)}, past the preview`] = assertion.slice(8); // the signature tells them apart
+      }
     }
   }, 120_000);
 
@@ -143,7 +174,20 @@ describe('secret hygiene of a full run', () => {
     // …and the secrets are named by their variables, so the curl lines still reproduce the requests.
     expect(runJson).toContain('$E2E_SECRET');
     expect(runJson).toContain('$E2E_POST_SECRET');
-    expect(readRun(r).providers[0]?.evidence.requestsSent).toBe(server.requests.length);
+    expect(readRun(r).providers.reduce((n, p) => n + p.evidence.requestsSent, 0)).toBe(server.requests.length);
+  });
+
+  it('the server echoed every credential back, and the grant assertion travelled in a URL', () => {
+    expect(readRun(r).providers.map((p) => p.provider.name)).toEqual(['leaky', 'leaky-grant']);
+    const get = server.requests.find((q) => q.method === 'GET' && new URL(q.url, server.origin).searchParams.has('assertion'));
+    expect(get).toBeDefined();
+    expect(Object.keys(NEEDLES).filter((k) => k.startsWith('assertion ')).length).toBeGreaterThan(5);
+    expect(Object.keys(NEEDLES).filter((k) => k.startsWith('client_assertion ')).length).toBeGreaterThan(5);
+    // The echo is in the evidence, redacted: its shape is there, and the previews in place of the values.
+    const runJson = readFileSync(path.join(r.outDir, '.run/run.json'), 'utf8');
+    expect(runJson).toContain('x-echo-authorization');
+    expect(runJson).toContain('error_description');
+    expect(runJson).toContain(`${ID_TOKEN.slice(0, 8)}...(redacted, ${ID_TOKEN.length} chars)`);
   });
 
   it('the scanner finds what it looks for (raw, decoded base64, base64 at any alignment)', () => {

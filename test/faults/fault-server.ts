@@ -81,6 +81,7 @@ export const DEFECTS = {
   'response.expires-in-positive': 'expires_in is 0',
   'response.expires-in-integer': 'expires_in is fractional (2.5)',
   'response.expires-in-present': 'token responses omit expires_in',
+  'response.unique-members': 'token responses carry expires_in twice (same value), which JSON.parse hides',
   'response.scope-syntax': 'scope is a JSON array of scope-tokens',
   'response.cache-control': 'token responses carry Cache-Control: no-cache, without no-store',
   'response.pragma': 'token responses lack Pragma: no-cache',
@@ -450,7 +451,12 @@ export async function startFaultServer(): Promise<FaultServer> {
       if (mode === 'errors.cache-control') delete h['cache-control'];
     }
     res.writeHead(status, { ...h, ...headers });
-    res.end(JSON.stringify(body));
+    let text = JSON.stringify(body);
+    // A repeated member only exists in the text: JSON.stringify of an object cannot write one.
+    if (kind === 'token' && mode === 'response.unique-members' && typeof (body as Record<string, unknown>)['expires_in'] === 'number') {
+      text = text.replace(/\}$/, `,"expires_in":${String((body as Record<string, unknown>)['expires_in'])}}`);
+    }
+    res.end(text);
   }
 
   function sendError(res: ServerResponse, mode: Mode, e: OAuthError, auth: ClientAuth | undefined): void {

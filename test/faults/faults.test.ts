@@ -129,7 +129,7 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
       'scope.default': 'fail',
       'client-auth.replayed-jti': 'broken',
       ...Object.fromEntries(
-        ['response.schema', 'response.access-token-syntax', 'response.token-type', 'response.expires-in-integer', 'response.expires-in-positive', 'response.expires-in-present', 'response.scope-syntax', 'response.cache-control', 'response.pragma', 'response.token-format', 'expiry.expires-in-declared', ...JWT_CHECKS, 'scope.requested-granted', 'scope.echoed', 'scope.returned-when-different', 'scope.not-broader'].map((id) => [id, 'broken' as const]),
+        ['response.schema', 'response.access-token-syntax', 'response.token-type', 'response.expires-in-integer', 'response.expires-in-positive', 'response.unique-members', 'response.expires-in-present', 'response.scope-syntax', 'response.cache-control', 'response.pragma', 'response.token-format', 'expiry.expires-in-declared', ...JWT_CHECKS, 'scope.requested-granted', 'scope.echoed', 'scope.returned-when-different', 'scope.not-broader'].map((id) => [id, 'broken' as const]),
       ),
     },
     // Its first use of an assertion got 201, so replay cannot be judged: a failed prerequisite.
@@ -143,6 +143,7 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   // expires_in 2.5 against a declared 2 ± 1: only the syntax (and the schema's integer type) is wrong.
   { label: 'response.expires-in-positive', mode: 'response.expires-in-positive', target: { check: 'response.expires-in-positive', message: /expires_in is 0: the token expires as it is issued/ }, collateral: { 'expiry.expires-in-declared': 'fail', 'expiry.jwt-lifetime': 'fail', 'expiry.refused-after-expiry': 'fail', 'expiry.expired-token-challenge': 'broken', 'introspection.expired-inactive': 'fail', 'introspection.agrees-with-token-response': 'fail' } },
   { label: 'response.expires-in-integer', mode: 'response.expires-in-integer', target: { check: 'response.expires-in-integer', message: /expires_in is 300.5, not an integer/ }, edit: (d) => { d.expect.expiresInTolerance = 1; }, collateral: { 'response.schema': 'fail' } },
+  { label: 'response.unique-members', mode: 'response.unique-members', target: { check: 'response.unique-members', message: /the token response repeats "expires_in"/ } },
   {
     label: 'response.expires-in-present',
     mode: 'response.expires-in-present',

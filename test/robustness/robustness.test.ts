@@ -310,47 +310,111 @@ describe('request budget (limits.maxRequests)', () => {
   });
 });
 
-describe('429 Too Many Requests', () => {
-  it('is recorded as is (no retry), and the next request waits for Retry-After', async () => {
+/** Outcome of every finding, keyed by check and client: for comparing two runs. */
+const outcomes = (findings: Finding[]): Record<string, string> => Object.fromEntries(findings.map((f) => [`${f.checkId} ${f.params['client'] ?? ''}`, f.outcome]));
+
+describe('429 Too Many Requests is not an answer (RFC 6585 §4)', () => {
+  it('once, with Retry-After: 1: the same request is sent again a second later, and its answer is judged as if there had been no 429', async () => {
     const server = await start({ behaviour: 'rate-limit-first', retryAfter: '1' });
-    const p = await providerFor(server, 'rate-limited');
+    const p = await providerFor(server, 'rate-limited-once');
     const { evidence, findings } = await run(p);
 
     const token = ex(evidence, 'token.0');
-    expect(token.response?.status).toBe(429);
-    expect(token.response?.headers['retry-after']).toEqual(['1']);
-    expect(finding(findings, 'grant.client-credentials')).toMatchObject({ outcome: 'fail', message: expect.stringContaining('answered 429') });
+    expect(token.response?.status).toBe(200);
+    expect(token.transportError).toBeUndefined();
+    expect(token.attempts).toBe(2);
+    expect(finding(findings, 'grant.client-credentials').outcome).toBe('pass');
+    expect(findings.filter((f) => /429|rate-limited/.test(f.message)).map((f) => f.message)).toEqual([]);
 
-    // No retry: the server saw the token request once; the next arrival is the next probe (GET).
-    const [first, second, ...rest] = server.requests;
-    expect(first?.method).toBe('POST');
-    expect(second?.method).toBe('GET');
-    expect(server.requests.filter((r) => r.method === 'POST' && r.body === first?.body && r.authorization === first?.authorization)).toHaveLength(1);
+    // The retry is the same request (same body, same credentials), a second later, counted in the budget.
+    const [first, second, third, ...rest] = server.requests;
+    expect(second?.method).toBe('POST');
+    expect([second?.body, second?.authorization]).toEqual([first?.body, first?.authorization]);
+    expect(third?.method).toBe('GET');
     expect(server.requests).toHaveLength(evidence.requestsSent);
-
-    // Retry-After: 1 delays the next request by about a second, measured where it arrives.
     const gap = (second?.at ?? 0) - (first?.at ?? 0);
     expect(gap).toBeGreaterThanOrEqual(950);
     expect(gap).toBeLessThan(2000);
-    // Only that one request waits: the rest follow at the configured pace (50/s).
-    const arrivals = [second, ...rest].map((r) => r?.at ?? 0);
-    const laterGaps = arrivals.slice(1).map((at, i) => at - (arrivals[i] ?? 0));
-    expect(Math.max(...laterGaps)).toBeLessThan(500);
-  });
-});
+    // Only the retry waited: the rest follow at the configured pace (50/s).
+    const arrivals = [second, third, ...rest].map((r) => r?.at ?? 0);
+    expect(Math.max(...arrivals.slice(1).map((at, i) => at - (arrivals[i] ?? 0)))).toBeLessThan(500);
 
-describe('429 with Retry-After as an HTTP-date (RFC 9110 §10.2.3)', () => {
-  it('the next request waits until that date', async () => {
+    // Every verdict is what a server that never said 429 gets.
+    const healthy = await start();
+    const baseline = await run(await providerFor(healthy, 'never-rate-limited'));
+    expect(outcomes(findings)).toEqual(outcomes(baseline.findings));
+  });
+
+  it('with Retry-After as an HTTP-date (RFC 9110 §10.2.3): the retry waits until that date', async () => {
     // Three seconds ahead, sent with one-second resolution: a wait of 2–3 s, not the 1 s fallback.
     const server = await start({ behaviour: 'rate-limit-first', retryAfter: () => new Date(Date.now() + 3000).toUTCString() });
     const p = await providerFor(server, 'rate-limited-date', { limits: { ...LIMITS, maxRequests: 2 } });
     const { evidence } = await run(p);
 
-    expect(ex(evidence, 'token.0').response?.status).toBe(429);
+    expect(ex(evidence, 'token.0').response?.status).toBe(200);
+    expect(ex(evidence, 'token.0').attempts).toBe(2);
     const [first, second] = server.requests;
     const gap = (second?.at ?? 0) - (first?.at ?? 0);
     expect(gap).toBeGreaterThanOrEqual(1900);
     expect(gap).toBeLessThan(3500);
+  });
+
+  it('for ever: three attempts per request, then rate-limited; two such requests open the circuit; every finding is broken, none failed', async () => {
+    const server = await start({ behaviour: 'rate-limit-always', retryAfter: '1' });
+    const p = await providerFor(server, 'rate-limited-always');
+    const { evidence, findings, elapsedMs } = await run(p);
+
+    const token = ex(evidence, 'token.0');
+    expect(token.response).toBeUndefined();
+    expect(token.transportError).toEqual({ kind: 'rate-limited', code: '429', message: 'rate-limited: the endpoint answered 429 Too Many Requests 3 times (Retry-After: 1)' });
+    expect(token.attempts).toBe(3);
+    // The last 429 is kept as evidence, apart from `response`, so no check reads it as an answer.
+    expect(token.rateLimitedResponse?.status).toBe(429);
+    expect(token.rateLimitedResponse?.headers['retry-after']).toEqual(['1']);
+    expect(ex(evidence, 'grant.get').transportError?.kind).toBe('rate-limited');
+    // 2 requests × 3 attempts, each counted; then the circuit breaker stops the run.
+    expect(evidence.requestsSent).toBe(6);
+    expect(server.requests).toHaveLength(6);
+    const later = Object.values(evidence.exchanges).slice(2);
+    expect(later.length).toBeGreaterThan(5);
+    for (const e of later) expect(e.notSent?.reason).toMatch(/^not sent: 2 requests in a row failed \(rate-limited: the endpoint answered 429 Too Many Requests 3 times/);
+    // Waits: 1 s before each retry, and 1 s before the next probe: about 5 s, bounded.
+    expect(elapsedMs).toBeGreaterThanOrEqual(4500);
+    expect(elapsedMs).toBeLessThan(9000);
+
+    expect(finding(findings, 'grant.client-credentials')).toMatchObject({ outcome: 'broken', message: 'endpoint unreachable or misbehaving: rate-limited: the endpoint answered 429 Too Many Requests 3 times (Retry-After: 1)' });
+    expect(finding(findings, 'response.status-200').outcome).toBe('broken');
+    const judged = findings.filter((f) => !notApplicable(f));
+    expect(judged.length).toBeGreaterThan(20);
+    expect(judged.filter((f) => f.outcome !== 'broken').map((f) => `${f.checkId}: ${f.outcome}`)).toEqual([]);
+    expect(judged.every((f) => f.message.includes('rate-limited'))).toBe(true);
+  });
+
+  it('a Retry-After longer than limits.maxRetryAfterSeconds is not waited out: rate-limited at once, and the next request waits only the cap', async () => {
+    const server = await start({ behaviour: 'rate-limit-always', retryAfter: '3600' });
+    const p = await providerFor(server, 'rate-limited-long', { limits: { ...LIMITS, maxRetryAfterSeconds: 1 } });
+    const { evidence, elapsedMs } = await run(p);
+
+    expect(ex(evidence, 'token.0').transportError?.message).toBe('rate-limited: the endpoint answered 429 Too Many Requests once (Retry-After: 3600, longer than limits.maxRetryAfterSeconds (1 s): not retried)');
+    expect(ex(evidence, 'token.0').attempts).toBe(1);
+    expect(server.requests).toHaveLength(2);
+    const [first, second] = server.requests;
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect(elapsedMs).toBeLessThan(3000);
+  });
+
+  it('without Retry-After the wait is 1 s, and retries stop when the request budget is used up', async () => {
+    const server = await start({ behaviour: 'rate-limit-always', retryAfter: null });
+    const p = await providerFor(server, 'rate-limited-budget', { limits: { ...LIMITS, maxRequests: 2 } });
+    const { evidence } = await run(p);
+
+    const token = ex(evidence, 'token.0');
+    expect(token.transportError?.message).toBe('rate-limited: the endpoint answered 429 Too Many Requests 2 times (no Retry-After; the request budget of 2 (limits.maxRequests) is used up)');
+    expect(evidence.requestsSent).toBe(2);
+    expect(server.requests).toHaveLength(2);
+    const [first, second] = server.requests;
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect(ex(evidence, 'grant.get').notSent?.kind).toBe('budget');
   });
 });
 

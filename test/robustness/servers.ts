@@ -35,14 +35,16 @@ export type Behaviour =
   /** 503 with a JSON error to every request. */
   | 'unavailable'
   /** The first request gets 429 with `Retry-After: <retryAfter>`, every later one is answered normally. */
-  | 'rate-limit-first';
+  | 'rate-limit-first'
+  /** Every request gets 429 with `Retry-After: <retryAfter>` (or none, when retryAfter is null). */
+  | 'rate-limit-always';
 
 export interface ServerOptions {
   behaviour?: Behaviour;
   slowMs?: number;
   hugeBytes?: number;
-  /** Retry-After of the 429 (behaviour rate-limit-first); a function is evaluated when the 429 is sent. */
-  retryAfter?: string | (() => string);
+  /** Retry-After of the 429 (behaviours rate-limit-*); a function is evaluated when the 429 is sent; null: no Retry-After. */
+  retryAfter?: string | null | (() => string);
   /** The server certificate: issued for 127.0.0.1 (default), for another host name only, or expired. */
   cert?: 'valid' | 'wrong-name' | 'expired';
   /** Listen with plain HTTP although tokenUrl says https:// (a descriptor pointing TLS at a non-TLS port). */
@@ -213,11 +215,11 @@ export async function startTokenServer(options: ServerOptions = {}): Promise<Tok
         case 'unavailable':
           return sendJson(res, 503, { error: 'temporarily_unavailable' });
         case 'rate-limit-first':
-          if (requests.length === 1) {
-            const retryAfter = typeof options.retryAfter === 'function' ? options.retryAfter() : (options.retryAfter ?? '1');
-            return oauthError(res, 429, 'slow_down', { 'Retry-After': retryAfter });
-          }
-          return answer(req, body, res, clients);
+        case 'rate-limit-always': {
+          if (state.behaviour === 'rate-limit-first' && requests.length > 1) return answer(req, body, res, clients);
+          const retryAfter = typeof options.retryAfter === 'function' ? options.retryAfter() : options.retryAfter === undefined ? '1' : options.retryAfter;
+          return oauthError(res, 429, 'slow_down', retryAfter === null ? {} : { 'Retry-After': retryAfter });
+        }
       }
     });
   };
