@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readDescriptor, resolveProvider } from '../src/descriptor/load.js';
+import type { ClientDescriptor } from '../src/descriptor/types.js';
 import { observe } from '../src/observe.js';
 import { startReference } from '../src/reference/server.js';
 
@@ -16,6 +17,10 @@ try {
   for (const name of ['reference', 'reference-jwt-bearer']) await record(name);
 } finally {
   await ref.close();
+}
+
+function scrubClient(c: ClientDescriptor): ClientDescriptor {
+  return { ...c, auth: { ...c.auth, ...(c.auth.secret ? { secret: '(not recorded)' } : {}), ...(c.auth.assertion?.key ? { assertion: { ...c.auth.assertion, key: { kind: c.auth.assertion.key.kind, material: '(not recorded)' } } } : {}), ...(c.auth.tls ? { tls: { ...c.auth.tls, key: '(not recorded)' } } : {}) } };
 }
 
 async function record(name: string): Promise<void> {
@@ -30,7 +35,8 @@ async function record(name: string): Promise<void> {
     tls: { ...provider.tls, caFile: '/tmp/tc-ref/ca.pem' },
     // Key material and secrets never go into a fixture.
     grant: { ...provider.grant, ...(provider.grant.assertion ? { assertion: { ...provider.grant.assertion, key: { kind: provider.grant.assertion.key.kind, material: '(not recorded)' } } } : {}) },
-    clients: provider.clients.map((c) => ({ ...c, auth: { ...c.auth, ...(c.auth.secret ? { secret: '(not recorded)' } : {}), ...(c.auth.assertion?.key ? { assertion: { ...c.auth.assertion, key: { kind: c.auth.assertion.key.kind, material: '(not recorded)' } } } : {}), ...(c.auth.tls ? { tls: { ...c.auth.tls, key: '(not recorded)' } } : {}) } })),
+    clients: provider.clients.map(scrubClient),
+    ...(provider.introspection ? { introspection: { ...provider.introspection, client: scrubClient(provider.introspection.client) } } : {}),
     secrets: [],
   };
   const fixture = {

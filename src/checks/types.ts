@@ -3,7 +3,7 @@ import type { Exchange } from '../evidence/types.js';
 import type { ProbeId } from '../probes/ids.js';
 
 export type Level = 'MUST' | 'SHOULD' | 'EXPECTATION';
-export type Area = 'grant' | 'client-auth' | 'discovery' | 'response' | 'jwt' | 'introspection' | 'expiry' | 'scope' | 'errors';
+export type Area = 'grant' | 'client-auth' | 'discovery' | 'response' | 'jwt' | 'introspection' | 'resource' | 'expiry' | 'scope' | 'errors';
 
 export const AREA_TITLES: Record<Area, string> = {
   grant: 'Grant handling',
@@ -12,6 +12,7 @@ export const AREA_TITLES: Record<Area, string> = {
   response: 'Response schema',
   jwt: 'JWT access token',
   introspection: 'Introspection',
+  resource: 'Protected resource',
   expiry: 'Expiry',
   scope: 'Scope echo',
   errors: 'Error behaviour',

@@ -137,7 +137,7 @@ function firstSchemaError(file: string, data: unknown, origin: (pointer: string)
   const e = [...errors].sort((a, b) => rank(a.keyword) - rank(b.keyword))[0];
   if (!e) return new DescriptorError(file, '(top level)', 'invalid descriptor');
   // Fields that belong to another auth method: name the method that rules them out.
-  const authPath = /^(\/clients\/\d+\/auth)/.exec(e.instancePath)?.[1];
+  const authPath = /^(\/clients\/\d+\/auth|\/introspection\/client\/auth)/.exec(e.instancePath)?.[1];
   const method = authPath ? String(valueAt(data, `${authPath}/method`)) : undefined;
   if (e.keyword === 'not' && e.instancePath.endsWith('/auth')) {
     return new DescriptorError(file, fieldName(`${e.instancePath}/secret`), `a secret is not allowed with auth method ${method}`);
@@ -288,7 +288,7 @@ function resolveRefs(value: Json, env: NodeJS.ProcessEnv, onSecret: (pointer: st
   return value;
 }
 
-const SECRET_FIELD = /^\/clients\/\d+\/auth\/secret$/;
+const SECRET_FIELD = /^(\/clients\/\d+|\/introspection\/client)\/auth\/secret$/;
 
 /** Resolves ${env:…}, validates again (now with real URLs), applies defaults. */
 export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = process.env): Provider {
@@ -307,20 +307,25 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
   }
   // RFC-wise nothing forbids literal secrets, but committing one is how they leak.
   const clients = (raw.data['clients'] as Json[] | undefined) ?? [];
-  clients.forEach((c, i) => {
+  const introspectionClient = (raw.data['introspection'] as { client?: Json } | undefined)?.client;
+  const declaredClients: [string, Json][] = [
+    ...clients.map((c, i): [string, Json] => [`clients[${i}]`, c]),
+    ...(introspectionClient && typeof introspectionClient === 'object' ? [['introspection.client', introspectionClient] as [string, Json]] : []),
+  ];
+  for (const [where, c] of declaredClients) {
     const auth = (c as { auth?: { secret?: Json; keyValue?: Json } }).auth;
     for (const field of ['secret', 'keyValue'] as const) {
       const value = auth?.[field];
       const what = field === 'secret' ? 'secret' : 'key';
       if (typeof value === 'string' && !ENV_REF.test(value)) {
-        throw new DescriptorError(shownFile, `clients[${i}].auth.${field}`, `must be an \${env:NAME} reference, not a literal ${what}`);
+        throw new DescriptorError(shownFile, `${where}.auth.${field}`, `must be an \${env:NAME} reference, not a literal ${what}`);
       }
       // ${env:NAME:-value} puts `value` in the file just like a literal would.
       if (typeof value === 'string' && ENV_REF.exec(value)?.[2] !== undefined) {
-        throw new DescriptorError(shownFile, `clients[${i}].auth.${field}`, `must be an \${env:NAME} reference without a default: the default would be a literal ${what}`);
+        throw new DescriptorError(shownFile, `${where}.auth.${field}`, `must be an \${env:NAME} reference without a default: the default would be a literal ${what}`);
       }
     }
-  });
+  }
 
   const grantKey = (raw.data['grant'] as { assertion?: { keyValue?: Json } } | undefined)?.assertion?.keyValue;
   if (typeof grantKey === 'string' && (!ENV_REF.test(grantKey) || ENV_REF.exec(grantKey)?.[2] !== undefined)) {
@@ -374,8 +379,8 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
   const secrets: SecretRef[] = [];
   for (const [pointer, envName] of envOfPointer) {
     if (!SECRET_FIELD.test(pointer)) continue;
-    const idx = Number(pointer.split('/')[2]);
-    const value = d.clients[idx]?.auth.secret;
+    const own = d.introspection?.client;
+    const value = pointer.startsWith('/introspection/') ? (typeof own === 'object' ? own.auth.secret : undefined) : d.clients[Number(pointer.split('/')[2])]?.auth.secret;
     if (value) secrets.push({ value, envName });
   }
   const caFile = d.tls?.caFile;
@@ -390,7 +395,10 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       throw new DescriptorError(shownFile, 'tls.caFile', `cannot read ${caFile}${abs !== caFile ? ` (${abs})` : ''}: ${reason}${code ? ` (${code})` : ''}${origin('/tls/caFile')}`);
     }
   }
-  const clientsOut: ClientDescriptor[] = d.clients.map((c, i) => loadClient(c, i, { file: raw.file, shownFile, origin, envOfPointer, secrets }));
+  const clientContext: ClientContext = { file: raw.file, shownFile, origin, envOfPointer, secrets };
+  const clientsOut: ClientDescriptor[] = d.clients.map((c, i) => loadClient(c, { field: `clients[${i}]`, pointer: `/clients/${i}` }, clientContext));
+  const introspection = d.introspection ? { url: d.introspection.url, client: introspectionClientOf(d.introspection.client, clientsOut, clientContext) } : undefined;
+  const resource = d.resource ? loadResource(d, shownFile) : undefined;
   return {
     name: d.name,
     title: d.title,
@@ -415,8 +423,8 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       jwtAlgs: d.expect.jwtAlgs ?? ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
       ...((d.expect.audience ?? d.resource?.url) ? { audience: d.expect.audience ?? d.resource?.url } : {}),
     },
-    ...(d.resource ? { resource: { url: d.resource.url, method: d.resource.method ?? 'GET' } } : {}),
-    ...(d.introspection ? { introspection: { url: d.introspection.url } } : {}),
+    ...(resource ? { resource } : {}),
+    ...(introspection ? { introspection } : {}),
     limits: {
       timeoutMs: d.limits?.timeoutMs ?? 10_000,
       maxRequests: d.limits?.maxRequests ?? 60,
@@ -475,8 +483,8 @@ interface RawProviderShape {
   deviations?: { check?: string; checks?: string[]; reason: string; link: string }[];
   scopes?: Provider['scopes'];
   expect: Partial<Provider['expect']> & { tokenType: string };
-  resource?: { url: string; method?: 'GET' | 'POST' };
-  introspection?: { url: string };
+  resource?: { url: string; method?: 'GET' | 'POST'; requiredScope?: string; insufficientScope?: { scope: string } };
+  introspection?: { url: string; client?: number | RawClient };
   limits?: Partial<Provider['limits']>;
   tls?: { caFile?: string; insecureSkipVerify?: boolean };
   proxy?: 'none' | { url: string };
@@ -507,12 +515,48 @@ interface ClientContext {
   secrets: SecretRef[];
 }
 
+/** The scope checks of a resource: only a declaration that can be tested is accepted. */
+function loadResource(d: RawProviderShape, shownFile: string): NonNullable<Provider['resource']> {
+  const r = d.resource!;
+  const out: NonNullable<Provider['resource']> = { url: r.url, method: r.method ?? 'GET' };
+  if (r.requiredScope !== undefined) {
+    const required = r.requiredScope.split(' ').filter(Boolean);
+    if (required.length === 0) throw new DescriptorError(shownFile, 'resource.requiredScope', 'must name at least one scope-token (leave it out when the resource needs none)');
+    // The ordinary token is the one the resource must accept: it has to carry the required scope
+    // (it asks for scopes.request, or without one gets scopes.default, when either is declared).
+    const basis = d.scopes?.request !== undefined ? 'scopes.request' : d.scopes?.default !== undefined ? 'scopes.default' : undefined;
+    const granted = new Set((d.scopes?.request ?? d.scopes?.default ?? '').split(' ').filter(Boolean));
+    const missing = required.filter((s) => !granted.has(s));
+    if (basis && missing.length > 0) throw new DescriptorError(shownFile, 'resource.requiredScope', `${missing.join(' ')} is not in ${basis}: the ordinary token would lack the scope the resource needs`);
+    out.requiredScope = r.requiredScope;
+  }
+  if (r.insufficientScope) {
+    // A request for the required scope itself would not give a token that lacks it.
+    const asked = new Set(r.insufficientScope.scope.split(' ').filter(Boolean));
+    const all = (r.requiredScope ?? '').split(' ').filter(Boolean);
+    if (all.every((s) => asked.has(s))) throw new DescriptorError(shownFile, 'resource.insufficientScope.scope', `must lack some of resource.requiredScope (${r.requiredScope ?? ''})`);
+    out.insufficientScope = { scope: r.insufficientScope.scope };
+  }
+  return out;
+}
+
+/** introspection.client: an index into clients (default 0, the primary client) or a client of its own. */
+function introspectionClientOf(declared: number | RawClient | undefined, clients: ClientDescriptor[], ctx: ClientContext): ClientDescriptor {
+  if (declared === undefined || typeof declared === 'number') {
+    const index = declared ?? 0;
+    const client = clients[index];
+    if (!client) throw new DescriptorError(ctx.shownFile, 'introspection.client', `there is no clients[${index}] (${clients.length} declared)`);
+    return client;
+  }
+  return loadClient(declared, { field: 'introspection.client', pointer: '/introspection/client' }, ctx);
+}
+
 /** A client with its key material read and checked: a bad key stops the run before any request. */
-function loadClient(c: RawClient, i: number, ctx: ClientContext): ClientDescriptor {
-  const at = (field: string) => `clients[${i}].auth.${field}`;
+function loadClient(c: RawClient, where: { field: string; pointer: string }, ctx: ClientContext): ClientDescriptor {
+  const at = (field: string) => `${where.field}.auth.${field}`;
   const rel = (p: string) => path.resolve(path.dirname(ctx.file), p);
   const fail = (field: string, problem: string): never => {
-    throw new DescriptorError(ctx.shownFile, at(field), `${problem}${ctx.origin(`/clients/${i}/auth/${field}`)}`);
+    throw new DescriptorError(ctx.shownFile, at(field), `${problem}${ctx.origin(`${where.pointer}/auth/${field}`)}`);
   };
   const auth: ClientDescriptor['auth'] = { method: c.auth.method, ...(c.auth.secret !== undefined ? { secret: c.auth.secret } : {}) };
   const { method } = c.auth;
@@ -529,7 +573,7 @@ function loadClient(c: RawClient, i: number, ctx: ClientContext): ClientDescript
         const parsed = parsePrivateKey(material, alg);
         key = { material: parsed.kind === 'pem' ? toPkcs8(parsed.key) : material, kind: parsed.kind };
         // The key is a secret wherever it might surface: by its variable, or by its file.
-        const envName = ctx.envOfPointer.get(`/clients/${i}/auth/keyValue`);
+        const envName = ctx.envOfPointer.get(`${where.pointer}/auth/keyValue`);
         ctx.secrets.push({ value: material.trim(), envName: envName ?? `PRIVATE_KEY_OF_${c.id.replace(/\W/g, '_').toUpperCase()}` });
         if (key.material !== material) ctx.secrets.push({ value: key.material.trim(), envName: envName ?? 'PRIVATE_KEY' });
       } catch (e) {

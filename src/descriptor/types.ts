@@ -78,9 +78,16 @@ export interface Provider {
     /** The aud JWT access tokens must carry, when known (expect.audience, else resource.url). */
     audience?: string;
   };
-  resource?: { url: string; method: 'GET' | 'POST' };
-  /** RFC 7662 introspection endpoint, when declared. */
-  introspection?: { url: string };
+  resource?: {
+    url: string;
+    method: 'GET' | 'POST';
+    /** The scope the resource needs: a token without it must be refused (RFC 6749 §7, RFC 6750 §3.1 insufficient_scope). */
+    requiredScope?: string;
+    /** How to get a token that lacks requiredScope: the scope to request for it ("" requests none). */
+    insufficientScope?: { scope: string };
+  };
+  /** RFC 7662 introspection endpoint, when declared, and the client that authenticates to it (default: the primary client). */
+  introspection?: { url: string; client: ClientDescriptor };
   limits: {
     timeoutMs: number;
     maxRequests: number;

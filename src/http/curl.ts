@@ -74,7 +74,9 @@ export function curlLine(input: CurlInput, redactor: Redactor): string {
   for (const [k, v] of input.form ?? []) {
     // A client assertion expires in a minute: the line asks for a fresh one instead of showing it.
     if (k === 'client_assertion') lines.push(`--data-urlencode "client_assertion=$CLIENT_ASSERTION"`);
-    else if (k === 'token' || k === 'assertion') lines.push(`--data-urlencode "${k}=$${k === 'token' ? 'ACCESS_TOKEN' : 'ASSERTION'}"`);
+    // A token the run obtained is shown as $ACCESS_TOKEN; one the harness made up (an unknown token
+    // for introspection) is no secret and is shown as sent, so the line reproduces that request.
+    else if ((k === 'token' && redactor.scrub(v) !== v) || k === 'assertion') lines.push(`--data-urlencode "${k}=$${k === 'token' ? 'ACCESS_TOKEN' : 'ASSERTION'}"`);
     else lines.push(`--data-urlencode ${shellWord(`${k}=${v}`, redactor)}`);
   }
   return lines.join(' \\\n  ');

@@ -1,6 +1,6 @@
 import type { Provider } from '../descriptor/types.js';
 import { PROBES, type ProbeId } from './ids.js';
-import { withClientAuth } from './request.js';
+import { grantForm, withClientAuth } from './request.js';
 import { policy, prerequisite, type NotRun, type ProbeContext, type ProbeUnits } from './types.js';
 
 const firstToken = PROBES.token(0);
@@ -19,7 +19,64 @@ export const resourceFreshProbe: ProbeUnits = (p) => [
   },
 ];
 
-/** Introspection of the fresh access token (RFC 7662 §2.1); the primary client authenticates. */
+/**
+ * The token with one character changed. In a JWS, a middle character of the signature: all six bits
+ * of a middle base64url character count, while the last one may carry only padding bits that decode
+ * to the same signature. In an opaque token, its middle character. Either way the result keeps the
+ * b64token syntax of RFC 6750 §2.1, so the resource must judge the token, not the header's syntax.
+ */
+export function tamper(token: string): string {
+  const start = /^[\w-]+\.[\w-]+\.[\w-]*$/.test(token) ? token.lastIndexOf('.') + 1 : 0;
+  // An unsigned JWS (alg none) has no signature character to change: it gets one it cannot have.
+  if (start > 0 && start === token.length) return `${token}A`;
+  const at = start + Math.floor((token.length - start) / 2);
+  return `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
+}
+
+const noResource = () => policy('the descriptor declares no protected resource (resource.url)');
+
+/**
+ * The fresh token with one character changed (RFC 6750 §3.1 invalid_token), sent right after the
+ * unaltered one was accepted, while it is still valid: a refusal is then about the change, not expiry.
+ */
+export const resourceTamperedProbe: ProbeUnits = (p) => [
+  {
+    id: PROBES.resourceTampered,
+    purpose: (ctx) => `the fresh access token with one character${ctx.exchange(firstToken)?.response?.accessToken?.jwt ? ' of its signature' : ''} changed, at the protected resource`,
+    appliesTo: (ctx) => (p.resource ? needsToken(ctx) : noResource()),
+    build: (ctx) => ({ method: p.resource!.method, url: p.resource!.url, bearer: tamper(ctx.tokenOf(firstToken)!) }),
+  },
+];
+
+/** Other requests the protected resource must refuse (RFC 6750 §3, §3.1): no token, a token without the required scope. */
+export const resourceRefusalProbes: ProbeUnits = (p) => {
+  const primary = p.clients[0]!;
+  const narrow = p.resource?.insufficientScope;
+  const noNarrow = () => (p.resource ? policy('the descriptor declares no scope the resource requires (resource.requiredScope, resource.insufficientScope)') : noResource());
+  return [
+    {
+      id: PROBES.resourceNoToken,
+      purpose: 'the protected resource without any access token',
+      appliesTo: () => (p.resource ? true : noResource()),
+      build: () => ({ method: p.resource!.method, url: p.resource!.url }),
+    },
+    {
+      id: PROBES.insufficientScopeToken,
+      asClient: 0,
+      purpose: `token request for a token without the scope the resource requires (scope ${narrow?.scope ? `"${narrow.scope}"` : 'not sent'})`,
+      appliesTo: () => (narrow ? true : noNarrow()),
+      build: async (ctx) => withClientAuth(p, primary, { method: 'POST', url: ctx.tokenUrlOf(primary), form: await grantForm(p, narrow?.scope || undefined) }),
+    },
+    {
+      id: PROBES.resourceInsufficientScope,
+      purpose: `a token without the required scope (${p.resource?.requiredScope ?? '?'}) at the protected resource`,
+      appliesTo: (ctx) => (!narrow ? noNarrow() : ctx.tokenOf(PROBES.insufficientScopeToken) ? true : prerequisite('the token request for a token without the required scope got no access token')),
+      build: (ctx) => ({ method: p.resource!.method, url: p.resource!.url, bearer: ctx.tokenOf(PROBES.insufficientScopeToken)! }),
+    },
+  ];
+};
+
+/** Introspection of the fresh access token (RFC 7662 §2.1), by the client introspection.client names. */
 export const introspectFreshProbe: ProbeUnits = (p) => [
   {
     id: PROBES.introspectFresh,
@@ -29,8 +86,34 @@ export const introspectFreshProbe: ProbeUnits = (p) => [
   },
 ];
 
+const noIntrospection = () => policy('the descriptor declares no introspection endpoint');
+
+/**
+ * What introspection must answer besides a valid token (RFC 7662 §2.1, §2.2): a caller without any
+ * client authentication (it presents the real fresh token, so a server that answers shows what it
+ * would leak), and a token the server never issued.
+ */
+export const introspectionRefusalProbes: ProbeUnits = (p) => [
+  {
+    id: PROBES.introspectNoClientAuth,
+    purpose: 'introspection of the fresh access token without any client authentication',
+    appliesTo: (ctx) => (p.introspection ? needsToken(ctx) : noIntrospection()),
+    build: (ctx) => ({ method: 'POST', url: p.introspection!.url, form: introspectionForm(ctx.tokenOf(firstToken)!) }),
+  },
+  {
+    id: PROBES.introspectUnknown,
+    purpose: 'introspection of a random string the server never issued',
+    appliesTo: () => (p.introspection ? true : noIntrospection()),
+    build: (ctx) => introspect(p, `tc-unknown-${ctx.random(24)}`),
+  },
+];
+
+function introspectionForm(token: string): [string, string][] {
+  return [['token', token], ['token_type_hint', 'access_token']];
+}
+
 function introspect(p: Provider, token: string) {
-  return withClientAuth(p, p.clients[0]!, { method: 'POST', url: p.introspection!.url, form: [['token', token], ['token_type_hint', 'access_token']] });
+  return withClientAuth(p, p.introspection!.client, { method: 'POST', url: p.introspection!.url, form: introspectionForm(token) });
 }
 
 /** The token's lifetime as the response stated it, else as declared. */

@@ -68,6 +68,8 @@ const RESOURCE_PATH = '/api/resource';
 const REALM = 'reference';
 const SCOPES = ['api:read', 'api:write', 'admin'];
 const CLIENT_SCOPE = 'api:read api:write';
+/** The scope the protected resource requires (providers/*.yaml resource.requiredScope). */
+const RESOURCE_SCOPE = 'api:read';
 /** RFC 7523 §2.1 assertion grant. */
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const ASSERTION_ISSUER = 'ref-assertion-issuer';
@@ -144,10 +146,11 @@ export function memoryAdapterFactory(): (name: string) => Adapter {
 }
 
 /** RFC 6750 §3 challenge; auth-param values must be quoted-string safe (no `"` or `\`). */
-function bearerChallenge(error?: string, description?: string): string {
+function bearerChallenge(error?: string, description?: string, scope?: string): string {
   let challenge = `Bearer realm="${REALM}"`;
   if (error) challenge += `, error="${error}"`;
   if (description) challenge += `, error_description="${description.replace(/["\\]/g, "'")}"`;
+  if (scope) challenge += `, scope="${scope}"`;
   return challenge;
 }
 
@@ -637,6 +640,16 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir }: AppOptions): Prom
         refuse('the access token is bound to a different client certificate');
         return;
       }
+    }
+    // RFC 6749 §7: the token's scope must cover the resource. RFC 6750 §3.1: insufficient_scope,
+    // 403, and the scope attribute (MAY) names the scope the resource needs.
+    const granted = typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [];
+    if (!granted.includes(RESOURCE_SCOPE)) {
+      const description = `the access token lacks the scope ${RESOURCE_SCOPE}`;
+      sendJson(res, 403, { error: 'insufficient_scope', error_description: description, scope: RESOURCE_SCOPE }, {
+        'www-authenticate': bearerChallenge('insufficient_scope', description, RESOURCE_SCOPE),
+      });
+      return;
     }
     sendJson(res, 200, { ok: true });
   };

@@ -147,6 +147,16 @@ describe('valid but unusual behaviour is not flagged', () => {
       json(e, 'discovery.metadata')['token_endpoint'] = 'https://127.0.0.1:8443/oauth/token';
       e.exchanges['discovery.advertised-token-endpoint'] = { ...structuredClone(exchange(e, 'token.0')), probe: 'discovery.advertised-token-endpoint' };
     }],
+    // RFC 6750 §3: realm and scope are optional attributes; RFC 9110 §11.6.1: several challenges per field.
+    ['resource challenges with realm, scope and other schemes around them', (e) => {
+      res(e, 'resource.no-token').headers['www-authenticate'] = ['DPoP algs="ES256", Bearer realm="api", scope="api:read api:write"', 'Basic realm="api"'];
+      res(e, 'resource.tampered').headers['www-authenticate'] = ['bearer scope="api:read", error="invalid_token", realm="api"'];
+      res(e, 'resource.insufficient-scope').headers['www-authenticate'] = ['Basic realm="api", Bearer error="insufficient_scope", scope="api:read"'];
+    }],
+    ['a bare Bearer challenge without attributes', (e) => { res(e, 'resource.no-token').headers['www-authenticate'] = ['Bearer']; }],
+    ['unauthenticated introspection answered 401 invalid_client with a Basic challenge', (e) => { errorResponse(e, 'introspection.no-client-auth', 401, 'invalid_client'); res(e, 'introspection.no-client-auth').headers['www-authenticate'] = ['Basic realm="introspection"']; }],
+    ['unauthenticated introspection answered 400 invalid_client', (e) => { errorResponse(e, 'introspection.no-client-auth', 400, 'invalid_client'); }],
+    ['{"active": false} with caching headers', (e) => { Object.assign(res(e, 'introspection.unknown-token').headers, { 'cache-control': ['private, max-age=0'], expires: ['0'], vary: ['Authorization'] }); }],
   ];
   it.each(unusual)('%s', (_name, mutate) => {
     const bad = findingsFor(mutate).filter((f) => f.outcome === 'fail' || f.outcome === 'warn' || f.outcome === 'broken');
@@ -184,6 +194,45 @@ describe('outages and policies are never failures', () => {
       e.notRun['resource.expired'] = { kind: 'policy', reason: 'the lifetime (3600 s) is longer than the maximum wait (limits.maxExpiryWaitSeconds = 30 s)' };
     });
     expect(findings.find((x) => x.checkId === 'expiry.refused-after-expiry')).toMatchObject({ outcome: 'skipped', message: expect.stringMatching(/3600 s\) is longer than the maximum wait/) });
+  });
+  it('introspection that refuses the harness\'s client is a failed prerequisite, not a verdict on the token', () => {
+    const findings = findingsFor((e) => errorResponse(e, 'introspection.fresh', 401, 'invalid_client'));
+    for (const id of ['introspection.fresh-active', 'introspection.agrees-with-token-response']) {
+      expect(findings.find((x) => x.checkId === id), id).toMatchObject({ outcome: 'broken', message: expect.stringMatching(/prerequisite failed: introspection was answered 401 invalid_client.*refused the harness's client \(client_secret_basic; see introspection.client/) });
+    }
+    // A server error on the fresh token is the fresh-active check's verdict; the agreement check cannot judge.
+    const error = findingsFor((e) => errorResponse(e, 'introspection.fresh', 500, 'server_error'));
+    expect(error.find((x) => x.checkId === 'introspection.fresh-active')).toMatchObject({ outcome: 'fail' });
+    expect(error.find((x) => x.checkId === 'introspection.agrees-with-token-response')).toMatchObject({ outcome: 'broken', message: expect.stringMatching(/see introspection.fresh-active/) });
+  });
+  it('resource refusals that show nothing are broken: the unaltered token refused too, a narrow token with the required scope', () => {
+    const refused = findingsFor((e) => { res(e, 'resource.fresh').status = 401; });
+    for (const id of ['resource.tampered-token-refused', 'resource.tampered-token-challenge']) {
+      expect(refused.find((x) => x.checkId === id), id).toMatchObject({ outcome: 'broken', message: expect.stringMatching(/the unaltered token was refused too/) });
+    }
+    const late = findingsFor((e) => { exchange(e, 'resource.tampered').startedAt = new Date(Date.parse(exchange(e, 'token.0').startedAt) + 6000).toISOString(); });
+    expect(late.find((x) => x.checkId === 'resource.tampered-token-refused')).toMatchObject({ outcome: 'broken', message: expect.stringMatching(/the altered token was sent \d\.\d s after the token was issued, past its lifetime \(5 s\)/) });
+    const broad = findingsFor((e) => { json(e, 'resource.insufficient-scope-token')['scope'] = 'api:read api:write'; });
+    for (const id of ['resource.insufficient-scope-refused', 'resource.insufficient-scope-challenge']) {
+      expect(broad.find((x) => x.checkId === id), id).toMatchObject({ outcome: 'broken', message: expect.stringMatching(/requested with scope "api:write" was granted "api:read api:write", which includes the required "api:read"/) });
+    }
+    const noToken = findingsFor((e) => {
+      errorResponse(e, 'resource.insufficient-scope-token', 400, 'invalid_scope');
+      delete e.exchanges['resource.insufficient-scope'];
+      e.notRun['resource.insufficient-scope'] = { kind: 'prerequisite', reason: 'the token request for a token without the required scope got no access token' };
+    });
+    expect(noToken.find((x) => x.checkId === 'resource.insufficient-scope-refused')).toMatchObject({ outcome: 'broken', message: expect.stringMatching(/got no access token/) });
+  });
+  it('a descriptor without the resource\'s required scope skips the insufficient-scope checks with the reason', () => {
+    const findings = findingsFor((e, p) => {
+      delete p.resource!.requiredScope;
+      delete p.resource!.insufficientScope;
+      for (const id of ['resource.insufficient-scope-token', 'resource.insufficient-scope']) {
+        delete e.exchanges[id];
+        e.notRun[id] = { kind: 'policy', reason: 'the descriptor declares no scope the resource requires (resource.requiredScope, resource.insufficientScope)' };
+      }
+    });
+    expect(findings.find((x) => x.checkId === 'resource.insufficient-scope-refused')).toMatchObject({ outcome: 'skipped', message: expect.stringMatching(/resource.requiredScope/) });
   });
   it('checks that need a token are broken, not skipped, when the server fails to issue one', () => {
     const findings = findingsFor((e) => errorResponse(e, 'token.0', 500, 'server_error'));

@@ -112,7 +112,9 @@ describe('positive control: providers/reference.yaml', () => {
     expect(p.name).toBe('reference');
     expect(p.embedded).toBe('reference');
     expect(p.tokenEndpoint).toBe(ref.env['TC_REF_TOKEN_URL']);
-    expect(p.resource).toEqual({ url: ref.env['TC_REF_RESOURCE_URL'], method: 'GET' });
+    expect(p.resource).toEqual({ url: ref.env['TC_REF_RESOURCE_URL'], method: 'GET', requiredScope: 'api:read', insufficientScope: { scope: 'api:write' } });
+    // introspection.client defaults to the primary client.
+    expect(p.introspection).toEqual({ url: ref.env['TC_REF_INTROSPECTION_URL'], client: p.clients[0] });
     expect(p.clients.map((c) => c.auth.method)).toEqual([
       'client_secret_basic',
       'client_secret_post',
@@ -130,6 +132,13 @@ describe('positive control: providers/reference.yaml', () => {
     expect(p.secrets.some((s) => s.value.includes('PRIVATE KEY'))).toBe(true);
     expect(p.tls).toEqual({ caFile: ref.env['TC_REF_CA_FILE'], insecureSkipVerify: false });
     expect(p.expect.expiresIn).toBe(5);
+  });
+
+  it('gives the jwt-bearer descriptor a confidential introspection client of its own, its secret redacted', () => {
+    const p = resolveProvider(readDescriptor(path.join(PROVIDERS_DIR, 'reference-jwt-bearer.yaml')), ref.env);
+    expect(p.clients.map((c) => c.auth.method)).toEqual(['none']);
+    expect(p.introspection?.client).toMatchObject({ id: ref.env['TC_REF_BASIC_CLIENT_ID'], label: 'client_secret_basic', auth: { method: 'client_secret_basic', secret: ref.env['TC_REF_BASIC_CLIENT_SECRET'] } });
+    expect(p.secrets).toContainEqual({ value: ref.env['TC_REF_BASIC_CLIENT_SECRET'], envName: 'TC_REF_BASIC_CLIENT_SECRET' });
   });
 
   it('without TC_REF_CA_FILE it fails on tls.caFile, naming the variable', () => {

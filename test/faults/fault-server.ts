@@ -40,6 +40,8 @@ export const SHORT_LIFETIME_SECONDS = 6;
 /** Scopes the server knows; clients may have CLIENT_SCOPES, never admin. */
 const SERVER_SCOPES = ['api:read', 'api:write', 'admin'];
 const CLIENT_SCOPES = ['api:read', 'api:write'];
+/** The scope the protected resource requires (RFC 6749 §7); without it: 403 insufficient_scope. */
+const RESOURCE_SCOPE = 'api:read';
 /** RFC 6749 Appendix A.4 scope-token *( SP scope-token ). */
 const SCOPE_SYNTAX = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -156,6 +158,18 @@ export const DEFECTS = {
   'introspection.fresh-active': 'every token introspects as active: false',
   'introspection.agrees-with-token-response': 'introspection names another client_id',
   'introspection.expired-inactive': 'introspection ignores exp: an expired token is still active',
+  'introspection.requires-authentication': 'introspection answers callers that send no client authentication',
+  'introspection.unauthenticated-error': 'introspection without client authentication is answered 403 access_denied',
+  'introspection.unknown-token-inactive': 'a token the server does not know is answered 400 invalid_token instead of active: false',
+  'introspection.inactive-only-active': 'inactive answers say why the token is inactive (a reason member)',
+  // Protected resource (RFC 6750)
+  'resource.no-token-refused': 'the resource serves requests that carry no token',
+  'resource.no-token-challenge': 'a request without a token is answered 401 without WWW-Authenticate',
+  'resource.no-token-no-error-code': 'a request without a token is challenged with error="invalid_token"',
+  'resource.tampered-token-refused': 'the resource checks the claims of a JWT but not its signature',
+  'resource.tampered-token-challenge': 'a token whose signature does not verify is answered 400 invalid_request',
+  'resource.insufficient-scope-refused': 'the resource does not check the scope it requires',
+  'resource.insufficient-scope-challenge': 'a token without the required scope is answered 401 invalid_token',
   // The jwt-bearer grant (RFC 7523 §2.1, §3)
   'grant.jwt-bearer': 'refuses the jwt-bearer grant to the client_secret_post client with 400 unauthorized_client',
   'grant.form-encoded-body': 'takes token requests as JSON only and refuses the form-encoded one (RFC 6749 §4.4.2)',
@@ -204,12 +218,16 @@ export const QUIRKS = {
   'es256-access-tokens': 'access tokens signed with ES256 (the JWK Set holds an RSA and an EC key)',
   'typ-application-at-jwt': 'the JWT header says typ application/at+jwt (RFC 9068 §2.1 allows the long form)',
   'aud-array': 'the aud claim is an array naming the resource and another API',
+  'challenge-scope': 'Bearer challenges with realm and scope, followed by a DPoP challenge in the same field and a Basic one in another',
+  'bare-bearer-challenge': 'a request without a token is challenged with a bare "Bearer" (no attributes)',
+  'introspection-401-challenges': 'introspection without client authentication: 401 invalid_client with a Basic and a Bearer challenge in one field',
+  'introspection-inactive-cache': '{"active": false} with Cache-Control: private, max-age=0, Expires and Vary instead of no-store',
 } as const;
 export type QuirkId = keyof typeof QUIRKS;
 
 export type Mode = 'ok' | DefectId | QuirkId;
 /** The modes whose tokens are short-lived: those that test what happens after expiry. */
-export const SHORT_LIVED: readonly Mode[] = ['short-lived-tokens', 'expiry.refused-after-expiry', 'expiry.expired-token-challenge', 'introspection.expired-inactive', 'challenge-variants', 'multi-challenge'];
+export const SHORT_LIVED: readonly Mode[] = ['short-lived-tokens', 'expiry.refused-after-expiry', 'expiry.expired-token-challenge', 'introspection.expired-inactive', 'introspection.unknown-token-inactive', 'introspection.inactive-only-active', 'challenge-variants', 'multi-challenge'];
 export const MODES: readonly Mode[] = ['ok', ...(Object.keys(DEFECTS) as DefectId[]), ...(Object.keys(QUIRKS) as QuirkId[])];
 const isMode = (s: string): s is Mode => (MODES as readonly string[]).includes(s);
 
@@ -481,7 +499,9 @@ export async function startFaultServer(): Promise<FaultServer> {
           ? `basic realm="${REALM}", charset="UTF-8"`
           : mode === 'multi-challenge'
             ? `Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="${REALM}"`
-            : `Basic realm="${REALM}"`;
+            : mode === 'introspection-401-challenges'
+              ? `Basic realm="${REALM}", Bearer realm="${REALM}"`
+              : `Basic realm="${REALM}"`;
     }
     const body: Record<string, unknown> = { error: e.code };
     if (mode !== 'errors-bare') body['error_description'] = mode === 'errors.schema' ? `${e.description} (see "${e.code}")` : e.description;
@@ -870,6 +890,8 @@ export async function startFaultServer(): Promise<FaultServer> {
       return ['DPoP algs="ES256 PS256"', `bearer ${error ? `error="${error}", error_description="the token \\"${description ?? ''}\\", renew it", ` : ''}realm="${REALM}"`];
     }
     const bearer = `Bearer realm="${REALM}"${error ? `, error="${error}"` : ''}${description ? `, error_description="${description}"` : ''}`;
+    // RFC 6750 §3: realm and scope are optional attributes; RFC 9110 §11.6.1: several challenges per field.
+    if (mode === 'challenge-scope') return [`Bearer realm="${REALM}", scope="${RESOURCE_SCOPE} api:write"${error ? `, error="${error}"` : ''}, DPoP algs="ES256"`, `Basic realm="${REALM}"`];
     return mode === 'multi-challenge' ? `DPoP algs="ES256 PS256", ${bearer}` : bearer;
   }
 
@@ -878,13 +900,19 @@ export async function startFaultServer(): Promise<FaultServer> {
       send(res, mode, 'resource', 405, { error: 'invalid_request' }, { allow: 'GET' });
       return;
     }
-    const refuse = (status: number, error: string | undefined, description: string | undefined) => {
-      const headers: Record<string, string | string[]> = mode === 'expiry.expired-token-challenge' ? {} : { 'www-authenticate': bearerChallenge(mode, error, description) };
+    /** `challenge` null: no WWW-Authenticate at all (a defect). */
+    const refuse = (status: number, error: string | undefined, description: string | undefined, challenge: string | string[] | null = bearerChallenge(mode, error, description)) => {
+      const headers: Record<string, string | string[]> = challenge === null ? {} : { 'www-authenticate': challenge };
       send(res, mode, 'resource', status, error ? { error, error_description: description } : { error: 'unauthorized' }, headers);
     };
     const authorization = req.headers.authorization;
     if (authorization === undefined || !/^bearer(\s|$)/i.test(authorization)) {
-      refuse(401, undefined, undefined);
+      // RFC 6750 §3.1: no credentials → a challenge without error information.
+      if (mode === 'resource.no-token-refused') send(res, mode, 'resource', 200, { ok: true, anonymous: true });
+      else if (mode === 'resource.no-token-challenge') refuse(401, undefined, undefined, null);
+      else if (mode === 'resource.no-token-no-error-code') refuse(401, 'invalid_token', 'no access token was presented');
+      else if (mode === 'bare-bearer-challenge') refuse(401, undefined, undefined, 'Bearer');
+      else refuse(401, undefined, undefined);
       return;
     }
     const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization);
@@ -892,12 +920,32 @@ export async function startFaultServer(): Promise<FaultServer> {
       refuse(400, 'invalid_request', 'malformed Bearer credentials');
       return;
     }
+    let payload: JWTPayload;
     try {
-      const payload = await validate(mode, base, m[1], 'resource');
-      send(res, mode, 'resource', 200, { ok: true, client_id: payload['client_id'], scope: payload['scope'] });
+      payload = await validate(mode, base, m[1], 'resource');
     } catch (e) {
-      refuse(401, 'invalid_token', e instanceof joseErrors.JWTExpired ? 'the access token expired' : 'the access token is invalid');
+      const forged = e instanceof joseErrors.JWSSignatureVerificationFailed;
+      if (forged && mode === 'resource.tampered-token-refused') {
+        payload = decodeJwt(m[1]); // the claims are trusted without their signature
+      } else if (e instanceof joseErrors.JWTExpired) {
+        refuse(401, 'invalid_token', 'the access token expired', mode === 'expiry.expired-token-challenge' ? null : bearerChallenge(mode, 'invalid_token', 'the access token expired'));
+        return;
+      } else if (forged && mode === 'resource.tampered-token-challenge') {
+        refuse(400, 'invalid_request', 'the access token signature is malformed');
+        return;
+      } else {
+        refuse(401, 'invalid_token', 'the access token is invalid');
+        return;
+      }
     }
+    // RFC 6749 §7: the token's scope must cover the resource (RFC 6750 §3.1 insufficient_scope, 403).
+    const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [];
+    if (!scopes.includes(RESOURCE_SCOPE) && mode !== 'resource.insufficient-scope-refused') {
+      if (mode === 'resource.insufficient-scope-challenge') refuse(401, 'invalid_token', 'the access token is not valid here');
+      else refuse(403, 'insufficient_scope', `the access token lacks ${RESOURCE_SCOPE}`);
+      return;
+    }
+    send(res, mode, 'resource', 200, { ok: true, client_id: payload['client_id'], scope: payload['scope'] });
   }
 
   /**
@@ -939,20 +987,32 @@ export async function startFaultServer(): Promise<FaultServer> {
     try {
       if (type !== 'application/x-www-form-urlencoded') throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
       auth = authenticate(mode, req, params, parseForm(query));
-      await clientOf(mode, base, req, auth);
+      // RFC 7662 §2.1: the caller must be authorized. Refused here, whatever the token endpoint's
+      // defect mode does with such requests; only the introspection defects answer differently.
+      if (auth.kind === 'none' && mode !== 'introspection.requires-authentication') {
+        if (mode === 'introspection.unauthenticated-error') throw new OAuthError(403, 'access_denied', 'introspection requires authorization');
+        if (mode === 'no-auth-invalid-request') throw new OAuthError(400, 'invalid_request', 'no client authentication was included');
+        throw new OAuthError(401, 'invalid_client', 'no client authentication was included', true);
+      }
+      if (auth.kind !== 'none') await clientOf(mode, base, req, auth);
       // Trimmed like an Authorization header is (response.access-token-syntax hands out a trailing TAB).
       const token = params.get('token')?.at(-1)?.trim();
       if (!token) throw new OAuthError(400, 'invalid_request', 'token is missing');
       let payload: JWTPayload | undefined;
+      let expired = false;
       try {
         payload = mode === 'introspection.fresh-active' ? undefined : await validate(mode, base, token, 'introspection');
-      } catch {
+      } catch (e) {
         payload = undefined;
+        expired = e instanceof joseErrors.JWTExpired;
       }
+      if (!payload && !expired && mode === 'introspection.unknown-token-inactive') throw new OAuthError(400, 'invalid_token', 'unknown token');
+      const inactive = mode === 'introspection.inactive-only-active' ? { active: false, reason: expired ? 'the token expired' : 'unknown token' } : { active: false };
       const body = payload
         ? { active: true, token_type: 'Bearer', ...payload, ...(mode === 'introspection.agrees-with-token-response' ? { client_id: 'someone-else' } : {}) }
-        : { active: false };
-      send(res, mode, 'token', 200, body);
+        : inactive;
+      const cacheable: Record<string, string> = !payload && mode === 'introspection-inactive-cache' ? { 'cache-control': 'private, max-age=0', expires: '0', vary: 'Authorization' } : {};
+      send(res, mode, 'token', 200, body, cacheable);
     } catch (e) {
       if (e instanceof OAuthError) sendError(res, mode, e, auth);
       else throw e;

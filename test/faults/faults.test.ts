@@ -34,8 +34,8 @@ interface Doc {
   grant: { type: string; assertion?: Record<string, string>; bodyEncoding?: 'form' | 'json' };
   scopes: { request?: string; default?: string; forbidden?: string };
   expect: { tokenType: string; expiresIn?: number; expiresInTolerance?: number; refreshToken?: string; scopeEcho?: string; forbiddenScope?: string; tokenFormat?: string; jwtAlgs?: string[] };
-  resource?: { url: string };
-  introspection?: { url: string };
+  resource?: { url: string; requiredScope?: string; insufficientScope?: { scope: string } };
+  introspection?: { url: string; client?: number | { id: string; label: string; auth: Record<string, string | boolean> } };
   limits: { maxExpiryWaitSeconds: number; requestsPerSecond: number };
   tls: { caFile: string };
 }
@@ -65,7 +65,7 @@ function baseDoc(name: string, title: string): Doc {
     grant: { type: 'client_credentials' },
     scopes: { request: 'api:read', default: '', forbidden: 'admin' },
     expect: { tokenType: 'Bearer', expiresIn: LIFETIME_SECONDS, refreshToken: 'absent', scopeEcho: 'always', forbiddenScope: 'invalid_scope', tokenFormat: 'jwt' },
-    resource: { url: '${env:FAULT_RESOURCE_URL}' },
+    resource: { url: '${env:FAULT_RESOURCE_URL}', requiredScope: 'api:read', insufficientScope: { scope: 'api:write' } },
     introspection: { url: '${env:FAULT_INTROSPECTION_URL}' },
     // A loopback server needs no pacing. Tokens live LIFETIME_SECONDS (longer than the maximum wait, so
     // the expiry probes are skipped) except in the SHORT_LIVED modes, whose expiry probes wait them out.
@@ -103,7 +103,13 @@ const JWT_CHECKS = ['expiry.jwt-lifetime', 'expiry.jwt-iat-current', 'scope.jwt-
 const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   // Grant handling
   { label: 'grant.client-credentials', mode: 'grant.client-credentials', target: { check: 'grant.client-credentials', client: 'client_secret_post', message: /client_secret_post was answered 400 unauthorized_client/ } },
-  { label: 'grant.token-accepted-at-resource', mode: 'grant.token-accepted-at-resource', target: { check: 'grant.token-accepted-at-resource', message: /answered 401 to a fresh token \(WWW-Authenticate: Bearer realm="faults", error="invalid_token"/ } },
+  // A resource that refuses every token refuses the altered and the narrow one for no reason of their own.
+  {
+    label: 'grant.token-accepted-at-resource',
+    mode: 'grant.token-accepted-at-resource',
+    target: { check: 'grant.token-accepted-at-resource', message: /answered 401 to a fresh token \(WWW-Authenticate: Bearer realm="faults", error="invalid_token"/ },
+    collateral: Object.fromEntries(['resource.tampered-token-refused', 'resource.tampered-token-challenge', 'resource.insufficient-scope-refused', 'resource.insufficient-scope-challenge'].map((id) => [id, 'broken' as const])),
+  },
   { label: 'grant.get-refused', mode: 'grant.get-refused', target: { check: 'grant.get-refused', message: /GET token request was answered 200 with an access token/ } },
   { label: 'grant.missing-grant-type', mode: 'grant.missing-grant-type', target: { check: 'grant.missing-grant-type', message: /answered 400 unsupported_grant_type; expected a 4xx with error invalid_request/ } },
   { label: 'grant.missing-grant-type-not-accepted', mode: 'grant.missing-grant-type-not-accepted', target: { check: 'grant.missing-grant-type-not-accepted', message: /a request without grant_type was answered 200 with an access token: the request was accepted/ } },
@@ -141,7 +147,7 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'response.access-token-syntax', mode: 'response.access-token-syntax', target: { check: 'response.access-token-syntax', message: /outside VSCHAR/ }, edit: (d) => { d.expect.tokenFormat = 'opaque'; }, harnessIssues: OPAQUE_BINDING_ISSUE },
   { label: 'response.token-type', mode: 'response.token-type', target: { check: 'response.token-type', message: /token_type is "mac", expected "Bearer"/ } },
   // expires_in 2.5 against a declared 2 ± 1: only the syntax (and the schema's integer type) is wrong.
-  { label: 'response.expires-in-positive', mode: 'response.expires-in-positive', target: { check: 'response.expires-in-positive', message: /expires_in is 0: the token expires as it is issued/ }, collateral: { 'expiry.expires-in-declared': 'fail', 'expiry.jwt-lifetime': 'fail', 'expiry.refused-after-expiry': 'fail', 'expiry.expired-token-challenge': 'broken', 'introspection.expired-inactive': 'fail', 'introspection.agrees-with-token-response': 'fail' } },
+  { label: 'response.expires-in-positive', mode: 'response.expires-in-positive', target: { check: 'response.expires-in-positive', message: /expires_in is 0: the token expires as it is issued/ }, collateral: { 'expiry.expires-in-declared': 'fail', 'expiry.jwt-lifetime': 'fail', 'expiry.refused-after-expiry': 'fail', 'expiry.expired-token-challenge': 'broken', 'introspection.expired-inactive': 'fail', 'introspection.agrees-with-token-response': 'fail', 'resource.tampered-token-refused': 'broken', 'resource.tampered-token-challenge': 'broken' } },
   { label: 'response.expires-in-integer', mode: 'response.expires-in-integer', target: { check: 'response.expires-in-integer', message: /expires_in is 300.5, not an integer/ }, edit: (d) => { d.expect.expiresInTolerance = 1; }, collateral: { 'response.schema': 'fail' } },
   { label: 'response.unique-members', mode: 'response.unique-members', target: { check: 'response.unique-members', message: /the token response repeats "expires_in"/ } },
   {
@@ -175,7 +181,8 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
     // contradicts: a real disagreement.
     collateral: { 'scope.jwt-claim-agrees': 'warn', 'introspection.agrees-with-token-response': 'fail' },
   },
-  { label: 'scope.not-broader', mode: 'scope.not-broader', target: { check: 'scope.not-broader', message: /granted "api:write" beyond the requested "api:read"/ } },
+  // The token asked for without the resource's scope gets it anyway: nothing to show the resource refusing.
+  { label: 'scope.not-broader', mode: 'scope.not-broader', target: { check: 'scope.not-broader', message: /granted "api:write" beyond the requested "api:read"/ }, collateral: { 'resource.insufficient-scope-refused': 'broken', 'resource.insufficient-scope-challenge': 'broken' } },
   { label: 'scope.default', mode: 'scope.default', target: { check: 'scope.default', message: /granted "api:read"; the declared default is \(none\)/ } },
   { label: 'scope.forbidden (declared invalid_scope)', mode: 'scope.forbidden', target: { check: 'scope.forbidden', message: /answered 200 with an access token; expected invalid_scope/ } },
   { label: 'scope.forbidden (declared narrowed)', mode: 'scope.forbidden', target: { check: 'scope.forbidden', message: /granted "admin", which the client may not have/ }, edit: (d) => { d.expect.forbiddenScope = 'narrowed'; } },
@@ -235,6 +242,19 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'introspection.fresh-active', mode: 'introspection.fresh-active', target: { check: 'introspection.fresh-active', message: /active is false for a token issued seconds ago/ }, collateral: { 'introspection.agrees-with-token-response': 'broken' } },
   { label: 'introspection.agrees-with-token-response', mode: 'introspection.agrees-with-token-response', target: { check: 'introspection.agrees-with-token-response', message: /client_id is "someone-else", not "faults:basic"/ } },
   { label: 'introspection.expired-inactive', mode: 'introspection.expired-inactive', target: { check: 'introspection.expired-inactive', message: /active is true after the token's lifetime/ } },
+  { label: 'introspection.requires-authentication', mode: 'introspection.requires-authentication', target: { check: 'introspection.requires-authentication', message: /introspection of the fresh token without client authentication was answered 200 with active: true: the endpoint answers anyone/ }, collateral: { 'introspection.unauthenticated-error': 'broken' } },
+  { label: 'introspection.unauthenticated-error', mode: 'introspection.unauthenticated-error', target: { check: 'introspection.unauthenticated-error', message: /answered 403 access_denied; expected 401 invalid_client \(or 400 invalid_client \/ invalid_request\)/ } },
+  // Without an inactive answer to an unknown token, only the expired token's is left to judge the members of.
+  { label: 'introspection.unknown-token-inactive', mode: 'introspection.unknown-token-inactive', target: { check: 'introspection.unknown-token-inactive', message: /introspection was answered 400 invalid_token, not 200 with a JSON object/ } },
+  { label: 'introspection.inactive-only-active', mode: 'introspection.inactive-only-active', target: { check: 'introspection.inactive-only-active', message: /a random string the server never issued: also reason; introspection of the access token after its lifetime \(\d+ s\): also reason/ } },
+  // Protected resource (RFC 6750)
+  { label: 'resource.no-token-refused', mode: 'resource.no-token-refused', target: { check: 'resource.no-token-refused', message: /answered 200 to a request without any access token: it is not protected/ }, collateral: { 'resource.no-token-challenge': 'broken', 'resource.no-token-no-error-code': 'broken' } },
+  { label: 'resource.no-token-challenge', mode: 'resource.no-token-challenge', target: { check: 'resource.no-token-challenge', message: /no Bearer challenge in WWW-Authenticate \(absent\)/ }, collateral: { 'resource.no-token-no-error-code': 'broken' } },
+  { label: 'resource.no-token-no-error-code', mode: 'resource.no-token-no-error-code', target: { check: 'resource.no-token-no-error-code', message: /carries error="invalid_token", error_description="no access token was presented" although the request had no credentials/ } },
+  { label: 'resource.tampered-token-refused', mode: 'resource.tampered-token-refused', target: { check: 'resource.tampered-token-refused', message: /answered 200 to the fresh token with one character changed: it does not validate the token/ }, collateral: { 'resource.tampered-token-challenge': 'broken' } },
+  { label: 'resource.tampered-token-challenge', mode: 'resource.tampered-token-challenge', target: { check: 'resource.tampered-token-challenge', message: /the tampered token was answered 400 invalid_request, not 401; the Bearer challenge has error="invalid_request", not "invalid_token"/ } },
+  { label: 'resource.insufficient-scope-refused', mode: 'resource.insufficient-scope-refused', target: { check: 'resource.insufficient-scope-refused', message: /answered 200 to a token granted "api:write", without the required "api:read"/ }, collateral: { 'resource.insufficient-scope-challenge': 'broken' } },
+  { label: 'resource.insufficient-scope-challenge', mode: 'resource.insufficient-scope-challenge', target: { check: 'resource.insufficient-scope-challenge', message: /answered 401 invalid_token, not 403; the Bearer challenge has error="invalid_token", not "insufficient_scope"/ } },
   { label: 'response.token-entropy', mode: 'response.token-entropy', target: { check: 'response.token-entropy', message: /RFC 6749 §10\.10 asks for ≥ 128/ }, edit: (d) => { d.expect.tokenFormat = 'opaque'; }, harnessIssues: OPAQUE_BINDING_ISSUE },
   // The jwt-bearer grant: its own assertion, spoilt one way at a time, must be invalid_grant.
   { label: 'grant.form-encoded-body', mode: 'grant.form-encoded-body', edit: (d) => { jwtBearer(d); d.grant.bodyEncoding = 'json'; }, target: { check: 'grant.form-encoded-body', message: /the form-encoded token request was answered 400 invalid_request/ } },
@@ -280,6 +300,9 @@ const OK_CASES: Case[] = [
   { label: 'ok (jwt-bearer grant)', mode: 'ok', edit: jwtBearer },
   { label: 'ok (jwt-bearer grant, JSON body)', mode: 'ok', edit: (d) => { jwtBearer(d); d.grant.bodyEncoding = 'json'; } },
   { label: 'ok (OpenID Connect discovery)', mode: 'ok', edit: (d) => { d.discovery = 'openid-configuration'; } },
+  // Introspection called by a client of its own (introspection.client), not the primary one.
+  { label: 'ok (introspection by its own client)', mode: 'ok', edit: (d) => { d.introspection = { url: '${env:FAULT_INTROSPECTION_URL}', client: structuredClone(POST_CLIENT) }; } },
+  { label: 'ok (introspection by clients[1])', mode: 'ok', edit: (d) => { d.introspection = { url: '${env:FAULT_INTROSPECTION_URL}', client: 1 }; } },
   // A promise the server does not keep: RS256 tokens where the owners allow only ES256.
   { label: 'jwt.alg-allowed (RS256 where ES256 is promised)', mode: 'ok', target: { check: 'jwt.alg-allowed', message: /alg is "RS256"; allowed: ES256$/ }, edit: (d) => { d.expect.jwtAlgs = ['ES256']; } },
 ];
@@ -339,7 +362,14 @@ const QUIRK_CASES: (Case & { mode: QuirkId })[] = [
   // With a Basic client declared second the check applies, but no probe ever fails a Basic
   // authentication (they all use the primary client's method): broken although nothing is wrong.
   { label: 'post-invalid-client-400 (post primary, basic second)', mode: 'post-invalid-client-400', edit: (d) => { d.clients = [structuredClone(POST_CLIENT), structuredClone(BASIC_CLIENT)]; }, shows: (ex) => expect(ex('errors.unknown-client').status).toBe(400) },
-  { label: 'no-auth-invalid-request', mode: 'no-auth-invalid-request', shows: (ex) => expect([ex('errors.no-client-auth').status, body(ex('errors.no-client-auth'))['error']]).toEqual([400, 'invalid_request']) },
+  {
+    label: 'no-auth-invalid-request',
+    mode: 'no-auth-invalid-request',
+    shows: (ex) => {
+      expect([ex('errors.no-client-auth').status, body(ex('errors.no-client-auth'))['error']]).toEqual([400, 'invalid_request']);
+      expect([ex('introspection.no-client-auth').status, body(ex('introspection.no-client-auth'))['error']]).toEqual([400, 'invalid_request']);
+    },
+  },
   {
     label: 'two-methods-invalid-client',
     mode: 'two-methods-invalid-client',
@@ -379,6 +409,28 @@ const QUIRK_CASES: (Case & { mode: QuirkId })[] = [
   { label: 'es256-access-tokens', mode: 'es256-access-tokens', shows: (ex) => expect(ex('token.0').accessToken?.jwt?.header['alg']).toBe('ES256') },
   { label: 'typ-application-at-jwt', mode: 'typ-application-at-jwt', shows: (ex) => expect(ex('token.0').accessToken?.jwt?.header['typ']).toBe('application/at+jwt') },
   { label: 'aud-array', mode: 'aud-array', shows: (ex) => expect(Array.isArray(ex('token.0').accessToken?.jwt?.payload['aud'])).toBe(true) },
+  {
+    label: 'challenge-scope',
+    mode: 'challenge-scope',
+    shows: (ex) => {
+      expect(ex('resource.no-token').headers['www-authenticate']).toEqual(['Bearer realm="faults", scope="api:read api:write", DPoP algs="ES256"', 'Basic realm="faults"']);
+      expect([ex('resource.insufficient-scope').status, ex('resource.insufficient-scope').headers['www-authenticate']?.[0]]).toEqual([403, 'Bearer realm="faults", scope="api:read api:write", error="insufficient_scope", DPoP algs="ES256"']);
+    },
+  },
+  { label: 'bare-bearer-challenge', mode: 'bare-bearer-challenge', shows: (ex) => expect([ex('resource.no-token').status, ex('resource.no-token').headers['www-authenticate']]).toEqual([401, ['Bearer']]) },
+  {
+    label: 'introspection-401-challenges',
+    mode: 'introspection-401-challenges',
+    shows: (ex) => expect([ex('introspection.no-client-auth').status, ex('introspection.no-client-auth').headers['www-authenticate']]).toEqual([401, ['Basic realm="faults", Bearer realm="faults"']]),
+  },
+  {
+    label: 'introspection-inactive-cache',
+    mode: 'introspection-inactive-cache',
+    shows: (ex) => {
+      expect(body(ex('introspection.unknown-token'))).toEqual({ active: false });
+      expect(ex('introspection.unknown-token').headers['cache-control']).toEqual(['private, max-age=0']);
+    },
+  },
 ];
 
 const CASES: Case[] = [...OK_CASES, ...DEFECT_CASES, ...QUIRK_CASES];

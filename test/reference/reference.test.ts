@@ -207,7 +207,7 @@ describe('embedded reference endpoint', () => {
   });
 
   it('protects the resource with RFC 6750 challenges and refuses expired tokens', async () => {
-    const { body } = await basicToken();
+    const { body } = await basicToken({ scope: 'api:read' });
     const ok = await resource(`Bearer ${body.access_token ?? ''}`);
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toMatch(/^application\/json/);
@@ -224,6 +224,22 @@ describe('embedded reference endpoint', () => {
     const bogus = await resource('Bearer abc.def.ghi');
     expect(bogus.status).toBe(401);
     expect(bogus.headers.get('www-authenticate')).toContain('error="invalid_token"');
+
+    // One character of the signature changed (the harness's resource.tampered probe).
+    const [head = '', payload = '', signature = ''] = (body.access_token ?? '').split('.');
+    const at = Math.floor(signature.length / 2);
+    const tampered = `${head}.${payload}.${signature.slice(0, at)}${signature[at] === 'A' ? 'B' : 'A'}${signature.slice(at + 1)}`;
+    const altered = await resource(`Bearer ${tampered}`);
+    expect(altered.status).toBe(401);
+    expect(altered.headers.get('www-authenticate')).toMatch(/^Bearer realm="reference", error="invalid_token"/);
+
+    // A valid token without api:read, the scope the resource requires: 403 insufficient_scope (RFC 6750 §3.1).
+    const narrow = await basicToken({ scope: 'api:write' });
+    const forbidden = await resource(`Bearer ${narrow.body.access_token ?? ''}`);
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.headers.get('www-authenticate')).toBe('Bearer realm="reference", error="insufficient_scope", error_description="the access token lacks the scope api:read", scope="api:read"');
+    const unscoped = await basicToken();
+    expect((await resource(`Bearer ${unscoped.body.access_token ?? ''}`)).status).toBe(403);
 
     await sleep((TTL + 1) * 1000);
     const expired = await resource(`Bearer ${body.access_token ?? ''}`);
@@ -404,7 +420,7 @@ describe('embedded reference endpoint', () => {
 
     it('does not bind tokens of ordinary clients that happen to present a certificate', async () => {
       const { res, body } = await token(
-        { grant_type: 'client_credentials' },
+        { grant_type: 'client_credentials', scope: 'api:read' },
         { authorization: basicAuth(v('TC_REF_BASIC_CLIENT_ID'), v('TC_REF_BASIC_CLIENT_SECRET')) },
         { dispatcher: mtlsAgent },
       );
