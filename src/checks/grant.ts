@@ -1,6 +1,6 @@
 import { JWT_BEARER, type Provider } from '../descriptor/types.js';
 import { PROBES, type ProbeId } from '../probes/ids.js';
-import { secretClient } from '../probes/clients.js';
+import { bodySecretClient, secretClient } from '../probes/clients.js';
 import { assertionCheck, replayCheck, SPECS } from './client-auth.js';
 import { describeResponse, oauthError, refused } from './helpers.js';
 import { defineCheck, fail, pass, rfc } from './types.js';
@@ -172,9 +172,11 @@ export const queryCredentialsRefused = defineCheck({
     'RFC 6749 §2.3.1 says the credentials MUST NOT be included in the request URI, a rule on the client; a server that accepts them is implied to be wrong, not commanded to refuse.',
   spec: rfc(6749, '2.3.1'),
   defect: 'the endpoint authenticates a client from client_id/client_secret in the URL',
-  applies: (p) => (secretClient(p) ? true : 'no client with a shared secret is declared'),
+  applies: (p) => (bodySecretClient(p) ? true : 'no client with a shared secret is declared'),
   needs: () => [PROBES.queryCredentials],
-  judge: expectError(PROBES.queryCredentials, ['invalid_request', 'invalid_client'], 'a request with the client credentials in the query string'),
+  // The probe uses the client_secret_post client when there is one (a Basic-only client is refused
+  // for its method whatever the URL holds); the message names the client so the reader can tell.
+  judge: (input) => expectError(PROBES.queryCredentials, ['invalid_request', 'invalid_client'], `a request with the client credentials of ${bodySecretClient(input.provider)?.label} in the query string`)(input),
 });
 
 export const twoMethodsRefused = defineCheck({
