@@ -9,6 +9,9 @@ import { probePlan } from './probes/plan.js';
 import type { ProbeRequest } from './probes/request.js';
 import type { ProbeContext } from './probes/types.js';
 import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
+import { estimateGuessability, guessabilityBound } from './evidence/guessability.js';
+
+export { estimateGuessability } from './evidence/guessability.js';
 
 
 export interface ObserveOptions {
@@ -75,7 +78,10 @@ async function facts(ctx: ProbeContext, session: ProviderSession): Promise<NonNu
   const token = ctx.tokenOf(first);
   if (token && ctx.exchange(first)?.response?.accessToken?.jwt) out.tokenSignature = await verifySignature(token, ctx.exchange(PROBES.jwks)?.response?.json);
   const sample = session.allTokens().filter((t) => !/^[\w-]+\.[\w-]+\.[\w-]*$/.test(t));
-  if (sample.length > 0) out.tokenSample = estimateGuessability(sample);
+  if (sample.length > 0) {
+    out.tokenSample = estimateGuessability(sample);
+    out.tokenBound = guessabilityBound(sample);
+  }
   return out;
 }
 
@@ -90,16 +96,4 @@ async function verifySignature(token: string, jwks: unknown): Promise<{ verified
   } catch (e) {
     return { verified: false, detail: `${(e as { code?: string }).code ?? 'error'}: ${(e as Error).message}` };
   }
-}
-
-/**
- * A rough upper bound on how guessable the tokens are: distinctness, and length × log2(alphabet
- * seen across the sample). It cannot prove randomness; it catches short, counter-like or tiny-alphabet tokens.
- */
-export function estimateGuessability(tokens: string[]): { count: number; distinct: number; minLength: number; alphabet: number; estimatedBits: number } {
-  const alphabet = new Set(tokens.join('')).size;
-  const minLength = Math.min(...tokens.map((t) => t.length));
-  // Characters shared by every token at the same position carry no entropy: leave them out.
-  const varying = [...Array(minLength).keys()].filter((i) => new Set(tokens.map((t) => t[i])).size > 1 || tokens.length === 1).length;
-  return { count: tokens.length, distinct: new Set(tokens).size, minLength, alphabet, estimatedBits: Math.floor(varying * Math.log2(Math.max(alphabet, 1))) };
 }

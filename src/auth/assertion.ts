@@ -24,6 +24,8 @@ export interface AssertionClaims {
   aud: string | string[];
   /** Extra claims (jwt-bearer grants: scope, …). */
   extra?: Record<string, unknown>;
+  /** exp − iat in seconds (default 60): a probe of a declared maximum lifetime asks for more. */
+  lifetimeSeconds?: number;
 }
 
 async function signingKey(key: AssertionKey): Promise<CryptoKey | Uint8Array> {
@@ -44,7 +46,7 @@ async function strangerKey(alg: AssertionAlg): Promise<CryptoKey | Uint8Array> {
  */
 export async function buildAssertion(key: AssertionKey, claims: AssertionClaims, defect?: AssertionDefect): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const payload: Record<string, unknown> = { ...claims.extra, iss: claims.iss, sub: claims.sub, aud: claims.aud, iat: now, exp: now + 60, jti: randomBytes(16).toString('base64url') };
+  const payload: Record<string, unknown> = { ...claims.extra, iss: claims.iss, sub: claims.sub, aud: claims.aud, iat: now, exp: now + (claims.lifetimeSeconds ?? 60), jti: randomBytes(16).toString('base64url') };
   switch (defect) {
     case 'expired':
       payload['iat'] = now - 600;

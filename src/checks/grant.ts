@@ -1,6 +1,6 @@
 import { JWT_BEARER, type Provider } from '../descriptor/types.js';
 import { PROBES } from '../probes/ids.js';
-import { secretClient } from '../probes/clients.js';
+import { bodySecretClient, secretClient } from '../probes/clients.js';
 import { assertionChecks, replayCheck, SPECS } from './client-auth.js';
 import { judgeNotAccepted, refusalChecks } from './refusal.js';
 import { describeResponse } from './helpers.js';
@@ -171,8 +171,10 @@ const noSecretClient = (p: Provider) => (secretClient(p) ? true : 'no client wit
 export const queryCredentials = refusalChecks({
   probe: PROBES.queryCredentials,
   area: 'grant',
-  applies: noSecretClient,
-  what: 'a request with the client credentials in the query string',
+  applies: (p) => (bodySecretClient(p) ? true : 'no client with a shared secret is declared'),
+  // The probe uses the client_secret_post client when there is one (a Basic-only client is refused
+  // for its method whatever the URL holds); the message names the client so the reader can tell.
+  what: (p) => `a request with the client credentials of ${bodySecretClient(p)?.label} in the query string`,
   acceptance: {
     id: 'grant.query-credentials-refused',
     title: 'Client credentials in the query string do not obtain a token',

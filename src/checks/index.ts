@@ -1,3 +1,4 @@
+import { assertionMaxLifetime, raisedByPromise } from './client-assertion-policy.js';
 import { clientAuthChecks } from './client-auth.js';
 import { discoveryChecks } from './discovery.js';
 import { errorChecks } from './errors.js';
@@ -8,7 +9,8 @@ import { jwtChecks, tokenGuessability } from './jwt.js';
 import { resourceChecks } from './resource.js';
 import { responseChecks } from './response.js';
 import { scopeChecks } from './scope.js';
+import { tokenEntropyBound } from './token-entropy.js';
 import type { CheckDef } from './types.js';
 
 /** Every check, in report order: Grant handling, Response schema, Expiry, Scope echo, Error behaviour. */
-export const CHECKS: CheckDef[] = [...grantChecks, ...clientAuthChecks, ...discoveryChecks, ...responseChecks, tokenGuessability, ...jwtChecks, ...introspectionChecks, ...resourceChecks, ...expiryChecks, ...scopeChecks, ...errorChecks];
+export const CHECKS: CheckDef[] = [...grantChecks, ...clientAuthChecks.map(raisedByPromise), assertionMaxLifetime, ...discoveryChecks, ...responseChecks, tokenGuessability, tokenEntropyBound, ...jwtChecks, ...introspectionChecks, ...resourceChecks, ...expiryChecks, ...scopeChecks, ...errorChecks];

@@ -41,8 +41,8 @@ export interface RefusalSpec {
   probe: ProbeId;
   area: CheckDef['area'];
   applies?: (p: Provider) => true | string;
-  /** What the request is, for messages: "a request without grant_type". */
-  what: string;
+  /** What the request is, for messages: "a request without grant_type" (a function when it names a client). */
+  what: string | ((p: Provider) => string);
   acceptance: { id: string; title: string; level: Level | ((p: Provider) => Level); levelLabel?: string; levelReason?: string; spec: SpecRef; defect: string };
   code: { id: string; title: string; level: Level; levelReason?: string; spec: SpecRef; defect: string; codes: string[]; rule: string };
 }
@@ -52,8 +52,9 @@ export function refusalChecks(s: RefusalSpec): [CheckDef, CheckDef] {
   const common = { area: s.area, needs: () => [s.probe], ...(s.applies ? { applies: s.applies } : {}) };
   const a = s.acceptance;
   const c = s.code;
+  const what = (p: Provider) => (typeof s.what === 'string' ? s.what : s.what(p));
   return [
-    defineCheck({ ...common, id: a.id, title: a.title, level: a.level, ...(a.levelLabel ? { levelLabel: a.levelLabel } : {}), ...(a.levelReason ? { levelReason: a.levelReason } : {}), spec: a.spec, defect: a.defect, judge: ({ ex }: JudgeInput) => judgeNotAccepted(ex(s.probe).response, s.what) }),
-    defineCheck({ ...common, id: c.id, title: c.title, level: c.level, ...(c.levelReason ? { levelReason: c.levelReason } : {}), spec: c.spec, defect: c.defect, judge: ({ ex }: JudgeInput) => judgeErrorCode(ex(s.probe).response, c.codes, s.what, a.id, c.rule) }),
+    defineCheck({ ...common, id: a.id, title: a.title, level: a.level, ...(a.levelLabel ? { levelLabel: a.levelLabel } : {}), ...(a.levelReason ? { levelReason: a.levelReason } : {}), spec: a.spec, defect: a.defect, judge: ({ ex, provider }: JudgeInput) => judgeNotAccepted(ex(s.probe).response, what(provider)) }),
+    defineCheck({ ...common, id: c.id, title: c.title, level: c.level, ...(c.levelReason ? { levelReason: c.levelReason } : {}), spec: c.spec, defect: c.defect, judge: ({ ex, provider }: JudgeInput) => judgeErrorCode(ex(s.probe).response, c.codes, what(provider), a.id, c.rule) }),
   ];
 }

@@ -1,6 +1,7 @@
 import type { ClientDescriptor, Provider } from '../descriptor/types.js';
 import type { Exchange } from '../evidence/types.js';
 import type { ProbeId } from '../probes/ids.js';
+import type { GuessabilityBound } from '../evidence/guessability.js';
 
 export type Level = 'MUST' | 'SHOULD' | 'EXPECTATION';
 export type Area = 'grant' | 'client-auth' | 'discovery' | 'response' | 'jwt' | 'introspection' | 'resource' | 'expiry' | 'scope' | 'errors';
@@ -52,6 +53,8 @@ export interface Evidence {
     tokenSignature?: { verified: boolean; detail: string };
     /** The opaque access tokens of the run, as a sample for a guessability estimate (RFC 6749 §10.10). */
     tokenSample?: { count: number; distinct: number; minLength: number; alphabet: number; estimatedBits: number };
+    /** The same tokens' certain bound: length × log2(95), and whether they count up (src/evidence/guessability.ts). */
+    tokenBound?: GuessabilityBound;
   };
   startedAt: string;
   finishedAt: string;

@@ -376,6 +376,13 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       throw new DescriptorError(shownFile, fieldName(pointer), `not a valid URL: must parse as an absolute https:// URL with a host and without a fragment${origin(pointer)}`);
     }
   }
+  // RFC 6749 §3.3 gives a request without scope one of two answers: a default, or invalid_scope.
+  // Declaring both is a contradiction; declaring a refusal without a scope to ask for leaves every
+  // ordinary token request to be refused.
+  if (d.scopes?.required === true) {
+    if (d.scopes.default !== undefined) throw new DescriptorError(shownFile, 'scopes.default', 'not allowed with scopes.required: true (a request without scope is then refused, so no default is ever granted)');
+    if (!d.scopes.request) throw new DescriptorError(shownFile, 'scopes.request', 'required with scopes.required: true (the ordinary token request must ask for a scope)');
+  }
   const secrets: SecretRef[] = [];
   for (const [pointer, envName] of envOfPointer) {
     if (!SECRET_FIELD.test(pointer)) continue;
@@ -418,7 +425,14 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       refreshToken: d.expect.refreshToken ?? 'absent',
       scopeEcho: d.expect.scopeEcho ?? 'when-different',
       broaderScopeAllowed: d.expect.broaderScopeAllowed ?? false,
-      forbiddenScope: d.expect.forbiddenScope ?? 'invalid_scope',
+      // No promise unless declared: RFC 6749 §3.3 lets the server narrow, §5.2 lets it refuse.
+      forbiddenScope: d.expect.forbiddenScope ?? 'either',
+      ungrantableScope: d.expect.ungrantableScope ?? 'either',
+      clientAssertion: {
+        jtiRequired: d.expect.clientAssertion?.jtiRequired ?? false,
+        singleUse: d.expect.clientAssertion?.singleUse ?? false,
+        ...(d.expect.clientAssertion?.maxLifetimeSeconds !== undefined ? { maxLifetimeSeconds: d.expect.clientAssertion.maxLifetimeSeconds } : {}),
+      },
       tokenFormat: d.expect.tokenFormat ?? 'opaque',
       jwtAlgs: d.expect.jwtAlgs ?? ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
       ...((d.expect.audience ?? d.resource?.url) ? { audience: d.expect.audience ?? d.resource?.url } : {}),
@@ -482,7 +496,7 @@ interface RawProviderShape {
   grant: RawGrant;
   deviations?: { check?: string; checks?: string[]; reason: string; link: string }[];
   scopes?: Provider['scopes'];
-  expect: Partial<Provider['expect']> & { tokenType: string };
+  expect: Partial<Omit<Provider['expect'], 'clientAssertion'>> & { tokenType: string; clientAssertion?: Partial<Provider['expect']['clientAssertion']> };
   resource?: { url: string; method?: 'GET' | 'POST'; requiredScope?: string; insufficientScope?: { scope: string } };
   introspection?: { url: string; client?: number | RawClient };
   limits?: Partial<Provider['limits']>;

@@ -63,7 +63,13 @@ export interface Provider {
     };
     bodyEncoding: 'form' | 'json';
   };
-  scopes: { request?: string; default?: string; forbidden?: string };
+  scopes: {
+    request?: string;
+    default?: string;
+    forbidden?: string;
+    /** A request without scope is refused with invalid_scope (RFC 6749 §3.3's second choice); excludes `default`. */
+    required?: boolean;
+  };
   expect: {
     tokenType: string;
     expiresIn?: number;
@@ -71,7 +77,12 @@ export interface Provider {
     refreshToken: 'absent' | 'allowed';
     scopeEcho: 'always' | 'when-different';
     broaderScopeAllowed: boolean;
-    forbiddenScope: 'invalid_scope' | 'narrowed';
+    /** What a request of `scopes.request` plus `scopes.forbidden` gets. */
+    forbiddenScope: ScopePolicy;
+    /** What a request of `scopes.forbidden` alone gets. */
+    ungrantableScope: ScopePolicy;
+    /** Promises about client assertions beyond RFC 7523's MAYs: each raises a SHOULD check to an EXPECTATION. */
+    clientAssertion: ClientAssertionPolicy;
     tokenFormat: 'opaque' | 'jwt' | 'any';
     /** Algorithms JWT access tokens may be signed with. */
     jwtAlgs: string[];
@@ -105,6 +116,21 @@ export interface Provider {
   deviations: { checks: string[]; reason: string; link: string }[];
   /** Secret values and the environment variable each came from, for redaction and curl lines. */
   secrets: SecretRef[];
+}
+
+/**
+ * How a scope the client may not have is answered (RFC 6749 §3.3 lets the server ignore it, §5.2 lets it
+ * refuse with invalid_scope): refused, narrowed away, or either of the two (no promise).
+ */
+export type ScopePolicy = 'invalid_scope' | 'narrowed' | 'either';
+
+export interface ClientAssertionPolicy {
+  /** An assertion without jti is refused (OpenID Connect Core §9 makes jti REQUIRED). */
+  jtiRequired: boolean;
+  /** A jti is accepted once only (RFC 7523 §3 MAY; OpenID Connect Core §9). */
+  singleUse: boolean;
+  /** An assertion whose exp lies further ahead than this is refused (RFC 7523 §3 MAY). */
+  maxLifetimeSeconds?: number;
 }
 
 export interface SecretRef {

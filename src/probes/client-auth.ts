@@ -1,7 +1,17 @@
+import type { Provider } from '../descriptor/types.js';
 import { ASSERTION_DEFECTS, PROBES } from './ids.js';
 import { assertionClient, mtlsClient } from './clients.js';
 import { grantForm, withClientAuth } from './request.js';
 import { policy, type ProbeDef, type ProbeUnits } from './types.js';
+
+/**
+ * exp − iat of the probe of a declared maximum assertion lifetime: just over it, by the clock skew the
+ * descriptor allows (a server whose clock runs ahead by that much still sees more than the maximum)
+ * plus 10 s for the request's travel.
+ */
+export function overMaxLifetime(p: Provider): number {
+  return (p.expect.clientAssertion.maxLifetimeSeconds ?? 0) + p.limits.clockSkewSeconds + 10;
+}
 
 /** Client authentication: spoilt assertions (RFC 7523 §3), replay, mTLS without a certificate (RFC 8705). */
 export const clientAuthProbes: ProbeUnits = (p) => {
@@ -15,6 +25,7 @@ export const clientAuthProbes: ProbeUnits = (p) => {
     build: async () => withClientAuth(p, ac!, await token(), { defect }),
   }));
   const mc = mtlsClient(p);
+  const maxLifetime = p.expect.clientAssertion.maxLifetimeSeconds;
   const asClient = ac ? p.clients.indexOf(ac) : undefined;
   const assertionProbes: ProbeDef[] = [
     ...spoilt,
@@ -23,6 +34,12 @@ export const clientAuthProbes: ProbeUnits = (p) => {
   ];
   return [
     ...(asClient === undefined ? assertionProbes : assertionProbes.map((probe) => ({ ...probe, asClient }))),
+    {
+      id: PROBES.assertionOverMaxLifetime,
+      purpose: `a client assertion living just longer than the declared maximum (${ac?.label})`,
+      appliesTo: () => (!ac ? noJwtClient() : maxLifetime === undefined ? policy('the descriptor declares no maximum client-assertion lifetime (expect.clientAssertion.maxLifetimeSeconds)') : true),
+      build: async () => withClientAuth(p, ac!, await token(), { assertionLifetimeSeconds: overMaxLifetime(p) }),
+    },
     {
       id: PROBES.mtlsWithoutCertificate,
       ...(mc ? { asClient: p.clients.indexOf(mc) } : {}),

@@ -5,6 +5,15 @@ export function secretClient(p: Provider): ClientDescriptor | undefined {
   return p.clients.find((c) => (c.auth.method === 'client_secret_basic' || c.auth.method === 'client_secret_post') && c.auth.secret !== undefined);
 }
 
+/**
+ * The client whose secret may travel in the request body: the client_secret_post client if one is
+ * declared, else the first secret client. Probes that move the secret elsewhere (the query string)
+ * use it, so a refusal cannot come from the unrelated fact that the client is registered for Basic.
+ */
+export function bodySecretClient(p: Provider): ClientDescriptor | undefined {
+  return p.clients.find((c) => c.auth.method === 'client_secret_post' && c.auth.secret !== undefined) ?? secretClient(p);
+}
+
 /** The first client that authenticates with a JWT (client_secret_jwt or private_key_jwt). */
 export function assertionClient(p: Provider): ClientDescriptor | undefined {
   return p.clients.find((c) => c.auth.assertion !== undefined);

@@ -1,5 +1,5 @@
 import { GRANT_ASSERTION_DEFECTS, PROBES } from './ids.js';
-import { secretClient } from './clients.js';
+import { bodySecretClient, secretClient } from './clients.js';
 import { grantForm, withClientAuth, withQuery } from './request.js';
 import { policy, type ProbeDef, type ProbeUnits } from './types.js';
 
@@ -40,17 +40,19 @@ export const malformedRequestProbes: ProbeUnits = (p) => {
 /** Client credentials sent where they must not be: in the query string, or by two methods at once. */
 export const credentialPlacementProbes: ProbeUnits = (p) => {
   const sc = secretClient(p);
+  const qc = bodySecretClient(p);
   const noSecret = () => policy('no client with a shared secret is declared');
-  const asClient = sc ? p.clients.indexOf(sc) : undefined;
-  const probes: ProbeDef[] = [
+  return [
     {
       id: PROBES.queryCredentials,
-      purpose: 'client credentials in the query string',
-      appliesTo: () => (sc ? true : noSecret()),
-      build: async () => ({ method: 'POST', url: withQuery(p.tokenEndpoint, [['client_id', sc!.id], ['client_secret', sc!.auth.secret ?? '']]), form: await grantForm(p, p.scopes.request) }),
+      ...(qc ? { asClient: p.clients.indexOf(qc) } : {}),
+      purpose: `client credentials in the query string (${qc?.label})`,
+      appliesTo: () => (qc ? true : noSecret()),
+      build: async () => ({ method: 'POST', url: withQuery(p.tokenEndpoint, [['client_id', qc!.id], ['client_secret', qc!.auth.secret ?? '']]), form: await grantForm(p, p.scopes.request) }),
     },
     {
       id: PROBES.twoMethods,
+      ...(sc ? { asClient: p.clients.indexOf(sc) } : {}),
       purpose: 'two client authentication methods at once (Basic and client_secret in the body)',
       appliesTo: () => (sc ? true : noSecret()),
       build: async () => ({
@@ -61,7 +63,6 @@ export const credentialPlacementProbes: ProbeUnits = (p) => {
       }),
     },
   ];
-  return asClient === undefined ? probes : probes.map((probe) => ({ ...probe, asClient }));
 };
 
 /** The jwt-bearer grant's own assertion, spoilt one way at a time (RFC 7523 §3, §3.1: invalid_grant), and replayed. */

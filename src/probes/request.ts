@@ -35,6 +35,8 @@ export interface AuthOptions {
   assertion?: string;
   /** Leave out the TLS client certificate. */
   withoutCertificate?: boolean;
+  /** exp − iat of the client assertion, in seconds (default 60). */
+  assertionLifetimeSeconds?: number;
 }
 
 /** Adds the client's authentication to a token request, as its method prescribes. */
@@ -49,7 +51,7 @@ export async function withClientAuth(p: Provider, client: ClientDescriptor, req:
     case 'client_secret_jwt':
     case 'private_key_jwt': {
       const audience = client.auth.assertion?.audience === 'issuer' && p.issuer ? p.issuer : p.tokenEndpoint;
-      const assertion = options.assertion ?? (await buildAssertion(assertionKey(client), { iss: client.id, sub: client.id, aud: audience }, options.defect));
+      const assertion = options.assertion ?? (await buildAssertion(assertionKey(client), { iss: client.id, sub: client.id, aud: audience, ...(options.assertionLifetimeSeconds !== undefined ? { lifetimeSeconds: options.assertionLifetimeSeconds } : {}) }, options.defect));
       form.push(['client_id', client.id], ['client_assertion_type', CLIENT_ASSERTION_TYPE], ['client_assertion', assertion]);
       return { ...req, form, assertion };
     }

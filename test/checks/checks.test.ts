@@ -8,7 +8,7 @@ import type { Evidence } from '../../src/checks/types.js';
 import type { Provider } from '../../src/descriptor/types.js';
 import { evaluate, type Finding } from '../../src/evaluate.js';
 import { CASES } from './defects.js';
-import { conformant, errorResponse, exchange, json, jwtPayload, res, type FixtureName } from './fixture.js';
+import { conformant, errorResponse, exchange, grantsToken, json, jwtPayload, res, type FixtureName } from './fixture.js';
 
 function findingsFor(mutate?: (e: Evidence, p: Provider) => void, strict = false, fixture: FixtureName = 'reference'): Finding[] {
   const { provider, evidence } = conformant(fixture);
@@ -26,6 +26,7 @@ describe('the conformant recording', () => {
     const skipped = findings.filter((f) => f.outcome === 'skipped');
     for (const f of skipped) expect(f.message, f.checkId).toMatch(/^not applicable: /);
     expect([...new Set(skipped.map((f) => f.checkId))].sort()).toEqual([
+      'client-auth.assertion-max-lifetime',
       'grant.assertion-alg-none',
       'grant.assertion-alg-none-error-code',
       'grant.assertion-expired',
@@ -42,7 +43,9 @@ describe('the conformant recording', () => {
       'grant.form-encoded-body',
       'grant.jwt-bearer',
       'response.token-entropy',
+      'response.token-entropy-bound',
       'scope.echoed',
+      'scope.required',
     ]);
   });
   it('reports one finding per check and client', () => {
@@ -128,6 +131,16 @@ describe('declared deviations', () => {
   });
 });
 
+/** Declares a maximum assertion lifetime of 300 s, and records its probe (from the first use) refused. */
+function declareMaxLifetime(e: Evidence, p: Provider): void {
+  p.expect.clientAssertion.maxLifetimeSeconds = 300;
+  const probe = structuredClone(exchange(e, 'client-auth.first-use'));
+  probe.probe = 'client-auth.over-max-lifetime';
+  e.exchanges['client-auth.over-max-lifetime'] = probe;
+  delete e.notRun['client-auth.over-max-lifetime'];
+  errorResponse(e, 'client-auth.over-max-lifetime', 401, 'invalid_client');
+}
+
 describe('valid but unusual behaviour is not flagged', () => {
   const unusual: [string, (e: Evidence, p: Provider) => void][] = [
     ['lowercase token_type "bearer"', (e) => { json(e, 'token.0')['token_type'] = 'bearer'; }],
@@ -157,6 +170,14 @@ describe('valid but unusual behaviour is not flagged', () => {
     ['unauthenticated introspection answered 401 invalid_client with a Basic challenge', (e) => { errorResponse(e, 'introspection.no-client-auth', 401, 'invalid_client'); res(e, 'introspection.no-client-auth').headers['www-authenticate'] = ['Basic realm="introspection"']; }],
     ['unauthenticated introspection answered 400 invalid_client', (e) => { errorResponse(e, 'introspection.no-client-auth', 400, 'invalid_client'); }],
     ['{"active": false} with caching headers', (e) => { Object.assign(res(e, 'introspection.unknown-token').headers, { 'cache-control': ['private, max-age=0'], expires: ['0'], vary: ['Authorization'] }); }],
+    // Scope answers RFC 6749 §3.3 allows, under a descriptor that promises no particular one.
+    ['forbidden scope silently narrowed away, the rest echoed (policy either)', (e, p) => { p.expect.forbiddenScope = 'either'; grantsToken(e, 'scope.forbidden', 'api:read'); }],
+    ['mixed request narrowed, the ungrantable one alone refused with invalid_scope', (e, p) => { p.expect.forbiddenScope = 'narrowed'; grantsToken(e, 'scope.forbidden', 'api:read'); }],
+    ['ungrantable scope alone answered with another scope, echoed (policy either)', (e, p) => { p.expect.ungrantableScope = 'either'; grantsToken(e, 'scope.ungrantable', 'api:read'); }],
+    ['narrowed, scope omitted, the JWT claim equal to what remains … of an identical request', (e, p) => { p.expect.forbiddenScope = 'either'; grantsToken(e, 'scope.forbidden', 'api:read admin'); jwtPayload(e, 'scope.forbidden')['scope'] = 'api:read'; json(e, 'scope.forbidden')['scope'] = 'api:read'; }],
+    ['no scope refused with invalid_scope where no default is declared', (e, p) => { delete p.scopes.default; errorResponse(e, 'scope.none', 400, 'invalid_scope'); }],
+    ['no scope refused with invalid_scope where scope is declared required', (e, p) => { delete p.scopes.default; p.scopes.required = true; errorResponse(e, 'scope.none', 400, 'invalid_scope'); }],
+    ['an assertion over a declared maximum lifetime refused', (e, p) => { declareMaxLifetime(e, p); }],
   ];
   it.each(unusual)('%s', (_name, mutate) => {
     const bad = findingsFor(mutate).filter((f) => f.outcome === 'fail' || f.outcome === 'warn' || f.outcome === 'broken');

@@ -2,7 +2,8 @@ import type { Evidence } from '../../src/checks/types.js';
 import type { Provider } from '../../src/descriptor/types.js';
 import type { Outcome } from '../../src/evaluate.js';
 import { CHECKS } from '../../src/checks/index.js';
-import { errorResponse, exchange, grantsToken, json, jwtPayload, res, type FixtureName } from './fixture.js';
+import { levelOf } from '../../src/checks/types.js';
+import { conformant, errorResponse, exchange, grantsToken, json, jwtPayload, res, type FixtureName } from './fixture.js';
 
 /** One defect per row: applied to the conformant recording, it must make exactly `check` fail (or warn). */
 export interface DefectCase {
@@ -43,13 +44,16 @@ const REFUSALS: { acceptance: string; code: string; probe: string; fixture?: Fix
   }),
 ];
 
-const outcomeFor = (id: string): Outcome => (CHECKS.find((c) => c.id === id)?.level === 'SHOULD' ? 'warn' : 'fail');
+const outcomeFor = (id: string, fixture: FixtureName = 'reference'): Outcome => {
+  const check = CHECKS.find((c) => c.id === id);
+  return check && levelOf(check, conformant(fixture).provider) === 'SHOULD' ? 'warn' : 'fail';
+};
 
 const REFUSAL_CASES: DefectCase[] = REFUSALS.flatMap(({ acceptance, code, probe, fixture }): DefectCase[] => [
-  { ...(fixture ? { fixture } : {}), check: acceptance, defect: 'a token is issued', expect: outcomeFor(acceptance), message: /was answered 200 with an access token: the request was accepted/, apply: (e) => grantsToken(e, probe) },
-  { ...(fixture ? { fixture } : {}), check: code, defect: 'refused with a wrong error code', expect: outcomeFor(code), message: /was answered 400 unsupported_response_type; expected a 4xx with error/, apply: (e) => errorResponse(e, probe, 400, 'unsupported_response_type') },
-  { ...(fixture ? { fixture } : {}), check: code, defect: 'a 200 carrying an error member', expect: outcomeFor(code), message: /answered 200 \w+: an error response must use a 4xx status/, apply: (e) => { const r = res(e, probe); r.status = 200; } },
-  { ...(fixture ? { fixture } : {}), check: code, defect: 'a 500 HTML page', expect: outcomeFor(code), message: /answered 500 \(text\/html\): a server error, not a refusal/, apply: (e) => { const r = res(e, probe); r.status = 500; delete r.json; r.headers['content-type'] = ['text/html']; } },
+  { ...(fixture ? { fixture } : {}), check: acceptance, defect: 'a token is issued', expect: outcomeFor(acceptance, fixture), message: /was answered 200 with an access token: the request was accepted/, apply: (e) => grantsToken(e, probe) },
+  { ...(fixture ? { fixture } : {}), check: code, defect: 'refused with a wrong error code', expect: outcomeFor(code, fixture), message: /was answered 400 unsupported_response_type; expected a 4xx with error/, apply: (e) => errorResponse(e, probe, 400, 'unsupported_response_type') },
+  { ...(fixture ? { fixture } : {}), check: code, defect: 'a 200 carrying an error member', expect: outcomeFor(code, fixture), message: /answered 200 \w+: an error response must use a 4xx status/, apply: (e) => { const r = res(e, probe); r.status = 200; } },
+  { ...(fixture ? { fixture } : {}), check: code, defect: 'a 500 HTML page', expect: outcomeFor(code, fixture), message: /answered 500 \(text\/html\): a server error, not a refusal/, apply: (e) => { const r = res(e, probe); r.status = 500; delete r.json; r.headers['content-type'] = ['text/html']; } },
 ]);
 
 export const CASES: DefectCase[] = [
@@ -96,8 +100,22 @@ export const CASES: DefectCase[] = [
   { check: 'scope.not-broader', defect: 'broader grant', expect: 'fail', message: /granted "api:write" beyond the requested "api:read"/, apply: (e) => { json(e, 'token.0')['scope'] = 'api:read api:write'; jwtPayload(e)['scope'] = 'api:read api:write'; } },
   { check: 'scope.default', defect: 'no-scope request gets a scope', expect: 'fail', message: /granted "api:read"; the declared default is \(none\)/, apply: (e) => grantsToken(e, 'scope.none', 'api:read') },
   { check: 'scope.default', defect: 'no-scope request refused', expect: 'fail', message: /without scope was answered 400 invalid_scope/, apply: (e) => errorResponse(e, 'scope.none', 400, 'invalid_scope') },
-  { check: 'scope.forbidden', defect: 'forbidden scope granted', expect: 'fail', message: /answered 200 with an access token; expected invalid_scope/, apply: (e) => grantsToken(e, 'scope.forbidden', 'api:read admin') },
-  { check: 'scope.forbidden', defect: 'declared narrowed, endpoint grants it', expect: 'fail', message: /granted "admin", which the client may not have/, apply: (e, p) => { p.expect.forbiddenScope = 'narrowed'; grantsToken(e, 'scope.forbidden', 'api:read admin'); } },
+  { check: 'scope.default', defect: 'default declared, scope omitted and no claim: the grant cannot be read', expect: 'fail', message: /omits scope and the token has no scope claim, so what was granted cannot be known; RFC 6749 §5.1 reads that as the request \(none\), not the declared default "api:read"/, apply: (e, p) => { p.scopes.default = 'api:read'; } },
+  { check: 'scope.none-default-or-invalid-scope', defect: 'no scope: an empty 403', expect: 'fail', message: /without scope was answered 403 \(text\/html\); RFC 6749 §3.3 allows a token \(a default scope\) or error invalid_scope/, apply: (e, p) => { delete p.scopes.default; errorResponse(e, 'scope.none', 403, 'x'); const r = res(e, 'scope.none'); delete r.json; r.headers['content-type'] = ['text/html']; } },
+  { check: 'scope.none-default-or-invalid-scope', defect: 'no scope: invalid_request', expect: 'fail', message: /answered 400 invalid_request; RFC 6749 §3.3 allows/, apply: (e, p) => { delete p.scopes.default; errorResponse(e, 'scope.none', 400, 'invalid_request'); } },
+  { check: 'scope.required', defect: 'scope declared required, a token without it', expect: 'fail', message: /without scope was answered 200 with an access token; the descriptor declares scope required/, apply: (_e, p) => { delete p.scopes.default; p.scopes.required = true; } },
+  { check: 'scope.forbidden', defect: 'forbidden scope granted', expect: 'fail', message: /a request for "api:read admin" was answered with a token that grants "admin", which the client may not have \(the response grants "api:read admin"\)/, apply: (e) => grantsToken(e, 'scope.forbidden', 'api:read admin') },
+  { check: 'scope.forbidden', defect: 'declared narrowed, endpoint grants it', expect: 'fail', message: /grants "admin", which the client may not have/, apply: (e, p) => { p.expect.forbiddenScope = 'narrowed'; grantsToken(e, 'scope.forbidden', 'api:read admin'); } },
+  { check: 'scope.forbidden', defect: 'policy either, endpoint grants it in the JWT only (the response echoes "api:read")', expect: 'fail', message: /grants "admin", which the client may not have/, apply: (e, p) => { p.expect.forbiddenScope = 'either'; grantsToken(e, 'scope.forbidden', 'api:read'); jwtPayload(e, 'scope.forbidden')['scope'] = 'api:read admin'; } },
+  { check: 'scope.forbidden', defect: 'declared invalid_scope, endpoint narrows', expect: 'fail', message: /answered with a token \(the response grants "api:read"\); the descriptor declares a refusal with invalid_scope \(expect.forbiddenScope: invalid_scope\)/, apply: (e) => grantsToken(e, 'scope.forbidden', 'api:read') },
+  { check: 'scope.forbidden', defect: 'declared narrowed, endpoint refuses', expect: 'fail', message: /was refused \(400 invalid_scope\); the descriptor declares a narrowed grant \(expect.forbiddenScope: narrowed\)/, apply: (_e, p) => { p.expect.forbiddenScope = 'narrowed'; } },
+  { check: 'scope.forbidden', defect: 'policy either, a token whose grant cannot be read (scope omitted, no claim)', expect: 'fail', message: /the response omits scope, which RFC 6749 §5.1 reads as the whole request granted, "admin" included; what the token really grants cannot be known \(the JWT has no scope claim\)/, apply: (e, p) => { p.expect.forbiddenScope = 'either'; grantsToken(e, 'scope.forbidden', 'api:read'); delete json(e, 'scope.forbidden')['scope']; delete jwtPayload(e, 'scope.forbidden')['scope']; } },
+  { check: 'scope.ungrantable-alone', defect: 'ungrantable scope granted when asked alone', expect: 'fail', message: /a request for "admin" was answered with a token that grants "admin", which the client may not have/, apply: (e) => grantsToken(e, 'scope.ungrantable', 'admin') },
+  { check: 'scope.ungrantable-alone', defect: 'declared invalid_scope, endpoint grants another scope instead', expect: 'fail', message: /a request for "admin" was answered with a token \(the response grants "api:read"\); the descriptor declares a refusal with invalid_scope \(expect.ungrantableScope: invalid_scope\)/, apply: (e) => grantsToken(e, 'scope.ungrantable', 'api:read') },
+  { check: 'scope.ungrantable-alone', defect: 'declared narrowed, endpoint refuses', expect: 'fail', message: /was refused \(400 invalid_scope\); the descriptor declares a narrowed grant \(expect.ungrantableScope: narrowed\)/, apply: (_e, p) => { p.expect.ungrantableScope = 'narrowed'; } },
+  { check: 'scope.refused-with-invalid-scope', defect: 'forbidden scope refused with invalid_request', expect: 'fail', message: /next to one it may have: answered 400 invalid_request, not error invalid_scope/, apply: (e) => errorResponse(e, 'scope.forbidden', 400, 'invalid_request') },
+  { check: 'scope.refused-with-invalid-scope', defect: 'ungrantable scope refused with an empty 403', expect: 'fail', message: /only a scope the client may not have: answered 403 \(text\/plain\), not error invalid_scope/, apply: (e) => { errorResponse(e, 'scope.ungrantable', 403, 'x'); const r = res(e, 'scope.ungrantable'); delete r.json; r.headers['content-type'] = ['text/plain']; } },
+  { check: 'scope.returned-when-different', defect: 'the forbidden scope narrowed away, scope omitted (the JWT says what was granted)', expect: 'fail', message: /next to one it may have: scope is omitted but the token grants "api:read" while "api:read admin" was requested/, apply: (e, p) => { p.expect.forbiddenScope = 'either'; grantsToken(e, 'scope.forbidden', 'api:read'); delete json(e, 'scope.forbidden')['scope']; } },
   { check: 'scope.jwt-claim-agrees', defect: 'JWT scope differs from response', expect: 'warn', message: /the JWT says "api:write", the response "api:read"/, apply: (e) => { jwtPayload(e)['scope'] = 'api:write'; } },
   // Error behaviour
   { check: 'errors.invalid-client-401-challenge', defect: '400 after Basic', expect: 'fail', message: /a wrong client secret \(client_secret_basic\): status 400, not 401/, apply: (e) => { res(e, 'errors.wrong-secret').status = 400; } },
@@ -124,6 +142,8 @@ export const CASES: DefectCase[] = [
   // Response schema: opaque token guessability
   { check: 'response.token-entropy', defect: 'short hex tokens', expect: 'warn', message: /about 32 bits per token/, apply: (e, p) => { p.expect.tokenFormat = 'opaque'; e.facts = { tokenSample: { count: 3, distinct: 3, minLength: 8, alphabet: 16, estimatedBits: 32 } }; } },
   { check: 'response.token-entropy', defect: 'the same token twice', expect: 'warn', message: /3 tokens but only 2 distinct/, apply: (e, p) => { p.expect.tokenFormat = 'opaque'; e.facts = { tokenSample: { count: 3, distinct: 2, minLength: 40, alphabet: 64, estimatedBits: 240 } }; } },
+  { check: 'response.token-entropy-bound', defect: '16-character tokens (at most 105 bits at any alphabet)', expect: 'fail', message: /the shortest token has 16 characters: even uniformly random over all 95 VSCHAR characters that is at most 105.1 bits, under the 128/, apply: (e, p) => opaqueFacts(e, p, { count: 3, minLength: 16, alphabet: 'VSCHAR', maxBits: 105.1 }) },
+  { check: 'response.token-entropy-bound', defect: 'long tokens counting up', expect: 'fail', message: /the 3 distinct tokens differ only in a trailing decimal counter that rises by 1, 1: each token gives away the next/, apply: (e, p) => opaqueFacts(e, p, { count: 3, minLength: 40, alphabet: 'VSCHAR', maxBits: 262.7, counterSteps: [1, 1] }) },
   // JWT access token
   { check: 'jwt.typ', defect: 'typ JWT', expect: 'fail', message: /typ is "JWT", not "at\+jwt"/, apply: (e) => { res(e, 'token.0').accessToken!.jwt!.header['typ'] = 'JWT'; } },
   { check: 'jwt.alg-not-none', defect: 'alg none', expect: 'fail', message: /alg is "none"/, apply: (e) => { res(e, 'token.0').accessToken!.jwt!.header['alg'] = 'none'; } },
@@ -135,7 +155,14 @@ export const CASES: DefectCase[] = [
   { check: 'jwt.client-id', defect: 'another client', expect: 'fail', message: /client_id is "someone-else"/, apply: (e) => { jwtPayload(e)['client_id'] = 'someone-else'; } },
   { check: 'jwt.jti-unique', defect: 'a repeated jti', expect: 'fail', message: /tokens but only \d+ distinct jti values/, apply: (e) => { jwtPayload(e, 'token.1')['jti'] = jwtPayload(e)['jti']; } },
   // Client authentication (the first JWT client is client_secret_jwt HS256; mTLS clients are bound)
-  { check: 'client-auth.replayed-jti', defect: 'replay accepted', expect: 'warn', message: /the replayed assertion was answered 200/, apply: (e) => grantsToken(e, 'client-auth.replay') },
+  // providers/reference.yaml promises jtiRequired and singleUse (expect.clientAssertion): EXPECTATIONs there, SHOULDs without the promise.
+  { check: 'client-auth.missing-jti', defect: 'assertion without jti accepted (jtiRequired declared)', expect: 'fail', message: /without jti was answered 200/, apply: (e) => grantsToken(e, 'client-auth.no-jti') },
+  { check: 'client-auth.missing-jti', defect: 'assertion without jti accepted (no promise: SHOULD)', expect: 'warn', message: /without jti was answered 200/, apply: (e, p) => { p.expect.clientAssertion.jtiRequired = false; grantsToken(e, 'client-auth.no-jti'); } },
+  { check: 'client-auth.far-future-exp', defect: 'year-long assertion accepted (oidc-provider does this)', expect: 'warn', message: /exp a year ahead was answered 200/, apply: (e) => grantsToken(e, 'client-auth.far-future-exp') },
+  { check: 'client-auth.far-future-exp', defect: 'year-long assertion accepted (maxLifetimeSeconds declared)', expect: 'fail', message: /exp a year ahead was answered 200/, apply: (e, p) => { overMaxProbe(e, p, false); grantsToken(e, 'client-auth.far-future-exp'); } },
+  { check: 'client-auth.replayed-jti', defect: 'replay accepted (singleUse declared)', expect: 'fail', message: /the replayed assertion was answered 200/, apply: (e) => grantsToken(e, 'client-auth.replay') },
+  { check: 'client-auth.replayed-jti', defect: 'replay accepted (no promise: SHOULD)', expect: 'warn', message: /the replayed assertion was answered 200/, apply: (e, p) => { p.expect.clientAssertion.singleUse = false; grantsToken(e, 'client-auth.replay'); } },
+  { check: 'client-auth.assertion-max-lifetime', defect: 'an assertion over the declared maximum accepted', expect: 'fail', message: /an assertion living 370 s \(declared maximum 300 s\) was answered 200 with an access token: the server accepted it/, apply: (e, p) => overMaxProbe(e, p, true) },
   { check: 'client-auth.certificate-bound-token', defect: 'unbound token', expect: 'fail', message: /tls_client_auth: the token has no cnf x5t#S256/, apply: (e) => { delete res(e, 'token.7').accessToken!.jwt!.payload['cnf']; } },
   { check: 'client-auth.certificate-bound-token', defect: 'bound to another certificate', expect: 'fail', message: /cnf x5t#S256 is AAAA, the certificate's thumbprint is/, apply: (e) => { res(e, 'token.8').accessToken!.jwt!.payload['cnf'] = { 'x5t#S256': 'AAAA' }; } },
   // Introspection
@@ -172,3 +199,24 @@ export const CASES: DefectCase[] = [
   { fixture: 'jwt-bearer', check: 'grant.form-encoded-body', defect: 'form-encoded request refused', expect: 'fail', message: /the form-encoded token request was answered 400 invalid_request/, apply: (e, p) => { p.grant.bodyEncoding = 'json'; e.exchanges['grant.form-body'] = { ...structuredClone(e.exchanges['token.0']!), probe: 'grant.form-body' }; errorResponse(e, 'grant.form-body', 400, 'invalid_request'); delete e.notRun['grant.form-body']; } },
 ];
 
+/**
+ * The probe of a declared maximum assertion lifetime (not sent against the reference, which declares
+ * none), made from the recorded first use: maximum 300 s, so the probe lives 300 + 60 + 10 s.
+ */
+function overMaxProbe(e: Evidence, p: Provider, accepted: boolean): void {
+  p.expect.clientAssertion.maxLifetimeSeconds = 300;
+  const first = e.exchanges['client-auth.first-use']!;
+  const probe = structuredClone(first);
+  probe.probe = 'client-auth.over-max-lifetime';
+  const claims = probe.request.assertion!.payload;
+  claims['exp'] = (claims['iat'] as number) + 370;
+  e.exchanges['client-auth.over-max-lifetime'] = probe;
+  delete e.notRun['client-auth.over-max-lifetime'];
+  if (!accepted) errorResponse(e, 'client-auth.over-max-lifetime', 401, 'invalid_client');
+}
+
+/** Opaque tokens declared, with the observer's facts about them (the recording's tokens are JWTs). */
+function opaqueFacts(e: Evidence, p: Provider, tokenBound: NonNullable<NonNullable<Evidence['facts']>['tokenBound']>): void {
+  p.expect.tokenFormat = 'opaque';
+  e.facts = { tokenSample: { count: tokenBound.count, distinct: tokenBound.count, minLength: tokenBound.minLength, alphabet: 64, estimatedBits: 256 }, tokenBound };
+}

@@ -52,6 +52,9 @@ export function grantsToken(evidence: Evidence, probe: string, scope = 'api:read
   r.json = { access_token: token.accessToken?.preview, token_type: 'Bearer', expires_in: 5, scope };
   r.accessToken = structuredClone(token.accessToken) as TokenFacts;
   if (r.accessToken.jwt) r.accessToken.jwt.payload['scope'] = scope;
+  // A token of its own: a copied jti would make jwt.jti-unique fail where no defect was meant.
+  const jti = r.accessToken.jwt?.payload['jti'];
+  if (typeof jti === 'string') r.accessToken.jwt!.payload['jti'] = `${jti}-${probe}`;
 }
 
 /** Turns a response into an OAuth error response. */

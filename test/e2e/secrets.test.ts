@@ -166,7 +166,8 @@ describe('secret hygiene of a full run', () => {
     expect(auth).toContain(`Basic ${b64(`${formEncode(BASIC_ID)}:${formEncode(BASIC_SECRET)}`)}`);
     expect(auth).toContain(`Bearer ${ACCESS_TOKEN}`);
     expect(server.requests.some((q) => q.body.includes(`client_secret=${formEncode(POST_SECRET)}`))).toBe(true);
-    expect(server.requests.some((q) => q.url.includes(`client_secret=${formEncode(BASIC_SECRET)}`))).toBe(true);
+    // The query-credentials probe uses the client_secret_post client (src/probes/clients.ts bodySecretClient).
+    expect(server.requests.some((q) => q.url.includes(`client_secret=${formEncode(POST_SECRET)}`))).toBe(true);
     expect(existsSync(path.join(r.outDir, 'html/index.html'))).toBe(true);
     // The previews are there: the tokens went through the recorder.
     const runJson = readFileSync(path.join(r.outDir, '.run/run.json'), 'utf8');

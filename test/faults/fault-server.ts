@@ -20,7 +20,7 @@
  * Node built-ins only (node:http, node:https) plus jose for the JWTs; the certificate comes from the
  * run-time CA of src/reference/certs.ts.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -69,7 +69,9 @@ export const DEFECTS = {
   'grant.unknown-grant-type-not-accepted': 'an unknown grant_type is taken as client_credentials',
   'grant.repeated-parameter-not-accepted': 'repeated parameters are accepted (the last one wins)',
   'grant.repeated-parameter': 'a repeated parameter is refused with unsupported_grant_type',
-  'grant.query-credentials-refused': 'client_id/client_secret in the query string authenticate the client',
+  // Only a client_secret_post client gets through (a Basic client is refused for its method), so a
+  // probe made with the Basic client would miss it: the probe must use the post client.
+  'grant.query-credentials-refused': 'query parameters are merged into the body: client_id/client_secret in the URL authenticate a client_secret_post client',
   'grant.query-credentials-error-code': 'client credentials in the query string are answered with a 500 HTML page',
   'grant.two-auth-methods-refused': 'Basic plus client_secret in the body: Basic is used, the body ignored',
   'grant.two-auth-methods-error-code': 'Basic plus client_secret in the body is refused with unauthorized_client',
@@ -100,7 +102,11 @@ export const DEFECTS = {
   'scope.returned-when-different': 'api:write is narrowed away and scope is never returned',
   'scope.not-broader': 'every scope the client may have is granted, whatever was requested',
   'scope.default': 'a request without scope is granted api:read',
-  'scope.forbidden': 'admin is granted to the clients',
+  'scope.none-default-or-invalid-scope': 'a request without scope is refused with 400 invalid_request (scope is required, but with the wrong error)',
+  'scope.required': 'a request without scope is granted every scope the client may have',
+  'scope.forbidden': 'admin is granted to the clients when asked for next to a scope they may have',
+  'scope.ungrantable-alone': 'admin is granted to the clients when it is the only scope asked for',
+  'scope.refused-with-invalid-scope': 'a scope the client may not have is refused with 403 access_denied',
   'scope.jwt-claim-agrees': "the JWT's scope claim drops the last granted scope",
   // Errors
   'errors.wrong-secret': 'the client secret is not checked',
@@ -132,6 +138,7 @@ export const DEFECTS = {
   'client-auth.missing-jti-error-code': 'a client assertion without jti is refused with invalid_grant',
   'client-auth.far-future-exp-error-code': 'a year-long client assertion is refused with invalid_grant',
   'client-auth.replayed-jti': 'used jti values are not remembered: an assertion can be replayed',
+  'client-auth.assertion-max-lifetime': 'client assertions valid for up to an hour are accepted (a year is still refused)',
   'client-auth.mtls-without-certificate': 'the tls_client_auth client is accepted without a certificate',
   'client-auth.mtls-without-certificate-error-code': 'an mTLS request without a certificate is answered 403 with an HTML page',
   'client-auth.certificate-bound-token': 'access tokens of mTLS clients carry no cnf (they are not bound to the certificate)',
@@ -153,7 +160,8 @@ export const DEFECTS = {
   'jwt.aud': 'the aud claim names another resource',
   'jwt.client-id': 'the client_id claim names another client',
   'jwt.jti-unique': 'every access token has the same jti',
-  'response.token-entropy': 'opaque access tokens are a counter (tok-000001, tok-000002, …)',
+  'response.token-entropy': 'opaque access tokens are 24 random hex digits (96 bits: long enough to pass the length bound, short of the estimate)',
+  'response.token-entropy-bound': 'opaque access tokens are one fixed 32-character prefix and a counter (…-000001, …-000002)',
   // Introspection (RFC 7662)
   'introspection.fresh-active': 'every token introspects as active: false',
   'introspection.agrees-with-token-response': 'introspection names another client_id',
@@ -213,7 +221,11 @@ export const QUIRKS = {
   'multi-challenge': 'two challenges in ONE WWW-Authenticate field (RFC 9110 §11.6.1), the Basic/Bearer one second',
   'fractional-numericdate': 'iat and exp with fractional seconds (a NumericDate may be non-integer, RFC 7519 §2)',
   'connection-close': 'Connection: close on every response',
-  'narrow-forbidden': 'a forbidden scope is silently removed from the grant (RFC 6749 §3.3 allows it)',
+  'narrow-forbidden': 'a forbidden scope is silently removed from the grant and the rest echoed; asked alone, api:read is granted (and echoed) instead (RFC 6749 §3.3 allows both)',
+  'narrow-mixed-refuse-alone': 'a forbidden scope next to an allowed one is removed (the rest echoed), alone it is refused with invalid_scope',
+  'scope-required': 'a request without scope is refused with invalid_scope (RFC 6749 §3.3 allows it instead of a default)',
+  'opaque-vendor-tokens': 'opaque tokens of a constant prefix and 40 random decimal digits (tcat_…: 133 bits, all digits at the end, yet no counter)',
+  'assertion-skew-tolerance': 'client assertions are accepted up to the maximum lifetime plus 60 s of clock tolerance',
   'opaque-tokens': 'random opaque access tokens (256 bits), validated by the resource from a server-side map',
   'es256-access-tokens': 'access tokens signed with ES256 (the JWK Set holds an RSA and an EC key)',
   'typ-application-at-jwt': 'the JWT header says typ application/at+jwt (RFC 9068 §2.1 allows the long form)',
@@ -285,7 +297,7 @@ type Params = Map<string, string[]>;
 
 /** How the client authenticated: the harness's probes produce each of these. */
 type ClientAuth =
-  | { kind: 'client_secret_basic' | 'client_secret_post' | 'query'; id: string; secret: string }
+  | { kind: 'client_secret_basic' | 'client_secret_post'; id: string; secret: string }
   | { kind: 'assertion'; id: string | undefined; assertion: string }
   | { kind: 'public'; id: string }
   | { kind: 'none' };
@@ -381,6 +393,8 @@ export async function startFaultServer(): Promise<FaultServer> {
   const rogueKid = await calculateJwkThumbprint(await exportJWK(rogue.publicKey));
   const hmac = await generateSecret('HS256', { extractable: true });
   let opaqueCounter = 0;
+  /** The constant part of the counter tokens of response.token-entropy-bound: long, so only the counter gives them away. */
+  const counterPrefix = randomBytes(24).toString('base64url');
 
   // The Basic secret changes under form-urlencoding (' ', '+', '/', ':', '%'), and the id holds a ':'
   // (encoded as %3A), so a server (or harness) that skips Appendix B fails to authenticate.
@@ -402,7 +416,7 @@ export async function startFaultServer(): Promise<FaultServer> {
   const opaque = new Map<string, { expMs: number; payload: JWTPayload }>();
   /** The token-cache quirk's tokens by client and granted scope. */
   const tokenCache = new Map<string, { expMs: number; body: Record<string, unknown> }>();
-  const OPAQUE_MODES: Mode[] = ['response.token-format', 'response.token-entropy', 'opaque-tokens'];
+  const OPAQUE_MODES: Mode[] = ['response.token-format', 'response.token-entropy', 'response.token-entropy-bound', 'opaque-tokens', 'opaque-vendor-tokens'];
   const requests = { https: 0, http: 0 };
 
   function handlerFor(listener: 'https' | 'http', origin: () => string) {
@@ -521,7 +535,7 @@ export async function startFaultServer(): Promise<FaultServer> {
       if (mode === 'grant.query-credentials-error-code') throw new HtmlError(500, 'Internal Server Error');
       if (mode !== 'grant.query-credentials-refused') throw new OAuthError(400, 'invalid_request', 'client credentials must not be sent in the request URI');
       if (queryId === undefined || querySecret === undefined) throw new OAuthError(400, 'invalid_request', 'client_id and client_secret are both needed');
-      return { kind: 'query', id: queryId, secret: querySecret };
+      return { kind: 'client_secret_post', id: queryId, secret: querySecret };
     }
     const assertion = one(params, 'client_assertion');
     const assertionType = one(params, 'client_assertion_type');
@@ -620,7 +634,8 @@ export async function startFaultServer(): Promise<FaultServer> {
     if (typeof claims.exp !== 'number') refuse('no exp');
     const exp = claims.exp!;
     if (mode !== rules.expired && exp <= now) refuse('expired', 'expired');
-    if (mode !== rules.farFuture && exp - now > MAX_ASSERTION_SECONDS) refuse(`valid for more than ${MAX_ASSERTION_SECONDS} s`, 'farFuture');
+    const maxSeconds = mode === 'client-auth.assertion-max-lifetime' ? 3600 : mode === 'assertion-skew-tolerance' ? MAX_ASSERTION_SECONDS + 60 : MAX_ASSERTION_SECONDS;
+    if (mode !== rules.farFuture && exp - now > maxSeconds) refuse(`valid for more than ${maxSeconds} s`, 'farFuture');
     if (typeof claims.jti !== 'string' || claims.jti === '') {
       if (mode !== rules.noJti) refuse('no jti', 'noJti');
     } else if (mode !== rules.replay) {
@@ -689,7 +704,7 @@ export async function startFaultServer(): Promise<FaultServer> {
       if (client.method === 'tls_client_auth' || client.method === 'self_signed_tls_client_auth') return mtlsClient(mode, req, client);
       throw new OAuthError(401, 'invalid_client', 'the client must authenticate', true);
     }
-    if (auth.kind !== 'query' && auth.kind !== client.method) throw new OAuthError(401, 'invalid_client', `the client is registered for ${client.method}`, true);
+    if (auth.kind !== client.method) throw new OAuthError(401, 'invalid_client', `the client is registered for ${client.method}`, true);
     if (mode !== 'errors.wrong-secret' && !sameSecret(auth.secret, client.secret)) {
       if (mode === 'errors.wrong-secret-error-code') throw new OAuthError(400, 'access_denied', 'client authentication failed');
       throw new OAuthError(401, 'invalid_client', 'client authentication failed', true);
@@ -701,16 +716,26 @@ export async function startFaultServer(): Promise<FaultServer> {
   function grant(mode: Mode, client: RegisteredClient, raw: string | undefined): { requested: string[]; granted: string[] } {
     if (raw !== undefined && raw !== '' && !SCOPE_SYNTAX.test(raw)) throw new OAuthError(400, 'invalid_scope', 'scope is not a list of scope-tokens');
     const requested = [...new Set((raw ?? '').split(' ').filter(Boolean))];
+    if (requested.length === 0 && mode === 'scope-required') throw new OAuthError(400, 'invalid_scope', 'scope is required');
+    if (requested.length === 0 && mode === 'scope.none-default-or-invalid-scope') throw new OAuthError(400, 'invalid_request', 'scope is required');
+    // Mixed: something the client may have was asked for next to what it may not.
+    const mixed = requested.some((s) => client.scopes.includes(s));
+    const leaks = (mode === 'scope.forbidden' && mixed) || (mode === 'scope.ungrantable-alone' && !mixed);
     let granted: string[] = [];
     for (const s of requested) {
       if (!SERVER_SCOPES.includes(s)) throw new OAuthError(400, 'invalid_scope', `unknown scope ${s}`);
-      const allowed = client.scopes.includes(s) || (mode === 'scope.forbidden' && s === 'admin');
+      const allowed = client.scopes.includes(s) || (leaks && s === 'admin');
       if (allowed) granted.push(s);
-      else if (mode !== 'narrow-forbidden') throw new OAuthError(400, 'invalid_scope', `the client may not have ${s}`);
+      else if (mode === 'narrow-forbidden' || (mode === 'narrow-mixed-refuse-alone' && mixed)) continue;
+      else if (mode === 'scope.refused-with-invalid-scope') throw new OAuthError(403, 'access_denied', `the client may not have ${s}`);
+      else throw new OAuthError(400, 'invalid_scope', `the client may not have ${s}`);
     }
+    // Nothing grantable was asked for: this server ignores the request and grants its usual scope.
+    if (mode === 'narrow-forbidden' && requested.length > 0 && granted.length === 0) granted = [CLIENT_SCOPES[0]!];
     if (mode === 'scope.requested-granted' || mode === 'scope.returned-when-different') granted = granted.filter((s) => s !== 'api:write');
     if (mode === 'scope.not-broader' && requested.length > 0) granted = [...client.scopes];
     if (mode === 'scope.default' && requested.length === 0) granted = ['api:read'];
+    if (mode === 'scope.required' && requested.length === 0) granted = [...client.scopes];
     if (mode === 'scope-reordered') granted = [...granted].sort();
     return { requested, granted };
   }
@@ -809,7 +834,14 @@ export async function startFaultServer(): Promise<FaultServer> {
 
     let accessToken: string;
     if (OPAQUE_MODES.includes(mode)) {
-      accessToken = mode === 'response.token-entropy' ? `tok-${String(++opaqueCounter).padStart(6, '0')}` : randomBytes(32).toString('base64url');
+      accessToken =
+        mode === 'response.token-entropy-bound'
+          ? `${counterPrefix}-${String(++opaqueCounter).padStart(6, '0')}`
+          : mode === 'response.token-entropy'
+            ? randomBytes(12).toString('hex')
+            : mode === 'opaque-vendor-tokens'
+              ? `tcat_${Array.from({ length: 40 }, () => randomInt(10)).join('')}`
+              : randomBytes(32).toString('base64url');
       opaque.set(accessToken, { expMs: Date.now() + lifetime * 1000, payload: { iss: base, sub: subject, client_id: client.id, exp, iat, ...(granted.length > 0 ? { scope: granted.join(' ') } : {}) } });
     } else {
       // RFC 9068 §2.2 claims, each spoilt by its own defect.

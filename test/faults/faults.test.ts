@@ -32,8 +32,19 @@ interface Doc {
   discovery?: 'oauth-authorization-server' | 'openid-configuration';
   clients: { id: string; label: string; auth: Record<string, string | boolean> }[];
   grant: { type: string; assertion?: Record<string, string>; bodyEncoding?: 'form' | 'json' };
-  scopes: { request?: string; default?: string; forbidden?: string };
-  expect: { tokenType: string; expiresIn?: number; expiresInTolerance?: number; refreshToken?: string; scopeEcho?: string; forbiddenScope?: string; tokenFormat?: string; jwtAlgs?: string[] };
+  scopes: { request?: string; default?: string; forbidden?: string; required?: boolean };
+  expect: {
+    tokenType: string;
+    expiresIn?: number;
+    expiresInTolerance?: number;
+    refreshToken?: string;
+    scopeEcho?: string;
+    forbiddenScope?: string;
+    ungrantableScope?: string;
+    tokenFormat?: string;
+    jwtAlgs?: string[];
+    clientAssertion?: { jtiRequired?: boolean; singleUse?: boolean; maxLifetimeSeconds?: number };
+  };
   resource?: { url: string; requiredScope?: string; insufficientScope?: { scope: string } };
   introspection?: { url: string; client?: number | { id: string; label: string; auth: Record<string, string | boolean> } };
   limits: { maxExpiryWaitSeconds: number; requestsPerSecond: number };
@@ -64,7 +75,7 @@ function baseDoc(name: string, title: string): Doc {
     clients: structuredClone(ALL_CLIENTS),
     grant: { type: 'client_credentials' },
     scopes: { request: 'api:read', default: '', forbidden: 'admin' },
-    expect: { tokenType: 'Bearer', expiresIn: LIFETIME_SECONDS, refreshToken: 'absent', scopeEcho: 'always', forbiddenScope: 'invalid_scope', tokenFormat: 'jwt' },
+    expect: { tokenType: 'Bearer', expiresIn: LIFETIME_SECONDS, refreshToken: 'absent', scopeEcho: 'always', forbiddenScope: 'invalid_scope', ungrantableScope: 'invalid_scope', tokenFormat: 'jwt' },
     resource: { url: '${env:FAULT_RESOURCE_URL}', requiredScope: 'api:read', insufficientScope: { scope: 'api:write' } },
     introspection: { url: '${env:FAULT_INTROSPECTION_URL}' },
     // A loopback server needs no pacing. Tokens live LIFETIME_SECONDS (longer than the maximum wait, so
@@ -117,7 +128,7 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'grant.unknown-grant-type-not-accepted', mode: 'grant.unknown-grant-type-not-accepted', target: { check: 'grant.unknown-grant-type-not-accepted', message: /an unknown grant_type was answered 200 with an access token: the request was accepted/ } },
   { label: 'grant.repeated-parameter-not-accepted', mode: 'grant.repeated-parameter-not-accepted', target: { check: 'grant.repeated-parameter-not-accepted', message: /grant_type twice was answered 200 with an access token/ } },
   { label: 'grant.repeated-parameter', mode: 'grant.repeated-parameter', target: { check: 'grant.repeated-parameter', message: /grant_type twice was answered 400 unsupported_grant_type; expected a 4xx with error invalid_request/ } },
-  { label: 'grant.query-credentials-refused', mode: 'grant.query-credentials-refused', target: { check: 'grant.query-credentials-refused', message: /query string was answered 200 with an access token/ } },
+  { label: 'grant.query-credentials-refused', mode: 'grant.query-credentials-refused', target: { check: 'grant.query-credentials-refused', message: /the client credentials of client_secret_post in the query string was answered 200 with an access token/ } },
   // What one real server does: a 500 HTML page for credentials in the query string.
   { label: 'grant.query-credentials-error-code', mode: 'grant.query-credentials-error-code', target: { check: 'grant.query-credentials-error-code', message: /query string was answered 500 \(text\/html\): a server error, not a refusal/ }, collateral: { 'errors.status': 'fail', 'errors.content-type-json': 'fail', 'errors.schema': 'fail', 'errors.cache-control': 'warn' } },
   { label: 'grant.two-auth-methods-refused', mode: 'grant.two-auth-methods-refused', target: { check: 'grant.two-auth-methods-refused', message: /client_secret in the body was answered 200 with an access token/ } },
@@ -135,7 +146,7 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
       'scope.default': 'fail',
       'client-auth.replayed-jti': 'broken',
       ...Object.fromEntries(
-        ['response.schema', 'response.access-token-syntax', 'response.token-type', 'response.expires-in-integer', 'response.expires-in-positive', 'response.unique-members', 'response.expires-in-present', 'response.scope-syntax', 'response.cache-control', 'response.pragma', 'response.token-format', 'expiry.expires-in-declared', ...JWT_CHECKS, 'scope.requested-granted', 'scope.echoed', 'scope.returned-when-different', 'scope.not-broader'].map((id) => [id, 'broken' as const]),
+        ['response.schema', 'response.access-token-syntax', 'response.token-type', 'response.expires-in-integer', 'response.expires-in-positive', 'response.unique-members', 'response.expires-in-present', 'response.scope-syntax', 'response.cache-control', 'response.pragma', 'response.token-format', 'expiry.expires-in-declared', ...JWT_CHECKS, 'scope.requested-granted', 'scope.echoed', 'scope.not-broader'].map((id) => [id, 'broken' as const]),
       ),
     },
     // Its first use of an assertion got 201, so replay cannot be judged: a failed prerequisite.
@@ -184,8 +195,14 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   // The token asked for without the resource's scope gets it anyway: nothing to show the resource refusing.
   { label: 'scope.not-broader', mode: 'scope.not-broader', target: { check: 'scope.not-broader', message: /granted "api:write" beyond the requested "api:read"/ }, collateral: { 'resource.insufficient-scope-refused': 'broken', 'resource.insufficient-scope-challenge': 'broken' } },
   { label: 'scope.default', mode: 'scope.default', target: { check: 'scope.default', message: /granted "api:read"; the declared default is \(none\)/ } },
-  { label: 'scope.forbidden (declared invalid_scope)', mode: 'scope.forbidden', target: { check: 'scope.forbidden', message: /answered 200 with an access token; expected invalid_scope/ } },
-  { label: 'scope.forbidden (declared narrowed)', mode: 'scope.forbidden', target: { check: 'scope.forbidden', message: /granted "admin", which the client may not have/ }, edit: (d) => { d.expect.forbiddenScope = 'narrowed'; } },
+  // No default declared: the refusal is judged by RFC 6749 §3.3 alone.
+  { label: 'scope.none-default-or-invalid-scope', mode: 'scope.none-default-or-invalid-scope', target: { check: 'scope.none-default-or-invalid-scope', message: /without scope was answered 400 invalid_request; RFC 6749 §3.3 allows a token \(a default scope\) or error invalid_scope/ }, edit: (d) => { delete d.scopes.default; } },
+  { label: 'scope.required', mode: 'scope.required', target: { check: 'scope.required', message: /without scope was answered 200 with an access token; the descriptor declares scope required/ }, edit: (d) => { delete d.scopes.default; d.scopes.required = true; } },
+  { label: 'scope.forbidden (declared invalid_scope)', mode: 'scope.forbidden', target: { check: 'scope.forbidden', message: /a request for "api:read admin" was answered with a token that grants "admin", which the client may not have \(the response grants "api:read admin"\)/ } },
+  { label: 'scope.forbidden (declared narrowed)', mode: 'scope.forbidden', target: { check: 'scope.forbidden', message: /grants "admin", which the client may not have/ }, edit: (d) => { d.expect.forbiddenScope = 'narrowed'; } },
+  { label: 'scope.forbidden (no promise: either)', mode: 'scope.forbidden', target: { check: 'scope.forbidden', message: /grants "admin", which the client may not have/ }, edit: (d) => { delete d.expect.forbiddenScope; delete d.expect.ungrantableScope; } },
+  { label: 'scope.ungrantable-alone', mode: 'scope.ungrantable-alone', target: { check: 'scope.ungrantable-alone', message: /a request for "admin" was answered with a token that grants "admin", which the client may not have/ } },
+  { label: 'scope.refused-with-invalid-scope', mode: 'scope.refused-with-invalid-scope', target: { check: 'scope.refused-with-invalid-scope', message: /next to one it may have: answered 403 access_denied, not error invalid_scope; .*only a scope the client may not have: answered 403 access_denied/ } },
   { label: 'scope.jwt-claim-agrees', mode: 'scope.jwt-claim-agrees', target: { check: 'scope.jwt-claim-agrees', message: /the JWT says "api:read", the response "api:read api:write"/ }, edit: (d) => { d.scopes.request = 'api:read api:write'; }, collateral: { 'introspection.agrees-with-token-response': 'fail' } },
   // Errors
   { label: 'errors.wrong-secret', mode: 'errors.wrong-secret', target: { check: 'errors.wrong-secret', message: /wrong client secret was answered 200 with an access token/ } },
@@ -209,6 +226,12 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'client-auth.missing-jti', mode: 'client-auth.missing-jti', target: { check: 'client-auth.missing-jti', message: /an assertion without jti was answered 200/ } },
   { label: 'client-auth.far-future-exp', mode: 'client-auth.far-future-exp', target: { check: 'client-auth.far-future-exp', message: /an assertion with exp a year ahead was answered 200/ } },
   { label: 'client-auth.replayed-jti', mode: 'client-auth.replayed-jti', target: { check: 'client-auth.replayed-jti', message: /the replayed assertion was answered 200 with an access token/ } },
+  // With a promise declared (expect.clientAssertion) these are EXPECTATIONs (test/checks/defects.ts
+  // shows all three; here the maximum lifetime, which brings a probe of its own).
+  // No limit at all: the year-long assertion and the one just over the declared maximum both get through.
+  { label: 'client-auth.far-future-exp (maxLifetimeSeconds declared)', mode: 'client-auth.far-future-exp', target: { check: 'client-auth.far-future-exp', message: /an assertion with exp a year ahead was answered 200/ }, edit: (d) => { d.expect.clientAssertion = { maxLifetimeSeconds: 600 }; }, collateral: { 'client-auth.assertion-max-lifetime': 'fail' } },
+  // The server's limit is an hour where 600 s is declared: the probe (600 + 60 + 10 s) gets through, the year does not.
+  { label: 'client-auth.assertion-max-lifetime', mode: 'client-auth.assertion-max-lifetime', target: { check: 'client-auth.assertion-max-lifetime', message: /an assertion living 670 s \(declared maximum 600 s\) was answered 200 with an access token: the server accepted it/ }, edit: (d) => { d.expect.clientAssertion = { maxLifetimeSeconds: 600 }; } },
   { label: 'client-auth.certificate-bound-token', mode: 'client-auth.certificate-bound-token', target: { check: 'client-auth.certificate-bound-token', message: /tls_client_auth: the token has no cnf x5t#S256; self_signed_tls_client_auth: the token has no cnf x5t#S256/ } },
   { label: 'client-auth.mtls-without-certificate', mode: 'client-auth.mtls-without-certificate', target: { check: 'client-auth.mtls-without-certificate', message: /a request without a client certificate was answered 200 with an access token/ } },
   { label: 'client-auth.mtls-without-certificate-error-code', mode: 'client-auth.mtls-without-certificate-error-code', target: { check: 'client-auth.mtls-without-certificate-error-code', message: /a request without a client certificate was answered 403 \(text\/html\) without an OAuth error code/ } },
@@ -255,7 +278,16 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
   { label: 'resource.tampered-token-challenge', mode: 'resource.tampered-token-challenge', target: { check: 'resource.tampered-token-challenge', message: /the tampered token was answered 400 invalid_request, not 401; the Bearer challenge has error="invalid_request", not "invalid_token"/ } },
   { label: 'resource.insufficient-scope-refused', mode: 'resource.insufficient-scope-refused', target: { check: 'resource.insufficient-scope-refused', message: /answered 200 to a token granted "api:write", without the required "api:read"/ }, collateral: { 'resource.insufficient-scope-challenge': 'broken' } },
   { label: 'resource.insufficient-scope-challenge', mode: 'resource.insufficient-scope-challenge', target: { check: 'resource.insufficient-scope-challenge', message: /answered 401 invalid_token, not 403; the Bearer challenge has error="invalid_token", not "insufficient_scope"/ } },
-  { label: 'response.token-entropy', mode: 'response.token-entropy', target: { check: 'response.token-entropy', message: /RFC 6749 §10\.10 asks for ≥ 128/ }, edit: (d) => { d.expect.tokenFormat = 'opaque'; }, harnessIssues: OPAQUE_BINDING_ISSUE },
+  { label: 'response.token-entropy', mode: 'response.token-entropy', target: { check: 'response.token-entropy', message: /about 96 bits per token .*RFC 6749 §10\.10 asks for ≥ 128/ }, edit: (d) => { d.expect.tokenFormat = 'opaque'; }, harnessIssues: OPAQUE_BINDING_ISSUE },
+  // Long tokens that count up: the length bound holds, the counter gives them away (and the estimate sees it too).
+  {
+    label: 'response.token-entropy-bound',
+    mode: 'response.token-entropy-bound',
+    target: { check: 'response.token-entropy-bound', message: /^the \d+ distinct tokens differ only in a trailing decimal counter that rises by 1(, 1)+: each token gives away the next$/ },
+    edit: (d) => { d.expect.tokenFormat = 'opaque'; },
+    collateral: { 'response.token-entropy': 'warn' },
+    harnessIssues: OPAQUE_BINDING_ISSUE,
+  },
   // The jwt-bearer grant: its own assertion, spoilt one way at a time, must be invalid_grant.
   { label: 'grant.form-encoded-body', mode: 'grant.form-encoded-body', edit: (d) => { jwtBearer(d); d.grant.bodyEncoding = 'json'; }, target: { check: 'grant.form-encoded-body', message: /the form-encoded token request was answered 400 invalid_request/ } },
   { label: 'grant.jwt-bearer', mode: 'grant.jwt-bearer', edit: jwtBearer, target: { check: 'grant.jwt-bearer', client: 'client_secret_post', message: /a valid jwt-bearer grant \(client_secret_post\) was answered 400 unauthorized_client/ } },
@@ -295,14 +327,19 @@ function secretJwtFirst(d: Doc): void {
 const OK_CASES: Case[] = [
   { label: 'ok', mode: 'ok' },
   { label: 'ok (client_secret_jwt assertions)', mode: 'ok', edit: secretJwtFirst },
+  // Every client-assertion promise, kept: the server's limit is exactly the declared 600 s.
+  { label: 'ok (client assertion policy declared)', mode: 'ok', edit: (d) => { d.expect.clientAssertion = { jtiRequired: true, singleUse: true, maxLifetimeSeconds: 600 }; } },
   // The JWTs are no opaque tokens to sample: the entropy estimate has nothing to judge.
-  { label: 'response.token-format (JWT where opaque declared)', mode: 'ok', target: { check: 'response.token-format', message: /the access token is a JWT; the descriptor declares tokenFormat: opaque/ }, edit: (d) => { d.expect.tokenFormat = 'opaque'; }, collateral: { 'response.token-entropy': 'broken' } },
+  { label: 'response.token-format (JWT where opaque declared)', mode: 'ok', target: { check: 'response.token-format', message: /the access token is a JWT; the descriptor declares tokenFormat: opaque/ }, edit: (d) => { d.expect.tokenFormat = 'opaque'; }, collateral: { 'response.token-entropy': 'broken', 'response.token-entropy-bound': 'broken' } },
   { label: 'ok (jwt-bearer grant)', mode: 'ok', edit: jwtBearer },
   { label: 'ok (jwt-bearer grant, JSON body)', mode: 'ok', edit: (d) => { jwtBearer(d); d.grant.bodyEncoding = 'json'; } },
   { label: 'ok (OpenID Connect discovery)', mode: 'ok', edit: (d) => { d.discovery = 'openid-configuration'; } },
   // Introspection called by a client of its own (introspection.client), not the primary one.
   { label: 'ok (introspection by its own client)', mode: 'ok', edit: (d) => { d.introspection = { url: '${env:FAULT_INTROSPECTION_URL}', client: structuredClone(POST_CLIENT) }; } },
   { label: 'ok (introspection by clients[1])', mode: 'ok', edit: (d) => { d.introspection = { url: '${env:FAULT_INTROSPECTION_URL}', client: 1 }; } },
+  // Scope promises a valid server does not keep: the promise, not the RFC, fails.
+  { label: 'scope.forbidden (declared invalid_scope, server narrows)', mode: 'narrow-mixed-refuse-alone', target: { check: 'scope.forbidden', message: /answered with a token \(the response grants "api:read"\); the descriptor declares a refusal with invalid_scope/ } },
+  { label: 'scope.ungrantable-alone (declared narrowed, server refuses)', mode: 'narrow-mixed-refuse-alone', target: { check: 'scope.ungrantable-alone', message: /a request for "admin" was refused \(400 invalid_scope\); the descriptor declares a narrowed grant/ }, edit: (d) => { d.expect.forbiddenScope = 'narrowed'; d.expect.ungrantableScope = 'narrowed'; } },
   // A promise the server does not keep: RS256 tokens where the owners allow only ES256.
   { label: 'jwt.alg-allowed (RS256 where ES256 is promised)', mode: 'ok', target: { check: 'jwt.alg-allowed', message: /alg is "RS256"; allowed: ES256$/ }, edit: (d) => { d.expect.jwtAlgs = ['ES256']; } },
 ];
@@ -399,12 +436,35 @@ const QUIRK_CASES: (Case & { mode: QuirkId })[] = [
   },
   { label: 'fractional-numericdate', mode: 'fractional-numericdate', shows: (ex) => expect(Number.isInteger(ex('token.0').accessToken?.jwt?.payload['iat'])).toBe(false) },
   { label: 'connection-close', mode: 'connection-close', shows: (ex) => expect(ex('token.0').headers['connection']).toEqual(['close']) },
+  // No promise (the default, either): both narrowed answers are fine, and say what was granted.
   {
     label: 'narrow-forbidden',
     mode: 'narrow-forbidden',
-    edit: (d) => { d.expect.forbiddenScope = 'narrowed'; },
-    shows: (ex) => expect([ex('scope.forbidden').status, body(ex('scope.forbidden'))['scope']]).toEqual([200, 'api:read']),
+    edit: (d) => { delete d.expect.forbiddenScope; delete d.expect.ungrantableScope; },
+    shows: (ex) => expect([ex('scope.forbidden').status, body(ex('scope.forbidden'))['scope'], ex('scope.ungrantable').status, body(ex('scope.ungrantable'))['scope']]).toEqual([200, 'api:read', 200, 'api:read']),
   },
+  {
+    label: 'narrow-forbidden (declared narrowed)',
+    mode: 'narrow-forbidden',
+    edit: (d) => { d.expect.forbiddenScope = 'narrowed'; d.expect.ungrantableScope = 'narrowed'; },
+    shows: (ex) => expect(ex('scope.ungrantable').accessToken?.jwt?.payload['scope']).toBe('api:read'),
+  },
+  {
+    label: 'narrow-mixed-refuse-alone',
+    mode: 'narrow-mixed-refuse-alone',
+    edit: (d) => { d.expect.forbiddenScope = 'narrowed'; d.expect.ungrantableScope = 'invalid_scope'; },
+    shows: (ex) => expect([ex('scope.forbidden').status, body(ex('scope.forbidden'))['scope'], ex('scope.ungrantable').status, body(ex('scope.ungrantable'))['error']]).toEqual([200, 'api:read', 400, 'invalid_scope']),
+  },
+  { label: 'scope-required (declared)', mode: 'scope-required', edit: (d) => { delete d.scopes.default; d.scopes.required = true; }, shows: (ex) => expect([ex('scope.none').status, body(ex('scope.none'))['error']]).toEqual([400, 'invalid_scope']) },
+  { label: 'scope-required (nothing declared about a request without scope)', mode: 'scope-required', edit: (d) => { delete d.scopes.default; }, shows: (ex) => expect(body(ex('scope.none'))['error']).toBe('invalid_scope') },
+  {
+    label: 'opaque-vendor-tokens',
+    mode: 'opaque-vendor-tokens',
+    edit: (d) => { d.expect.tokenFormat = 'opaque'; },
+    harnessIssues: OPAQUE_BINDING_ISSUE,
+    shows: (ex) => expect(ex('token.0').accessToken?.preview).toMatch(/^tcat_\d/),
+  },
+  { label: 'assertion-skew-tolerance', mode: 'assertion-skew-tolerance', edit: (d) => { d.expect.clientAssertion = { jtiRequired: true, singleUse: true, maxLifetimeSeconds: 600 }; }, shows: (ex) => expect(ex('client-auth.over-max-lifetime').status).toBe(401) },
   { label: 'opaque-tokens', mode: 'opaque-tokens', edit: (d) => { d.expect.tokenFormat = 'opaque'; }, harnessIssues: OPAQUE_BINDING_ISSUE, shows: (ex) => expect([ex('token.0').accessToken?.jwt, ex('token.0').accessToken?.length]).toEqual([undefined, 43]) },
   { label: 'es256-access-tokens', mode: 'es256-access-tokens', shows: (ex) => expect(ex('token.0').accessToken?.jwt?.header['alg']).toBe('ES256') },
   { label: 'typ-application-at-jwt', mode: 'typ-application-at-jwt', shows: (ex) => expect(ex('token.0').accessToken?.jwt?.header['typ']).toBe('application/at+jwt') },
@@ -592,13 +652,14 @@ describe('the harness against a live server with one defect at a time', () => {
   it('passes every check on the conformant server, each in at least one conformant configuration', async () => {
     // client_credentials with JWTs, the jwt-bearer grant, and opaque tokens: between them every check
     // applies somewhere, and (the per-case tests say) none is ever flagged on them.
-    const conformant = ['ok', 'ok (jwt-bearer grant)', 'ok (jwt-bearer grant, JSON body)', 'opaque-tokens', 'short-lived-tokens'];
+    const conformant = ['ok', 'ok (jwt-bearer grant)', 'ok (jwt-bearer grant, JSON body)', 'opaque-tokens', 'short-lived-tokens', 'ok (client assertion policy declared)', 'scope-required (declared)'];
     const passed = new Set<string>();
     for (const label of conformant) for (const f of (await runs.get(label)!).findings) if (f.outcome === 'pass') passed.add(f.checkId);
     expect(CHECKS.map((c) => c.id).filter((id) => !passed.has(id))).toEqual([]);
     // In the main conformant run nothing is skipped but what another grant or token format is for.
     const ok = await runs.get('ok')!;
-    expect(ok.findings.filter((f) => f.outcome === 'skipped' && !/jwt-bearer|opaque tokens|JWT access tokens: see|form-encoded|longer than the maximum wait/.test(f.message)).map(describeFinding)).toEqual([]);
+    // (and the promises another configuration makes: a maximum assertion lifetime, scope required).
+    expect(ok.findings.filter((f) => f.outcome === 'skipped' && !/jwt-bearer|opaque tokens|JWT access tokens: see|form-encoded|longer than the maximum wait|maxLifetimeSeconds|scopes\.required/.test(f.message)).map(describeFinding)).toEqual([]);
   });
 
   it('really waits out the lifetime of short-lived tokens before the expiry probes (no wall-clock bound: that is the benchmark\'s business)', async () => {

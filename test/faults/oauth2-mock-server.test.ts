@@ -66,6 +66,9 @@ const EXPECTED: Record<string, Outcome> = {
   'scope.not-broader': 'pass',
   'scope.default': 'pass',
   'scope.forbidden': 'fail', // admin granted
+  'scope.ungrantable-alone': 'fail', // admin granted, asked for alone too
+  'scope.refused-with-invalid-scope': 'pass', // nothing refused: no error code to judge
+  'scope.none-default-or-invalid-scope': 'pass',
   'scope.jwt-claim-agrees': 'pass',
   'errors.wrong-secret': 'fail',
   'errors.unknown-client': 'fail',
@@ -176,7 +179,8 @@ describe('the harness against oauth2-mock-server over HTTPS', () => {
       expect(outcome(id), id).toEqual(['warn']);
       expect(findings.find((f) => f.checkId === id)?.message, id).toMatch(/was answered 200 with an access token: the request was accepted/);
     }
-    expect(findings.find((f) => f.checkId === 'scope.forbidden')?.message).toMatch(/including "admin" was answered 200 with an access token; expected invalid_scope/);
+    expect(findings.find((f) => f.checkId === 'scope.forbidden')?.message).toMatch(/a request for "api:read admin" was answered with a token that grants "admin", which the client may not have/);
+    expect(findings.find((f) => f.checkId === 'scope.ungrantable-alone')?.message).toMatch(/a request for "admin" was answered with a token that grants "admin"/);
     expect(findings.find((f) => f.checkId === 'grant.unknown-grant-type')?.message).toMatch(/answered 400 invalid_grant; expected a 4xx with error unsupported_grant_type/);
   });
 
