@@ -10,23 +10,31 @@ import { readFileSync } from 'node:fs';
 import { DescriptorError, knownProviders, locateDescriptor, readDescriptor, resolveProvider, type RawDescriptor } from './descriptor/load.js';
 import type { Provider } from './descriptor/types.js';
 import { CHECKS } from './checks/index.js';
-import { evaluate, tally } from './evaluate.js';
+import { evaluate } from './evaluate.js';
 import { observe } from './observe.js';
 import { startReference, type ReferenceServer } from './reference/server.js';
 import { STAND_IN_NAMES, startStandIns, trustStandIns, type StandIns } from './emulate/index.js';
 import path from 'node:path';
-import { generateReport, outputPaths } from './report/generate.js';
-import { formatSummary } from './report/summary.js';
-import { harnessVersion, publicProvider, writeRunRecord, type ProviderRun } from './run-record.js';
+import { outputPaths } from './report/generate.js';
+import { harnessVersion, publicProvider, RUN_RECORD_VERSION, type ProviderRun, type RunRecord } from './run-record.js';
+import { finishRun } from './run/finish.js';
+import { inShard, parseShard, pooled } from './run/shard.js';
 
-const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emulate --strict --no-report --out <dir>]
-  --provider, -p  a provider name (a file in providers/) or a descriptor path; repeatable
-                  (default: the embedded reference: reference, reference-jwt-bearer;
-                  with --emulate: the five seed services)
-  --emulate       run the seed services' descriptors against local stand-ins (src/emulate)
-  --strict        SHOULD violations fail the run too
-  --no-report     skip the Allure results and HTML report (summary and exit code only)
-  --out           where results and the report go (default: reports/)`;
+const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emulate --strict --no-report --out <dir>
+                                      --shard <k/n> --history <file> --concurrency <n> --allow-unverified]
+  --provider, -p      a provider name (a file in providers/) or a descriptor path; repeatable
+                      (default: the embedded reference: reference, reference-jwt-bearer;
+                      with --emulate: the five seed services)
+  --emulate           run the seed services' descriptors against local stand-ins (src/emulate)
+  --strict            SHOULD violations fail the run too
+  --no-report         skip the Allure results and HTML report (summary, junit.xml, summary.md, exit code)
+  --out               where run.json, junit.xml, summary.md, the results and the report go (default: reports/)
+  --shard k/n         run only the k-th of n shares of the providers (stable by name); merge with npm run merge
+  --history <file>    the run history to compare with and append to (default: <out>/history/runs.jsonl)
+  --concurrency <n>   providers observed at once (default 8; each provider's own requests stay sequential)
+  --allow-unverified  exit 0 instead of 4 when nothing failed but some checks could not judge
+exit: 0 conformant, 1 a MUST/EXPECTATION check failed, 2 usage or descriptor error, 3 harness error,
+      4 not verified (an outage, a rate limit or a client that got no token; nothing failed)`;
 
 function usageError(message: string): never {
   process.stderr.write(`error: ${message}\n${USAGE}\n`);
@@ -43,6 +51,10 @@ async function main(): Promise<number> {
         emulate: { type: 'boolean', default: false },
         'no-report': { type: 'boolean', default: false },
         out: { type: 'string' },
+        shard: { type: 'string' },
+        history: { type: 'string' },
+        concurrency: { type: 'string' },
+        'allow-unverified': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -55,9 +67,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const strict = args.values.strict ?? false;
+  const shard = args.values.shard === undefined ? undefined : parseShard(args.values.shard);
+  if (typeof shard === 'string') usageError(shard);
+  const concurrency = args.values.concurrency === undefined ? 8 : Number(args.values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) usageError(`--concurrency: ${JSON.stringify(args.values.concurrency)} is not a positive integer`);
   // Default: every embedded descriptor (the reference server, one descriptor per grant).
   const emulate = args.values.emulate ?? false;
-  const names = args.values.provider ?? (emulate ? STAND_IN_NAMES : null) ?? [...knownProviders().entries()].filter(([, file]) => /^embedded:\s*reference\s*$/m.test(readFileSync(file, 'utf8'))).map(([name]) => name);
+  const selected = args.values.provider ?? (emulate ? STAND_IN_NAMES : null) ?? [...knownProviders().entries()].filter(([, file]) => /^embedded:\s*reference\s*$/m.test(readFileSync(file, 'utf8'))).map(([name]) => name);
+  const names = selected;
 
   // 1. Describe: every descriptor is read and validated before any request is sent.
   let raws: RawDescriptor[];
@@ -69,6 +86,12 @@ async function main(): Promise<number> {
       return 2;
     }
     throw e;
+  }
+  if (shard) {
+    // A shard keeps the providers whose descriptor name hashes to it.
+    const all = raws.length;
+    raws = raws.filter((r) => inShard(String(r.data['name']), shard));
+    process.stdout.write(`shard ${shard.index}/${shard.total}: ${raws.length} of ${all} providers${raws.length ? `: ${raws.map((r) => String(r.data['name'])).join(', ')}` : ''}\n`);
   }
   const startedAt = new Date().toISOString();
   let reference: ReferenceServer | undefined;
@@ -115,8 +138,9 @@ async function main(): Promise<number> {
       if (p.tls.insecureSkipVerify) process.stdout.write(`WARNING: ${p.name}: TLS certificate verification is OFF (tls.insecureSkipVerify); every result is marked INSECURE\n`);
     }
     process.stdout.write(`token-conformance ${harnessVersion()}: ${providers.map((p) => p.name).join(', ')}\n`);
-    const runs: ProviderRun[] = await Promise.all(
-      providers.map(async (p) => {
+    const runs: ProviderRun[] = await pooled(
+      concurrency,
+      providers.map((p) => async () => {
         const evidence = await observe(p, {
           onWait: (prov, seconds, why) => process.stdout.write(`${prov.name}: waiting ${seconds} s ${why}\n`),
         });
@@ -129,16 +153,20 @@ async function main(): Promise<number> {
     standIns = undefined;
 
     // 3. Judge and report.
-    const record = { harnessVersion: harnessVersion(), nodeVersion: process.version, strict, startedAt, finishedAt: new Date().toISOString(), providers: runs };
-    const out = outputPaths(args.values.out ? path.resolve(args.values.out) : undefined);
-    writeRunRecord(record, out.runFile);
-    if (!args.values['no-report']) {
-      const report = await generateReport(out);
-      process.stdout.write(`${report.message}\n`);
-    }
-    process.stdout.write(formatSummary(record));
-    const failed = runs.some((r) => tally(r.findings).failed > 0);
-    return failed ? 1 : 0;
+    const record: RunRecord = {
+      version: RUN_RECORD_VERSION,
+      harnessVersion: harnessVersion(),
+      nodeVersion: process.version,
+      strict,
+      ...(args.values['allow-unverified'] ? { allowUnverified: true } : {}),
+      ...(shard ? { shard } : {}),
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      providers: runs,
+    };
+    const outDir = args.values.out ? path.resolve(args.values.out) : undefined;
+    const out = outputPaths(outDir, args.values.history ? path.resolve(args.values.history) : undefined);
+    return await finishRun(record, out, { report: !args.values['no-report'], historyFile: out.runHistoryFile, write: (t) => process.stdout.write(t) });
   } finally {
     await reference?.close();
     await standIns?.close();

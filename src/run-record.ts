@@ -4,6 +4,7 @@ import type { Evidence } from './checks/types.js';
 import { ROOT } from './descriptor/load.js';
 import type { Provider } from './descriptor/types.js';
 import type { Finding } from './evaluate.js';
+import type { ProviderChanges } from './run/history.js';
 import { tunnelLogOf } from './http/proxy.js';
 
 /** What a run hands from the observer to the suites and the report: no secret in it. */
@@ -40,13 +41,24 @@ export interface ProviderRun {
   findings: Finding[];
 }
 
+/** The run record's format version: bumped when a field changes meaning or goes away (schemas/run-record.schema.json). */
+export const RUN_RECORD_VERSION = 1;
+
 export interface RunRecord {
+  /** RUN_RECORD_VERSION when written. */
+  version: number;
   harnessVersion: string;
   nodeVersion: string;
   strict: boolean;
+  /** --allow-unverified: not verified exits 0. */
+  allowUnverified?: boolean;
+  /** The share of the providers this run covered (--shard k/n), when sharded; absent after a merge. */
+  shard?: { index: number; total: number };
   startedAt: string;
   finishedAt: string;
   providers: ProviderRun[];
+  /** What changed per provider since the last run in the history (--history). */
+  sinceLastRun?: ProviderChanges[];
 }
 
 export const RUN_DIR = path.join(ROOT, 'reports/.run');

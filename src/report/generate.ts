@@ -13,16 +13,26 @@ export interface OutputPaths {
   resultsDir: string;
   htmlDir: string;
   log: string;
+  /** Allure's own history (the report's History tab), next to the run history. */
   historyFile: string;
+  junitFile: string;
+  summaryFile: string;
+  /** The run history (--history): one line of verdicts per run. */
+  runHistoryFile: string;
 }
 
-export function outputPaths(dir = REPORTS_DIR): OutputPaths {
+export function outputPaths(dir = REPORTS_DIR, runHistoryFile?: string): OutputPaths {
+  const runHistory = runHistoryFile ?? path.join(dir, 'history/runs.jsonl');
   return {
     runFile: path.join(dir, '.run/run.json'),
     resultsDir: path.join(dir, 'allure-results'),
     htmlDir: path.join(dir, 'html'),
     log: path.join(dir, '.run/vitest.log'),
-    historyFile: path.join(dir, 'history/history.jsonl'),
+    // Beside the run history, so carrying one file's folder from night to night carries both.
+    historyFile: runHistoryFile ? path.join(path.dirname(runHistory), `${path.basename(runHistory, '.jsonl')}.allure.jsonl`) : path.join(dir, 'history/history.jsonl'),
+    junitFile: path.join(dir, 'junit.xml'),
+    summaryFile: path.join(dir, 'summary.md'),
+    runHistoryFile: runHistory,
   };
 }
 

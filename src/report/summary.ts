@@ -1,4 +1,5 @@
 import { tally } from '../evaluate.js';
+import { runVerdict } from '../verdict.js';
 import { describeProxyUse, type RunRecord } from '../run-record.js';
 
 /** The short summary printed after a run: one line per provider, then what failed and why. */
@@ -40,13 +41,7 @@ export function formatSummary(record: RunRecord): string {
       }
     }
   }
-  const anyFail = record.providers.some((r) => tally(r.findings).failed > 0);
-  const nothingJudged = record.providers.every((r) => tally(r.findings).passed + tally(r.findings).failed + tally(r.findings).warnings === 0);
-  const result = anyFail
-    ? 'Result: NOT CONFORMANT (a MUST or EXPECTATION check failed)'
-    : nothingJudged
-      ? 'Result: NOT VERIFIED: no check could judge the endpoint (see BROKEN above)'
-      : `Result: conformant${record.strict ? ' (strict)' : ''}: no MUST or EXPECTATION check failed${record.providers.some((r) => tally(r.findings).broken > 0) ? ' (some checks broken: not verified)' : ''}`;
+  const result = runVerdict(record.providers.map((r) => ({ name: r.provider.name, findings: r.findings })), { strict: record.strict, allowUnverified: record.allowUnverified ?? false }).line;
   lines.push('', result, '');
   return lines.join('\n');
 }

@@ -174,7 +174,7 @@ describe('requests through a CONNECT proxy', () => {
     // The endpoint never sees the proxy's credentials.
     expect(server.requests.some((r) => JSON.stringify(r).includes('hunter22'))).toBe(false);
     const findings = evaluate(p, evidence, { strict: false });
-    const record = { harnessVersion: 'test', nodeVersion: process.version, strict: false, startedAt: '', finishedAt: '', providers: [{ provider: publicProvider(p), evidence, findings }] };
+    const record = { version: 1, harnessVersion: 'test', nodeVersion: process.version, strict: false, startedAt: '', finishedAt: '', providers: [{ provider: publicProvider(p), evidence, findings }] };
     const out = JSON.stringify(record) + formatSummary(record);
     expect(out).not.toContain('hunter22');
     expect(out).not.toContain(Buffer.from('alice:hunter22-pw').toString('base64'));

@@ -1,0 +1,15 @@
+/**
+ * XML text and attribute escaping for junit.xml. Hand-written (five entities and a filter) rather than
+ * a dependency: XML 1.0 forbids most control characters outright, so they are shown as \xNN, and
+ * the text is server-controlled, so nothing may pass raw.
+ */
+export function xmlEscape(text: string): string {
+  return text
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what must not pass
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
