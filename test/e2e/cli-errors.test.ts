@@ -169,12 +169,12 @@ describe('an unreachable endpoint', () => {
     const port = await closedPort();
     const dir = freshDir();
     const file = write(dir, 'unreachable.yaml', descriptor('unreachable', `https://127.0.0.1:${port}/token`));
-    r = await runCli(['--provider', file], { env: { [SECRET_ENV]: 'e2e-secret-value' }, timeoutMs: 60_000 });
+    r = await runCli(['--provider', file], { env: { [SECRET_ENV]: 'e2e-secret-value' }, timeoutMs: 240_000 });
   });
 
-  it('ends by itself with exit 0: broken is not failed (its duration is the benchmark\'s business)', () => {
+  it('ends by itself with exit 4: not verified, never failed (its duration is the benchmark\'s business)', () => {
     expect(r.timedOut, describeRun(r)).toBe(false);
-    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.code, describeRun(r)).toBe(4);
     expect(r.stderr).toBe('');
   });
 
@@ -230,7 +230,7 @@ describe('a non-conformant endpoint', () => {
     const dir = freshDir();
     write(dir, 'ca.pem', server.caPem); // named relative to the descriptor
     const file = write(dir, 'accepts-anything.yaml', descriptor('accepts-anything', `${server.origin}/token`, 'tls: { caFile: ca.pem }'));
-    r = await runCli(['--provider', file, '--no-report'], { env: { [SECRET_ENV]: 'e2e-secret-value' }, timeoutMs: 60_000 });
+    r = await runCli(['--provider', file, '--no-report'], { env: { [SECRET_ENV]: 'e2e-secret-value' }, timeoutMs: 240_000 });
   });
 
   afterAll(async () => {

@@ -83,7 +83,7 @@ describe('HTTPS_PROXY set: every request goes through the proxy', () => {
   it('stays conformant, through tunnels the proxy counted, with the credentials it asked for', () => {
     const r = runs.viaEnv;
     expect(r.code, describeRun(r)).toBe(0);
-    expect(r.stdout).toContain('Result: conformant');
+    expect(r.stdout).toContain('Result: CONFORMANT');
     expect(viaEnv.tunnels.length).toBeGreaterThan(0);
     const basic = `Basic ${Buffer.from(`alice:${PROXY_PASSWORD}`).toString('base64')}`;
     expect(viaEnv.authorizations.every((a) => a === basic)).toBe(true);
@@ -110,7 +110,7 @@ describe('NO_PROXY naming the host: the proxy is bypassed', () => {
   it('no tunnel, still conformant, and the summary says the run went direct', () => {
     const r = runs.bypassed;
     expect(r.code, describeRun(r)).toBe(0);
-    expect(r.stdout).toContain('Result: conformant');
+    expect(r.stdout).toContain('Result: CONFORMANT');
     expect(bypassed.connects).toBe(0);
     expect(r.stdout).toContain(`proxied-reference: direct: no request went through the proxy 127.0.0.1:${bypassed.port} (https_proxy) (NO_PROXY: localhost,127.0.0.1)`);
     expect(providerRun(r).provider.proxy.tunnels).toEqual([]);
@@ -137,9 +137,9 @@ describe('proxy.url in the descriptor: mTLS through the tunnel', () => {
 });
 
 describe('a proxy that answers 407', () => {
-  it('is named as the cause, the findings are broken, and the exit code is 0 as for any broken run', () => {
+  it('is named as the cause, the findings are broken, and the exit code is 4 (not verified) as for any outage', () => {
     const r = runs.refusing;
-    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.code, describeRun(r)).toBe(4);
     const message = `the proxy 127.0.0.1:${refusing.port} refused the tunnel: 407 Proxy Authentication Required`;
     expect(r.stdout).toContain(`proxied-reference: BROKEN — no check could run: proxy failure, the endpoint was not reached: ${message}`);
     expect(r.stdout).toContain('Result: NOT VERIFIED');

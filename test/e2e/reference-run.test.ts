@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { describeInBrowser } from './chromium.js';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Outcome } from '../../src/evaluate.js';
@@ -56,7 +57,7 @@ describe('a run against the embedded reference', () => {
       expect(row.requests, row.provider).toBeGreaterThan(0);
       expect(row.passed, row.provider).toBeGreaterThan(0);
     }
-    expect(run.stdout).toContain('Result: conformant');
+    expect(run.stdout).toContain('Result: CONFORMANT');
   });
 
   it('agrees with the run record (counts and requests)', () => {
@@ -109,7 +110,7 @@ describe('a run against the embedded reference', () => {
   });
 });
 
-describe('the HTML report in a browser (file://, no network)', () => {
+describeInBrowser('the HTML report in a browser (file://, no network)', () => {
   let browser: Browser;
   let context: BrowserContext | undefined;
   let page: Page;
@@ -122,7 +123,7 @@ describe('the HTML report in a browser (file://, no network)', () => {
       executablePath: '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-  }, 60_000);
+  }, 240_000);
 
   afterAll(async () => {
     await browser?.close();

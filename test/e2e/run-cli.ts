@@ -21,7 +21,7 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
  */
 const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
 
-export const DEFAULT_TIMEOUT_MS = 90_000;
+export const DEFAULT_TIMEOUT_MS = 240_000;
 
 export interface CliResult {
   /** Exit code, or null when the process was killed by a signal (see `timedOut`). */
