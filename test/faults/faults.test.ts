@@ -638,7 +638,7 @@ describe('the harness against a live server with one defect at a time', () => {
       // A skip is always a declared policy, never a failed prerequisite in disguise.
       if (f.outcome === 'skipped') expect(f.message, describeFinding(f)).toMatch(/^not applicable: |^not run: /);
     }
-    expect(unexpected).toEqual([]);
+    expect(unexpected, `checks that moved in "${c.label}":\n${unexpected.join('\n')}`).toEqual([]);
     if (c.target) {
       const hits = findings.filter((f) => f.checkId === c.target!.check && (c.target!.client === undefined || f.params['client'] === c.target!.client));
       expect(hits).toHaveLength(1);
