@@ -18,6 +18,10 @@ import path from 'node:path';
 import { generateReport, outputPaths } from './report/generate.js';
 import { formatSummary } from './report/summary.js';
 import { harnessVersion, publicProvider, writeRunRecord, type ProviderRun } from './run-record.js';
+import { checkPaths, outputEntries } from './cli/paths.js';
+import { contain } from './contain.js';
+import { harnessErrorLine, logHarnessErrorsIn } from './harness-error.js';
+import { inert } from './text/inert.js';
 
 const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emulate --strict --no-report --out <dir>]
   --provider, -p  a provider name (a file in providers/) or a descriptor path; repeatable
@@ -29,7 +33,7 @@ const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emula
   --out           where results and the report go (default: reports/)`;
 
 function usageError(message: string): never {
-  process.stderr.write(`error: ${message}\n${USAGE}\n`);
+  process.stderr.write(`error: ${inert(message, { max: 500 })}\n${USAGE}\n`);
   process.exit(2);
 }
 
@@ -55,6 +59,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const strict = args.values.strict ?? false;
+  // Every path the run writes is checked (and its directories made) before anything else happens.
+  const out = outputPaths(args.values.out ? path.resolve(args.values.out) : undefined);
+  const pathProblem = checkPaths(outputEntries(out));
+  if (pathProblem) {
+    process.stderr.write(`error: ${pathProblem}\n`);
+    return 2;
+  }
+  logHarnessErrorsIn(path.dirname(out.runFile));
   // Default: every embedded descriptor (the reference server, one descriptor per grant).
   const emulate = args.values.emulate ?? false;
   const names = args.values.provider ?? (emulate ? STAND_IN_NAMES : null) ?? [...knownProviders().entries()].filter(([, file]) => /^embedded:\s*reference\s*$/m.test(readFileSync(file, 'utf8'))).map(([name]) => name);
@@ -116,12 +128,12 @@ async function main(): Promise<number> {
     }
     process.stdout.write(`token-conformance ${harnessVersion()}: ${providers.map((p) => p.name).join(', ')}\n`);
     const runs: ProviderRun[] = await Promise.all(
-      providers.map(async (p) => {
+      providers.map((p) => contain(p, async () => {
         const evidence = await observe(p, {
           onWait: (prov, seconds, why) => process.stdout.write(`${prov.name}: waiting ${seconds} s ${why}\n`),
         });
         return { provider: publicProvider(p), evidence, findings: evaluate(p, evidence, { strict }) };
-      }),
+      })),
     );
     await reference?.close();
     reference = undefined;
@@ -130,7 +142,6 @@ async function main(): Promise<number> {
 
     // 3. Judge and report.
     const record = { harnessVersion: harnessVersion(), nodeVersion: process.version, strict, startedAt, finishedAt: new Date().toISOString(), providers: runs };
-    const out = outputPaths(args.values.out ? path.resolve(args.values.out) : undefined);
     writeRunRecord(record, out.runFile);
     if (!args.values['no-report']) {
       const report = await generateReport(out);
@@ -148,7 +159,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    process.stderr.write(`harness error: ${(e as Error).stack ?? String(e)}\n`);
+    process.stderr.write(`${harnessErrorLine(e)}\n`);
     process.exit(3);
   },
 );
