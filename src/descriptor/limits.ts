@@ -15,19 +15,31 @@ export const DESCRIPTOR_LIMITS = {
   depth: 32,
 } as const;
 
-/** Why a descriptor file cannot be read safely (not a regular file, too large), or undefined. */
-export function descriptorFileProblem(file: string): string | undefined {
+/**
+ * Why a file a descriptor names cannot be read safely: not a regular file (a FIFO or a device such as
+ * /dev/zero or /dev/stdin would block or never end, so it is never opened) or larger than `maxBytes`.
+ * Undefined when it may be read, or when it cannot be stat'ed (reading it then says why).
+ */
+export function unsafeFileProblem(file: string, maxBytes: number): string | undefined {
   let st;
   try {
     st = statSync(file);
-  } catch (e) {
-    return `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+  } catch {
+    return undefined;
   }
-  // A FIFO or a device (/dev/zero, /dev/stdin) would block or never end: never opened.
-  if (!st.isFile()) return st.isDirectory() ? 'is a directory, not a descriptor file' : 'is not a regular file';
-  if (st.size > DESCRIPTOR_LIMITS.bytes) return `is ${st.size} bytes, more than the ${DESCRIPTOR_LIMITS.bytes} bytes a descriptor may have`;
+  if (st.isDirectory()) return undefined;
+  if (!st.isFile()) return 'it is not a regular file';
+  if (st.size > maxBytes) return `it is ${st.size} bytes, more than the ${maxBytes} allowed`;
   return undefined;
 }
+
+/** Why a descriptor file cannot be read safely, or undefined. */
+export function descriptorFileProblem(file: string): string | undefined {
+  return unsafeFileProblem(file, DESCRIPTOR_LIMITS.bytes);
+}
+
+/** Key, certificate and CA files: a PEM bundle of public roots is about 200 KB. */
+export const PEM_FILE_BYTES = 1024 * 1024;
 
 /** True when the parsed value nests deeper than `limit` mappings and lists (measured without recursion). */
 export function nestsDeeperThan(value: unknown, limit: number = DESCRIPTOR_LIMITS.depth): boolean {

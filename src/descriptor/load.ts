@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parseDocument } from 'yaml';
-import { DESCRIPTOR_LIMITS, descriptorFileProblem, nestsDeeperThan } from './limits.js';
+import { DESCRIPTOR_LIMITS, descriptorFileProblem, nestsDeeperThan, PEM_FILE_BYTES, unsafeFileProblem } from './limits.js';
 import { inert } from '../text/inert.js';
 import { checkCertificatePair, KeyProblem, parsePrivateKey, readPemFile, toPkcs8 } from './keys.js';
 import { direct, environmentProxies, hasCredentials, parseProxyUrl } from './proxy.js';
@@ -198,7 +198,7 @@ export function readDescriptor(file: string): RawDescriptor {
   const rel = path.relative(process.cwd(), file);
   const shownFile = rel && !rel.startsWith('..') ? rel : file;
   const fileProblem = descriptorFileProblem(file);
-  if (fileProblem) throw new DescriptorError(shownFile, '(file)', fileProblem);
+  if (fileProblem) throw new DescriptorError(shownFile, '(file)', `cannot read: ${fileProblem}`);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -217,7 +217,8 @@ export function readDescriptor(file: string): RawDescriptor {
       throw new DescriptorError(shownFile, where, `invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '').split('\n')[0]}`);
     }
   } else {
-    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    // logLevel error: yaml's warnings (a collection as a mapping key) would reach stderr raw, past the one-line rule.
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
     const err = doc.errors[0];
     if (err) {
       const pos = err.linePos?.[0];
@@ -407,6 +408,8 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
   const caFile = d.tls?.caFile;
   if (caFile !== undefined) {
     const abs = path.resolve(path.dirname(raw.file), caFile);
+    const unsafe = unsafeFileProblem(abs, PEM_FILE_BYTES);
+    if (unsafe) throw new DescriptorError(shownFile, 'tls.caFile', `cannot read ${caFile}: ${unsafe}${origin('/tls/caFile')}`);
     try {
       readFileSync(abs);
     } catch (e) {

@@ -414,6 +414,9 @@ export function classifyTransportError(e: unknown, provider: Provider, url: stri
   if ((code = has('UND_ERR_HEADERS_OVERFLOW'))) {
     return { kind: 'too-large', code, message: `the response's header section is larger than the harness accepts (undici's maxHeaderSize, ${maxHeaderSizeKiB()} KiB)` };
   }
+  if ((code = has('UND_ERR_RES_CONTENT_LENGTH_MISMATCH'))) {
+    return { kind: 'reset', code, message: `the connection to ${target} ended before the whole body arrived (shorter than its Content-Length)` };
+  }
   if ((code = has('ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'))) {
     return { kind: 'reset', code, message: `the connection to ${target} was reset before a complete response arrived` };
   }
