@@ -20,7 +20,7 @@ import { formatSummary } from './report/summary.js';
 import { harnessVersion, publicProvider, writeRunRecord, type ProviderRun } from './run-record.js';
 import { checkPaths, outputEntries } from './cli/paths.js';
 import { contain } from './contain.js';
-import { harnessErrorLine, logHarnessErrorsIn } from './harness-error.js';
+import { exitOnHarnessError, logHarnessErrorsIn } from './harness-error.js';
 import { inert } from './text/inert.js';
 
 const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emulate --strict --no-report --out <dir>]
@@ -156,10 +156,6 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`${harnessErrorLine(e)}\n`);
-    process.exit(3);
-  },
-);
+// A harness bug anywhere is one line and exit 3; the stack goes to a log file.
+process.on('uncaughtException', exitOnHarnessError).on('unhandledRejection', exitOnHarnessError);
+main().then((code) => process.exit(code), exitOnHarnessError);

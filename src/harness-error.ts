@@ -59,3 +59,9 @@ export function harnessErrorLine(e: unknown): string {
   const log = logHarnessError(e, 'harness error (exit 3)');
   return `harness error: ${describeError(e)}${log ? ` (stack in ${log})` : ''}`;
 }
+
+/** Exit 3 for a harness bug, wherever it surfaces (main's promise, an uncaught exception, an unhandled rejection). */
+export function exitOnHarnessError(e: unknown): never {
+  process.stderr.write(`${harnessErrorLine(e)}\n`);
+  process.exit(3);
+}
