@@ -7,7 +7,7 @@
  *   hostile) and odd strings, ends by itself with 0, 1, 2 or 4; a 2 is one `error:` line (the usage
  *   text may follow), no stack, nothing raw, and the endpoint of the valid descriptor got no request.
  *
- * CI runs a few cases from a fixed seed; longer runs: see docs/fuzzing.md (TC_FUZZ_RUNS, TC_FUZZ_SEED).
+ * CI runs a few cases from a fixed seed; longer runs: npx tsx bench/fuzz.ts (docs/fuzzing.md).
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -7,7 +7,7 @@
  * request of one provider while a conformant provider runs beside it, in one run as the CLI makes it.
  *
  * CI runs a few cases from a fixed seed; a longer run (see docs/fuzzing.md):
- *   TC_FUZZ_RUNS=300 TC_FUZZ_SEED=$RANDOM npx vitest run --config vitest.test.config.ts test/hostile/fuzz-responses.test.ts
+ *   npx tsx bench/fuzz.ts --scale 10   (or TC_FUZZ_SCALE=10 TC_FUZZ_SEED=<n> npx vitest run … this file)
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
