@@ -19,6 +19,10 @@ import { outputPaths } from './report/generate.js';
 import { harnessVersion, publicProvider, RUN_RECORD_VERSION, type ProviderRun, type RunRecord } from './run-record.js';
 import { finishRun } from './run/finish.js';
 import { inShard, parseShard, pooled } from './run/shard.js';
+import { checkPaths, outputEntries } from './cli/paths.js';
+import { contain } from './contain.js';
+import { exitOnHarnessError, logHarnessErrorsIn } from './harness-error.js';
+import { inert } from './text/inert.js';
 
 const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emulate --strict --no-report --out <dir>
                                       --shard <k/n> --history <file> --concurrency <n> --allow-unverified]
@@ -37,7 +41,7 @@ exit: 0 conformant, 1 a MUST/EXPECTATION check failed, 2 usage or descriptor err
       4 not verified (an outage, a rate limit or a client that got no token; nothing failed)`;
 
 function usageError(message: string): never {
-  process.stderr.write(`error: ${message}\n${USAGE}\n`);
+  process.stderr.write(`error: ${inert(message, { max: 500 })}\n${USAGE}\n`);
   process.exit(2);
 }
 
@@ -71,6 +75,14 @@ async function main(): Promise<number> {
   if (typeof shard === 'string') usageError(shard);
   const concurrency = args.values.concurrency === undefined ? 8 : Number(args.values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) usageError(`--concurrency: ${JSON.stringify(args.values.concurrency)} is not a positive integer`);
+  // Every path the run writes is checked (and its directories made) before anything else happens.
+  const out = outputPaths(args.values.out ? path.resolve(args.values.out) : undefined, args.values.history ? path.resolve(args.values.history) : undefined);
+  const pathProblem = checkPaths(outputEntries(out, '--out', args.values.history ? '--history' : undefined));
+  if (pathProblem) {
+    process.stderr.write(`error: ${pathProblem}\n`);
+    return 2;
+  }
+  logHarnessErrorsIn(path.dirname(out.runFile));
   // Default: every embedded descriptor (the reference server, one descriptor per grant).
   const emulate = args.values.emulate ?? false;
   const selected = args.values.provider ?? (emulate ? STAND_IN_NAMES : null) ?? [...knownProviders().entries()].filter(([, file]) => /^embedded:\s*reference\s*$/m.test(readFileSync(file, 'utf8'))).map(([name]) => name);
@@ -140,12 +152,12 @@ async function main(): Promise<number> {
     process.stdout.write(`token-conformance ${harnessVersion()}: ${providers.map((p) => p.name).join(', ')}\n`);
     const runs: ProviderRun[] = await pooled(
       concurrency,
-      providers.map((p) => async () => {
+      providers.map((p) => () => contain(p, async () => {
         const evidence = await observe(p, {
           onWait: (prov, seconds, why) => process.stdout.write(`${prov.name}: waiting ${seconds} s ${why}\n`),
         });
         return { provider: publicProvider(p), evidence, findings: evaluate(p, evidence, { strict }) };
-      }),
+      })),
     );
     await reference?.close();
     reference = undefined;
@@ -164,8 +176,6 @@ async function main(): Promise<number> {
       finishedAt: new Date().toISOString(),
       providers: runs,
     };
-    const outDir = args.values.out ? path.resolve(args.values.out) : undefined;
-    const out = outputPaths(outDir, args.values.history ? path.resolve(args.values.history) : undefined);
     return await finishRun(record, out, { report: !args.values['no-report'], historyFile: out.runHistoryFile, write: (t) => process.stdout.write(t) });
   } finally {
     await reference?.close();
@@ -173,10 +183,6 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`harness error: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(3);
-  },
-);
+// A harness bug anywhere is one line and exit 3; the stack goes to a log file.
+process.on('uncaughtException', exitOnHarnessError).on('unhandledRejection', exitOnHarnessError);
+main().then((code) => process.exit(code), exitOnHarnessError);

@@ -1,5 +1,6 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { PEM_FILE_BYTES, unsafeFileProblem } from './limits.js';
 import type { AssertionAlg } from './types.js';
 
 /** Why a key or certificate cannot be used; the loader turns it into a one-line DescriptorError. */
@@ -8,6 +9,8 @@ export class KeyProblem extends Error {
 }
 
 export function readPemFile(file: string, what: string): string {
+  const unsafe = unsafeFileProblem(file, PEM_FILE_BYTES);
+  if (unsafe) throw new KeyProblem(`cannot read the ${what} ${file}: ${unsafe}`);
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parseDocument } from 'yaml';
+import { DESCRIPTOR_LIMITS, descriptorFileProblem, nestsDeeperThan, PEM_FILE_BYTES, unsafeFileProblem } from './limits.js';
+import { inert } from '../text/inert.js';
 import { checkCertificatePair, KeyProblem, parsePrivateKey, readPemFile, toPkcs8 } from './keys.js';
 import { direct, environmentProxies, hasCredentials, parseProxyUrl } from './proxy.js';
 import type { AssertionAlg, ClientDescriptor, GrantType, Provider, ProxySetting, SecretRef } from './types.js';
@@ -21,7 +23,8 @@ export class DescriptorError extends Error {
     readonly field: string,
     readonly problem: string,
   ) {
-    super(`${file}: ${field}: ${problem}`);
+    // One line, whatever the file name, field or value quoted holds (a newline, an escape sequence).
+    super(inert(`${file}: ${field}: ${problem}`, { max: 1000 }));
   }
 }
 
@@ -194,6 +197,8 @@ export interface RawDescriptor {
 export function readDescriptor(file: string): RawDescriptor {
   const rel = path.relative(process.cwd(), file);
   const shownFile = rel && !rel.startsWith('..') ? rel : file;
+  const fileProblem = descriptorFileProblem(file);
+  if (fileProblem) throw new DescriptorError(shownFile, '(file)', `cannot read: ${fileProblem}`);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -212,15 +217,25 @@ export function readDescriptor(file: string): RawDescriptor {
       throw new DescriptorError(shownFile, where, `invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '').split('\n')[0]}`);
     }
   } else {
-    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    // logLevel error: yaml's warnings (a collection as a mapping key) would reach stderr raw, past the one-line rule.
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
     const err = doc.errors[0];
     if (err) {
       const pos = err.linePos?.[0];
       const where = pos ? `line ${pos.line}, column ${pos.col}` : '(syntax)';
-      throw new DescriptorError(shownFile, where, `YAML syntax error: ${err.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`);
+      // yaml reports its own stack overflow on deep nesting as an error at a position: say what it means.
+      const deep = /call stack/i.test(err.message) ? `nests too deeply (more than ${DESCRIPTOR_LIMITS.depth} levels are not allowed)` : undefined;
+      throw new DescriptorError(shownFile, where, deep ? `YAML: ${deep}` : `YAML syntax error: ${err.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`);
     }
-    data = doc.toJS();
+    try {
+      data = doc.toJS({ maxAliasCount: DESCRIPTOR_LIMITS.aliases });
+    } catch (e) {
+      // yaml refuses an alias bomb with a ReferenceError; anything else it throws is a bad file too.
+      const why = /alias/i.test((e as Error).message) ? `YAML: too many aliases (more than ${DESCRIPTOR_LIMITS.aliases} resolved): an alias bomb?` : `YAML: ${(e as Error).message.split('\n')[0]}`;
+      throw new DescriptorError(shownFile, '(file)', why);
+    }
   }
+  if (nestsDeeperThan(data)) throw new DescriptorError(shownFile, '(file)', `nests deeper than ${DESCRIPTOR_LIMITS.depth} levels`);
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new DescriptorError(shownFile, '(top level)', 'must be a mapping of fields');
   }
@@ -393,6 +408,8 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
   const caFile = d.tls?.caFile;
   if (caFile !== undefined) {
     const abs = path.resolve(path.dirname(raw.file), caFile);
+    const unsafe = unsafeFileProblem(abs, PEM_FILE_BYTES);
+    if (unsafe) throw new DescriptorError(shownFile, 'tls.caFile', `cannot read ${caFile}: ${unsafe}${origin('/tls/caFile')}`);
     try {
       readFileSync(abs);
     } catch (e) {

@@ -1,5 +1,6 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { mapJsonStrings } from './json-text.js';
+import { jwtProblem, ResponseLimitError } from './limits.js';
 import type { TokenFacts } from './types.js';
 
 const PREVIEW_CHARS = 8;
@@ -12,7 +13,8 @@ export function previewOf(token: string): string {
   return `${token.slice(0, PREVIEW_CHARS)}...(redacted, ${token.length} chars)`;
 }
 
-export function tokenFacts(value: unknown): TokenFacts {
+/** Facts about a token; a JWT beyond the limits (src/http/limits.ts) throws a ResponseLimitError naming `name`. */
+export function tokenFacts(value: unknown, name = 'the token'): TokenFacts {
   const jsonType = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
   const facts: TokenFacts = {
@@ -22,6 +24,9 @@ export function tokenFacts(value: unknown): TokenFacts {
     preview: previewOf(text),
   };
   if (typeof value === 'string' && /^[\w-]+\.[\w-]+\.[\w-]*$/.test(value)) {
+    // Before jose decodes it: its claims are recorded, and walked recursively from then on.
+    const problem = jwtProblem(value, name);
+    if (problem) throw new ResponseLimitError(problem.kind, problem.code, problem.problem);
     try {
       facts.jwt = {
         header: decodeProtectedHeader(value) as Record<string, unknown>,
@@ -129,13 +134,23 @@ function redactMember(name: string | undefined, value: string, redactor: Redacto
 
 /** Adds every token-named member value of a parsed JSON value, at any depth, to the redactor. */
 export function learnJsonTokens(json: unknown, redactor: Redactor, member?: string): void {
+  for (const [name, value] of jsonTokens(json, Infinity, member)) redactor.addCredential(name, value);
+}
+
+/**
+ * Every token-named member value of a parsed JSON value, at any depth, as [member, value]; stops
+ * once more than `max` are found (the runner refuses such a response before learning any of them).
+ */
+export function jsonTokens(json: unknown, max = Infinity, member?: string, out: [string, string][] = []): [string, string][] {
+  if (out.length > max) return out;
   if (typeof json === 'string') {
-    if (member !== undefined && TOKEN_MEMBERS.has(member)) redactor.addCredential(member, json);
+    if (member !== undefined && TOKEN_MEMBERS.has(member)) out.push([member, json]);
   } else if (Array.isArray(json)) {
-    for (const v of json) learnJsonTokens(v, redactor, member);
+    for (const v of json) jsonTokens(v, max, member, out);
   } else if (json && typeof json === 'object') {
-    for (const [k, v] of Object.entries(json as Record<string, unknown>)) learnJsonTokens(v, redactor, k);
+    for (const [k, v] of Object.entries(json as Record<string, unknown>)) jsonTokens(v, max, k, out);
   }
+  return out;
 }
 
 const NAMES = [...TOKEN_MEMBERS].join('|');
@@ -149,7 +164,14 @@ const FORM_MEMBER = new RegExp(`(?:^|[?&\\s])(${NAMES})=([^&\\s"]+)`, 'g');
  * cut at the body cap, form-encoded, or an HTML page quoting JSON.
  */
 export function learnTextTokens(text: string, redactor: Redactor): void {
+  for (const [name, value] of textTokens(text)) redactor.addCredential(name, value);
+}
+
+/** The token-named members a text shows, as [member, value] (a form value raw and decoded); stops after more than `max`. */
+export function textTokens(text: string, max = Infinity): [string, string][] {
+  const out: [string, string][] = [];
   for (const m of text.matchAll(JSON_MEMBER)) {
+    if (out.length > max) return out;
     const [, name = '', raw = ''] = m;
     let value = raw;
     try {
@@ -157,17 +179,19 @@ export function learnTextTokens(text: string, redactor: Redactor): void {
     } catch {
       // An escape cut in half by the cap: the raw text is what would be recorded.
     }
-    redactor.addCredential(name, value);
+    out.push([name, value]);
   }
   for (const m of text.matchAll(FORM_MEMBER)) {
+    if (out.length > max) return out;
     const [, name = '', raw = ''] = m;
-    redactor.addCredential(name, raw);
+    out.push([name, raw]);
     try {
-      redactor.addCredential(name, decodeURIComponent(raw.replace(/\+/g, ' ')));
+      out.push([name, decodeURIComponent(raw.replace(/\+/g, ' '))]);
     } catch {
       // Not valid percent-encoding: the raw form is known already.
     }
   }
+  return out;
 }
 
 /**

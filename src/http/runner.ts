@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
+import http, { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import type { Provider } from '../descriptor/types.js';
 import { curlLine, type CurlInput } from './curl.js';
 import { hostPortOf, proxySecrets, ProxyTunnelError, TunnelClient, tunnelLogOf, type TunnelLog } from './proxy.js';
-import { CREDENTIAL_PARAMS, formEncode, learnJsonTokens, learnTextTokens, Redactor, redactAuthorization, redactJsonText, redactJsonTokens, tokenFacts } from './redact.js';
+import { CREDENTIAL_PARAMS, formEncode, jsonTokens, Redactor, redactAuthorization, redactJsonText, redactJsonTokens, textTokens, tokenFacts } from './redact.js';
 import { jsonTextFacts } from './json-text.js';
+import { decodeBody } from './decode.js';
+import { headerFieldCount, jsonShapeProblem, RESPONSE_LIMITS, ResponseLimitError } from './limits.js';
 import { parseRetryAfter } from './retry-after.js';
 import type { Exchange, RecordedResponse, TransportError } from './types.js';
 import type { ProbeId } from '../probes/ids.js';
@@ -273,6 +275,12 @@ export class ProviderSession {
     bodyStream: AsyncIterable<Buffer> & { destroy(err?: Error): unknown },
   ): Promise<RecordedResponse> {
     const cap = this.provider.limits.maxBodyBytes;
+    // Limits (src/http/limits.ts) are checked before anything recursive sees the answer.
+    const fields = headerFieldCount(rawHeaders);
+    if (fields > RESPONSE_LIMITS.headerFields) {
+      bodyStream.destroy();
+      throw new ResponseLimitError('too-large', 'LIMIT_HEADER_FIELDS', `the response (HTTP ${status}) has ${fields} header fields, more than the harness's limit of ${RESPONSE_LIMITS.headerFields}`);
+    }
     const chunks: Buffer[] = [];
     let total = 0;
     let truncated = false;
@@ -286,10 +294,14 @@ export class ProviderSession {
       }
       chunks.push(chunk);
     }
-    const text = Buffer.concat(chunks).toString('utf8');
+    const wire = Buffer.concat(chunks);
+    // A body cut at the cap does not decode; it is judged as too large, as it was received.
+    const text = (truncated ? wire : decodeBody(wire, rawHeaders['content-encoding'], cap)).toString('utf8');
     let parsed: { value: unknown } | undefined;
     let jsonError: string | undefined;
     if (!truncated && text.trim() !== '') {
+      const shape = jsonShapeProblem(text);
+      if (shape) throw new ResponseLimitError(shape.kind, shape.code, `the response (HTTP ${status}, ${Buffer.byteLength(text)} bytes) ${shape.problem}`);
       try {
         parsed = { value: JSON.parse(text) as unknown };
       } catch (e) {
@@ -298,8 +310,13 @@ export class ProviderSession {
     }
     // Tokens are learnt before anything of this response is recorded, so that a token is scrubbed
     // wherever it shows: in a header, in an error_description before its own member, in a later response.
-    if (parsed) learnJsonTokens(parsed.value, this.redactor);
-    else learnTextTokens(text, this.redactor);
+    const max = RESPONSE_LIMITS.tokensPerResponse;
+    const found = parsed ? jsonTokens(parsed.value, max) : textTokens(text, max);
+    const distinct = new Set(found.map(([, v]) => v)).size;
+    if (distinct > max) {
+      throw new ResponseLimitError('too-large', 'LIMIT_TOKENS', `the response (HTTP ${status}) carries more than ${max} token values (access_token, refresh_token, id_token, …), the harness's limit`);
+    }
+    for (const [name, value] of found) this.redactor.addCredential(name, value);
 
     const headers: Record<string, string[]> = {};
     for (const [name, value] of Object.entries(rawHeaders)) {
@@ -316,9 +333,9 @@ export class ProviderSession {
       const value = parsed.value;
       if (value && typeof value === 'object' && !Array.isArray(value)) {
         const obj = value as Record<string, unknown>;
-        if ('access_token' in obj) response.accessToken = tokenFacts(obj['access_token']);
+        if ('access_token' in obj) response.accessToken = tokenFacts(obj['access_token'], 'the access_token');
         if (typeof obj['access_token'] === 'string') this.tokens.set(probe, obj['access_token']);
-        if ('refresh_token' in obj) response.refreshToken = tokenFacts(obj['refresh_token']);
+        if ('refresh_token' in obj) response.refreshToken = tokenFacts(obj['refresh_token'], 'the refresh_token');
         // What JSON.parse hides, read from the text as received: RFC 6749 Appendix A.14 makes
         // expires_in 1*DIGIT, which `3600.0` is not; §3.2 forbids response parameters twice.
         const facts = jsonTextFacts(text);
@@ -361,6 +378,7 @@ export function classifyTransportError(e: unknown, provider: Provider, url: stri
   const target = hostOf(url);
   let code: string | undefined;
   // First: a failure to open the tunnel is the proxy's, whatever lower-level code it wraps.
+  if (e instanceof ResponseLimitError) return e.toTransportError();
   const tunnel = proxyFailure(e);
   if (tunnel) return classifyProxyFailure(tunnel, provider);
   if ((code = has('ECONNREFUSED'))) {
@@ -393,12 +411,23 @@ export function classifyTransportError(e: unknown, provider: Provider, url: stri
       message: `TLS: the server's certificate is not trusted (${tlsCode}); ${named}`,
     };
   }
+  if ((code = has('UND_ERR_HEADERS_OVERFLOW'))) {
+    return { kind: 'too-large', code, message: `the response's header section is larger than the harness accepts (undici's maxHeaderSize, ${maxHeaderSizeKiB()} KiB)` };
+  }
+  if ((code = has('UND_ERR_RES_CONTENT_LENGTH_MISMATCH'))) {
+    return { kind: 'reset', code, message: `the connection to ${target} ended before the whole body arrived (shorter than its Content-Length)` };
+  }
   if ((code = has('ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'))) {
     return { kind: 'reset', code, message: `the connection to ${target} was reset before a complete response arrived` };
   }
   const first = chain[0] ?? { code: 'Error', message: String(e) };
   // One line: OpenSSL and some socket errors carry newlines that would break report lines.
   return { kind: 'other', code: first.code, message: `request failed: ${first.message.replace(/\s+/g, ' ').trim()}` };
+}
+
+/** undici's default header size limit is Node's --max-http-header-size (16 KiB unless changed). */
+function maxHeaderSizeKiB(): number {
+  return Math.round(http.maxHeaderSize / 1024);
 }
 
 function proxyFailure(e: unknown): ProxyTunnelError | undefined {

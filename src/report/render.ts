@@ -1,4 +1,5 @@
 import type { Exchange, RecordedResponse } from '../evidence/types.js';
+import { inert } from '../text/inert.js';
 
 /** An exchange as a QA reader wants it: the request and the response, as on the wire (redacted). */
 export function renderExchange(ex: Exchange): string {
@@ -17,7 +18,8 @@ export function renderExchange(ex: Exchange): string {
     // A rate-limited exchange keeps its last 429 as evidence: what the server said, and its Retry-After.
     if (ex.rateLimitedResponse) lines.push('', '# the last 429 answer', ...responseLines(ex.rateLimitedResponse, `${ex.durationMs} ms${attempts}`));
   } else if (ex.response) lines.push(...responseLines(ex.response, `${ex.durationMs} ms${attempts}`));
-  return `${lines.join('\n')}\n`;
+  // Server text (headers, body, URLs from metadata) shown inert: line breaks kept, control characters escaped.
+  return inert(`${lines.join('\n')}\n`, { multiline: true, max: 256 * 1024 });
 }
 
 function responseLines(r: RecordedResponse, timing: string): string[] {

@@ -9,6 +9,7 @@ import { AREA_TITLES, type Area } from '../checks/types.js';
 import type { Finding } from '../evaluate.js';
 import { readRunRecord, type ProviderRun } from '../run-record.js';
 import { authMethodOf, renderExchange, requestedScopeOf } from './render.js';
+import { inert } from '../text/inert.js';
 
 /** A conformance failure: reported as failed (not broken) by our Allure reporter. */
 export class ConformanceFailure extends Error {
@@ -64,7 +65,7 @@ async function annotate(run: ProviderRun, f: Finding): Promise<void> {
     const ex = run.evidence.exchanges[probe];
     if (!ex) continue;
     await allure.attachment(`exchange: ${ex.purpose}`, renderExchange(ex), 'text/plain');
-    await allure.attachment(`curl: ${ex.purpose}`, `${ex.curl}\n`, 'text/plain');
+    await allure.attachment(`curl: ${ex.purpose}`, `${inert(ex.curl, { max: 64 * 1024 })}\n`, 'text/plain');
   }
 }
 
@@ -74,7 +75,9 @@ export function registerArea(area: Area): void {
   for (const run of record.providers) {
     describe(run.provider.title, () => {
       describe(AREA_TITLES[area], () => {
-        for (const f of run.findings.filter((x) => x.area === area)) {
+        for (const found of run.findings.filter((x) => x.area === area)) {
+          // The message may quote the server: inert wherever it shows (status details, steps, annotations).
+          const f = { ...found, message: inert(found.message) };
           test(testName(f), async (ctx) => {
             await annotate(run, f);
             switch (f.outcome) {

@@ -1,6 +1,7 @@
 import { tally } from '../evaluate.js';
 import { runVerdict } from '../verdict.js';
 import { describeProxyUse, type RunRecord } from '../run-record.js';
+import { inert } from '../text/inert.js';
 
 /** The short summary printed after a run: one line per provider, then what failed and why. */
 export function formatSummary(record: RunRecord): string {
@@ -16,7 +17,7 @@ export function formatSummary(record: RunRecord): string {
   // A descriptor whose own client cannot get a token is named first: nothing else is verified for it.
   for (const r of record.providers) {
     for (const f of r.findings) {
-      if (f.outcome === 'broken' && /^the configured client .* could not obtain a token/.test(f.message)) lines.push(`${r.provider.name}: NOT VERIFIED — ${f.message}`);
+      if (f.outcome === 'broken' && /^the configured client .* could not obtain a token/.test(f.message)) lines.push(`${r.provider.name}: NOT VERIFIED — ${inert(f.message)}`);
     }
   }
   for (const r of record.providers) {
@@ -27,7 +28,7 @@ export function formatSummary(record: RunRecord): string {
     const broken = r.findings.filter((f) => f.outcome === 'broken');
     const reasons = [...new Set(broken.map((f) => f.message))];
     if (broken.length > 0 && broken.length === r.findings.filter((f) => f.outcome !== 'skipped').length) {
-      lines.push(`${r.provider.name}: BROKEN — no check could run: ${reasons[0]}`);
+      lines.push(`${r.provider.name}: BROKEN — no check could run: ${inert(reasons[0] ?? '')}`);
       continue;
     }
     // Checks the request budget left unjudged are listed, so a budget cut never passes for a green run.
@@ -37,7 +38,7 @@ export function formatSummary(record: RunRecord): string {
       if (f.outcome === 'fail' || f.outcome === 'warn' || f.outcome === 'broken' || f.outcome === 'deviation') {
         const tag = f.outcome === 'fail' ? `FAIL ${f.level}` : f.outcome === 'warn' ? 'WARN SHOULD' : f.outcome === 'deviation' ? 'DEVIATION' : 'BROKEN';
         const params = Object.keys(f.params).length ? ` [${f.params['client'] ?? Object.values(f.params).join(', ')}]` : '';
-        lines.push(`${r.provider.name}: ${tag} ${f.checkId}${params}: ${f.message}`);
+        lines.push(`${r.provider.name}: ${tag} ${f.checkId}${params}: ${inert(f.message)}`);
       }
     }
   }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { outputPaths } from '../report/generate.js';
 import { harnessVersion, readRunRecord, RUN_RECORD_VERSION, type RunRecord } from '../run-record.js';
+import { checkPaths, outputEntries } from '../cli/paths.js';
 import { finishRun } from './finish.js';
 
 const USAGE = 'usage: npm run merge -- --out <dir> [--no-report] [--history <file>] [--allow-unverified] <shard-out-dir>...';
@@ -65,6 +66,8 @@ async function main(): Promise<number> {
   const merged = mergeRecords(records, args.values['allow-unverified'] ?? false);
   if (typeof merged === 'string') usage(merged);
   const out = outputPaths(path.resolve(args.values.out), args.values.history ? path.resolve(args.values.history) : undefined);
+  const pathProblem = checkPaths(outputEntries(out, '--out', args.values.history ? '--history' : undefined));
+  if (pathProblem) usage(pathProblem);
   process.stdout.write(`token-conformance ${harnessVersion()}: merged ${records.length} shard${records.length === 1 ? '' : 's'}, ${merged.providers.length} providers\n`);
   return finishRun(merged, out, { report: !args.values['no-report'], historyFile: out.runHistoryFile, write: (t) => process.stdout.write(t) });
 }

@@ -39,6 +39,8 @@ export interface RunOptions {
   /** Variables to set (a string) or remove (undefined) in the child's environment. */
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
+  /** Pass this as `--out` instead of a fresh directory (a path the run must refuse, say). */
+  out?: string;
 }
 
 const outDirs: string[] = [];
@@ -77,7 +79,7 @@ function childEnv(overrides: Record<string, string | undefined>): NodeJS.Process
 
 /** Runs `tsx src/cli.ts <args> --out <fresh dir>` from the repo root. Never rejects on exit codes. */
 export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
-  const outDir = freshDir('tc-e2e-out-');
+  const outDir = options.out ?? freshDir('tc-e2e-out-');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const started = Date.now();
   return new Promise<CliResult>((resolve, reject) => {
