@@ -18,6 +18,9 @@ import path from 'node:path';
 import { generateReport, outputPaths } from './report/generate.js';
 import { formatSummary } from './report/summary.js';
 import { harnessVersion, publicProvider, writeRunRecord, type ProviderRun } from './run-record.js';
+import { compareSince, sinceFlag } from './compare/since.js';
+import { replayableProvider } from './replay.js';
+import { replayRun } from './replay-run.js';
 
 const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emulate --strict --no-report --out <dir>]
   --provider, -p  a provider name (a file in providers/) or a descriptor path; repeatable
@@ -26,7 +29,9 @@ const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emula
   --emulate       run the seed services' descriptors against local stand-ins (src/emulate)
   --strict        SHOULD violations fail the run too
   --no-report     skip the Allure results and HTML report (summary and exit code only)
-  --out           where results and the report go (default: reports/)`;
+  --out           where results and the report go (default: reports/)
+  --since <run.json>   also compare with a previous run: what changed, per provider (compare.md, compare.json)
+  --replay <run.json>  judge a recorded run with today's checks; no request is sent`;
 
 function usageError(message: string): never {
   process.stderr.write(`error: ${message}\n${USAGE}\n`);
@@ -43,6 +48,8 @@ async function main(): Promise<number> {
         emulate: { type: 'boolean', default: false },
         'no-report': { type: 'boolean', default: false },
         out: { type: 'string' },
+        since: { type: 'string' },
+        replay: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -55,6 +62,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const strict = args.values.strict ?? false;
+  if (args.values.replay !== undefined) return replayRun(args.values.replay, { strict, report: !args.values['no-report'], ...(args.values.out ? { out: args.values.out } : {}), ...(args.values.since ? { since: args.values.since } : {}) });
+  const since = sinceFlag(args.values.since);
   // Default: every embedded descriptor (the reference server, one descriptor per grant).
   const emulate = args.values.emulate ?? false;
   const names = args.values.provider ?? (emulate ? STAND_IN_NAMES : null) ?? [...knownProviders().entries()].filter(([, file]) => /^embedded:\s*reference\s*$/m.test(readFileSync(file, 'utf8'))).map(([name]) => name);
@@ -120,7 +129,7 @@ async function main(): Promise<number> {
         const evidence = await observe(p, {
           onWait: (prov, seconds, why) => process.stdout.write(`${prov.name}: waiting ${seconds} s ${why}\n`),
         });
-        return { provider: publicProvider(p), evidence, findings: evaluate(p, evidence, { strict }) };
+        return { provider: publicProvider(p), evidence, findings: evaluate(p, evidence, { strict }), descriptor: replayableProvider(p) };
       }),
     );
     await reference?.close();
@@ -132,11 +141,13 @@ async function main(): Promise<number> {
     const record = { harnessVersion: harnessVersion(), nodeVersion: process.version, strict, startedAt, finishedAt: new Date().toISOString(), providers: runs };
     const out = outputPaths(args.values.out ? path.resolve(args.values.out) : undefined);
     writeRunRecord(record, out.runFile);
+    const changes = since && compareSince(since, record, out);
     if (!args.values['no-report']) {
       const report = await generateReport(out);
       process.stdout.write(`${report.message}\n`);
     }
     process.stdout.write(formatSummary(record));
+    if (changes) process.stdout.write(changes);
     const failed = runs.some((r) => tally(r.findings).failed > 0);
     return failed ? 1 : 0;
   } finally {

@@ -38,6 +38,8 @@ export interface ProviderRun {
   provider: PublicProvider;
   evidence: Evidence;
   findings: Finding[];
+  /** The resolved descriptor, secrets and private keys scrubbed (src/replay.ts): what --replay judges with. */
+  descriptor?: Provider;
 }
 
 export interface RunRecord {

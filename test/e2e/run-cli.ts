@@ -39,6 +39,8 @@ export interface RunOptions {
   /** Variables to set (a string) or remove (undefined) in the child's environment. */
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
+  /** The CLI module to run (default src/cli.ts, `npm run conformance`; src/compare/cli.ts is `npm run compare`). */
+  entry?: string;
 }
 
 const outDirs: string[] = [];
@@ -81,7 +83,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const started = Date.now();
   return new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX_CLI, 'src/cli.ts', ...args, '--out', outDir], {
+    const child = spawn(process.execPath, [TSX_CLI, options.entry ?? 'src/cli.ts', ...args, '--out', outDir], {
       cwd: REPO_ROOT,
       env: childEnv(options.env ?? {}),
       stdio: ['ignore', 'pipe', 'pipe'],
