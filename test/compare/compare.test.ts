@@ -11,7 +11,9 @@ import { compareRuns } from '../../src/compare/compare.js';
 import { fingerprint, placeholder } from '../../src/compare/fingerprint.js';
 import { clientRoles, pairClients } from '../../src/compare/roles.js';
 import type { Comparison } from '../../src/compare/types.js';
-import { errorResponse, exchange, grantsToken, json, res } from '../checks/fixture.js';
+import type { ClientDescriptor } from '../../src/descriptor/types.js';
+import { assertionClient, bodySecretClient, mtlsClient, secretClient } from '../../src/probes/clients.js';
+import { conformant, errorResponse, exchange, grantsToken, json, res } from '../checks/fixture.js';
 import { side, tokenResponses } from './recorded-sides.js';
 
 function setLifetime(e: Evidence, seconds: number): void {
@@ -218,6 +220,20 @@ describe('roles', () => {
       ['TLS client', 'tls_client_auth'],
       ['self_signed_tls_client_auth'],
     ]);
+  });
+
+  it('agree with the probes\' own client selectors (read from the methods, as a run record keeps no secrets)', () => {
+    for (const fixture of ['reference', 'jwt-bearer'] as const) {
+      const { provider } = conformant(fixture);
+      const roles = clientRoles(side(undefined, { fixture }).run.provider, conformant(fixture).evidence);
+      const holder = (role: string) => roles.findIndex((r) => r.includes(role));
+      const index = (c: ClientDescriptor | undefined) => (c ? provider.clients.indexOf(c) : -1);
+      expect(holder('secret client'), fixture).toBe(index(secretClient(provider)));
+      expect(holder('body-secret client'), fixture).toBe(index(bodySecretClient(provider)));
+      expect(holder('assertion client'), fixture).toBe(index(assertionClient(provider)));
+      expect(holder('TLS client'), fixture).toBe(index(mtlsClient(provider)));
+      expect(holder('primary'), fixture).toBe(0);
+    }
   });
 
   it('pair what both sides have, and say what one side has alone', () => {
