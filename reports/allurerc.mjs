@@ -44,6 +44,9 @@ export default defineConfig({
     // The egress proxy refused or failed the tunnel (src/http/runner.ts, kind 'proxy'): no outage of the endpoint.
     { name: 'Proxy refused or failed (the endpoint was not reached)', matchers: { statuses: ['broken'], message: /proxy failure, the endpoint was not reached|\(the proxy \S+ / }, expand: true },
     { name: 'Endpoint unreachable or harness error', matchers: { statuses: ['broken'] }, expand: true },
+    // npm run compare / --since (src/compare/suite.ts): the classes that fail a comparison.
+    { name: 'Migration: breaks clients', matchers: (d) => d.status === 'failed' && d.labels.some((l) => l.name === 'migration' && l.value === 'breaks-clients'), expand: true },
+    { name: 'Migration: conformance regression', matchers: (d) => d.status === 'failed' && d.labels.some((l) => l.name === 'migration' && l.value === 'conformance-regression'), expand: true },
     { name: 'Non-conformant (MUST)', matchers: { statuses: ['failed'], message: /^MUST:/ }, expand: true },
     {
       name: 'Expectation not met', // "EXPECTATION: ..." and any other failed assertion (e.g. plain expect())

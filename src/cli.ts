@@ -23,6 +23,9 @@ import { checkPaths, outputEntries } from './cli/paths.js';
 import { contain } from './contain.js';
 import { exitOnHarnessError, logHarnessErrorsIn } from './harness-error.js';
 import { inert } from './text/inert.js';
+import { compareSince, sinceFlag } from './compare/since.js';
+import { replayableProvider } from './replay.js';
+import { replayRun } from './replay-run.js';
 
 const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emulate --strict --no-report --out <dir>
                                       --shard <k/n> --history <file> --concurrency <n> --allow-unverified]
@@ -38,7 +41,9 @@ const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emula
   --concurrency <n>   providers observed at once (default 8; each provider's own requests stay sequential)
   --allow-unverified  exit 0 instead of 4 when nothing failed but some checks could not judge
 exit: 0 conformant, 1 a MUST/EXPECTATION check failed, 2 usage or descriptor error, 3 harness error,
-      4 not verified (an outage, a rate limit or a client that got no token; nothing failed)`;
+      4 not verified (an outage, a rate limit or a client that got no token; nothing failed)
+  --since <run.json>  also compare with a previous run: what changed, per provider (compare.md, compare.json)
+  --replay <run.json> judge a recorded run with today's checks; no request is sent`;
 
 function usageError(message: string): never {
   process.stderr.write(`error: ${inert(message, { max: 500 })}\n${USAGE}\n`);
@@ -59,6 +64,8 @@ async function main(): Promise<number> {
         history: { type: 'string' },
         concurrency: { type: 'string' },
         'allow-unverified': { type: 'boolean', default: false },
+        since: { type: 'string' },
+        replay: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -83,6 +90,8 @@ async function main(): Promise<number> {
     return 2;
   }
   logHarnessErrorsIn(path.dirname(out.runFile));
+  if (args.values.replay !== undefined) return replayRun(args.values.replay, { strict, report: !args.values['no-report'], ...(args.values.out ? { out: args.values.out } : {}), ...(args.values.since ? { since: args.values.since } : {}) });
+  const since = sinceFlag(args.values.since);
   // Default: every embedded descriptor (the reference server, one descriptor per grant).
   const emulate = args.values.emulate ?? false;
   const selected = args.values.provider ?? (emulate ? STAND_IN_NAMES : null) ?? [...knownProviders().entries()].filter(([, file]) => /^embedded:\s*reference\s*$/m.test(readFileSync(file, 'utf8'))).map(([name]) => name);
@@ -156,7 +165,7 @@ async function main(): Promise<number> {
         const evidence = await observe(p, {
           onWait: (prov, seconds, why) => process.stdout.write(`${prov.name}: waiting ${seconds} s ${why}\n`),
         });
-        return { provider: publicProvider(p), evidence, findings: evaluate(p, evidence, { strict }) };
+        return { provider: publicProvider(p), evidence, findings: evaluate(p, evidence, { strict }), descriptor: replayableProvider(p) };
       })),
     );
     await reference?.close();
@@ -176,7 +185,10 @@ async function main(): Promise<number> {
       finishedAt: new Date().toISOString(),
       providers: runs,
     };
-    return await finishRun(record, out, { report: !args.values['no-report'], historyFile: out.runHistoryFile, write: (t) => process.stdout.write(t) });
+    const changes = since ? compareSince(since, record, out) : undefined;
+    const code = await finishRun(record, out, { report: !args.values['no-report'], historyFile: out.runHistoryFile, write: (t) => process.stdout.write(t) });
+    if (changes) process.stdout.write(changes);
+    return code;
   } finally {
     await reference?.close();
     await standIns?.close();

@@ -39,6 +39,8 @@ export interface ProviderRun {
   provider: PublicProvider;
   evidence: Evidence;
   findings: Finding[];
+  /** The resolved descriptor, secrets and private keys scrubbed (src/replay.ts): what --replay judges with. */
+  descriptor?: Provider;
 }
 
 /** The run record's format version: bumped when a field changes meaning or goes away (schemas/run-record.schema.json). */

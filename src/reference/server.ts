@@ -53,6 +53,26 @@ import {
 export interface ReferenceOptions {
   /** Lifetime of issued access tokens (and so `expires_in`). Default 5 s. */
   accessTokenTtlSeconds?: number;
+  /**
+   * The deployment choices below exist so that two references can differ in exactly the ways a
+   * migration can (the comparison's end-to-end test); each default is the reference as it always was.
+   */
+  /** Access tokens as JWTs (RFC 9068) or opaque handles oidc-provider stores. Default 'jwt'. */
+  accessTokenFormat?: 'jwt' | 'opaque';
+  /** The token response carries the granted scope (oidc-provider's behaviour). Default true; false drops it. */
+  scopeEcho?: boolean;
+  /**
+   * A refresh_token member in every successful token response. oidc-provider never issues one
+   * for client_credentials, so this is a random handle that no grant redeems: enough for a client
+   * (and the harness) to see one come. Default false.
+   */
+  refreshToken?: boolean;
+  /**
+   * The status of the invalid_client answer when a registered client sends a wrong secret in the
+   * body (client_secret_post). oidc-provider answers 401; RFC 6749 §5.2 allows 400 there, as some
+   * servers do. Default 401.
+   */
+  wrongBodySecretStatus?: 400 | 401;
 }
 
 export interface ReferenceServer {
@@ -165,6 +185,12 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 export async function startReference(options: ReferenceOptions = {}): Promise<ReferenceServer> {
   const ttl = options.accessTokenTtlSeconds ?? 5;
   if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new Error('accessTokenTtlSeconds must be a positive integer');
+  const deployment: Deployment = {
+    accessTokenFormat: options.accessTokenFormat ?? 'jwt',
+    scopeEcho: options.scopeEcho ?? true,
+    refreshToken: options.refreshToken ?? false,
+    wrongBodySecretStatus: options.wrongBodySecretStatus ?? 401,
+  };
 
   // TLS material for this run only. Everything a client needs (CA, client keys and certificates)
   // goes to a private temporary directory that close() removes.
@@ -222,7 +248,7 @@ export async function startReference(options: ReferenceOptions = {}): Promise<Re
     await writeFile(caFile, ca.certPem, { mode: 0o600 });
     const issuer = await listen(server);
     const mtlsOrigin = await listen(mtlsServer);
-    const app = await createApp({ issuer, mtlsOrigin, ttl, ca, dir });
+    const app = await createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment });
     route.handler = app.handler;
     return { env: { ...app.env, TC_REF_CA_FILE: caFile }, secrets: app.secrets, close };
   } catch (err) {
@@ -230,6 +256,8 @@ export async function startReference(options: ReferenceOptions = {}): Promise<Re
     throw err;
   }
 }
+
+type Deployment = Required<Omit<ReferenceOptions, 'accessTokenTtlSeconds'>>;
 
 interface AppOptions {
   issuer: string;
@@ -239,6 +267,7 @@ interface AppOptions {
   ca: CertificateAuthority;
   /** The run's private temporary directory (key and certificate files go there). */
   dir: string;
+  deployment: Deployment;
 }
 
 /** The TLS client certificate of the connection a request came on, if one was presented. */
@@ -284,7 +313,7 @@ async function signingKey(alg: 'RS256' | 'ES256' | 'Ed25519'): Promise<{ publicJ
 }
 
 /** The oidc-provider instance plus the protected resource, for an already known issuer. */
-async function createApp({ issuer, mtlsOrigin, ttl, ca, dir }: AppOptions): Promise<{
+async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOptions): Promise<{
   handler: (req: IncomingMessage, res: ServerResponse) => void;
   env: Record<string, string>;
   secrets: string[];
@@ -394,8 +423,8 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir }: AppOptions): Prom
       scope: SCOPES.join(' '),
       audience: resourceUrl,
       accessTokenTTL: ttl,
-      accessTokenFormat: 'jwt',
-      jwt: { sign: { alg: 'RS256' } },
+      accessTokenFormat: deployment.accessTokenFormat,
+      ...(deployment.accessTokenFormat === 'jwt' ? { jwt: { sign: { alg: 'RS256' } } } : {}),
     };
   };
 
@@ -595,6 +624,48 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir }: AppOptions): Prom
     }
   });
 
+  // The deployment choices that change the token endpoint's answers (ReferenceOptions), applied to
+  // what oidc-provider computed, so everything else stays the library's own behaviour.
+  provider.use(async (ctx, next) => {
+    await next();
+    const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
+    const body: unknown = ctx.body;
+    if (oidc?.route !== 'token' || !isRecord(body)) return;
+    if (ctx.status === 200 && typeof body['access_token'] === 'string') {
+      if (!deployment.scopeEcho) delete body['scope'];
+      if (deployment.refreshToken) body['refresh_token'] = randomBytes(32).toString('base64url');
+      return;
+    }
+    const clientId = oidc.params?.['client_id'];
+    if (
+      deployment.wrongBodySecretStatus !== 401
+      && ctx.status === 401
+      && body['error'] === 'invalid_client'
+      && typeof oidc.params?.['client_secret'] === 'string'
+      && typeof clientId === 'string'
+      // A registered client with a wrong secret; an unknown client id keeps the library's answer.
+      && (await provider.Client.find(clientId)) !== undefined
+    ) {
+      ctx.status = deployment.wrongBodySecretStatus;
+      ctx.remove('WWW-Authenticate');
+    }
+  });
+
+  /** The claims the resource checks, from a JWT it verifies or an opaque handle oidc-provider looks up. */
+  const accessTokenClaims = async (token: string): Promise<JWTPayload> => {
+    if (deployment.accessTokenFormat === 'jwt') {
+      // No clockTolerance: a token is refused from the second its exp is reached.
+      return (await jwtVerify(token, publicKey, { issuer, audience: resourceUrl, typ: 'at+jwt', algorithms: ['RS256'] })).payload;
+    }
+    // client_credentials issues ClientCredentials tokens; the jwt-bearer grant above issues AccessTokens.
+    const stored = (await provider.ClientCredentials.find(token, { ignoreExpiration: true })) ?? (await provider.AccessToken.find(token, { ignoreExpiration: true }));
+    if (!stored) throw new Error('unknown access token');
+    if (stored.isExpired) throw new joseErrors.JWTExpired('the access token expired', {});
+    const audience = stored.aud;
+    if (audience !== resourceUrl && !(Array.isArray(audience) && audience.includes(resourceUrl))) throw new Error('access token for another audience');
+    return { scope: stored.scope, ...(stored['x5t#S256'] ? { cnf: { 'x5t#S256': stored['x5t#S256'] } } : {}) };
+  };
+
   const providerCallback = provider.callback();
 
   const handleResource = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -622,8 +693,7 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir }: AppOptions): Prom
       });
     let payload: JWTPayload;
     try {
-      // No clockTolerance: a token is refused from the second its exp is reached.
-      ({ payload } = await jwtVerify(match[1], publicKey, { issuer, audience: resourceUrl, typ: 'at+jwt', algorithms: ['RS256'] }));
+      payload = await accessTokenClaims(match[1]);
     } catch (err) {
       refuse(err instanceof joseErrors.JWTExpired ? 'the access token expired' : 'the access token is invalid');
       return;

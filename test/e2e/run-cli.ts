@@ -41,6 +41,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Pass this as `--out` instead of a fresh directory (a path the run must refuse, say). */
   out?: string;
+  /** The CLI module to run (default src/cli.ts, `npm run conformance`; src/compare/cli.ts is `npm run compare`). */
+  entry?: string;
 }
 
 const outDirs: string[] = [];
@@ -83,7 +85,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const started = Date.now();
   return new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX_CLI, 'src/cli.ts', ...args, '--out', outDir], {
+    const child = spawn(process.execPath, [TSX_CLI, options.entry ?? 'src/cli.ts', ...args, '--out', outDir], {
       cwd: REPO_ROOT,
       env: childEnv(options.env ?? {}),
       stdio: ['ignore', 'pipe', 'pipe'],
