@@ -16,6 +16,7 @@ import { startReference, type ReferenceServer } from './reference/server.js';
 import { STAND_IN_NAMES, startStandIns, trustStandIns, type StandIns } from './emulate/index.js';
 import path from 'node:path';
 import { generateReport, outputPaths } from './report/generate.js';
+import { callerDir } from './caller-dir.js';
 import { formatSummary } from './report/summary.js';
 import { harnessVersion, publicProvider, writeRunRecord, type ProviderRun } from './run-record.js';
 
@@ -130,7 +131,7 @@ async function main(): Promise<number> {
 
     // 3. Judge and report.
     const record = { harnessVersion: harnessVersion(), nodeVersion: process.version, strict, startedAt, finishedAt: new Date().toISOString(), providers: runs };
-    const out = outputPaths(args.values.out ? path.resolve(args.values.out) : undefined);
+    const out = outputPaths(args.values.out ? path.resolve(callerDir(), args.values.out) : undefined);
     writeRunRecord(record, out.runFile);
     if (!args.values['no-report']) {
       const report = await generateReport(out);
