@@ -39,6 +39,8 @@ export interface RunOptions {
   /** Variables to set (a string) or remove (undefined) in the child's environment. */
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
+  /** Reuse this --out directory instead of a fresh one (runs that share a report history). */
+  outDir?: string;
 }
 
 const outDirs: string[] = [];
@@ -60,7 +62,7 @@ export function removeTempDirs(): void {
  * The child's environment: this process's, minus what the test runner and the harness itself read
  * (VITEST*, NODE_ENV=test, TC_*), so a run behaves as from a plain shell; then `overrides`.
  */
-function childEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+export function childEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (/^(VITEST|TC_|E2E_)/.test(k) || k === 'NODE_ENV' || k === 'TEST') continue;
@@ -75,9 +77,9 @@ function childEnv(overrides: Record<string, string | undefined>): NodeJS.Process
   return env;
 }
 
-/** Runs `tsx src/cli.ts <args> --out <fresh dir>` from the repo root. Never rejects on exit codes. */
+/** Runs `tsx src/cli.ts <args> --out <fresh dir, or options.outDir>` from the repo root. Never rejects on exit codes. */
 export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
-  const outDir = freshDir('tc-e2e-out-');
+  const outDir = options.outDir ?? freshDir('tc-e2e-out-');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const started = Date.now();
   return new Promise<CliResult>((resolve, reject) => {
@@ -183,7 +185,7 @@ export interface AllureResult {
   testCaseId?: string;
   historyId?: string;
   status: string;
-  statusDetails?: { message?: string };
+  statusDetails?: { message?: string; trace?: string };
   labels: { name: string; value: string }[];
   parameters: { name: string; value: string }[];
   links: { url: string; name?: string }[];
