@@ -8,15 +8,15 @@ import { DEFAULT_RUN_FILE, describeProxyUse, readRunRecord } from './src/run-rec
 const runFile = process.env['TC_RUN_FILE'] ?? DEFAULT_RUN_FILE;
 const record = existsSync(runFile) ? readRunRecord(runFile) : undefined;
 
+// Short keys: the report's Metadata cuts keys and values at a fixed width. The token endpoint and the
+// requests made per provider are on the landing page's verdict lines (src/report/landing.ts), the
+// resource in each check's description.
 const environmentInfo: Record<string, string> = {
-  'token-conformance': record?.harnessVersion ?? 'unknown',
+  harness: `token-conformance ${record?.harnessVersion ?? 'unknown'}`,
   'Node.js': record?.nodeVersion ?? process.version,
   'strict mode': String(record?.strict ?? false),
 };
 for (const run of record?.providers ?? []) {
-  environmentInfo[`${run.provider.name} token endpoint`] = run.provider.tokenEndpoint;
-  if (run.provider.resourceUrl) environmentInfo[`${run.provider.name} resource`] = run.provider.resourceUrl;
-  environmentInfo[`${run.provider.name} requests made`] = String(run.evidence.requestsSent);
   if (run.provider.insecure) environmentInfo[`${run.provider.name} TLS`] = 'INSECURE: verification off';
   // host:port and the variable only: the proxy URL's credentials never reach the report.
   const proxy = describeProxyUse(run.provider.proxy);

@@ -26,6 +26,7 @@ import { inert } from './text/inert.js';
 import { compareSince, sinceFlag } from './compare/since.js';
 import { replayableProvider } from './replay.js';
 import { replayRun } from './replay-run.js';
+import { callerDir } from './caller-dir.js';
 
 const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emulate --strict --no-report --out <dir>
                                       --shard <k/n> --history <file> --concurrency <n> --allow-unverified]
@@ -83,7 +84,7 @@ async function main(): Promise<number> {
   const concurrency = args.values.concurrency === undefined ? 8 : Number(args.values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) usageError(`--concurrency: ${JSON.stringify(args.values.concurrency)} is not a positive integer`);
   // Every path the run writes is checked (and its directories made) before anything else happens.
-  const out = outputPaths(args.values.out ? path.resolve(args.values.out) : undefined, args.values.history ? path.resolve(args.values.history) : undefined);
+  const out = outputPaths(args.values.out ? path.resolve(callerDir(), args.values.out) : undefined, args.values.history ? path.resolve(callerDir(), args.values.history) : undefined);
   const pathProblem = checkPaths(outputEntries(out, '--out', args.values.history ? '--history' : undefined));
   if (pathProblem) {
     process.stderr.write(`error: ${pathProblem}\n`);

@@ -6,6 +6,7 @@ import type { Provider } from './descriptor/types.js';
 import type { Finding } from './evaluate.js';
 import type { ProviderChanges } from './run/history.js';
 import { tunnelLogOf } from './http/proxy.js';
+import { readCaCertificates } from './report/ca-files.js';
 
 /** What a run hands from the observer to the suites and the report: no secret in it. */
 export interface PublicProvider {
@@ -17,6 +18,8 @@ export interface PublicProvider {
   clients: { id: string; label: string; method: string }[];
   insecure: boolean;
   proxy: ProxyReport;
+  /** The certificates of tls.caFile, so the report can carry the CA its curl lines name (see src/report/ca-files.ts). */
+  caCertificates?: string;
 }
 
 /** How a provider's requests left: proxies as host:port only, never their credentials. */
@@ -76,8 +79,11 @@ export function publicProvider(p: Provider): PublicProvider {
     clients: p.clients.map((c) => ({ id: c.id, label: c.label, method: c.auth.method })),
     insecure: p.tls.insecureSkipVerify,
     proxy: proxyReport(p),
+    ...withCa(readCaCertificates(p.tls.caFile)),
   };
 }
+
+const withCa = (pem: string | undefined): Pick<PublicProvider, 'caCertificates'> => (pem ? { caCertificates: pem } : {});
 
 /** Called after observe(): the tunnel log is the session's record of what went through the proxy. */
 function proxyReport(p: Provider): ProxyReport {

@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { callerDir } from '../caller-dir.js';
 import { ROOT } from '../descriptor/load.js';
+import { writeCaFiles } from './ca-files.js';
+import { landingData, patchReport } from './landing.js';
 
 const DATA_GUARD = '<script>window.allureReportData = window.allureReportData || {};</script>';
 
@@ -51,6 +54,8 @@ export async function generateReport(out: OutputPaths): Promise<{ message: strin
   if (!existsSync(out.resultsDir)) {
     throw new Error(`the conformance suites wrote no Allure results; see ${shown(out.log)}`);
   }
+  // The trend reads the history before allure appends this run to it (src/report/trend.ts).
+  const landing = landingData(out.runFile, out.resultsDir, env['TC_HISTORY_FILE']);
   const allure = spawnSync(
     process.execPath,
     [path.join(ROOT, 'node_modules/allure/cli.js'), 'generate', out.resultsDir, '-o', out.htmlDir, '--config', path.join(REPORTS_DIR, 'allurerc.mjs')],
@@ -64,11 +69,12 @@ export async function generateReport(out: OutputPaths): Promise<{ message: strin
   // fetches widgets/*.json, which file:// forbids, and the page stays blank (about 1 run in 5).
   // Declaring the data object first makes the app wait for it.
   const page = readFileSync(html, 'utf8');
-  if (!page.includes(DATA_GUARD)) writeFileSync(html, page.replace(/<head>/i, `<head>${DATA_GUARD}`));
+  writeFileSync(html, patchReport(page.includes(DATA_GUARD) ? page : page.replace(/<head>/i, `<head>${DATA_GUARD}`), landing));
+  writeCaFiles(landing.record, out.htmlDir); // the CA the curl lines name, beside index.html
   return { message: `report: ${shown(html)} (Allure results in ${shown(out.resultsDir)})` };
 }
 
 function shown(file: string): string {
-  const rel = path.relative(process.cwd(), file);
+  const rel = path.relative(callerDir(), file);
   return rel && !rel.startsWith('..') ? rel : file;
 }

@@ -1,24 +1,44 @@
 /**
- * allure-vitest's reporter with three decisions made explicit instead of guessed from error text
- * (the stock reporter calls any error whose message contains "assert" a failure — and OAuth
- * messages say "client_assertion"):
- * - failed only for errors named AssertionError (our ConformanceFailure); anything else is broken;
- * - a skip keeps its reason (ctx.skip(note)), which the stock reporter drops;
- * - a passing test with a "warning" annotation (a SHOULD not met) is written with status unknown
- *   and the label conformance=should-violation, so the report shows it apart from passes and failures.
+ * allure-vitest's reporter, with the Allure status of every result taken from the report entries
+ * (src/report/presentation.ts) instead of guessed from error text (the stock reporter calls any error
+ * whose message contains "assert" a failure — and OAuth messages say "client_assertion"):
+ * - status and message come from the entry: failed and broken carry the verdict, every other status
+ *   shows its reason in the description (no box titled "Error" around a reason);
+ * - no stack trace of the harness: it means nothing to QA (the suites' own log keeps it);
+ * - no labels that say nothing to QA (framework, host, thread, …);
+ * - start and stop follow the report order (Allure sorts the tree by start), the duration being the
+ *   time the entry's exchanges took.
  * See docs/allure-notes.md for how each was verified.
  */
 import AllureVitestReporter, { type AllureVitestReporterConfig } from 'allure-vitest/reporter';
-import type { Stage, Status, TestResult } from 'allure-js-commons';
+import type { Status, TestResult } from 'allure-js-commons';
 import type { RunnerTask } from 'vitest';
+import { readRunRecord, type RunRecord } from '../run-record.js';
+import { FINDING_LABEL, entryTiming, reportEntries, type ReportEntry } from './presentation.js';
 
 let current: RunnerTask | undefined;
 
+/**
+ * Labels allure-vitest adds that say nothing to QA. Dropped at the source rather than hidden: Allure
+ * copies every label of every result into each later report's history, so they would cost size run
+ * after run.
+ */
+const NOISE_LABELS = new Set(['framework', 'language', 'host', 'thread', 'package', '_fallbackTestCaseId']);
+
 export default class ConformanceAllureReporter extends AllureVitestReporter {
   constructor(config: AllureVitestReporterConfig = {}) {
+    let report: { record: RunRecord; entries: Map<string, ReportEntry> } | undefined;
+    // Read once, when the first result is written: the run record is in place by then.
+    const entries = () => {
+      if (!report) {
+        const record = readRunRecord();
+        report = { record, entries: new Map(reportEntries(record).map((e) => [e.key, e])) };
+      }
+      return report;
+    };
     super({
       ...config,
-      listeners: [...(config.listeners ?? []), { beforeTestResultWrite: (result: TestResult) => adjust(result, current) }],
+      listeners: [...(config.listeners ?? []), { beforeTestResultWrite: (result: TestResult) => adjust(result, current, entries) }],
     });
   }
 
@@ -34,31 +54,26 @@ export default class ConformanceAllureReporter extends AllureVitestReporter {
   }
 }
 
-function adjust(result: TestResult, task: RunnerTask | undefined): void {
+function adjust(result: TestResult, task: RunnerTask | undefined, report: () => { record: RunRecord; entries: Map<string, ReportEntry> }): void {
   if (!task || task.type !== 'test') return;
-  const state = task.result?.state;
   // Provider › Area › Check, instead of "<package>:suites/<file>.test.ts#…": no file paths for QA.
   const names: string[] = [task.name];
   for (let s = task.suite; s && s.type === 'suite' && s.name && s !== s.file; s = s.suite) names.unshift(s.name);
   result.fullName = names.join(' › ');
   result.titlePath = names.slice(0, -1);
-  // vitest 4 keeps the ctx.skip(note) reason as result.note; it is not in the TaskResult type.
-  const note = (task.result as { note?: string } | undefined)?.note;
-  if (state === 'skip' && note) result.statusDetails = { ...result.statusDetails, message: note };
-  if (state === 'fail') {
-    const name = task.result?.errors?.[0]?.name ?? '';
-    result.status = (/AssertionError$/.test(name) ? 'failed' : 'broken') as Status;
+  result.labels = result.labels.filter((l) => !NOISE_LABELS.has(l.name));
+  const key = result.labels.find((l) => l.name === FINDING_LABEL)?.value;
+  const { record, entries } = report();
+  const entry = key === undefined ? undefined : entries.get(key);
+  if (!entry) {
+    // Not one of ours (a harness bug in a suite): broken, with its message and without the stack.
+    if (task.result?.state === 'fail') result.status = 'broken' as Status;
+    result.statusDetails = result.statusDetails?.message ? { message: result.statusDetails.message } : {};
+    return;
   }
-  const warnings = (task.annotations ?? []).filter((a) => a.type === 'warning' || a.type === 'deviation');
-  if (state === 'pass' && warnings.length > 0) {
-    const kind = warnings.some((w) => w.type === 'deviation') ? 'known-deviation' : 'should-violation';
-    const message = warnings.map((w) => w.message).join('\n');
-    const now = Date.now();
-    result.status = 'unknown' as Status;
-    result.statusDetails = { ...result.statusDetails, message };
-    result.labels.push({ name: 'conformance', value: kind });
-    for (const w of warnings) {
-      result.steps.push({ name: w.message, status: 'broken' as Status, statusDetails: { message: w.message }, stage: 'finished' as Stage, steps: [], attachments: [], parameters: [], start: now, stop: now });
-    }
-  }
+  result.status = entry.status as Status;
+  result.statusDetails = entry.message ? { message: entry.message } : {};
+  const { start, stop } = entryTiming(entry, record);
+  result.start = start;
+  result.stop = stop;
 }

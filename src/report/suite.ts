@@ -1,13 +1,15 @@
 /**
- * What every suites/<area>.test.ts does: for each provider of the run, one test per finding of the
- * area, with the report's labels, links, parameters and evidence. The verdicts were computed by the
- * checks (src/checks) on the recorded evidence; a suite only turns them into test outcomes.
+ * What every suites/<area>.test.ts does: for each provider of the run, one test per judged finding of
+ * the area (and one for all its not-applicable checks), with the report's labels, links, parameters
+ * and evidence. The verdicts were computed by the checks (src/checks) on the recorded evidence; a
+ * suite only turns them into test outcomes (src/report/presentation.ts says how each one looks).
  */
 import * as allure from 'allure-js-commons';
 import { describe, test } from 'vitest';
 import { AREA_TITLES, type Area } from '../checks/types.js';
-import type { Finding } from '../evaluate.js';
 import { readRunRecord, type ProviderRun } from '../run-record.js';
+import { reportCurl } from './ca-files.js';
+import { FINDING_LABEL, OUTCOME_LABEL, providerLabel, reportEntries, type ReportEntry } from './presentation.js';
 import { authMethodOf, renderExchange, requestedScopeOf } from './render.js';
 import { inert } from '../text/inert.js';
 
@@ -23,21 +25,25 @@ export class BrokenCheck extends Error {
 
 const SEVERITY = { MUST: 'critical', EXPECTATION: 'normal', SHOULD: 'minor' } as const;
 
-function testName(f: Finding): string {
-  const client = f.params['client'];
-  return client ? `${f.title} (${client})` : f.title;
-}
-
-async function annotate(run: ProviderRun, f: Finding): Promise<void> {
+async function annotate(run: ProviderRun, entry: ReportEntry): Promise<void> {
   const p = run.provider;
-  const paramKey = Object.values(f.params).join(',');
   // One stable key per provider, check and instance: Allure takes equal keys for retries of one test.
-  const key = `${p.name}:${f.checkId}${paramKey ? `:${paramKey}` : ''}`;
-  await allure.historyId(key);
-  await allure.testCaseId(key);
+  await allure.historyId(entry.key);
+  await allure.testCaseId(entry.key);
+  await allure.label(FINDING_LABEL, entry.key);
+  await allure.label('provider', p.name);
+  await allure.description(entry.description);
+  const [f] = entry.findings;
+  if (entry.kind === 'not-applicable' || !f) {
+    await allure.label(OUTCOME_LABEL, 'not-applicable');
+    return;
+  }
+  await allure.label(OUTCOME_LABEL, f.outcome);
   await allure.severity(SEVERITY[f.level]);
   await allure.tag(f.level);
   await allure.label('check', f.checkId);
+  if (f.outcome === 'warn') await allure.label('conformance', 'should-violation');
+  if (f.outcome === 'deviation') await allure.label('conformance', 'known-deviation');
   await allure.link(f.spec.url, f.spec.label);
   await allure.parameter('check id', f.checkId);
   await allure.parameter('level', f.level);
@@ -53,50 +59,33 @@ async function annotate(run: ProviderRun, f: Finding): Promise<void> {
     await allure.tag('INSECURE');
     await allure.parameter('TLS verification', 'OFF (tls.insecureSkipVerify)');
   }
-  const description = [
-    `**${f.checkId}** — ${f.level}, ${f.spec.label}: [${f.spec.url}](${f.spec.url})`,
-    f.levelReason ? `\nWhy this level: ${f.levelReason}` : '',
-    `\nProvider: ${p.title} (\`${p.name}\`, ${p.file}), token endpoint ${p.tokenEndpoint}`,
-    p.insecure ? '\n**INSECURE: TLS certificate verification was off for this provider.**' : '',
-    `\nVerdict: ${f.message}`,
-  ];
-  await allure.description(description.join('\n'));
   for (const probe of f.probes) {
     const ex = run.evidence.exchanges[probe];
     if (!ex) continue;
     await allure.attachment(`exchange: ${ex.purpose}`, renderExchange(ex), 'text/plain');
-    await allure.attachment(`curl: ${ex.purpose}`, `${inert(ex.curl, { max: 64 * 1024 })}\n`, 'text/plain');
+    await allure.attachment(`curl: ${ex.purpose}`, `${inert(reportCurl(ex.curl, p.name, p.caCertificates !== undefined), { max: 64 * 1024 })}\n`, 'text/plain');
   }
 }
 
-/** Registers the tests of one area for every provider of the current run. */
+/**
+ * Registers the tests of one area for every provider of the current run, in report order. The
+ * Allure status, message and timing are set by the reporter from the same entries (reporter.ts);
+ * the vitest outcome only mirrors them, for the suites' own log.
+ */
 export function registerArea(area: Area): void {
   const record = readRunRecord();
-  for (const run of record.providers) {
-    describe(run.provider.title, () => {
+  const entries = reportEntries(record).filter((e) => e.area === area);
+  for (const run of [...record.providers].sort((a, b) => a.provider.name.localeCompare(b.provider.name))) {
+    describe(providerLabel(run.provider), () => {
       describe(AREA_TITLES[area], () => {
-        for (const found of run.findings.filter((x) => x.area === area)) {
-          // The message may quote the server: inert wherever it shows (status details, steps, annotations).
-          const f = { ...found, message: inert(found.message) };
-          test(testName(f), async (ctx) => {
-            await annotate(run, f);
-            switch (f.outcome) {
-              case 'pass':
-                return;
-              case 'warn':
-                await ctx.annotate(`SHOULD: ${f.message}`, 'warning');
-                return;
-              case 'deviation':
-                await ctx.annotate(`DEVIATION: ${f.message}`, 'deviation');
-                return;
-              case 'skipped':
-                ctx.skip(f.message);
-                return;
-              case 'broken':
-                throw new BrokenCheck(f.message);
-              case 'fail':
-                throw new ConformanceFailure(`${f.level}: ${f.message}`);
-            }
+        for (const entry of entries.filter((e) => e.provider === run.provider.name)) {
+          test(entry.name, async (ctx) => {
+            // The message may quote the server: inert wherever it shows (status details, steps, annotations).
+            if (entry.message !== undefined) entry.message = inert(entry.message);
+            await annotate(run, entry);
+            if (entry.status === 'failed') throw new ConformanceFailure(entry.message ?? entry.name);
+            if (entry.status === 'broken') throw new BrokenCheck(entry.message ?? entry.name);
+            if (entry.status === 'skipped') ctx.skip();
           });
         }
       });

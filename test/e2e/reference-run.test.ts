@@ -5,23 +5,25 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describeInBrowser } from './chromium.js';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Outcome } from '../../src/evaluate.js';
 import type { ProviderRun, RunRecord } from '../../src/run-record.js';
+import { isNotApplicable, reportEntries, type ReportEntry } from '../../src/report/presentation.js';
+import { summarize } from '../../src/report/verdict.js';
 import { describeRun, labelsOf, parseSummary, readAllureResults, readRun, removeTempDirs, runCli, type AllureResult, type CliResult } from './run-cli.js';
+import { launchChromium, ReportPage, resultIdOf } from './report-page.js';
 import { AREA_TITLES } from '../../src/checks/types.js';
 
-const PROVIDER_TITLE = 'Embedded reference (oidc-provider)';
+const PROVIDER_TITLE = 'reference · Embedded reference (oidc-provider)';
 // Every area of the harness: the reference exercises all of them.
 const AREAS = Object.values(AREA_TITLES);
 const CACHE_CONTROL_CHECK = 'The token response forbids caching (Cache-Control: no-store)';
-const PRAGMA_CHECK = 'The token response carries Pragma: no-cache';
+const PRAGMA_CHECK = 'SHOULD not met: The token response carries Pragma: no-cache';
 
 /** How the suites' reporter writes each finding outcome as an Allure status. */
-const ALLURE_STATUS: Record<Outcome, string> = { pass: 'passed', fail: 'failed', warn: 'unknown', skipped: 'skipped', broken: 'broken', deviation: 'unknown' };
+const ALLURE_STATUS: Record<Outcome, string> = { pass: 'passed', fail: 'failed', warn: 'unknown', skipped: 'skipped', broken: 'broken', deviation: 'skipped' };
 
 let run: CliResult;
 
@@ -85,24 +87,39 @@ describe('a run against the embedded reference', () => {
     expect(new Set(reference.findings.map((f) => f.areaTitle))).toEqual(new Set(AREAS));
   });
 
-  it('writes one Allure result per finding, labelled provider › area', () => {
+  it('writes one Allure result per judged finding, and one per provider and area for the checks that do not apply', () => {
     const all = readAllureResults(run.outDir);
-    expect(all).toHaveLength(record.providers.reduce((n, p) => n + p.findings.length, 0));
+    const entries = reportEntries(record);
+    expect(all).toHaveLength(entries.length);
+    expect(entries.length).toBeLessThan(record.providers.reduce((n, p) => n + p.findings.length, 0));
     // Equal ids would make Allure fold different providers' checks into "retries" of one test.
     expect(new Set(all.map((r) => r.testCaseId)).size).toBe(all.length);
     expect(new Set(all.map((r) => r.historyId)).size).toBe(all.length);
     const results = all.filter((r) => labelsOf(r, 'parentSuite')[0] === PROVIDER_TITLE);
-    expect(results).toHaveLength(reference.findings.length);
+    const mine = entries.filter((e) => e.provider === 'reference');
+    expect(results).toHaveLength(mine.length);
     for (const r of results) {
       expect(labelsOf(r, 'parentSuite'), r.name).toEqual([PROVIDER_TITLE]);
+      expect(labelsOf(r, 'provider'), r.name).toEqual(['reference']);
       expect(labelsOf(r, 'suite'), r.name).toHaveLength(1);
       expect(AREAS).toContain(labelsOf(r, 'suite')[0]);
     }
-    // Each finding has its result, in its area and with its status.
+    // Each judged finding has its result, in its area and with its status…
     const key = (check: string, area: string, status: string) => `${check} | ${area} | ${status}`;
-    const fromResults = results.map((r: AllureResult) => key(labelsOf(r, 'check')[0] ?? '?', labelsOf(r, 'suite')[0] ?? '?', r.status)).sort();
-    const fromFindings = reference.findings.map((f) => key(f.checkId, f.areaTitle, ALLURE_STATUS[f.outcome])).sort();
+    const fromResults = results.filter((r) => labelsOf(r, 'check').length > 0).map((r: AllureResult) => key(labelsOf(r, 'check')[0] ?? '?', labelsOf(r, 'suite')[0] ?? '?', r.status)).sort();
+    const fromFindings = reference.findings.filter((f) => !isNotApplicable(f)).map((f) => key(f.checkId, f.areaTitle, ALLURE_STATUS[f.outcome])).sort();
     expect(fromResults).toEqual(fromFindings);
+    // …and the ones that do not apply are counted in one skipped result per area, which run.json still lists one by one.
+    const folded = results.filter((r) => labelsOf(r, 'check').length === 0);
+    expect(folded.every((r) => r.status === 'skipped' && /^\d+ checks? not applicable/.test(r.name))).toBe(true);
+    expect(folded.reduce((n, r) => n + Number(/^\d+/.exec(r.name)?.[0]), 0)).toBe(reference.findings.filter(isNotApplicable).length);
+  });
+
+  it('writes no stack trace and no error box around a reason: only failed and broken results carry a message', () => {
+    for (const r of readAllureResults(run.outDir)) {
+      expect(r.statusDetails?.trace, r.name).toBeUndefined();
+      if (r.status !== 'failed' && r.status !== 'broken') expect(r.statusDetails?.message, r.name).toBeUndefined();
+    }
   });
 
   it('writes the single-file HTML report', () => {
@@ -112,81 +129,70 @@ describe('a run against the embedded reference', () => {
 
 describeInBrowser('the HTML report in a browser (file://, no network)', () => {
   let browser: Browser;
-  let context: BrowserContext | undefined;
-  let page: Page;
-  const blocked: string[] = [];
-  const pageErrors: string[] = [];
+  let report: ReportPage;
+  let record: RunRecord;
+  let entries: ReportEntry[];
 
   beforeAll(async () => {
     expect(run.code, describeRun(run)).toBe(0);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    record = readRun(run);
+    entries = reportEntries(record);
+    browser = await launchChromium();
+    report = new ReportPage(browser, path.join(run.outDir, 'html/index.html'));
   }, 240_000);
 
   afterAll(async () => {
+    await report?.close();
     await browser?.close();
   });
 
-  /**
-   * Each test starts from the overview in a new browser context: no state carried over from the
-   * previous test (the report keeps expanded tree groups in localStorage).
-   */
-  async function openOverview(): Promise<void> {
-    await context?.close();
-    context = await browser.newContext({ viewport: { width: 1400, height: 1100 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('crash', () => pageErrors.push('the page crashed'));
-    await page.route('**/*', async (route) => {
-      const url = route.request().url();
-      if (/^(file|data|blob):/.test(url)) await route.continue();
-      else {
-        blocked.push(url);
-        await route.abort();
-      }
-    });
-    await page.goto(reportUrl());
-    await page.getByTestId('report-title').waitFor();
-  }
+  it('opens on the verdict of each provider: verdict, MUST and EXPECTATION failures, warnings, requests, endpoint', async () => {
+    await report.open();
+    const lines = await report.verdictLines();
+    expect([...lines.keys()]).toEqual(['reference', 'reference-jwt-bearer']);
+    for (const r of record.providers) {
+      const v = summarize(r);
+      const line = lines.get(r.provider.name);
+      expect(line?.verdict).toBe('conformant');
+      expect(line?.text).toContain(`${r.provider.name}: 0 MUST and 0 EXPECTATION failures · ${v.warnings} warning`);
+      expect(line?.text).toContain(`${v.passed} of ${v.judged} judged checks passed`);
+      expect(line?.text).toContain(`${r.evidence.requestsSent} requests`);
+      expect(line?.text).toContain(r.provider.tokenEndpoint);
+      expect(line?.text).toContain('Trend: no earlier run in this history');
+    }
+    await report.page.screenshot({ path: path.join(run.outDir, 'report-landing.png') });
+  });
 
-  const reportUrl = (): string => pathToFileURL(path.join(run.outDir, 'html/index.html')).href;
-  const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const sectionTitle = (name: string): Locator => page.getByTestId('tree-section-title').filter({ hasText: new RegExp(`^${escape(name)}$`) });
-  const leafTitle = (name: string): Locator => page.getByTestId('tree-leaf-title').filter({ hasText: new RegExp(`^${escape(name)}$`) });
-  const leaf = (name: string): Locator => page.getByTestId('tree-leaf').filter({ has: leafTitle(name) });
+  it('states the real run duration in the header, and a pass rate over judged checks only', async () => {
+    await report.open();
+    // Allure writes "<date> (8s 168ms)": the run record's span, not the few milliseconds the suites took.
+    const took = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
+    expect(took).toBeGreaterThan(1000);
+    expect(await report.page.getByTestId('report-data').innerText()).toContain(`(${Math.floor(took / 1000)}s`);
+    expect(await report.page.getByTestId('tc-run').innerText()).toContain(`took ${(took / 1000).toFixed(1)} s`);
+    const passed = entries.filter((e) => e.status === 'passed').length;
+    const judged = passed + entries.filter((e) => e.status === 'failed' || e.status === 'unknown').length;
+    await report.page.getByText(`${Math.floor((passed / judged) * 10000) / 100}%`, { exact: true }).waitFor();
+  });
 
-  /** Expands a tree group (groups may start collapsed) until `child` shows. */
-  async function expand(name: string, child: Locator): Promise<void> {
-    await sectionTitle(name).waitFor();
-    if ((await child.count()) === 0) await sectionTitle(name).click();
-    await child.first().waitFor();
-  }
-
-  /** Opens the overview and expands the tree down to `check`'s leaf. */
-  async function showLeaf(area: string, check: string): Promise<Locator> {
-    await openOverview();
-    await expand(PROVIDER_TITLE, sectionTitle(area));
-    await expand(area, leafTitle(check));
-    return leaf(check);
-  }
-
-  async function openCheck(area: string, check: string): Promise<void> {
-    await (await showLeaf(area, check)).click();
-    await page.getByTestId('test-result-info-title').filter({ hasText: check }).waitFor();
-  }
-
-  it('shows the report title and the provider with its areas', async () => {
-    await openOverview();
-    expect(await page.getByTestId('report-title').innerText()).toBe('Token endpoint conformance');
-    await expand(PROVIDER_TITLE, sectionTitle(AREAS[0] ?? ''));
-    for (const area of AREAS) expect(await sectionTitle(area).count(), area).toBe(1);
+  it('shows the providers by name and each area\'s checks in catalogue order, the ones that do not apply as one entry', async () => {
+    await report.open();
+    const top = report.page.locator('[data-testid=tree-content] > div > [data-testid=tree-section] [data-testid=tree-section-title]');
+    await top.first().waitFor();
+    expect((await top.allInnerTexts()).slice(0, 2)).toEqual([PROVIDER_TITLE, 'reference-jwt-bearer · Embedded reference, jwt-bearer grant (oidc-provider)']);
+    for (const area of ['Client authentication', 'Response schema'] as const) {
+      await report.open();
+      const leaves = await report.leaves(PROVIDER_TITLE, area);
+      const expected = entries.filter((e) => e.provider === 'reference' && AREA_TITLES[e.area] === area).map((e) => e.name);
+      expect(leaves).toEqual(expected);
+      expect(leaves.filter((l) => /not applicable/.test(l)).length).toBeLessThanOrEqual(1);
+    }
   });
 
   it('shows a check with its spec link, parameters and redacted evidence', async () => {
-    await openCheck('Response schema', CACHE_CONTROL_CHECK);
+    await report.open(`#${resultIdOf(run.outDir, 'reference:response.cache-control')}`);
+    const page = report.page;
+    await page.getByTestId('test-result-info-title').filter({ hasText: CACHE_CONTROL_CHECK }).waitFor();
     await page.getByTestId('test-result-status-passed').waitFor();
 
     const link = page.getByTestId('test-result-meta-link').locator('a');
@@ -195,15 +201,11 @@ describeInBrowser('the HTML report in a browser (file://, no network)', () => {
     const param = page.getByTestId('metadata-item').filter({ has: page.getByTestId('metadata-item-key').filter({ hasText: /^check id$/ }) });
     expect(await param.getByTestId('metadata-item-value').innerText()).toBe('response.cache-control');
 
-    const headers = page.getByTestId('test-result-attachment-header');
-    const names = await headers.allInnerTexts();
+    const names = await page.getByTestId('test-result-attachment-header').allInnerTexts();
     expect(names.some((n) => n.includes('exchange: '))).toBe(true);
     expect(names.some((n) => n.includes('curl: '))).toBe(true);
 
-    await headers.filter({ hasText: 'exchange: ' }).first().click();
-    const exchange = page.getByTestId('test-result-attachment').filter({ hasText: 'exchange: ' }).first();
-    await exchange.getByText('Authorization: Basic [redacted', { exact: false }).waitFor();
-    const text = await exchange.innerText();
+    const text = await report.attachmentText('exchange: ');
     expect(text).toContain('Authorization: Basic [redacted: base64 of "');
     expect(text).toMatch(/^HTTP 200\b/m);
     // The body as it came (oidc-provider writes compact JSON), the token a preview.
@@ -215,15 +217,31 @@ describeInBrowser('the HTML report in a browser (file://, no network)', () => {
     await page.screenshot({ path: path.join(run.outDir, 'report-check.png'), fullPage: true });
   });
 
-  it('shows a SHOULD warning as unknown, in the Warning (SHOULD) category', async () => {
-    const pragma = await showLeaf('Response schema', PRAGMA_CHECK);
-    expect(await pragma.getByTestId('tree-leaf-status-unknown').count()).toBe(1);
-    expect(await leaf(CACHE_CONTROL_CHECK).getByTestId('tree-leaf-status-passed').count()).toBe(1);
-    await pragma.click();
+  it('names the CA of a curl line relatively, and the report carries it', async () => {
+    await report.open(`#${resultIdOf(run.outDir, 'reference:response.cache-control')}`);
+    const curl = await report.attachmentText('curl: ');
+    const ca = /--cacert '([^']+)'/.exec(curl)?.[1];
+    expect(ca).toBe('ca/reference.pem');
+    const file = path.join(run.outDir, 'html', ca ?? '');
+    expect(existsSync(file)).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe(record.providers.find((r) => r.provider.name === 'reference')?.provider.caCertificates);
+    expect(readFileSync(file, 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
+  });
+
+  it('shows a SHOULD warning as what it is: its own status, "SHOULD not met" and the Warning (SHOULD) category', async () => {
+    await report.open();
+    await report.expand(PROVIDER_TITLE, report.sectionTitle('Response schema'));
+    await report.expand('Response schema', report.leafTitle(PRAGMA_CHECK));
+    expect(await report.leaf(PRAGMA_CHECK).getByTestId('tree-leaf-status-unknown').count()).toBe(1);
+    expect(await report.leaf(CACHE_CONTROL_CHECK).getByTestId('tree-leaf-status-passed').count()).toBe(1);
+    await report.leaf(PRAGMA_CHECK).click();
+    const page = report.page;
     await page.getByTestId('test-result-info-title').filter({ hasText: PRAGMA_CHECK }).waitFor();
     await page.getByTestId('test-result-status-unknown').waitFor();
     await page.getByText('Category: Warning (SHOULD)', { exact: true }).waitFor();
-    expect(await page.getByTestId('test-result-error-message').first().innerText()).toMatch(/^SHOULD: /);
+    expect(await report.descriptionText()).toMatch(/^SHOULD not met \(a warning/);
+    // The reason is no error: no error box, no stack.
+    expect(await page.getByTestId('test-result-error').count()).toBe(0);
     await page.screenshot({ path: path.join(run.outDir, 'report-warning.png'), fullPage: true });
   });
 
@@ -240,7 +258,7 @@ describeInBrowser('the HTML report in a browser (file://, no network)', () => {
   });
 
   it('worked offline: only non-file requests were blocked, and the page raised no error', () => {
-    expect(blocked.every((u) => !u.startsWith('file:'))).toBe(true);
-    expect(pageErrors).toEqual([]);
+    expect(report.blocked.every((u) => !u.startsWith('file:'))).toBe(true);
+    expect(report.pageErrors).toEqual([]);
   });
 });

@@ -41,6 +41,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Pass this as `--out` instead of a fresh directory (a path the run must refuse, say). */
   out?: string;
+  /** Reuse this --out directory instead of a fresh one (runs that share a report history). */
+  outDir?: string;
   /** The CLI module to run (default src/cli.ts, `npm run conformance`; src/compare/cli.ts is `npm run compare`). */
   entry?: string;
 }
@@ -64,7 +66,7 @@ export function removeTempDirs(): void {
  * The child's environment: this process's, minus what the test runner and the harness itself read
  * (VITEST*, NODE_ENV=test, TC_*), so a run behaves as from a plain shell; then `overrides`.
  */
-function childEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+export function childEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (/^(VITEST|TC_|E2E_)/.test(k) || k === 'NODE_ENV' || k === 'TEST') continue;
@@ -79,9 +81,9 @@ function childEnv(overrides: Record<string, string | undefined>): NodeJS.Process
   return env;
 }
 
-/** Runs `tsx src/cli.ts <args> --out <fresh dir>` from the repo root. Never rejects on exit codes. */
+/** Runs `tsx src/cli.ts <args> --out <fresh dir, or options.outDir>` from the repo root. Never rejects on exit codes. */
 export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
-  const outDir = options.out ?? freshDir('tc-e2e-out-');
+  const outDir = options.out ?? options.outDir ?? freshDir('tc-e2e-out-');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const started = Date.now();
   return new Promise<CliResult>((resolve, reject) => {
@@ -187,7 +189,7 @@ export interface AllureResult {
   testCaseId?: string;
   historyId?: string;
   status: string;
-  statusDetails?: { message?: string };
+  statusDetails?: { message?: string; trace?: string };
   labels: { name: string; value: string }[];
   parameters: { name: string; value: string }[];
   links: { url: string; name?: string }[];
