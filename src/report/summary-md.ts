@@ -1,4 +1,5 @@
 import { tally } from '../evaluate.js';
+import { inert } from '../text/inert.js';
 import type { RunRecord } from '../run-record.js';
 import type { ProviderChanges } from '../run/history.js';
 import { instanceKey } from '../run/history.js';
@@ -7,7 +8,8 @@ import { providerVerdict, type RunVerdict } from '../verdict.js';
 const MAX_LISTED = 40;
 
 /** Markdown table cells: no pipes or newlines from server-controlled text, and no control characters. */
-function cell(text: string, max = 300): string {
+function cell(raw: string, max = 300): string {
+  const text = inert(raw, { max: 4096 });
   // eslint-disable-next-line no-control-regex -- control characters are exactly what must not pass
   const clean = text.replace(/[\u0000-\u001F\u007F]/g, (c) => (c === '\n' ? ' ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)).replace(/\|/g, '\\|');
   return clean.length > max ? `${clean.slice(0, max)}… (${clean.length} characters)` : clean;
