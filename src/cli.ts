@@ -41,7 +41,7 @@ const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emula
   --history <file>    the run history to compare with and append to (default: <out>/history/runs.jsonl)
   --concurrency <n>   providers observed at once (default 8; each provider's own requests stay sequential)
   --allow-unverified  exit 0 instead of 4 when nothing failed but some checks could not judge
-exit: 0 conformant, 1 a MUST/EXPECTATION check failed, 2 usage or descriptor error, 3 harness error,
+exit: 0 conformant, 1 a MUST/EXPECTATION check failed, 2 usage or descriptor error, 3 a bug of the harness,
       4 not verified (an outage, a rate limit or a client that got no token; nothing failed)
   --since <run.json>  also compare with a previous run: what changed, per provider (compare.md, compare.json)
   --replay <run.json> judge a recorded run with today's checks; no request is sent`;

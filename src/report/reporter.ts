@@ -66,8 +66,9 @@ function adjust(result: TestResult, task: RunnerTask | undefined, report: () => 
   const { record, entries } = report();
   const entry = key === undefined ? undefined : entries.get(key);
   if (!entry) {
-    // Not one of ours (a harness bug in a suite): broken, with its message and without the stack.
-    if (task.result?.state === 'fail') result.status = 'broken' as Status;
+    // Not a finding: a verdict of another suite (the Migration suite's ConformanceFailure, an
+    // AssertionError) is failed; anything else (a harness bug) broken. Never with the stack.
+    if (task.result?.state === 'fail') result.status = (task.result.errors?.some((e) => e.name === 'AssertionError') ? 'failed' : 'broken') as Status;
     result.statusDetails = result.statusDetails?.message ? { message: result.statusDetails.message } : {};
     return;
   }
