@@ -63,7 +63,7 @@ async function annotate(run: ProviderRun, entry: ReportEntry): Promise<void> {
     const ex = run.evidence.exchanges[probe];
     if (!ex) continue;
     await allure.attachment(`exchange: ${ex.purpose}`, renderExchange(ex), 'text/plain');
-    await allure.attachment(`curl: ${ex.purpose}`, `${inert(reportCurl(ex.curl, p.name, p.caCertificates !== undefined), { max: 64 * 1024 })}\n`, 'text/plain');
+    await allure.attachment(`curl: ${ex.purpose}`, `${inert(reportCurl(ex.curl, p.name, p.caCertificates !== undefined), { max: 64 * 1024, multiline: true })}\n`, 'text/plain');
   }
 }
 
