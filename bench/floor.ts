@@ -17,7 +17,8 @@
  * `runFloor` sends them with nothing else: one undici Agent per provider (only the run's CA
  * added), providers concurrent, requests within a provider sequential, each body read in full,
  * JSON parsed only where a token is needed, and the same expiry wait as observe(): before the
- * expired-token probe, until the last token response + (expires_in + 1) s. No pacing, redaction,
+ * expired-token probe, until the first token response (token.0, the token presented) + (expires_in + 1) s,
+ * as src/probes/resource.ts counts it. No pacing, redaction,
  * recording, deadline or budget.
  */
 import { randomBytes } from 'node:crypto';
@@ -225,7 +226,8 @@ async function runProvider(plan: FloorPlan, options: FloorOptions): Promise<Floo
       const duration = performance.now() - started;
       result.durationsMs.push(duration);
       result.durationByProbe[r.probe] = duration;
-      if (r.probe.startsWith('token.')) issuedAt = Date.now();
+      // observe() counts the lifetime from token.0's answer, the token the expired-token probes present.
+      if (r.probe === PROBES.token(0)) issuedAt = Date.now();
     }
   } finally {
     await Promise.all([agent.close(), ...[...mtlsAgents.values()].map((a) => a.close())]);

@@ -512,7 +512,8 @@ function writeDoc(d: DocInput): void {
   const fN = byKind(`floor-${MANY}`);
   const perRequest = (h: typeof h1, f: typeof f1): string => `${(h.medianRequest - f.medianRequest).toFixed(1)} ms`;
   const wait = median(d.expiryWaitsMs);
-  const lastToken = d.sequence.reduce((last, probe, i) => (probe.startsWith('token.') ? i : last), -1);
+  // The wait counts from token.0's answer (src/probes/resource.ts expiredAt).
+  const lastToken = d.sequence.indexOf('token.0');
   const beforeWait = d.sequence.slice(0, lastToken + 1);
   const firstAfter = d.sequence.findIndex((probe) => AFTER_EXPIRY.has(probe));
   const during = d.sequence.slice(lastToken + 1, firstAfter < 0 ? undefined : firstAfter);
@@ -555,7 +556,7 @@ ${d.ratios.map((r) => `| ${r.name} | ${r.value.toFixed(2)} | ${r.info ? '—' : 
 - Per-request time, median: harness-1 ${h1.medianRequest.toFixed(1)} ms vs floor-1 ${f1.medianRequest.toFixed(1)} ms (difference ${perRequest(h1, f1)}); harness-${MANY} ${hN.medianRequest.toFixed(1)} ms vs floor-${MANY} ${fN.medianRequest.toFixed(1)} ms (difference ${perRequest(hN, fN)}).
 - TCP/TLS connections per run (each one a TLS handshake, one extra round trip): harness-1 ${h1.connections}, floor-1 ${f1.connections}, harness-${MANY} ${hN.connections}, floor-${MANY} ${fN.connections}.
 - Requests per provider, in the order sent: ${code(d.sequence)}.
-- Expiry wait: 5 s lifetime + 1 s counted from the last token response; what is left of it after the ${during.length} probes in
+- Expiry wait: 5 s lifetime + 1 s counted from the first token response (token.0, the token presented again); what is left of it after the ${during.length} probes in
   between, i.e. the floor's actual sleep (the harness computes the same), median ${(wait / 1000).toFixed(2)} s per provider.
 - ${d.cliLine}.
 
@@ -594,7 +595,7 @@ ${d.ratios.map((r) => `| ${r.name} | ${r.value.toFixed(2)} | ${r.info ? '—' : 
   same client's key and the same defect through observe's \`withClientAuth\`, the replay probe resending the
   first-use one; the same client certificates presented), all before the timing starts. Sent with plain
   \`undici.request\`, one \`Agent\` per provider with only the CA added (and one per client certificate), providers concurrent, requests within a provider sequential, every body read, and the same expiry
-  wait as \`observe()\` (until the last token response + expires_in + 1 s, before the first probe that needs the token expired).
+  wait as \`observe()\` (until token.0's response + expires_in + 1 s, before the first probe that needs the token expired).
   No pacing, redaction, recording, deadline or budget. Its response statuses are compared with the harness run's.
 - **Order**: one unmeasured warm-up (harness and floor, all probes, ${MANY} providers, no expiry wait), then ${REPEATS}
   rounds of harness-1, floor-1, harness-${MANY}, floor-${MANY}, ${WHAT_IF}; the medians are reported. Per-request times: from
@@ -606,7 +607,7 @@ ${d.ratios.map((r) => `| ${r.name} | ${r.value.toFixed(2)} | ${r.info ? '—' : 
 ## Reading the numbers
 
 - The wall time of a run is dominated by the expiry probe: \`observe()\` must wait until the 5 s token has
-  expired (+1 s, counted from the last token response) before presenting it again, so a run is about
+  expired (+1 s, counted from token.0's response) before presenting it again, so a run is about
   *${beforeWait.length} requests + 6 s + ${after.length} request(s)* no matter how fast the rest is (before the wait: ${code(beforeWait)};
   after it: ${code(after)}); the ${during.length} probes in between run inside the wait. Only what happens before the wait
   starts and after it ends reaches the wall time — which is exactly where new TLS connections are made (the
