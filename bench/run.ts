@@ -7,7 +7,7 @@
  * providers pooled at the CLI's --concurrency, peak RSS, and the report's size and generation time.
  * Prints a table and rewrites docs/benchmarks.md (only the parts that ran).
  *
- *   npm run bench [-- --sizes 1,8,50,200] [--only base|scale] [--concurrency 8,32] [--floor-pooled]
+ *   npm run bench [-- --sizes 1,8,50,200] [--only base|scale] [--concurrency 8,32,all] [--floor-pooled]
  *                 [--report-sizes 50]
  * --sizes: 1 and 8 are the base part (both or neither), larger ones the scale part; --concurrency: the
  * CLI's values measured at scale (0 or "all": every provider at once); --floor-pooled: also replay the
@@ -305,7 +305,7 @@ function benchOptions(): BenchOptions {
     options: {
       sizes: { type: 'string', default: `1,${MANY},50,200` },
       only: { type: 'string' },
-      concurrency: { type: 'string', default: '8,32' },
+      concurrency: { type: 'string', default: '8,32,all' },
       'floor-pooled': { type: 'boolean', default: false },
       'report-sizes': { type: 'string', default: '50' },
     },
