@@ -409,10 +409,10 @@ Reading the numbers (findings of 2026-11-30; the figures they rest on are in the
   the reference's 5 s tokens must expire (+1 s) before the expired-token probes. With concurrency c, N providers run
   in ⌈N/c⌉ such rounds one after another: 25 rounds at the CLI's default 8 for 200 providers, 7 at 32. A floor that
   runs all providers at once takes one round, stretched by the one reference server process sharing the 2 cores
-  (8,800 requests). So at 8 the target (≤ ${TARGETS.wallOverFloor} × that floor) is out of reach by construction; 32 comes close or
-  meets it depending on the machine's load; "all at once" (\`--concurrency all\`) puts the harness, the reference and
-  the proxy in one CPU contest. What the harness itself adds shows in "CPU ms/req" next to the floor's, and in the
-  "same pool" column (\`--concurrency all\` or \`--floor-pooled\`).
+  (8,800 requests). So at 8 (and at 32: 7 rounds) the target (≤ ${TARGETS.wallOverFloor} × that floor) is out of reach by
+  construction, unless the floor itself is slowed (a loaded machine, a slow server); only a pool as large as the run
+  ("all") can meet it, and that row is also where the harness, the reference and the proxy compete for the 2 cores.
+  What the harness itself adds shows in "CPU ms/req" next to the floor's, and in the "same pool" column.
 - **Memory grows linearly**: the harness process keeps every provider's evidence until run.json is written (the CLI
   does the same), about 2 MB of RSS per provider at 200; run.json itself is ~230 KB per provider, written
   pretty-printed (finishRun's seconds at 200 are that and junit.xml, linear).
