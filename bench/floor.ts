@@ -8,7 +8,8 @@
  * and that client's secret (a fresh random secret for the wrong-secret and unknown-client probes,
  * as the harness does); a redacted access token (a `Bearer` header, a `token=` to introspect) is
  * marked and filled at send time with the access token this replay obtained itself on its first
- * token request, as observe() reuses token.0's; a redacted client assertion is signed afresh with the same client's key and the same
+ * token request, as observe() reuses token.0's (tampered the same way for the tampered-token probe; the
+ * replay's own narrow-scope token for the insufficient-scope probe); a redacted client assertion is signed afresh with the same client's key and the same
  * defect (observe's own `withClientAuth`, a credential like the secrets; the replay probe resends
  * the first-use one); a recorded client certificate is presented again from the descriptor.
  * Everything is rebuilt before the replay starts, outside its timing.
@@ -16,7 +17,8 @@
  * `runFloor` sends them with nothing else: one undici Agent per provider (only the run's CA
  * added), providers concurrent, requests within a provider sequential, each body read in full,
  * JSON parsed only where a token is needed, and the same expiry wait as observe(): before the
- * expired-token probe, until the last token response + (expires_in + 1) s. No pacing, redaction,
+ * expired-token probe, until the first token response (token.0, the token presented) + (expires_in + 1) s,
+ * as src/probes/resource.ts counts it. No pacing, redaction,
  * recording, deadline or budget.
  */
 import { randomBytes } from 'node:crypto';
@@ -29,6 +31,8 @@ import type { ClientDescriptor } from '../src/descriptor/types.js';
 import { assertionClient } from '../src/probes/clients.js';
 import { ASSERTION_DEFECTS, PROBES } from '../src/probes/ids.js';
 import { withClientAuth } from '../src/probes/request.js';
+import { tamper } from '../src/probes/resource.js';
+import { pooled } from '../src/run/shard.js';
 
 export interface FloorRequest {
   probe: string;
@@ -165,6 +169,8 @@ export async function planFromEvidence(p: Provider, evidence: Evidence): Promise
 export interface FloorOptions {
   /** undici's per-origin connection limit; default none (undici's default: unlimited). */
   connections?: number;
+  /** Providers replayed at once, through the CLI's own pool (src/run/shard.ts); default all of them. */
+  concurrency?: number;
 }
 
 async function runProvider(plan: FloorPlan, options: FloorOptions): Promise<FloorProviderResult> {
@@ -183,6 +189,7 @@ async function runProvider(plan: FloorPlan, options: FloorOptions): Promise<Floo
   };
   const result: FloorProviderResult = { provider: p.name, requestsSent: 0, statuses: {}, durationsMs: [], durationByProbe: {}, expiryWaitMs: 0 };
   let token = '';
+  let narrowToken = '';
   let lifetime = p.expect.expiresIn ?? 0;
   let issuedAt = Date.now();
   let waited = false;
@@ -193,10 +200,12 @@ async function runProvider(plan: FloorPlan, options: FloorOptions): Promise<Floo
         result.expiryWaitMs = Math.max(0, issuedAt + (lifetime + 1) * 1000 - Date.now());
         await sleep(result.expiryWaitMs);
       }
+      // The token the harness presented in this probe, as observe() picks it (src/probes/resource.ts).
+      const presented = r.probe === PROBES.resourceTampered ? tamper(token) : r.probe === PROBES.resourceInsufficientScope ? narrowToken : token;
       const fill = (text: string, value: string): string => (r.usesToken ? text.split(ACCESS_TOKEN).join(value) : text);
-      const headers = r.headers.map(([n, v]): [string, string] => [n, fill(v, token)]);
-      const url = fill(r.url, formEncode(token));
-      const body = r.body !== undefined ? fill(r.body, formEncode(token)) : undefined;
+      const headers = r.headers.map(([n, v]): [string, string] => [n, fill(v, presented)]);
+      const url = fill(r.url, formEncode(presented));
+      const body = r.body !== undefined ? fill(r.body, formEncode(presented)) : undefined;
       result.requestsSent += 1;
       const started = performance.now();
       try {
@@ -207,6 +216,9 @@ async function runProvider(plan: FloorPlan, options: FloorOptions): Promise<Floo
           const json = JSON.parse(text) as { access_token?: unknown; expires_in?: unknown };
           if (typeof json.access_token === 'string') token = json.access_token;
           if (typeof json.expires_in === 'number') lifetime = json.expires_in;
+        } else if (r.probe === PROBES.insufficientScopeToken) {
+          const json = JSON.parse(text) as { access_token?: unknown };
+          if (typeof json.access_token === 'string') narrowToken = json.access_token;
         }
       } catch (e) {
         result.statuses[r.probe] = (e as { code?: string }).code ?? String(e);
@@ -214,7 +226,8 @@ async function runProvider(plan: FloorPlan, options: FloorOptions): Promise<Floo
       const duration = performance.now() - started;
       result.durationsMs.push(duration);
       result.durationByProbe[r.probe] = duration;
-      if (r.probe.startsWith('token.')) issuedAt = Date.now();
+      // observe() counts the lifetime from token.0's answer, the token the expired-token probes present.
+      if (r.probe === PROBES.token(0)) issuedAt = Date.now();
     }
   } finally {
     await Promise.all([agent.close(), ...[...mtlsAgents.values()].map((a) => a.close())]);
@@ -222,11 +235,14 @@ async function runProvider(plan: FloorPlan, options: FloorOptions): Promise<Floo
   return result;
 }
 
-/** All providers at once, each one's requests in order: the CLI's concurrency, without the harness. */
+/**
+ * All providers at once (or `concurrency` at a time, pooled like the CLI's --concurrency), each one's
+ * requests in order: the CLI's concurrency, without the harness.
+ */
 export async function runFloor(plans: FloorPlan[], options: FloorOptions = {}): Promise<FloorResult> {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const providers = await Promise.all(plans.map((plan) => runProvider(plan, options)));
+  const providers = await pooled(options.concurrency ?? plans.length, plans.map((plan) => () => runProvider(plan, options)));
   const used = process.cpuUsage(cpu);
   return { wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000, providers };
 }

@@ -3,15 +3,24 @@
  * providers concurrent as in src/cli.ts, no report) against 1 and 8 reference providers behind
  * 100 ms of added round-trip latency, next to the floor: the same requests from a plain undici script
  * (bench/floor.ts). Each measurement is repeated 3 times; medians are reported. Also times one full
- * CLI run with the report, for information. Prints a table and overwrites docs/benchmarks.md.
+ * CLI run with the report, for information. Then the scale part (bench/scale.ts): 50 and 200
+ * providers pooled at the CLI's --concurrency, peak RSS, and the report's size and generation time.
+ * Prints a table and rewrites docs/benchmarks.md (only the parts that ran).
+ *
+ *   npm run bench [-- --sizes 1,8,50,200] [--only base|scale] [--concurrency 8,32,all] [--floor-pooled]
+ *                 [--report-sizes 50]
+ * --sizes: 1 and 8 are the base part (both or neither), larger ones the scale part; --concurrency: the
+ * CLI's values measured at scale (0 or "all": every provider at once); --floor-pooled: also replay the
+ * floor at each concurrency (adds ceil(N/c) provider runs per value); --report-sizes: the sizes whose
+ * report is generated and measured (default 50; '' for none; a 200-provider report takes minutes).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { locateDescriptor, readDescriptor, resolveProvider } from '../src/descriptor/load.js';
 import type { Provider } from '../src/descriptor/types.js';
 import { evaluate, tally } from '../src/evaluate.js';
 import { observe } from '../src/observe.js';
@@ -21,6 +30,8 @@ import { AFTER_EXPIRY, planFromEvidence, runFloor, type FloorPlan, type FloorRes
 import type { HostCommand, HostMessage, HostMode } from './reference-host.js';
 import type { ProxyStats } from './latency-proxy.js';
 import { instrument, withProposedFixes, type Counters } from './what-if.js';
+import { referenceProviders as providersFrom } from './providers.js';
+import { runScale, scaleBlockOf, writeScale } from './scale.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = path.join(ROOT, 'docs/benchmarks.md');
@@ -83,9 +94,7 @@ async function startHost(): Promise<Host> {
 
 /** n providers from providers/reference.yaml, resolved with the reference env (its URLs lead through the proxy). */
 function referenceProviders(host: Host, n: number): Provider[] {
-  const raw = readDescriptor(locateDescriptor('reference'));
-  const base = resolveProvider(raw, { ...process.env, ...host.env });
-  return Array.from({ length: n }, (_, i) => ({ ...base, name: `reference-${i + 1}` }));
+  return providersFrom(host.env, n);
 }
 
 // ---------------------------------------------------------------- measurements
@@ -281,10 +290,53 @@ const WHAT_IF = `harness-${MANY}*`;
 const KINDS = ['harness-1', 'floor-1', `harness-${MANY}`, `floor-${MANY}`, WHAT_IF] as const;
 type Kind = (typeof KINDS)[number];
 
+interface BenchOptions {
+  /** The base part: 1 and 8 providers, 3 rounds, the what-if and the CLI run. */
+  base: boolean;
+  /** The scale part's sizes (providers), its concurrencies (0 = all at once), floor and report choices. */
+  scaleSizes: number[];
+  concurrencies: number[];
+  floorPooled: boolean;
+  reportSizes: number[];
+}
+
+function benchOptions(): BenchOptions {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: `1,${MANY},50,200` },
+      only: { type: 'string' },
+      concurrency: { type: 'string', default: '8,32,all' },
+      'floor-pooled': { type: 'boolean', default: false },
+      'report-sizes': { type: 'string', default: '50' },
+    },
+  });
+  const list = (flag: string, v: string): number[] =>
+    v.split(',').map((x) => {
+      const n = x.trim() === 'all' ? 0 : Number(x);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag}: ${JSON.stringify(x)} is not a whole number`);
+      return n;
+    });
+  let sizes = list('sizes', values.sizes);
+  if (values.only === 'base') sizes = sizes.filter((n) => n <= MANY);
+  else if (values.only === 'scale') sizes = sizes.filter((n) => n > MANY);
+  else if (values.only !== undefined) throw new Error(`--only: ${values.only} is not base or scale`);
+  const base = sizes.some((n) => n === 1 || n === MANY);
+  if (sizes.some((n) => n < 1 || (n > 1 && n < MANY))) throw new Error(`--sizes: the base part measures 1 and ${MANY} together; the scale part sizes above ${MANY}`);
+  return {
+    base,
+    scaleSizes: sizes.filter((n) => n > MANY),
+    concurrencies: list('concurrency', values.concurrency),
+    floorPooled: values['floor-pooled'],
+    reportSizes: values['report-sizes'].trim() === '' ? [] : list('report-sizes', values['report-sizes']),
+  };
+}
+
 async function main(): Promise<void> {
+  const opts = benchOptions();
   const benchStarted = performance.now();
   const loadAtStart = os.loadavg()[0] ?? 0;
   const host = await startHost();
+  let scale: Awaited<ReturnType<typeof runScale>> | undefined;
   const results = Object.fromEntries(KINDS.map((k) => [k, []])) as unknown as Record<Kind, Measurement[]>;
   const tallies = new Set<string>();
   const differences: string[] = [];
@@ -302,11 +354,13 @@ async function main(): Promise<void> {
     const warmRun = await harnessRun(warm);
     await runFloor(await Promise.all(warmRun.runs.map((r, i) => planFromEvidence(warm[i]!, r.evidence))));
     await host.stats();
-    tlsCost = secureContextCost(host.env['TC_REF_CA_FILE'] ?? '');
-    reuse = await connectionReuse(host, await planFromEvidence(warm[0]!, warmRun.runs[0]!.evidence));
+    if (opts.base) {
+      tlsCost = secureContextCost(host.env['TC_REF_CA_FILE'] ?? '');
+      reuse = await connectionReuse(host, await planFromEvidence(warm[0]!, warmRun.runs[0]!.evidence));
+    }
     process.stdout.write('warm-up done\n');
 
-    for (let rep = 1; rep <= REPEATS; rep++) {
+    for (let rep = 1; rep <= (opts.base ? REPEATS : 0); rep++) {
       for (const [providers, hk, fk] of [[one, 'harness-1', 'floor-1'], [many, `harness-${MANY}`, `floor-${MANY}`]] as [Provider[], Kind, Kind][]) {
         const { result: h, counters } = await instrument(() => harnessRun(providers));
         const harness: HarnessMeasurement = { ...h, counters, connections: (await host.stats()).connections };
@@ -326,8 +380,30 @@ async function main(): Promise<void> {
       whatIf.tallies.forEach((t) => tallies.add(t));
       process.stdout.write(`run ${rep}/${REPEATS}: ${WHAT_IF} (proposed fixes emulated, what-if) ${(whatIf.wallMs / 1000).toFixed(2)} s (${whatIf.requests} requests)\n`);
     }
+    if (opts.scaleSizes.length > 0) {
+      scale = await runScale({
+        root: ROOT,
+        env: host.env,
+        sizes: opts.scaleSizes,
+        concurrencies: opts.concurrencies,
+        floorPooled: opts.floorPooled,
+        reportSizes: opts.reportSizes,
+        log: (line) => process.stdout.write(`${line}\n`),
+      });
+    }
   } finally {
     await host.close();
+  }
+  // Written after the base part's doc (which keeps the previous scale section), or alone.
+  const scaleDoc = (): void => {
+    if (!scale) return;
+    const { lines } = writeScale(DOC, { result: scale, oneWayDelayMs: host.oneWayDelayMs });
+    process.stdout.write(`\n${lines.join('\n')}\n${scale.differences.length === 0 ? 'scale floor replays: every response status equals the harness run it replays' : `scale floor replays: ${scale.differences.length} status difference(s): ${scale.differences.slice(0, 5).join('; ')}`}\nscale part took ${scale.seconds.toFixed(0)} s; wrote ${path.relative(ROOT, DOC)}\n`);
+  };
+  if (!opts.base) {
+    scaleDoc();
+    process.stdout.write(`bench took ${((performance.now() - benchStarted) / 1000).toFixed(0)} s\n`);
+    return;
   }
 
   process.stdout.write('one full CLI run with the report (embedded reference, in-process, no added latency)...\n');
@@ -400,6 +476,7 @@ tls.createSecureContext alone: ${tlsCost.harnessMs.toFixed(1)} ms with the harne
   const certificates = new Set(sent.map((e) => e.request.clientCertificate).filter((c) => c !== undefined)).size;
   const evaluateMs = median((results[`harness-${MANY}`] as HarnessMeasurement[]).map((m) => m.evaluateMs));
   writeDoc({ table, rows, ratios, cliLine, tallies: [...tallies], differences, expiryWaitsMs, benchSeconds, tlsCost, reuse, load: [loadAtStart, os.loadavg()[0] ?? 0], evaluateMs, sequence, certificates, mode: host.mode });
+  scaleDoc();
 }
 
 // ---------------------------------------------------------------- docs/benchmarks.md
@@ -435,7 +512,8 @@ function writeDoc(d: DocInput): void {
   const fN = byKind(`floor-${MANY}`);
   const perRequest = (h: typeof h1, f: typeof f1): string => `${(h.medianRequest - f.medianRequest).toFixed(1)} ms`;
   const wait = median(d.expiryWaitsMs);
-  const lastToken = d.sequence.reduce((last, probe, i) => (probe.startsWith('token.') ? i : last), -1);
+  // The wait counts from token.0's answer (src/probes/resource.ts expiredAt).
+  const lastToken = d.sequence.indexOf('token.0');
   const beforeWait = d.sequence.slice(0, lastToken + 1);
   const firstAfter = d.sequence.findIndex((probe) => AFTER_EXPIRY.has(probe));
   const during = d.sequence.slice(lastToken + 1, firstAfter < 0 ? undefined : firstAfter);
@@ -478,7 +556,7 @@ ${d.ratios.map((r) => `| ${r.name} | ${r.value.toFixed(2)} | ${r.info ? '—' : 
 - Per-request time, median: harness-1 ${h1.medianRequest.toFixed(1)} ms vs floor-1 ${f1.medianRequest.toFixed(1)} ms (difference ${perRequest(h1, f1)}); harness-${MANY} ${hN.medianRequest.toFixed(1)} ms vs floor-${MANY} ${fN.medianRequest.toFixed(1)} ms (difference ${perRequest(hN, fN)}).
 - TCP/TLS connections per run (each one a TLS handshake, one extra round trip): harness-1 ${h1.connections}, floor-1 ${f1.connections}, harness-${MANY} ${hN.connections}, floor-${MANY} ${fN.connections}.
 - Requests per provider, in the order sent: ${code(d.sequence)}.
-- Expiry wait: 5 s lifetime + 1 s counted from the last token response; what is left of it after the ${during.length} probes in
+- Expiry wait: 5 s lifetime + 1 s counted from the first token response (token.0, the token presented again); what is left of it after the ${during.length} probes in
   between, i.e. the floor's actual sleep (the harness computes the same), median ${(wait / 1000).toFixed(2)} s per provider.
 - ${d.cliLine}.
 
@@ -517,7 +595,7 @@ ${d.ratios.map((r) => `| ${r.name} | ${r.value.toFixed(2)} | ${r.info ? '—' : 
   same client's key and the same defect through observe's \`withClientAuth\`, the replay probe resending the
   first-use one; the same client certificates presented), all before the timing starts. Sent with plain
   \`undici.request\`, one \`Agent\` per provider with only the CA added (and one per client certificate), providers concurrent, requests within a provider sequential, every body read, and the same expiry
-  wait as \`observe()\` (until the last token response + expires_in + 1 s, before the first probe that needs the token expired).
+  wait as \`observe()\` (until token.0's response + expires_in + 1 s, before the first probe that needs the token expired).
   No pacing, redaction, recording, deadline or budget. Its response statuses are compared with the harness run's.
 - **Order**: one unmeasured warm-up (harness and floor, all probes, ${MANY} providers, no expiry wait), then ${REPEATS}
   rounds of harness-1, floor-1, harness-${MANY}, floor-${MANY}, ${WHAT_IF}; the medians are reported. Per-request times: from
@@ -529,7 +607,7 @@ ${d.ratios.map((r) => `| ${r.name} | ${r.value.toFixed(2)} | ${r.info ? '—' : 
 ## Reading the numbers
 
 - The wall time of a run is dominated by the expiry probe: \`observe()\` must wait until the 5 s token has
-  expired (+1 s, counted from the last token response) before presenting it again, so a run is about
+  expired (+1 s, counted from token.0's response) before presenting it again, so a run is about
   *${beforeWait.length} requests + 6 s + ${after.length} request(s)* no matter how fast the rest is (before the wait: ${code(beforeWait)};
   after it: ${code(after)}); the ${during.length} probes in between run inside the wait. Only what happens before the wait
   starts and after it ends reaches the wall time — which is exactly where new TLS connections are made (the
@@ -542,7 +620,8 @@ ${d.ratios.map((r) => `| ${r.name} | ${r.value.toFixed(2)} | ${r.info ? '—' : 
 ## Findings
 
 **Status:** the two fixes described in 1 and 2 below have since been applied in src/ (src/http/runner.ts builds one
-SecureContext per agent; src/http/redact.ts computes the encoded forms once per secret), so the measured harness rows
+SecureContext per extra CA and client certificate, shared by all sessions of the process — per agent until the scale
+part below showed the cost at 200 providers; src/http/redact.ts computes the encoded forms once per secret), so the measured harness rows
 already include them (0 contexts built per connection, scrub ≈ 0 s) and the what-if row measures the same code twice.
 The analysis is kept for the record.
 
@@ -592,7 +671,11 @@ Of harness-${MANY}'s, ${s(hN.contextMs)} s are in \`tls.createSecureContext\` an
 5. Everything else the harness adds — pacing, deadlines, the body cap, JWT decoding, request building,
    \`evaluate()\` (${d.evaluateMs.toFixed(0)} ms per harness-${MANY} run, all providers) — does not show in these numbers.
 `;
-  writeFileSync(DOC, md);
+  // The scale section of the previous run stays until the scale part runs again.
+  writeFileSync(DOC, `${md}${(() => {
+    const block = existsSync(DOC) ? scaleBlockOf(readFileSync(DOC, 'utf8')) : '';
+    return block ? `\n${block}` : '';
+  })()}`);
 }
 
 main().then(

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http, { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSecureContext, rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import type { Provider } from '../descriptor/types.js';
 import { curlLine, type CurlInput } from './curl.js';
@@ -23,6 +24,28 @@ const CIRCUIT_BREAKER_THRESHOLD = 2;
 const MAX_RATE_LIMIT_RETRIES = 2;
 
 /**
+ * TLS contexts by content (extra CA, client certificate and key), built once per process and shared
+ * by every session that needs the same one. With the public roots plus an extra CA, building one blocks
+ * the event loop for ~20 ms (~55 ms on a busy machine) — for every provider and client certificate, so
+ * at 200 providers sharing a CA file (bench/scale.ts) seconds during which no other provider's
+ * response is read. A context holds no per-connection state (undici keeps TLS sessions per client),
+ * so sharing it changes nothing on the wire.
+ */
+const secureContexts = new Map<string, SecureContext>();
+
+function secureContextFor(ca: string | undefined, client?: { cert: string; key: string }): SecureContext {
+  const id = createHash('sha256').update(ca ?? '').update('\0').update(client?.cert ?? '').update('\0').update(client?.key ?? '').digest('base64');
+  let context = secureContexts.get(id);
+  if (!context) {
+    // tls.caFile adds CAs (schema: "extra CA certificates"); Node's `ca` alone would replace the
+    // public roots, breaking e.g. a resource with a public certificate next to a private token endpoint.
+    context = createSecureContext({ ...(ca ? { ca: [...rootCertificates, ca] } : {}), ...(client ? { cert: client.cert, key: client.key } : {}) });
+    secureContexts.set(id, context);
+  }
+  return context;
+}
+
+/**
  * Owns every request made to one provider: TLS, deadline, body cap, request budget, pacing,
  * circuit breaker, and retries of 429 answers only (after Retry-After, at most twice). Records each
  * exchange with secrets redacted at recording time.
@@ -38,7 +61,7 @@ export class ProviderSession {
   private readonly mtlsAgents = new Map<string, Dispatcher>();
   /** Tunnels opened and refused at the provider's proxy, for the run record. */
   private readonly tunnels: TunnelLog;
-  private readonly ca: string[] | undefined;
+  private readonly ca: string | undefined;
   /** Raw access tokens by probe, in memory only: later probes present them, records never hold them. */
   private readonly tokens = new Map<string, string>();
 
@@ -47,18 +70,15 @@ export class ProviderSession {
     // A proxy URL may carry user:password (from the environment only): a secret like the others.
     for (const [value, shownAs] of proxySecrets(provider)) this.redactor.add(value, shownAs);
     this.tunnels = tunnelLogOf(provider);
-    const ca = provider.tls.caFile ? readFileSync(provider.tls.caFile, 'utf8') : undefined;
-    // tls.caFile adds CAs (schema: "extra CA certificates"); Node's `ca` alone would replace the
-    // public roots, breaking e.g. a resource with a public certificate next to a private token endpoint.
-    this.ca = ca ? [...rootCertificates, ca] : undefined;
+    this.ca = provider.tls.caFile ? readFileSync(provider.tls.caFile, 'utf8') : undefined;
     this.agent = this.newAgent();
   }
 
   private newAgent(client?: { cert: string; key: string }): Dispatcher {
     const { limits, tls, proxy } = this.provider;
-    // One TLS context per agent, built once: with the public roots plus the extra CA, building it
-    // costs ~20 ms of blocked event loop, which undici would otherwise pay on every new connection.
-    const secureContext = createSecureContext({ ...(this.ca ? { ca: this.ca } : {}), ...(client ? { cert: client.cert, key: client.key } : {}) });
+    // One TLS context for all connections (undici would otherwise build one per connection), and
+    // for all sessions with the same CA and certificate: see secureContextFor.
+    const secureContext = secureContextFor(this.ca, client);
     const endpointTls = { secureContext, rejectUnauthorized: !tls.insecureSkipVerify, timeout: limits.timeoutMs };
     const options = {
       connect: endpointTls,
