@@ -17,7 +17,8 @@ const environmentInfo: Record<string, string> = {
   'strict mode': String(record?.strict ?? false),
 };
 for (const run of record?.providers ?? []) {
-  if (run.provider.insecure) environmentInfo[`${run.provider.name} TLS`] = 'INSECURE: verification off';
+  if (run.provider.insecure)
+    environmentInfo[`${run.provider.name} TLS`] = 'INSECURE: verification off';
   // host:port and the variable only: the proxy URL's credentials never reach the report.
   const proxy = describeProxyUse(run.provider.proxy);
   if (proxy) environmentInfo[`${run.provider.name} proxy`] = proxy;
@@ -27,10 +28,20 @@ export default defineConfig({
   test: {
     include: ['suites/**/*.test.ts'],
     // The migration suite has tests only when this run was compared (a file without tests fails).
-    exclude: [...configDefaults.exclude, ...(comparisonForRun(runFile) ? [] : ['suites/migration.test.ts'])],
+    exclude: [
+      ...configDefaults.exclude,
+      ...(comparisonForRun(runFile) ? [] : ['suites/migration.test.ts']),
+    ],
     reporters: [
       'dot',
-      ['./src/report/reporter.ts', { resultsDir: process.env['TC_RESULTS_DIR'] ?? 'reports/allure-results', environmentInfo, reportMatchers: false }],
+      [
+        './src/report/reporter.ts',
+        {
+          resultsDir: process.env['TC_RESULTS_DIR'] ?? 'reports/allure-results',
+          environmentInfo,
+          reportMatchers: false,
+        },
+      ],
     ],
   },
 });

@@ -122,8 +122,13 @@ export async function planFromEvidence(p: Provider, evidence: Evidence): Promise
         const shownId = unredact(basic[1] ?? '');
         const client = p.clients.find((c) => formEncode(c.id) === shownId);
         const secret =
-          ex.probe === PROBES.wrongSecret ? `wrong-${randomBytes(12).toString('base64url')}` : client?.auth.secret ?? randomBytes(24).toString('base64url');
-        return [name, `Basic ${Buffer.from(`${shownId}:${formEncode(secret)}`, 'utf8').toString('base64')}`];
+          ex.probe === PROBES.wrongSecret
+            ? `wrong-${randomBytes(12).toString('base64url')}`
+            : (client?.auth.secret ?? randomBytes(24).toString('base64url'));
+        return [
+          name,
+          `Basic ${Buffer.from(`${shownId}:${formEncode(secret)}`, 'utf8').toString('base64')}`,
+        ];
       }
       if (/^Bearer /.test(value)) return [name, tokenSlots(value)];
       throw new Error(`${ex.id}: cannot rebuild the Authorization header ${value}`);
@@ -136,18 +141,30 @@ export async function planFromEvidence(p: Provider, evidence: Evidence): Promise
       let assertion = ex.probe === PROBES.assertionReplay ? firstUseAssertion : undefined;
       if (!assertion) {
         const defect = ASSERTION_DEFECTS.find((d) => PROBES.assertion(d) === ex.probe);
-        assertion = (await withClientAuth(p, { ...client, id: id ?? client.id }, { method: 'POST', url: p.tokenEndpoint }, defect ? { defect } : {})).assertion;
+        assertion = (
+          await withClientAuth(
+            p,
+            { ...client, id: id ?? client.id },
+            { method: 'POST', url: p.tokenEndpoint },
+            defect ? { defect } : {},
+          )
+        ).assertion;
       }
       if (!assertion) throw new Error(`${ex.id}: could not sign a client assertion`);
       if (ex.probe === PROBES.assertionFirstUse) firstUseAssertion = assertion;
       const signed = assertion;
-      body = body.replace(/(^|&)client_assertion=[^&]*/, (_, lead: string) => `${lead}client_assertion=${formEncode(signed)}`);
+      body = body.replace(
+        /(^|&)client_assertion=[^&]*/,
+        (_, lead: string) => `${lead}client_assertion=${formEncode(signed)}`,
+      );
     }
     if (body !== undefined) body = tokenSlots(body);
     let clientCert: FloorRequest['clientCert'];
     if (ex.request.clientCertificate) {
-      const tls = p.clients.find((c) => c.auth.tls?.certFile === ex.request.clientCertificate)?.auth.tls;
-      if (!tls) throw new Error(`${ex.id}: no client has the certificate ${ex.request.clientCertificate}`);
+      const tls = p.clients.find((c) => c.auth.tls?.certFile === ex.request.clientCertificate)?.auth
+        .tls;
+      if (!tls)
+        throw new Error(`${ex.id}: no client has the certificate ${ex.request.clientCertificate}`);
       clientCert = { certFile: tls.certFile, cert: tls.cert, key: tls.key };
     }
     const req: FloorRequest = {
@@ -159,8 +176,11 @@ export async function planFromEvidence(p: Provider, evidence: Evidence): Promise
       usesToken,
       ...(clientCert ? { clientCert } : {}),
     };
-    const leftover = [req.url, req.body ?? '', ...headers.map(([n, v]) => `${n}: ${v}`)].find((t) => LEFTOVER.test(t));
-    if (leftover !== undefined) throw new Error(`${ex.id}: a redacted value could not be rebuilt: ${leftover}`);
+    const leftover = [req.url, req.body ?? '', ...headers.map(([n, v]) => `${n}: ${v}`)].find((t) =>
+      LEFTOVER.test(t),
+    );
+    if (leftover !== undefined)
+      throw new Error(`${ex.id}: a redacted value could not be rebuilt: ${leftover}`);
     requests.push(req);
   }
   return { provider: p, requests };
@@ -177,7 +197,10 @@ async function runProvider(plan: FloorPlan, options: FloorOptions): Promise<Floo
   const p = plan.provider;
   const ca = p.tls.caFile ? readFileSync(p.tls.caFile, 'utf8') : undefined;
   const newAgent = (cert?: { cert: string; key: string }): Agent =>
-    new Agent({ connect: { ...(ca ? { ca } : {}), ...(cert ? { cert: cert.cert, key: cert.key } : {}) }, ...(options.connections ? { connections: options.connections } : {}) });
+    new Agent({
+      connect: { ...(ca ? { ca } : {}), ...(cert ? { cert: cert.cert, key: cert.key } : {}) },
+      ...(options.connections ? { connections: options.connections } : {}),
+    });
   const agent = newAgent();
   // One agent per client certificate, as the harness keeps them (a TLS session carries its certificate).
   const mtlsAgents = new Map<string, Agent>();
@@ -187,7 +210,14 @@ async function runProvider(plan: FloorPlan, options: FloorOptions): Promise<Floo
     if (!a) mtlsAgents.set(cert.certFile, (a = newAgent(cert)));
     return a;
   };
-  const result: FloorProviderResult = { provider: p.name, requestsSent: 0, statuses: {}, durationsMs: [], durationByProbe: {}, expiryWaitMs: 0 };
+  const result: FloorProviderResult = {
+    provider: p.name,
+    requestsSent: 0,
+    statuses: {},
+    durationsMs: [],
+    durationByProbe: {},
+    expiryWaitMs: 0,
+  };
   let token = '';
   let narrowToken = '';
   let lifetime = p.expect.expiresIn ?? 0;
@@ -201,15 +231,26 @@ async function runProvider(plan: FloorPlan, options: FloorOptions): Promise<Floo
         await sleep(result.expiryWaitMs);
       }
       // The token the harness presented in this probe, as observe() picks it (src/probes/resource.ts).
-      const presented = r.probe === PROBES.resourceTampered ? tamper(token) : r.probe === PROBES.resourceInsufficientScope ? narrowToken : token;
-      const fill = (text: string, value: string): string => (r.usesToken ? text.split(ACCESS_TOKEN).join(value) : text);
+      const presented =
+        r.probe === PROBES.resourceTampered
+          ? tamper(token)
+          : r.probe === PROBES.resourceInsufficientScope
+            ? narrowToken
+            : token;
+      const fill = (text: string, value: string): string =>
+        r.usesToken ? text.split(ACCESS_TOKEN).join(value) : text;
       const headers = r.headers.map(([n, v]): [string, string] => [n, fill(v, presented)]);
       const url = fill(r.url, formEncode(presented));
       const body = r.body !== undefined ? fill(r.body, formEncode(presented)) : undefined;
       result.requestsSent += 1;
       const started = performance.now();
       try {
-        const res = await request(url, { method: r.method, headers: headers.flat(), ...(body !== undefined ? { body } : {}), dispatcher: agentFor(r.clientCert) });
+        const res = await request(url, {
+          method: r.method,
+          headers: headers.flat(),
+          ...(body !== undefined ? { body } : {}),
+          dispatcher: agentFor(r.clientCert),
+        });
         const text = await res.body.text();
         result.statuses[r.probe] = res.statusCode;
         if (r.probe === PROBES.token(0)) {
@@ -239,10 +280,20 @@ async function runProvider(plan: FloorPlan, options: FloorOptions): Promise<Floo
  * All providers at once (or `concurrency` at a time, pooled like the CLI's --concurrency), each one's
  * requests in order: the CLI's concurrency, without the harness.
  */
-export async function runFloor(plans: FloorPlan[], options: FloorOptions = {}): Promise<FloorResult> {
+export async function runFloor(
+  plans: FloorPlan[],
+  options: FloorOptions = {},
+): Promise<FloorResult> {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const providers = await pooled(options.concurrency ?? plans.length, plans.map((plan) => () => runProvider(plan, options)));
+  const providers = await pooled(
+    options.concurrency ?? plans.length,
+    plans.map((plan) => () => runProvider(plan, options)),
+  );
   const used = process.cpuUsage(cpu);
-  return { wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000, providers };
+  return {
+    wallMs: performance.now() - started,
+    cpuMs: (used.user + used.system) / 1000,
+    providers,
+  };
 }

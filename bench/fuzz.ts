@@ -22,7 +22,9 @@ import { parseArgs } from 'node:util';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
 
-const { values } = parseArgs({ options: { scale: { type: 'string', default: '10' }, seed: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { scale: { type: 'string', default: '10' }, seed: { type: 'string' } },
+});
 const scale = Number(values.scale);
 const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
 
@@ -34,22 +36,50 @@ function median(xs: number[]): number {
 // ------------------------------------------------------------------------------------------ fuzzing
 process.stdout.write(`fuzz: scale ${scale}, seed ${seed}\n`);
 const started = performance.now();
-const fuzz = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', 'vitest.test.config.ts', 'test/hostile/fuzz-responses.test.ts', 'test/hostile/fuzz-inputs.test.ts'], {
-  cwd: ROOT,
-  env: { ...process.env, TC_FUZZ_SCALE: String(scale), TC_FUZZ_SEED: String(seed), NO_COLOR: '1' },
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
+const fuzz = spawnSync(
+  process.execPath,
+  [
+    path.join(ROOT, 'node_modules/vitest/vitest.mjs'),
+    'run',
+    '--config',
+    'vitest.test.config.ts',
+    'test/hostile/fuzz-responses.test.ts',
+    'test/hostile/fuzz-inputs.test.ts',
+  ],
+  {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      TC_FUZZ_SCALE: String(scale),
+      TC_FUZZ_SEED: String(seed),
+      NO_COLOR: '1',
+    },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  },
+);
 const fuzzMs = performance.now() - started;
-const lines = `${fuzz.stdout}\n${fuzz.stderr}`.split('\n').filter((l) => /^fuzz-|✓|×|FAIL|Counterexample|Property failed/.test(l.trim()));
-process.stdout.write(`${lines.join('\n')}\nvitest exit ${fuzz.status}, ${Math.round(fuzzMs / 1000)} s\n\n`);
+const lines = `${fuzz.stdout}\n${fuzz.stderr}`
+  .split('\n')
+  .filter((l) => /^fuzz-|✓|×|FAIL|Counterexample|Property failed/.test(l.trim()));
+process.stdout.write(
+  `${lines.join('\n')}\nvitest exit ${fuzz.status}, ${Math.round(fuzzMs / 1000)} s\n\n`,
+);
 
 // --------------------------------------------------------------------------- refusing bad input
 const dir = mkdtempSync(path.join(tmpdir(), 'tc-bench-fuzz-'));
 const regular = path.join(dir, 'regular');
 writeFileSync(regular, 'x');
 const bomb = path.join(dir, 'bomb.yaml');
-writeFileSync(bomb, ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n'));
+writeFileSync(
+  bomb,
+  [
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ...'bcdefghi'
+      .split('')
+      .map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`),
+  ].join('\n'),
+);
 const cases: [string, string[]][] = [
   ['--out <regular file>/x', ['--out', path.join(regular, 'x')]],
   ['--out /proc/x', ['--out', '/proc/x']],
@@ -61,7 +91,11 @@ for (const [name, args] of cases) {
   let status: number | null = null;
   for (let i = 0; i < 3; i++) {
     const t = performance.now();
-    const r = spawnSync(process.execPath, [TSX_CLI, 'src/cli.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [TSX_CLI, 'src/cli.ts', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     times.push(performance.now() - t);
     status = r.status;
   }

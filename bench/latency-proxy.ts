@@ -85,12 +85,18 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
 
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
     stats.connections += 1;
-    const port = typeof options.targetPort === 'function' ? options.targetPort() : options.targetPort;
+    const port =
+      typeof options.targetPort === 'function' ? options.targetPort() : options.targetPort;
     if (port === undefined) {
       client.destroy();
       return;
     }
-    const upstream = connect({ host: options.targetHost, port, allowHalfOpen: true, noDelay: true });
+    const upstream = connect({
+      host: options.targetHost,
+      port,
+      allowHalfOpen: true,
+      noDelay: true,
+    });
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));

@@ -9,5 +9,9 @@ import type { Provider } from '../src/descriptor/types.js';
 export function referenceProviders(env: Record<string, string>, n: number): Provider[] {
   const raw = readDescriptor(locateDescriptor('reference'));
   const base = resolveProvider(raw, { ...process.env, ...env });
-  return Array.from({ length: n }, (_, i) => ({ ...base, name: `reference-${i + 1}`, title: n > 1 ? `${base.title} #${i + 1}` : base.title }));
+  return Array.from({ length: n }, (_, i) => ({
+    ...base,
+    name: `reference-${i + 1}`,
+    title: n > 1 ? `${base.title} #${i + 1}` : base.title,
+  }));
 }

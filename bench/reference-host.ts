@@ -22,7 +22,13 @@ import { startLatencyProxy, type ProxyStats } from './latency-proxy.js';
 
 export type HostMode = 'all' | 'rewritten';
 export type HostMessage =
-  | { type: 'ready'; env: Record<string, string>; proxyPort: number; oneWayDelayMs: number; mode: HostMode }
+  | {
+      type: 'ready';
+      env: Record<string, string>;
+      proxyPort: number;
+      oneWayDelayMs: number;
+      mode: HostMode;
+    }
   | { type: 'stats'; stats: ProxyStats };
 export type HostCommand = { type: 'stats' } | { type: 'close' };
 
@@ -33,7 +39,11 @@ const send = (m: HostMessage): void => {
 };
 
 let serverPort: number | undefined;
-const proxy = await startLatencyProxy({ targetHost: HOST, targetPort: () => serverPort, oneWayDelayMs });
+const proxy = await startLatencyProxy({
+  targetHost: HOST,
+  targetPort: () => serverPort,
+  oneWayDelayMs,
+});
 
 type CreateServer = (...args: unknown[]) => https.Server;
 const mutableHttps = https as unknown as { createServer: CreateServer };

@@ -26,7 +26,13 @@ import { evaluate, tally } from '../src/evaluate.js';
 import { observe } from '../src/observe.js';
 import { PROBES } from '../src/probes/ids.js';
 import { publicProvider, type ProviderRun, type RunRecord } from '../src/run-record.js';
-import { AFTER_EXPIRY, planFromEvidence, runFloor, type FloorPlan, type FloorResult } from './floor.js';
+import {
+  AFTER_EXPIRY,
+  planFromEvidence,
+  runFloor,
+  type FloorPlan,
+  type FloorResult,
+} from './floor.js';
 import type { HostCommand, HostMessage, HostMode } from './reference-host.js';
 import type { ProxyStats } from './latency-proxy.js';
 import { instrument, withProposedFixes, type Counters } from './what-if.js';
@@ -58,7 +64,9 @@ async function startHost(): Promise<Host> {
     env: { ...process.env, BENCH_ONE_WAY_DELAY_MS: String(ONE_WAY_DELAY_MS) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const next = <T extends HostMessage['type']>(type: T): Promise<Extract<HostMessage, { type: T }>> =>
+  const next = <T extends HostMessage['type']>(
+    type: T,
+  ): Promise<Extract<HostMessage, { type: T }>> =>
     new Promise((resolve, reject) => {
       const onMessage = (m: HostMessage): void => {
         if (m.type !== type) return;
@@ -66,7 +74,8 @@ async function startHost(): Promise<Host> {
         child.off('exit', onExit);
         resolve(m as Extract<HostMessage, { type: T }>);
       };
-      const onExit = (code: number | null): void => reject(new Error(`the reference host exited (${code}) before sending "${type}"`));
+      const onExit = (code: number | null): void =>
+        reject(new Error(`the reference host exited (${code}) before sending "${type}"`));
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
@@ -150,9 +159,21 @@ async function harnessRun(providers: Provider[]): Promise<Omit<HarnessMeasuremen
     requests: runs.reduce((n, r) => n + r.evidence.requestsSent, 0),
     durationsMs: exchanges.flat().map((e) => e.durationMs),
     requestTimeMs: exchanges.map((list) => list.reduce((t, e) => t + e.durationMs, 0)),
-    byProbe: groupByProbe(exchanges.map((list) => Object.fromEntries(list.map((e) => [e.probe, e.durationMs])))),
+    byProbe: groupByProbe(
+      exchanges.map((list) => Object.fromEntries(list.map((e) => [e.probe, e.durationMs]))),
+    ),
     first: exchanges.map((list) => list[0]?.durationMs ?? Number.NaN),
-    statuses: Object.fromEntries(runs.map((r) => [r.provider.name, Object.fromEntries(Object.values(r.evidence.exchanges).map((e) => [e.probe, e.response?.status ?? e.transportError?.code ?? 'not sent']))])),
+    statuses: Object.fromEntries(
+      runs.map((r) => [
+        r.provider.name,
+        Object.fromEntries(
+          Object.values(r.evidence.exchanges).map((e) => [
+            e.probe,
+            e.response?.status ?? e.transportError?.code ?? 'not sent',
+          ]),
+        ),
+      ]),
+    ),
     tallies: runs.map((r) => {
       const t = tally(r.findings);
       return `${t.passed} passed, ${t.failed} failed, ${t.warnings} warning(s), ${t.skipped} skipped, ${t.broken} broken`;
@@ -175,7 +196,8 @@ function floorMeasurement(f: FloorResult): Omit<Measurement, 'connections'> {
 
 function groupByProbe(perProvider: Record<string, number>[]): Record<string, number[]> {
   const out: Record<string, number[]> = {};
-  for (const probes of perProvider) for (const [probe, ms] of Object.entries(probes)) (out[probe] ??= []).push(ms);
+  for (const probes of perProvider)
+    for (const [probe, ms] of Object.entries(probes)) (out[probe] ??= []).push(ms);
   return out;
 }
 
@@ -196,7 +218,11 @@ function secureContextCost(caFile: string): { harnessMs: number; floorMs: number
     }
     return median(samples);
   };
-  return { harnessMs: time({ ca: [...rootCertificates, ca] }), floorMs: time({ ca }), roots: rootCertificates.length };
+  return {
+    harnessMs: time({ ca: [...rootCertificates, ca] }),
+    floorMs: time({ ca }),
+    roots: rootCertificates.length,
+  };
 }
 
 interface ReuseResult {
@@ -213,7 +239,10 @@ interface ReuseResult {
 async function connectionReuse(host: Host, plan: FloorPlan): Promise<ReuseResult[]> {
   const head: FloorPlan = { provider: plan.provider, requests: plan.requests.slice(0, 3) };
   const out: ReuseResult[] = [];
-  for (const [limit, connections] of [['undici default (no limit)', undefined], ['connections: 1', 1]] as const) {
+  for (const [limit, connections] of [
+    ['undici default (no limit)', undefined],
+    ['connections: 1', 1],
+  ] as const) {
     const walls: number[] = [];
     const conns: number[] = [];
     for (let i = 0; i < REPEATS; i++) {
@@ -221,7 +250,12 @@ async function connectionReuse(host: Host, plan: FloorPlan): Promise<ReuseResult
       walls.push(f.wallMs);
       conns.push((await host.stats()).connections);
     }
-    out.push({ probes: head.requests.map((r) => r.probe), limit, connections: median(conns), wallMs: median(walls) });
+    out.push({
+      probes: head.requests.map((r) => r.probe),
+      limit,
+      connections: median(conns),
+      wallMs: median(walls),
+    });
   }
   return out;
 }
@@ -232,7 +266,8 @@ function statusDifferences(a: Measurement, b: Measurement): string[] {
   for (const [provider, probes] of Object.entries(a.statuses)) {
     const other = b.statuses[provider] ?? {};
     for (const [probe, status] of Object.entries(probes)) {
-      if (other[probe] !== status) out.push(`${provider}/${probe}: ${status} vs ${other[probe] ?? 'missing'}`);
+      if (other[probe] !== status)
+        out.push(`${provider}/${probe}: ${status} vs ${other[probe] ?? 'missing'}`);
     }
   }
   return out;
@@ -261,11 +296,22 @@ async function cliRun(): Promise<CliRun> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'tc-bench-cli-'));
   try {
     const started = performance.now();
-    const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'src/cli.ts'), '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+        path.join(ROOT, 'src/cli.ts'),
+        '--out',
+        out,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const exitCode = await new Promise<number | null>((resolve) =>
+      child.on('close', (code) => resolve(code)),
+    );
     const wallMs = performance.now() - started;
     try {
       const record = JSON.parse(readFileSync(path.join(out, '.run/run.json'), 'utf8')) as RunRecord;
@@ -313,21 +359,27 @@ function benchOptions(): BenchOptions {
   const list = (flag: string, v: string): number[] =>
     v.split(',').map((x) => {
       const n = x.trim() === 'all' ? 0 : Number(x);
-      if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag}: ${JSON.stringify(x)} is not a whole number`);
+      if (!Number.isInteger(n) || n < 0)
+        throw new Error(`--${flag}: ${JSON.stringify(x)} is not a whole number`);
       return n;
     });
   let sizes = list('sizes', values.sizes);
   if (values.only === 'base') sizes = sizes.filter((n) => n <= MANY);
   else if (values.only === 'scale') sizes = sizes.filter((n) => n > MANY);
-  else if (values.only !== undefined) throw new Error(`--only: ${values.only} is not base or scale`);
+  else if (values.only !== undefined)
+    throw new Error(`--only: ${values.only} is not base or scale`);
   const base = sizes.some((n) => n === 1 || n === MANY);
-  if (sizes.some((n) => n < 1 || (n > 1 && n < MANY))) throw new Error(`--sizes: the base part measures 1 and ${MANY} together; the scale part sizes above ${MANY}`);
+  if (sizes.some((n) => n < 1 || (n > 1 && n < MANY)))
+    throw new Error(
+      `--sizes: the base part measures 1 and ${MANY} together; the scale part sizes above ${MANY}`,
+    );
   return {
     base,
     scaleSizes: sizes.filter((n) => n > MANY),
     concurrencies: list('concurrency', values.concurrency),
     floorPooled: values['floor-pooled'],
-    reportSizes: values['report-sizes'].trim() === '' ? [] : list('report-sizes', values['report-sizes']),
+    reportSizes:
+      values['report-sizes'].trim() === '' ? [] : list('report-sizes', values['report-sizes']),
   };
 }
 
@@ -337,7 +389,10 @@ async function main(): Promise<void> {
   const loadAtStart = os.loadavg()[0] ?? 0;
   const host = await startHost();
   let scale: Awaited<ReturnType<typeof runScale>> | undefined;
-  const results = Object.fromEntries(KINDS.map((k) => [k, []])) as unknown as Record<Kind, Measurement[]>;
+  const results = Object.fromEntries(KINDS.map((k) => [k, []])) as unknown as Record<
+    Kind,
+    Measurement[]
+  >;
   const tallies = new Set<string>();
   const differences: string[] = [];
   let expiryWaitsMs: number[] = [];
@@ -346,39 +401,64 @@ async function main(): Promise<void> {
   try {
     const one = referenceProviders(host, 1);
     const many = referenceProviders(host, MANY);
-    process.stdout.write(`reference server + latency proxy (${host.oneWayDelayMs} ms each way) on 127.0.0.1:${host.proxyPort}, in a child process; ${host.mode === 'all' ? "all of the reference's URLs lead through the proxy" : 'WARNING: only the token endpoint and the resource lead through the proxy (discovery and JWKS go direct)'}\n`);
+    process.stdout.write(
+      `reference server + latency proxy (${host.oneWayDelayMs} ms each way) on 127.0.0.1:${host.proxyPort}, in a child process; ${host.mode === 'all' ? "all of the reference's URLs lead through the proxy" : 'WARNING: only the token endpoint and the resource lead through the proxy (discovery and JWKS go direct)'}\n`,
+    );
 
     // Warm-up, not measured: JIT and lazy initialisation on both sides (the first oidc-provider
     // requests of a process take hundreds of ms). No expiry wait: a 0 s maximum rules it out.
     const warm = many.map((p) => ({ ...p, limits: { ...p.limits, maxExpiryWaitSeconds: 0 } }));
     const warmRun = await harnessRun(warm);
-    await runFloor(await Promise.all(warmRun.runs.map((r, i) => planFromEvidence(warm[i]!, r.evidence))));
+    await runFloor(
+      await Promise.all(warmRun.runs.map((r, i) => planFromEvidence(warm[i]!, r.evidence))),
+    );
     await host.stats();
     if (opts.base) {
       tlsCost = secureContextCost(host.env['TC_REF_CA_FILE'] ?? '');
-      reuse = await connectionReuse(host, await planFromEvidence(warm[0]!, warmRun.runs[0]!.evidence));
+      reuse = await connectionReuse(
+        host,
+        await planFromEvidence(warm[0]!, warmRun.runs[0]!.evidence),
+      );
     }
     process.stdout.write('warm-up done\n');
 
     for (let rep = 1; rep <= (opts.base ? REPEATS : 0); rep++) {
-      for (const [providers, hk, fk] of [[one, 'harness-1', 'floor-1'], [many, `harness-${MANY}`, `floor-${MANY}`]] as [Provider[], Kind, Kind][]) {
+      for (const [providers, hk, fk] of [
+        [one, 'harness-1', 'floor-1'],
+        [many, `harness-${MANY}`, `floor-${MANY}`],
+      ] as [Provider[], Kind, Kind][]) {
         const { result: h, counters } = await instrument(() => harnessRun(providers));
-        const harness: HarnessMeasurement = { ...h, counters, connections: (await host.stats()).connections };
-        const plans = await Promise.all(harness.runs.map((r, i) => planFromEvidence(providers[i]!, r.evidence)));
+        const harness: HarnessMeasurement = {
+          ...h,
+          counters,
+          connections: (await host.stats()).connections,
+        };
+        const plans = await Promise.all(
+          harness.runs.map((r, i) => planFromEvidence(providers[i]!, r.evidence)),
+        );
         const f = await runFloor(plans);
-        const floor: Measurement = { ...floorMeasurement(f), connections: (await host.stats()).connections };
+        const floor: Measurement = {
+          ...floorMeasurement(f),
+          connections: (await host.stats()).connections,
+        };
         expiryWaitsMs = expiryWaitsMs.concat(f.providers.map((p) => p.expiryWaitMs));
         results[hk].push(harness);
         results[fk].push(floor);
         harness.tallies.forEach((t) => tallies.add(t));
-        differences.push(...statusDifferences(harness, floor).map((d) => `run ${rep}, ${hk}: ${d}`));
-        process.stdout.write(`run ${rep}/${REPEATS}: ${hk} ${(harness.wallMs / 1000).toFixed(2)} s (${harness.requests} requests), ${fk} ${(floor.wallMs / 1000).toFixed(2)} s (${floor.requests} requests)\n`);
+        differences.push(
+          ...statusDifferences(harness, floor).map((d) => `run ${rep}, ${hk}: ${d}`),
+        );
+        process.stdout.write(
+          `run ${rep}/${REPEATS}: ${hk} ${(harness.wallMs / 1000).toFixed(2)} s (${harness.requests} requests), ${fk} ${(floor.wallMs / 1000).toFixed(2)} s (${floor.requests} requests)\n`,
+        );
       }
       const w = await withProposedFixes(() => harnessRun(many));
       const whatIf: HarnessMeasurement = { ...w, connections: (await host.stats()).connections };
       results[WHAT_IF].push(whatIf);
       whatIf.tallies.forEach((t) => tallies.add(t));
-      process.stdout.write(`run ${rep}/${REPEATS}: ${WHAT_IF} (proposed fixes emulated, what-if) ${(whatIf.wallMs / 1000).toFixed(2)} s (${whatIf.requests} requests)\n`);
+      process.stdout.write(
+        `run ${rep}/${REPEATS}: ${WHAT_IF} (proposed fixes emulated, what-if) ${(whatIf.wallMs / 1000).toFixed(2)} s (${whatIf.requests} requests)\n`,
+      );
     }
     if (opts.scaleSizes.length > 0) {
       scale = await runScale({
@@ -398,15 +478,21 @@ async function main(): Promise<void> {
   const scaleDoc = (): void => {
     if (!scale) return;
     const { lines } = writeScale(DOC, { result: scale, oneWayDelayMs: host.oneWayDelayMs });
-    process.stdout.write(`\n${lines.join('\n')}\n${scale.differences.length === 0 ? 'scale floor replays: every response status equals the harness run it replays' : `scale floor replays: ${scale.differences.length} status difference(s): ${scale.differences.slice(0, 5).join('; ')}`}\nscale part took ${scale.seconds.toFixed(0)} s; wrote ${path.relative(ROOT, DOC)}\n`);
+    process.stdout.write(
+      `\n${lines.join('\n')}\n${scale.differences.length === 0 ? 'scale floor replays: every response status equals the harness run it replays' : `scale floor replays: ${scale.differences.length} status difference(s): ${scale.differences.slice(0, 5).join('; ')}`}\nscale part took ${scale.seconds.toFixed(0)} s; wrote ${path.relative(ROOT, DOC)}\n`,
+    );
   };
   if (!opts.base) {
     scaleDoc();
-    process.stdout.write(`bench took ${((performance.now() - benchStarted) / 1000).toFixed(0)} s\n`);
+    process.stdout.write(
+      `bench took ${((performance.now() - benchStarted) / 1000).toFixed(0)} s\n`,
+    );
     return;
   }
 
-  process.stdout.write('one full CLI run with the report (embedded reference, in-process, no added latency)...\n');
+  process.stdout.write(
+    'one full CLI run with the report (embedded reference, in-process, no added latency)...\n',
+  );
   const cli = await cliRun();
 
   // ---- summarise
@@ -425,33 +511,88 @@ async function main(): Promise<void> {
       requestTime: median(ms.flatMap((m) => m.requestTimeMs)),
       cpuPerRequest: median(ms.map((m) => m.cpuMs / m.requests)),
       cpuMs: median(ms.map((m) => m.cpuMs)),
-      contextMs: median(ms.map((m) => (m as HarnessMeasurement).counters?.secureContextMs ?? Number.NaN)),
-      contexts: median(ms.map((m) => (m as HarnessMeasurement).counters?.secureContexts ?? Number.NaN)),
+      contextMs: median(
+        ms.map((m) => (m as HarnessMeasurement).counters?.secureContextMs ?? Number.NaN),
+      ),
+      contexts: median(
+        ms.map((m) => (m as HarnessMeasurement).counters?.secureContexts ?? Number.NaN),
+      ),
       scrubMs: median(ms.map((m) => (m as HarnessMeasurement).counters?.scrubMs ?? Number.NaN)),
-      scrubCalls: median(ms.map((m) => (m as HarnessMeasurement).counters?.scrubCalls ?? Number.NaN)),
+      scrubCalls: median(
+        ms.map((m) => (m as HarnessMeasurement).counters?.scrubCalls ?? Number.NaN),
+      ),
       first: median(ms.flatMap((m) => m.first)),
       expired: median(ms.flatMap((m) => m.byProbe[PROBES.resourceExpired] ?? [])),
     };
   });
   const row = (kind: Kind) => rows.find((r) => r.kind === kind)!;
   const ratios = [
-    { name: `harness-${MANY} / harness-1`, value: row(`harness-${MANY}`).wall / row('harness-1').wall },
+    {
+      name: `harness-${MANY} / harness-1`,
+      value: row(`harness-${MANY}`).wall / row('harness-1').wall,
+    },
     { name: 'harness-1 / floor-1', value: row('harness-1').wall / row('floor-1').wall },
-    { name: `harness-${MANY} / floor-${MANY}`, value: row(`harness-${MANY}`).wall / row(`floor-${MANY}`).wall },
-    { name: `floor-${MANY} / floor-1 (for context)`, value: row(`floor-${MANY}`).wall / row('floor-1').wall, info: true },
-    { name: `${WHAT_IF} / floor-${MANY} (what-if)`, value: row(WHAT_IF).wall / row(`floor-${MANY}`).wall, info: true },
-    { name: `${WHAT_IF} / harness-1 (what-if)`, value: row(WHAT_IF).wall / row('harness-1').wall, info: true },
+    {
+      name: `harness-${MANY} / floor-${MANY}`,
+      value: row(`harness-${MANY}`).wall / row(`floor-${MANY}`).wall,
+    },
+    {
+      name: `floor-${MANY} / floor-1 (for context)`,
+      value: row(`floor-${MANY}`).wall / row('floor-1').wall,
+      info: true,
+    },
+    {
+      name: `${WHAT_IF} / floor-${MANY} (what-if)`,
+      value: row(WHAT_IF).wall / row(`floor-${MANY}`).wall,
+      info: true,
+    },
+    {
+      name: `${WHAT_IF} / harness-1 (what-if)`,
+      value: row(WHAT_IF).wall / row('harness-1').wall,
+      info: true,
+    },
   ];
 
   const s = (ms: number): string => (ms / 1000).toFixed(2);
   const tableLines = [
-    ['measurement', 'providers', 'requests', 'wall s (median)', 'wall s (3 runs)', 'TLS conns', 'req ms median', 'req ms max', '1st req ms', 'expired ms', 'req time s/provider', 'CPU ms/req'],
-    ...rows.map((r) => [r.kind, String(r.providers), `${r.requests}${r.requestsSame ? '' : ' (varied)'}`, s(r.wall), r.walls.map(s).join(' '), String(r.connections), r.medianRequest.toFixed(1), r.maxRequest.toFixed(1), r.first.toFixed(0), r.expired.toFixed(0), s(r.requestTime), r.cpuPerRequest.toFixed(2)]),
+    [
+      'measurement',
+      'providers',
+      'requests',
+      'wall s (median)',
+      'wall s (3 runs)',
+      'TLS conns',
+      'req ms median',
+      'req ms max',
+      '1st req ms',
+      'expired ms',
+      'req time s/provider',
+      'CPU ms/req',
+    ],
+    ...rows.map((r) => [
+      r.kind,
+      String(r.providers),
+      `${r.requests}${r.requestsSame ? '' : ' (varied)'}`,
+      s(r.wall),
+      r.walls.map(s).join(' '),
+      String(r.connections),
+      r.medianRequest.toFixed(1),
+      r.maxRequest.toFixed(1),
+      r.first.toFixed(0),
+      r.expired.toFixed(0),
+      s(r.requestTime),
+      r.cpuPerRequest.toFixed(2),
+    ]),
   ];
   const widths = tableLines[0]!.map((_, c) => Math.max(...tableLines.map((l) => l[c]!.length)));
   const table = `${tableLines.map((l, i) => l.map((cell, c) => (c === 0 || i === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n')}
 ${WHAT_IF} = harness-${MANY} with the two proposed fixes emulated in-process (one TLS context per CA list; secrets' encoded forms cached in Redactor#scrub); src unchanged`;
-  const ratioLines = ratios.map((r) => `${r.name.padEnd(34)} ${r.value.toFixed(2)}${r.info ? '' : `  (target ≤ ${TARGET}: ${r.value <= TARGET ? 'met' : 'NOT met'})`}`).join('\n');
+  const ratioLines = ratios
+    .map(
+      (r) =>
+        `${r.name.padEnd(34)} ${r.value.toFixed(2)}${r.info ? '' : `  (target ≤ ${TARGET}: ${r.value <= TARGET ? 'met' : 'NOT met'})`}`,
+    )
+    .join('\n');
   const cliLine =
     cli.observeMs !== undefined
       ? `CLI run with report: ${s(cli.wallMs)} s wall, exit ${cli.exitCode}, ${cli.requests} requests (${cli.providers?.join(', ')}); observe + evaluate ${s(cli.observeMs)} s, the rest (process start, reference start, report: vitest suites + allure generate) ${s(cli.wallMs - cli.observeMs)} s`
@@ -468,14 +609,42 @@ tls.createSecureContext alone: ${tlsCost.harnessMs.toFixed(1)} ms with the harne
   const reuseLine = `connection reuse, first 3 requests of a provider (${reuse[0]?.probes.join(', ')}) replayed: ${reuse.map((r) => `${r.limit}: ${r.connections} connection(s), ${s(r.wallMs)} s`).join('; ')}`;
   process.stdout.write(`${tlsLine}\n${reuseLine}\n`);
   process.stdout.write(`verdicts per provider (harness runs): ${[...tallies].join(' | ')}\n`);
-  process.stdout.write(differences.length === 0 ? 'floor replays: every response status equals the harness run it replays\n' : `floor replays: ${differences.length} status difference(s): ${differences.slice(0, 5).join('; ')}\n`);
-  process.stdout.write(`bench took ${benchSeconds.toFixed(0)} s; wrote ${path.relative(ROOT, DOC)}\n`);
+  process.stdout.write(
+    differences.length === 0
+      ? 'floor replays: every response status equals the harness run it replays\n'
+      : `floor replays: ${differences.length} status difference(s): ${differences.slice(0, 5).join('; ')}\n`,
+  );
+  process.stdout.write(
+    `bench took ${benchSeconds.toFixed(0)} s; wrote ${path.relative(ROOT, DOC)}\n`,
+  );
 
-  const sent = Object.values((results['harness-1'][0] as HarnessMeasurement).runs[0]!.evidence.exchanges).filter((e) => !e.notSent);
+  const sent = Object.values(
+    (results['harness-1'][0] as HarnessMeasurement).runs[0]!.evidence.exchanges,
+  ).filter((e) => !e.notSent);
   const sequence = sent.map((e) => e.probe);
-  const certificates = new Set(sent.map((e) => e.request.clientCertificate).filter((c) => c !== undefined)).size;
-  const evaluateMs = median((results[`harness-${MANY}`] as HarnessMeasurement[]).map((m) => m.evaluateMs));
-  writeDoc({ table, rows, ratios, cliLine, tallies: [...tallies], differences, expiryWaitsMs, benchSeconds, tlsCost, reuse, load: [loadAtStart, os.loadavg()[0] ?? 0], evaluateMs, sequence, certificates, mode: host.mode });
+  const certificates = new Set(
+    sent.map((e) => e.request.clientCertificate).filter((c) => c !== undefined),
+  ).size;
+  const evaluateMs = median(
+    (results[`harness-${MANY}`] as HarnessMeasurement[]).map((m) => m.evaluateMs),
+  );
+  writeDoc({
+    table,
+    rows,
+    ratios,
+    cliLine,
+    tallies: [...tallies],
+    differences,
+    expiryWaitsMs,
+    benchSeconds,
+    tlsCost,
+    reuse,
+    load: [loadAtStart, os.loadavg()[0] ?? 0],
+    evaluateMs,
+    sequence,
+    certificates,
+    mode: host.mode,
+  });
   scaleDoc();
 }
 
@@ -483,7 +652,25 @@ tls.createSecureContext alone: ${tlsCost.harnessMs.toFixed(1)} ms with the harne
 
 interface DocInput {
   table: string;
-  rows: { kind: Kind; providers: number; wall: number; requests: number; connections: number; medianRequest: number; maxRequest: number; requestTime: number; walls: number[]; first: number; expired: number; cpuPerRequest: number; cpuMs: number; contextMs: number; contexts: number; scrubMs: number; scrubCalls: number }[];
+  rows: {
+    kind: Kind;
+    providers: number;
+    wall: number;
+    requests: number;
+    connections: number;
+    medianRequest: number;
+    maxRequest: number;
+    requestTime: number;
+    walls: number[];
+    first: number;
+    expired: number;
+    cpuPerRequest: number;
+    cpuMs: number;
+    contextMs: number;
+    contexts: number;
+    scrubMs: number;
+    scrubCalls: number;
+  }[];
   ratios: { name: string; value: number; info?: boolean }[];
   cliLine: string;
   tallies: string[];
@@ -510,7 +697,8 @@ function writeDoc(d: DocInput): void {
   const f1 = byKind('floor-1');
   const hN = byKind(`harness-${MANY}`);
   const fN = byKind(`floor-${MANY}`);
-  const perRequest = (h: typeof h1, f: typeof f1): string => `${(h.medianRequest - f.medianRequest).toFixed(1)} ms`;
+  const perRequest = (h: typeof h1, f: typeof f1): string =>
+    `${(h.medianRequest - f.medianRequest).toFixed(1)} ms`;
   const wait = median(d.expiryWaitsMs);
   // The wait counts from token.0's answer (src/probes/resource.ts expiredAt).
   const lastToken = d.sequence.indexOf('token.0');
@@ -661,10 +849,14 @@ Of harness-${MANY}'s, ${s(hN.contextMs)} s are in \`tls.createSecureContext\` an
 4. **Avoidable TLS handshakes, in the harness and the floor alike.** ${h1.connections} connections per provider and run:
    ${d.certificates > 0 ? `${d.certificates} for the client certificates (one agent each, unavoidable); ` : ''}on the main agent one at the start and one after the expiry
    wait (the server — Node's default 5 s keep-alive timeout — closes the idle connection during the 6 s wait;
-   unavoidable)${extra > 0 ? `, and ${extra} more: when a request follows one that opened a fresh connection, it is sent in
+   unavoidable)${
+     extra > 0
+       ? `, and ${extra} more: when a request follows one that opened a fresh connection, it is sent in
    the same tick in which that response's body ended, before undici has put the connection back into the pool,
    so with \`connections: 2\` (the harness) or no limit (the floor) undici opens another one (+1 round trip,
-   +1 TLS context)${extra === candidates.length ? ` — here for ${code(candidates)}` : ''}` : ''}. The probes of a provider are sequential, so
+   +1 TLS context)${extra === candidates.length ? ` — here for ${code(candidates)}` : ''}`
+       : ''
+   }. The probes of a provider are sequential, so
    \`connections: 1\` in runner.ts's Agent would make such a request wait for the connection instead. Measured
    in this run, replaying a provider's first three requests (${code(d.reuse[0]?.probes ?? [])}), median of ${REPEATS}:
    ${d.reuse.map((r) => `${r.limit} → ${r.connections} connection(s), ${s(r.wallMs)} s`).join('; ')}.
@@ -672,10 +864,13 @@ Of harness-${MANY}'s, ${s(hN.contextMs)} s are in \`tls.createSecureContext\` an
    \`evaluate()\` (${d.evaluateMs.toFixed(0)} ms per harness-${MANY} run, all providers) — does not show in these numbers.
 `;
   // The scale section of the previous run stays until the scale part runs again.
-  writeFileSync(DOC, `${md}${(() => {
-    const block = existsSync(DOC) ? scaleBlockOf(readFileSync(DOC, 'utf8')) : '';
-    return block ? `\n${block}` : '';
-  })()}`);
+  writeFileSync(
+    DOC,
+    `${md}${(() => {
+      const block = existsSync(DOC) ? scaleBlockOf(readFileSync(DOC, 'utf8')) : '';
+      return block ? `\n${block}` : '';
+    })()}`,
+  );
 }
 
 main().then(

@@ -19,7 +19,13 @@ import { observe } from '../src/observe.js';
 import { generateReport, outputPaths } from '../src/report/generate.js';
 import { finishRun } from '../src/run/finish.js';
 import { pooled } from '../src/run/shard.js';
-import { harnessVersion, publicProvider, RUN_RECORD_VERSION, type ProviderRun, type RunRecord } from '../src/run-record.js';
+import {
+  harnessVersion,
+  publicProvider,
+  RUN_RECORD_VERSION,
+  type ProviderRun,
+  type RunRecord,
+} from '../src/run-record.js';
 import { referenceProviders } from './providers.js';
 
 export interface ScaleJob {
@@ -56,7 +62,8 @@ const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
 
 process.once('message', (job: ScaleJob) => {
   void run(job).then(
-    (answer) => process.send?.({ type: 'done', answer } satisfies WorkerMessage, () => process.exit(0)),
+    (answer) =>
+      process.send?.({ type: 'done', answer } satisfies WorkerMessage, () => process.exit(0)),
     (e: unknown) => {
       process.stderr.write(`scale worker failed: ${(e as Error).stack ?? String(e)}\n`);
       process.exit(1);
@@ -75,7 +82,11 @@ async function run(job: ScaleJob): Promise<ScaleAnswer> {
     job.concurrency,
     providers.map((p) => async () => {
       const evidence = await observe(p);
-      return { provider: publicProvider(p), evidence, findings: evaluate(p, evidence, { strict: false }) };
+      return {
+        provider: publicProvider(p),
+        evidence,
+        findings: evaluate(p, evidence, { strict: false }),
+      };
     }),
   );
   const wallMs = performance.now() - started;
@@ -107,10 +118,20 @@ async function run(job: ScaleJob): Promise<ScaleAnswer> {
     runFileBytes: statSync(out.runFile).size,
     runFile: out.runFile,
     verdicts,
-    broken: [...new Set(runs.flatMap((r) => r.findings.filter((f) => f.outcome === 'broken' || f.outcome === 'fail').map((f) => `${f.outcome} ${f.checkId}: ${f.message}`)))].slice(0, 5),
+    broken: [
+      ...new Set(
+        runs.flatMap((r) =>
+          r.findings
+            .filter((f) => f.outcome === 'broken' || f.outcome === 'fail')
+            .map((f) => `${f.outcome} ${f.checkId}: ${f.message}`),
+        ),
+      ),
+    ].slice(0, 5),
   };
   if (job.report) {
-    await new Promise<void>((resolve) => process.send?.({ type: 'report' } satisfies WorkerMessage, () => resolve()));
+    await new Promise<void>((resolve) =>
+      process.send?.({ type: 'report' } satisfies WorkerMessage, () => resolve()),
+    );
     const t = performance.now();
     try {
       await generateReport(out);
@@ -165,7 +186,8 @@ function reportBreakdown(page: string): ReportBreakdown | undefined {
               ? 'tree'
               : 'other data';
     parts[part] = (parts[part] ?? 0) + data.length;
-    if (part === 'attachments') attachments.set(path.basename(file).replace(/\.[^.]*$/, ''), data.length);
+    if (part === 'attachments')
+      attachments.set(path.basename(file).replace(/\.[^.]*$/, ''), data.length);
     if (part === 'test results') results.push(data);
   }
   if (results.length === 0) return undefined;
@@ -174,13 +196,25 @@ function reportBreakdown(page: string): ReportBreakdown | undefined {
   let passingAttachmentBytes = 0;
   let passingAttachmentRefBytes = 0;
   for (const data of results) {
-    const t = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { status?: string; steps?: { type?: string; link?: { id?: string } }[]; attachments?: unknown[] };
+    const t = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as {
+      status?: string;
+      steps?: { type?: string; link?: { id?: string } }[];
+      attachments?: unknown[];
+    };
     if (t.status !== 'passed') continue;
     passed += 1;
     const steps = (t.steps ?? []).filter((s) => s.type === 'attachment');
     for (const s of steps) passingAttachmentBytes += attachments.get(s.link?.id ?? '') ?? 0;
     // base64 of the JSON: 4/3 of its bytes.
-    passingAttachmentRefBytes += Math.round(((JSON.stringify(steps).length + JSON.stringify(t.attachments ?? []).length) * 4) / 3);
+    passingAttachmentRefBytes += Math.round(
+      ((JSON.stringify(steps).length + JSON.stringify(t.attachments ?? []).length) * 4) / 3,
+    );
   }
-  return { parts, tests: results.length, passed, passingAttachmentBytes, passingAttachmentRefBytes };
+  return {
+    parts,
+    tests: results.length,
+    passed,
+    passingAttachmentBytes,
+    passingAttachmentRefBytes,
+  };
 }

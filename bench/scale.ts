@@ -70,13 +70,23 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
         const out = mkdtempSync(path.join(os.tmpdir(), `tc-bench-scale-${n}-`));
         keep.push(out);
         const report = i === 0 && o.reportSizes.includes(n);
-        o.log(`scale: harness-${n}, concurrency ${concurrency}${report ? ', then the report' : ''}...`);
-        const run = await harnessInChild(o.root, { env: o.env, providers: n, concurrency, out, report });
+        o.log(
+          `scale: harness-${n}, concurrency ${concurrency}${report ? ', then the report' : ''}...`,
+        );
+        const run = await harnessInChild(o.root, {
+          env: o.env,
+          providers: n,
+          concurrency,
+          out,
+          report,
+        });
         runs.push({ providers: n, concurrency, ...run });
         const h = run.harness;
         o.log(
           `scale: harness-${n} c=${concurrency}: ${(h.wallMs / 1000).toFixed(1)} s, ${h.requests} requests, peak RSS ${mb(h.peakRssFinishBytes)} MB` +
-            (h.report ? `; report ${(h.report.ms / 1000).toFixed(1)} s, ${mb(h.report.htmlBytes)} MB${h.report.error ? ` (${h.report.error})` : ''}` : ''),
+            (h.report
+              ? `; report ${(h.report.ms / 1000).toFixed(1)} s, ${mb(h.report.htmlBytes)} MB${h.report.error ? ` (${h.report.error})` : ''}`
+              : ''),
         );
         replayFrom ??= h.runFile;
       }
@@ -84,15 +94,30 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       // The floor replays the first harness run's requests, read back from its run.json.
       const record = JSON.parse(readFileSync(replayFrom, 'utf8')) as RunRecord;
       const providers = referenceProviders(o.env, n);
-      const floorConcurrencies = [0, ...(o.floorPooled ? o.concurrencies.filter((c) => c !== 0 && c < n) : [])];
+      const floorConcurrencies = [
+        0,
+        ...(o.floorPooled ? o.concurrencies.filter((c) => c !== 0 && c < n) : []),
+      ];
       for (const c of floorConcurrencies) {
         o.log(`scale: floor-${n}, ${c === 0 ? 'all at once' : `concurrency ${c}`}...`);
         // Planned afresh for each replay: a plan's client assertions are single-use (their jti).
-        const plans = await Promise.all(record.providers.map((r, i) => planFromEvidence(providers[i]!, r.evidence)));
+        const plans = await Promise.all(
+          record.providers.map((r, i) => planFromEvidence(providers[i]!, r.evidence)),
+        );
         const f = await runFloor(plans, c === 0 ? {} : { concurrency: c });
-        floors.push({ providers: n, concurrency: c, wallMs: f.wallMs, cpuMs: f.cpuMs, requests: f.providers.reduce((s, p) => s + p.requestsSent, 0) });
-        differences.push(...statusDifferences(record, f).map((d) => `${n} providers, floor c=${c || 'all'}: ${d}`));
-        o.log(`scale: floor-${n} ${c === 0 ? 'all at once' : `c=${c}`}: ${(f.wallMs / 1000).toFixed(1)} s`);
+        floors.push({
+          providers: n,
+          concurrency: c,
+          wallMs: f.wallMs,
+          cpuMs: f.cpuMs,
+          requests: f.providers.reduce((s, p) => s + p.requestsSent, 0),
+        });
+        differences.push(
+          ...statusDifferences(record, f).map((d) => `${n} providers, floor c=${c || 'all'}: ${d}`),
+        );
+        o.log(
+          `scale: floor-${n} ${c === 0 ? 'all at once' : `c=${c}`}: ${(f.wallMs / 1000).toFixed(1)} s`,
+        );
       }
     } finally {
       for (const dir of keep) rmSync(dir, { recursive: true, force: true });
@@ -100,7 +125,11 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   }
   clearInterval(loadTimer);
   loads.sort((a, b) => a - b);
-  const load: [number, number, number] = [loads[0] ?? 0, loads[Math.floor(loads.length / 2)] ?? 0, loads[loads.length - 1] ?? 0];
+  const load: [number, number, number] = [
+    loads[0] ?? 0,
+    loads[Math.floor(loads.length / 2)] ?? 0,
+    loads[loads.length - 1] ?? 0,
+  ];
   return { runs, floors, differences, seconds: (performance.now() - started) / 1000, load };
 }
 
@@ -111,13 +140,17 @@ function statusDifferences(record: RunRecord, floor: FloorResult): string[] {
     for (const ex of Object.values(run.evidence.exchanges)) {
       if (ex.notSent) continue;
       const status = ex.response?.status ?? ex.transportError?.code;
-      if (replay[ex.probe] !== status) out.push(`${run.provider.name}/${ex.probe}: ${status} vs ${replay[ex.probe] ?? 'missing'}`);
+      if (replay[ex.probe] !== status)
+        out.push(`${run.provider.name}/${ex.probe}: ${status} vs ${replay[ex.probe] ?? 'missing'}`);
     }
   }
   return out;
 }
 
-async function harnessInChild(root: string, job: ScaleJob): Promise<{ harness: ScaleAnswer; reportMemory?: TreeMemory }> {
+async function harnessInChild(
+  root: string,
+  job: ScaleJob,
+): Promise<{ harness: ScaleAnswer; reportMemory?: TreeMemory }> {
   const child: ChildProcess = fork(path.join(root, 'bench/scale-worker.ts'), [], {
     cwd: root,
     execArgv: ['--import', 'tsx'],
@@ -130,7 +163,9 @@ async function harnessInChild(root: string, job: ScaleJob): Promise<{ harness: S
         if (m.type === 'report') sampler = new TreeSampler(child.pid ?? -1);
         else resolve(m.answer);
       });
-      child.once('exit', (code) => reject(new Error(`the scale worker exited (${code}) without an answer`)));
+      child.once('exit', (code) =>
+        reject(new Error(`the scale worker exited (${code}) without an answer`)),
+      );
       child.send(job);
     });
     const reportMemory = sampler?.stop();
@@ -157,7 +192,10 @@ export interface TreeMemory {
  * records nothing. A process that peaks and exits between two samples is missed: a lower bound.
  */
 class TreeSampler {
-  private readonly seen = new Map<number, { kind: string; hwm: number; first: number; last: number }>();
+  private readonly seen = new Map<
+    number,
+    { kind: string; hwm: number; first: number; last: number }
+  >();
   private peakTotal = 0;
   private samples = 0;
   private readonly timer: NodeJS.Timeout;
@@ -179,7 +217,12 @@ class TreeSampler {
       if (Number.isFinite(ppid)) parent.set(Number(entry), ppid);
     }
     const isDescendant = (pid: number): boolean => {
-      for (let p = parent.get(pid), hops = 0; p !== undefined && hops < 64; p = parent.get(p), hops++) if (p === this.root) return true;
+      for (
+        let p = parent.get(pid), hops = 0;
+        p !== undefined && hops < 64;
+        p = parent.get(p), hops++
+      )
+        if (p === this.root) return true;
       return false;
     };
     let total = 0;
@@ -187,16 +230,24 @@ class TreeSampler {
     for (const pid of parent.keys()) {
       if (!isDescendant(pid)) continue;
       const status = read(`/proc/${pid}/status`) ?? '';
-      const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+      const kb = (field: string): number =>
+        Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
       total += kb('VmRSS');
       const known = this.seen.get(pid);
       if (known) {
         known.hwm = Math.max(known.hwm, kb('VmHWM'));
         known.last = now;
         // Seen between fork and exec, a child still shows its parent's command line (and memory).
-        const kind = known.kind === 'other' ? kindOf(read(`/proc/${pid}/cmdline`) ?? '') : known.kind;
+        const kind =
+          known.kind === 'other' ? kindOf(read(`/proc/${pid}/cmdline`) ?? '') : known.kind;
         if (kind !== known.kind) Object.assign(known, { kind, hwm: kb('VmHWM'), first: now });
-      } else this.seen.set(pid, { kind: kindOf(read(`/proc/${pid}/cmdline`) ?? ''), hwm: kb('VmHWM'), first: now, last: now });
+      } else
+        this.seen.set(pid, {
+          kind: kindOf(read(`/proc/${pid}/cmdline`) ?? ''),
+          hwm: kb('VmHWM'),
+          first: now,
+          last: now,
+        });
     }
     this.peakTotal = Math.max(this.peakTotal, total);
     this.samples += 1;
@@ -235,7 +286,8 @@ function kindOf(cmdline: string): string {
 
 // ---------------------------------------------------------------- docs/benchmarks.md section
 
-export const SCALE_START = '<!-- scale:start (bench/scale.ts: rewritten by the scale part, one block per size and kind) -->';
+export const SCALE_START =
+  '<!-- scale:start (bench/scale.ts: rewritten by the scale part, one block per size and kind) -->';
 export const SCALE_END = '<!-- scale:end -->';
 const BLOCK = /<!-- (run|report):(\d+) -->\n([\s\S]*?)<!-- \/\1:\2 -->\n?/g;
 
@@ -258,7 +310,11 @@ function spliceScale(doc: string, section: string): string {
 const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
 const s1 = (ms: number): string => (ms / 1000).toFixed(1);
 
-export const TARGETS = { wallOverFloor: 1.3, rssBytes: 2 ** 30, reportBytesPerProvider: 150 * 1024 } as const;
+export const TARGETS = {
+  wallOverFloor: 1.3,
+  rssBytes: 2 ** 30,
+  reportBytesPerProvider: 150 * 1024,
+} as const;
 const met = (ok: boolean): string => (ok ? 'met' : '**not met**');
 
 function when(result: ScaleResult): string {
@@ -269,10 +325,35 @@ function when(result: ScaleResult): string {
 /** One size's harness and floor rows, and its targets. */
 function runBlock(result: ScaleResult, n: number): string {
   const fa = result.floors.find((f) => f.providers === n && f.concurrency === 0);
-  const floorAt = (c: number): ScaleFloor | undefined => (c === n ? fa : result.floors.find((f) => f.providers === n && f.concurrency === c));
-  const rows = [['measurement', 'concurrency', 'requests', 'wall s', '÷ floor (all at once)', '÷ floor (same pool)', 'CPU s', 'CPU ms/req', 'peak RSS MB', 'finishRun s']];
+  const floorAt = (c: number): ScaleFloor | undefined =>
+    c === n ? fa : result.floors.find((f) => f.providers === n && f.concurrency === c);
+  const rows = [
+    [
+      'measurement',
+      'concurrency',
+      'requests',
+      'wall s',
+      '÷ floor (all at once)',
+      '÷ floor (same pool)',
+      'CPU s',
+      'CPU ms/req',
+      'peak RSS MB',
+      'finishRun s',
+    ],
+  ];
   for (const f of result.floors.filter((x) => x.providers === n)) {
-    rows.push([`floor-${n}`, f.concurrency === 0 ? `all (${n})` : String(f.concurrency), String(f.requests), s1(f.wallMs), fa ? (f.wallMs / fa.wallMs).toFixed(2) : '—', f.concurrency === 0 ? '—' : '1.00', s1(f.cpuMs), (f.cpuMs / f.requests).toFixed(2), '—', '—']);
+    rows.push([
+      `floor-${n}`,
+      f.concurrency === 0 ? `all (${n})` : String(f.concurrency),
+      String(f.requests),
+      s1(f.wallMs),
+      fa ? (f.wallMs / fa.wallMs).toFixed(2) : '—',
+      f.concurrency === 0 ? '—' : '1.00',
+      s1(f.cpuMs),
+      (f.cpuMs / f.requests).toFixed(2),
+      '—',
+      '—',
+    ]);
   }
   const runs = result.runs.filter((x) => x.providers === n);
   for (const r of runs) {
@@ -294,12 +375,30 @@ function runBlock(result: ScaleResult, n: number): string {
   const targets: string[] = [];
   for (const r of runs) {
     const same = floorAt(r.concurrency);
-    if (fa) targets.push(`| concurrency ${r.concurrency}: wall ÷ floor, all at once | ${(r.harness.wallMs / fa.wallMs).toFixed(2)} | ≤ ${TARGETS.wallOverFloor}: ${met(r.harness.wallMs / fa.wallMs <= TARGETS.wallOverFloor)} |`);
-    if (same && same !== fa) targets.push(`| concurrency ${r.concurrency}: wall ÷ floor, same pool | ${(r.harness.wallMs / same.wallMs).toFixed(2)} | ≤ ${TARGETS.wallOverFloor}: ${met(r.harness.wallMs / same.wallMs <= TARGETS.wallOverFloor)} |`);
+    if (fa)
+      targets.push(
+        `| concurrency ${r.concurrency}: wall ÷ floor, all at once | ${(r.harness.wallMs / fa.wallMs).toFixed(2)} | ≤ ${TARGETS.wallOverFloor}: ${met(r.harness.wallMs / fa.wallMs <= TARGETS.wallOverFloor)} |`,
+      );
+    if (same && same !== fa)
+      targets.push(
+        `| concurrency ${r.concurrency}: wall ÷ floor, same pool | ${(r.harness.wallMs / same.wallMs).toFixed(2)} | ≤ ${TARGETS.wallOverFloor}: ${met(r.harness.wallMs / same.wallMs <= TARGETS.wallOverFloor)} |`,
+      );
   }
   const peak = Math.max(...runs.map((r) => r.harness.peakRssFinishBytes));
-  targets.push(`| peak RSS of the harness process (highest row) | ${mb(peak)} MB | ≤ 1024 MB: ${met(peak <= TARGETS.rssBytes)} |`);
-  const verdicts = runs.map((r) => `concurrency ${r.concurrency}: ${r.harness.verdicts.map((v) => `\`${v}\``).join(', ')}${r.harness.broken.length ? ` (not passed: ${r.harness.broken.slice(0, 2).map((b) => `\`${b}\``).join(', ')})` : ''}`);
+  targets.push(
+    `| peak RSS of the harness process (highest row) | ${mb(peak)} MB | ≤ 1024 MB: ${met(peak <= TARGETS.rssBytes)} |`,
+  );
+  const verdicts = runs.map(
+    (r) =>
+      `concurrency ${r.concurrency}: ${r.harness.verdicts.map((v) => `\`${v}\``).join(', ')}${
+        r.harness.broken.length
+          ? ` (not passed: ${r.harness.broken
+              .slice(0, 2)
+              .map((b) => `\`${b}\``)
+              .join(', ')})`
+          : ''
+      }`,
+  );
   const differences = result.differences.filter((d) => d.startsWith(`${n} providers`));
   return `### ${n} providers
 
@@ -325,7 +424,9 @@ function reportBlock(result: ScaleResult, r: ScaleRun): string {
   const kind = (name: string): string => (k[name] ? `${mb(k[name].peakBytes)} MB` : '—');
   const secs = (name: string): string => (k[name] ? `${k[name].seconds.toFixed(0)} s` : '—');
   const per = rep.htmlBytes / r.providers;
-  const biggest = r.reportMemory ? Math.max(0, ...Object.values(r.reportMemory.kinds).map((x) => x.peakBytes)) : 0;
+  const biggest = r.reportMemory
+    ? Math.max(0, ...Object.values(r.reportMemory.kinds).map((x) => x.peakBytes))
+    : 0;
   return `### Report, ${r.providers} providers
 
 ${when(result)}.
@@ -345,7 +446,10 @@ function breakdownRows(b: ReportBreakdown | undefined, n: number): string {
   if (!b) return '';
   const kb = (bytes: number): string => `${(bytes / n / 1024).toFixed(0)} KB`;
   const total = Object.values(b.parts).reduce((x, y) => x + y, 0);
-  const parts = Object.entries(b.parts).sort((x, y) => y[1] - x[1]).map(([part, bytes]) => `${part} ${kb(bytes)}`).join(', ');
+  const parts = Object.entries(b.parts)
+    .sort((x, y) => y[1] - x[1])
+    .map(([part, bytes]) => `${part} ${kb(bytes)}`)
+    .join(', ');
   const saved = b.passingAttachmentBytes + b.passingAttachmentRefBytes;
   return `| per provider, by part (as embedded, base64) | ${parts} |
 | Allure tests per provider | ${(b.tests / n).toFixed(0)}, of which passed ${(b.passed / n).toFixed(0)}; ${(total / b.tests / 1024).toFixed(1)} KB per test, all parts |
@@ -359,13 +463,18 @@ export interface ScaleDocInput {
 }
 
 /** Rewrites the scale section: the blocks measured now replace those of the same size and kind. */
-export function writeScale(docFile: string, d: ScaleDocInput): { section: string; lines: string[] } {
+export function writeScale(
+  docFile: string,
+  d: ScaleDocInput,
+): { section: string; lines: string[] } {
   const { result } = d;
   const doc = existsSync(docFile) ? readFileSync(docFile, 'utf8') : '# Benchmarks\n';
   const blocks = new Map<string, string>();
   for (const m of scaleBlockOf(doc).matchAll(BLOCK)) blocks.set(`${m[1]}:${m[2]}`, m[3]!);
-  for (const n of new Set(result.runs.map((r) => r.providers))) blocks.set(`run:${n}`, runBlock(result, n));
-  for (const r of result.runs.filter((x) => x.harness.report)) blocks.set(`report:${r.providers}`, reportBlock(result, r));
+  for (const n of new Set(result.runs.map((r) => r.providers)))
+    blocks.set(`run:${n}`, runBlock(result, n));
+  for (const r of result.runs.filter((x) => x.harness.report))
+    blocks.set(`report:${r.providers}`, reportBlock(result, r));
   const ordered = (kind: string): string =>
     [...blocks.entries()]
       .filter(([key]) => key.startsWith(`${kind}:`))
@@ -439,11 +548,22 @@ Reading the numbers (findings of 2026-11-30; the figures they rest on are in the
   size); \`allure generate\` needs over 2 GB at 200 providers.
 `;
   writeFileSync(docFile, spliceScale(doc, section));
-  const lines = [...new Set(result.runs.map((r) => r.providers))].map((n) => runBlock(result, n)).concat(result.runs.filter((x) => x.harness.report).map((r) => reportBlock(result, r)));
+  const lines = [...new Set(result.runs.map((r) => r.providers))]
+    .map((n) => runBlock(result, n))
+    .concat(result.runs.filter((x) => x.harness.report).map((r) => reportBlock(result, r)));
   return { section, lines };
 }
 
 function renderTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((l) => (l[c] ?? '').length)));
-  return rows.map((l, i) => l.map((cell, c) => (c === 0 || i === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((l, i) =>
+      l
+        .map((cell, c) =>
+          c === 0 || i === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!),
+        )
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -27,7 +27,13 @@ export interface Counters {
 }
 
 /** Runs `fn` with `createSecureContext` and `scrub` replaced by what `wrap` makes of the originals. */
-async function patched<T>(wrap: { context?: (original: CreateSecureContext) => CreateSecureContext; scrub?: (original: Scrub) => Scrub }, fn: () => Promise<T>): Promise<T> {
+async function patched<T>(
+  wrap: {
+    context?: (original: CreateSecureContext) => CreateSecureContext;
+    scrub?: (original: Scrub) => Scrub;
+  },
+  fn: () => Promise<T>,
+): Promise<T> {
   const originalContext = mutableTls.createSecureContext;
   const originalScrub = redactorPrototype.scrub;
   if (wrap.context) mutableTls.createSecureContext = wrap.context(originalContext);
@@ -41,7 +47,9 @@ async function patched<T>(wrap: { context?: (original: CreateSecureContext) => C
 }
 
 /** `fn`'s result, and the time spent in tls.createSecureContext and Redactor#scrub while it ran. */
-export async function instrument<T>(fn: () => Promise<T>): Promise<{ result: T; counters: Counters }> {
+export async function instrument<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; counters: Counters }> {
   const counters: Counters = { secureContexts: 0, secureContextMs: 0, scrubCalls: 0, scrubMs: 0 };
   const result = await patched(
     {
@@ -80,7 +88,12 @@ export async function withProposedFixes<T>(fn: () => Promise<T>): Promise<T> {
       context: (original) => (options) => {
         const ca = options?.ca;
         if (!Array.isArray(ca)) return original(options);
-        const key = JSON.stringify([ca.length, String(ca[ca.length - 1]), String(options?.cert ?? ''), String(options?.key ?? '')]);
+        const key = JSON.stringify([
+          ca.length,
+          String(ca[ca.length - 1]),
+          String(options?.cert ?? ''),
+          String(options?.key ?? ''),
+        ]);
         let context = contexts.get(key);
         if (!context) contexts.set(key, (context = original(options)));
         return context;
@@ -91,9 +104,14 @@ export async function withProposedFixes<T>(fn: () => Promise<T>): Promise<T> {
           let out = text;
           for (const [value, shown] of this.entries()) {
             let forms = encodings.get(value);
-            if (!forms) encodings.set(value, (forms = [formEncode(value), encodeURIComponent(value)].filter((e) => e !== value)));
+            if (!forms)
+              encodings.set(
+                value,
+                (forms = [formEncode(value), encodeURIComponent(value)].filter((e) => e !== value)),
+              );
             if (out.includes(value)) out = out.split(value).join(shown);
-            for (const encoded of forms) if (out.includes(encoded)) out = out.split(encoded).join(shown);
+            for (const encoded of forms)
+              if (out.includes(encoded)) out = out.split(encoded).join(shown);
           }
           return out;
         },

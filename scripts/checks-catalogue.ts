@@ -9,7 +9,10 @@ import { CHECKS } from '../src/checks/index.js';
 import { AREA_TITLES, type CheckDef } from '../src/checks/types.js';
 import { CASES } from '../test/checks/defects.js';
 
-export const CATALOGUE_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../docs/checks.md');
+export const CATALOGUE_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../docs/checks.md',
+);
 
 function levelText(c: CheckDef): string {
   return typeof c.level === 'string' ? c.level : (c.levelLabel ?? 'depends on the descriptor');
@@ -33,10 +36,17 @@ export function renderCatalogue(): string {
   ];
   for (const [area, title] of Object.entries(AREA_TITLES)) {
     const checks = CHECKS.filter((c) => c.area === area);
-    lines.push(`## ${title}`, '', '| id | check | level | spec | proven by the defect |', '| --- | --- | --- | --- | --- |');
+    lines.push(
+      `## ${title}`,
+      '',
+      '| id | check | level | spec | proven by the defect |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const c of checks) {
       const proofs = CASES.filter((k) => k.check === c.id).map((k) => k.defect);
-      lines.push(`| \`${c.id}\` | ${cell(c.title)} | ${levelText(c)} | [${c.spec.label}](${c.spec.url}) | ${cell(proofs.join('; ') || '**none**')} |`);
+      lines.push(
+        `| \`${c.id}\` | ${cell(c.title)} | ${levelText(c)} | [${c.spec.label}](${c.spec.url}) | ${cell(proofs.join('; ') || '**none**')} |`,
+      );
     }
     const reasons = checks.filter((c) => c.levelReason);
     if (reasons.length > 0) {
@@ -50,5 +60,7 @@ export function renderCatalogue(): string {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   writeFileSync(CATALOGUE_FILE, renderCatalogue());
-  process.stdout.write(`wrote ${path.relative(process.cwd(), CATALOGUE_FILE)} (${CHECKS.length} checks)\n`);
+  process.stdout.write(
+    `wrote ${path.relative(process.cwd(), CATALOGUE_FILE)} (${CHECKS.length} checks)\n`,
+  );
 }

@@ -20,30 +20,70 @@ try {
 }
 
 function scrubClient(c: ClientDescriptor): ClientDescriptor {
-  return { ...c, auth: { ...c.auth, ...(c.auth.secret ? { secret: '(not recorded)' } : {}), ...(c.auth.assertion?.key ? { assertion: { ...c.auth.assertion, key: { kind: c.auth.assertion.key.kind, material: '(not recorded)' } } } : {}), ...(c.auth.tls ? { tls: { ...c.auth.tls, key: '(not recorded)' } } : {}) } };
+  return {
+    ...c,
+    auth: {
+      ...c.auth,
+      ...(c.auth.secret ? { secret: '(not recorded)' } : {}),
+      ...(c.auth.assertion?.key
+        ? {
+            assertion: {
+              ...c.auth.assertion,
+              key: { kind: c.auth.assertion.key.kind, material: '(not recorded)' },
+            },
+          }
+        : {}),
+      ...(c.auth.tls ? { tls: { ...c.auth.tls, key: '(not recorded)' } } : {}),
+    },
+  };
 }
 
 async function record(name: string): Promise<void> {
-  const provider = resolveProvider(readDescriptor(path.join(root, `providers/${name}.yaml`)), { ...process.env, ...ref.env });
+  const provider = resolveProvider(readDescriptor(path.join(root, `providers/${name}.yaml`)), {
+    ...process.env,
+    ...ref.env,
+  });
   const evidence = await observe(provider);
   const port = new URL(provider.tokenEndpoint).port;
   const tmp = path.dirname(ref.env['TC_REF_CA_FILE'] ?? '/nowhere/x');
-  const normalise = (text: string) => text.split(`127.0.0.1:${port}`).join('127.0.0.1:8443').split(tmp).join('/tmp/tc-ref');
+  const normalise = (text: string) =>
+    text.split(`127.0.0.1:${port}`).join('127.0.0.1:8443').split(tmp).join('/tmp/tc-ref');
   const publicProvider = {
     ...provider,
     file: `providers/${name}.yaml`,
     tls: { ...provider.tls, caFile: '/tmp/tc-ref/ca.pem' },
     // Key material and secrets never go into a fixture.
-    grant: { ...provider.grant, ...(provider.grant.assertion ? { assertion: { ...provider.grant.assertion, key: { kind: provider.grant.assertion.key.kind, material: '(not recorded)' } } } : {}) },
+    grant: {
+      ...provider.grant,
+      ...(provider.grant.assertion
+        ? {
+            assertion: {
+              ...provider.grant.assertion,
+              key: { kind: provider.grant.assertion.key.kind, material: '(not recorded)' },
+            },
+          }
+        : {}),
+    },
     clients: provider.clients.map(scrubClient),
-    ...(provider.introspection ? { introspection: { ...provider.introspection, client: scrubClient(provider.introspection.client) } } : {}),
+    ...(provider.introspection
+      ? {
+          introspection: {
+            ...provider.introspection,
+            client: scrubClient(provider.introspection.client),
+          },
+        }
+      : {}),
     secrets: [],
   };
   const fixture = {
-    $comment: 'Recorded from the embedded reference (oidc-provider) by scripts/record-fixture.ts, redacted by the runner; port and temp paths normalised. The conformant baseline of test/checks.',
+    $comment:
+      'Recorded from the embedded reference (oidc-provider) by scripts/record-fixture.ts, redacted by the runner; port and temp paths normalised. The conformant baseline of test/checks.',
     provider: publicProvider,
     evidence,
   };
-  writeFileSync(path.join(root, `test/fixtures/${name}-evidence.json`), `${normalise(JSON.stringify(fixture, null, 1))}\n`);
+  writeFileSync(
+    path.join(root, `test/fixtures/${name}-evidence.json`),
+    `${normalise(JSON.stringify(fixture, null, 1))}\n`,
+  );
   process.stdout.write(`${name}: recorded ${Object.keys(evidence.exchanges).length} exchanges\n`);
 }

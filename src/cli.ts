@@ -7,7 +7,14 @@
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { DescriptorError, knownProviders, locateDescriptor, readDescriptor, resolveProvider, type RawDescriptor } from './descriptor/load.js';
+import {
+  DescriptorError,
+  knownProviders,
+  locateDescriptor,
+  readDescriptor,
+  resolveProvider,
+  type RawDescriptor,
+} from './descriptor/load.js';
 import type { Provider } from './descriptor/types.js';
 import { CHECKS } from './checks/index.js';
 import { evaluate } from './evaluate.js';
@@ -16,7 +23,13 @@ import { startReference, type ReferenceServer } from './reference/server.js';
 import { STAND_IN_NAMES, startStandIns, trustStandIns, type StandIns } from './emulate/index.js';
 import path from 'node:path';
 import { outputPaths } from './report/generate.js';
-import { harnessVersion, publicProvider, RUN_RECORD_VERSION, type ProviderRun, type RunRecord } from './run-record.js';
+import {
+  harnessVersion,
+  publicProvider,
+  RUN_RECORD_VERSION,
+  type ProviderRun,
+  type RunRecord,
+} from './run-record.js';
 import { finishRun } from './run/finish.js';
 import { inShard, parseShard, pooled } from './run/shard.js';
 import { checkPaths, outputEntries } from './cli/paths.js';
@@ -82,20 +95,39 @@ async function main(): Promise<number> {
   const shard = args.values.shard === undefined ? undefined : parseShard(args.values.shard);
   if (typeof shard === 'string') usageError(shard);
   const concurrency = args.values.concurrency === undefined ? 8 : Number(args.values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) usageError(`--concurrency: ${JSON.stringify(args.values.concurrency)} is not a positive integer`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    usageError(
+      `--concurrency: ${JSON.stringify(args.values.concurrency)} is not a positive integer`,
+    );
   // Every path the run writes is checked (and its directories made) before anything else happens.
-  const out = outputPaths(args.values.out ? path.resolve(callerDir(), args.values.out) : undefined, args.values.history ? path.resolve(callerDir(), args.values.history) : undefined);
-  const pathProblem = checkPaths(outputEntries(out, '--out', args.values.history ? '--history' : undefined));
+  const out = outputPaths(
+    args.values.out ? path.resolve(callerDir(), args.values.out) : undefined,
+    args.values.history ? path.resolve(callerDir(), args.values.history) : undefined,
+  );
+  const pathProblem = checkPaths(
+    outputEntries(out, '--out', args.values.history ? '--history' : undefined),
+  );
   if (pathProblem) {
     process.stderr.write(`error: ${pathProblem}\n`);
     return 2;
   }
   logHarnessErrorsIn(path.dirname(out.runFile));
-  if (args.values.replay !== undefined) return replayRun(args.values.replay, { strict, report: !args.values['no-report'], ...(args.values.out ? { out: args.values.out } : {}), ...(args.values.since ? { since: args.values.since } : {}) });
+  if (args.values.replay !== undefined)
+    return replayRun(args.values.replay, {
+      strict,
+      report: !args.values['no-report'],
+      ...(args.values.out ? { out: args.values.out } : {}),
+      ...(args.values.since ? { since: args.values.since } : {}),
+    });
   const since = sinceFlag(args.values.since);
   // Default: every embedded descriptor (the reference server, one descriptor per grant).
   const emulate = args.values.emulate ?? false;
-  const selected = args.values.provider ?? (emulate ? STAND_IN_NAMES : null) ?? [...knownProviders().entries()].filter(([, file]) => /^embedded:\s*reference\s*$/m.test(readFileSync(file, 'utf8'))).map(([name]) => name);
+  const selected =
+    args.values.provider ??
+    (emulate ? STAND_IN_NAMES : null) ??
+    [...knownProviders().entries()]
+      .filter(([, file]) => /^embedded:\s*reference\s*$/m.test(readFileSync(file, 'utf8')))
+      .map(([name]) => name);
   const names = selected;
 
   // 1. Describe: every descriptor is read and validated before any request is sent.
@@ -113,7 +145,9 @@ async function main(): Promise<number> {
     // A shard keeps the providers whose descriptor name hashes to it.
     const all = raws.length;
     raws = raws.filter((r) => inShard(String(r.data['name']), shard));
-    process.stdout.write(`shard ${shard.index}/${shard.total}: ${raws.length} of ${all} providers${raws.length ? `: ${raws.map((r) => String(r.data['name'])).join(', ')}` : ''}\n`);
+    process.stdout.write(
+      `shard ${shard.index}/${shard.total}: ${raws.length} of ${all} providers${raws.length ? `: ${raws.map((r) => String(r.data['name'])).join(', ')}` : ''}\n`,
+    );
   }
   const startedAt = new Date().toISOString();
   let reference: ReferenceServer | undefined;
@@ -124,7 +158,8 @@ async function main(): Promise<number> {
   }
   // --emulate: the seed services' descriptors read the stand-ins' variables (and trust their CA).
   let standIns: StandIns | undefined;
-  const emulated = (r: RawDescriptor): boolean => emulate && STAND_IN_NAMES.includes(String(r.data['name']));
+  const emulated = (r: RawDescriptor): boolean =>
+    emulate && STAND_IN_NAMES.includes(String(r.data['name']));
   if (raws.some(emulated)) {
     standIns = await startStandIns();
     Object.assign(env, standIns.env);
@@ -133,7 +168,10 @@ async function main(): Promise<number> {
     let providers: Provider[];
     try {
       providers = raws.map((r) => {
-        const p = resolveProvider(r, r.data['embedded'] === 'reference' || emulated(r) ? env : process.env);
+        const p = resolveProvider(
+          r,
+          r.data['embedded'] === 'reference' || emulated(r) ? env : process.env,
+        );
         return standIns && emulated(r) ? trustStandIns(p, standIns.caFile) : p;
       });
     } catch (e) {
@@ -145,10 +183,14 @@ async function main(): Promise<number> {
     }
     // A deviation names checks; a typo there would silently declare nothing.
     for (const p of providers) {
-      const i = p.deviations.findIndex((d) => d.checks.some((id) => !CHECKS.some((c) => c.id === id)));
+      const i = p.deviations.findIndex((d) =>
+        d.checks.some((id) => !CHECKS.some((c) => c.id === id)),
+      );
       if (i >= 0) {
         const unknown = p.deviations[i]!.checks.find((id) => !CHECKS.some((c) => c.id === id));
-        process.stderr.write(`error: ${path.relative(process.cwd(), p.file) || p.file}: deviations[${i}]: unknown check id ${unknown} (see docs/checks.md)\n`);
+        process.stderr.write(
+          `error: ${path.relative(process.cwd(), p.file) || p.file}: deviations[${i}]: unknown check id ${unknown} (see docs/checks.md)\n`,
+        );
         return 2;
       }
     }
@@ -157,17 +199,31 @@ async function main(): Promise<number> {
 
     // 2. Observe every provider at once; each one's traffic is its own session's business.
     for (const p of providers) {
-      if (p.tls.insecureSkipVerify) process.stdout.write(`WARNING: ${p.name}: TLS certificate verification is OFF (tls.insecureSkipVerify); every result is marked INSECURE\n`);
+      if (p.tls.insecureSkipVerify)
+        process.stdout.write(
+          `WARNING: ${p.name}: TLS certificate verification is OFF (tls.insecureSkipVerify); every result is marked INSECURE\n`,
+        );
     }
-    process.stdout.write(`token-conformance ${harnessVersion()}: ${providers.map((p) => p.name).join(', ')}\n`);
+    process.stdout.write(
+      `token-conformance ${harnessVersion()}: ${providers.map((p) => p.name).join(', ')}\n`,
+    );
     const runs: ProviderRun[] = await pooled(
       concurrency,
-      providers.map((p) => () => contain(p, async () => {
-        const evidence = await observe(p, {
-          onWait: (prov, seconds, why) => process.stdout.write(`${prov.name}: waiting ${seconds} s ${why}\n`),
-        });
-        return { provider: publicProvider(p), evidence, findings: evaluate(p, evidence, { strict }), descriptor: replayableProvider(p) };
-      })),
+      providers.map(
+        (p) => () =>
+          contain(p, async () => {
+            const evidence = await observe(p, {
+              onWait: (prov, seconds, why) =>
+                process.stdout.write(`${prov.name}: waiting ${seconds} s ${why}\n`),
+            });
+            return {
+              provider: publicProvider(p),
+              evidence,
+              findings: evaluate(p, evidence, { strict }),
+              descriptor: replayableProvider(p),
+            };
+          }),
+      ),
     );
     await reference?.close();
     reference = undefined;
@@ -187,7 +243,11 @@ async function main(): Promise<number> {
       providers: runs,
     };
     const changes = since ? compareSince(since, record, out) : undefined;
-    const code = await finishRun(record, out, { report: !args.values['no-report'], historyFile: out.runHistoryFile, write: (t) => process.stdout.write(t) });
+    const code = await finishRun(record, out, {
+      report: !args.values['no-report'],
+      historyFile: out.runHistoryFile,
+      write: (t) => process.stdout.write(t),
+    });
     if (changes) process.stdout.write(changes);
     return code;
   } finally {

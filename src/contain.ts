@@ -18,7 +18,11 @@ import { publicProvider, type ProviderRun } from './run-record.js';
  * Runs one provider's work; if it throws (or what it returns could not be recorded or rendered),
  * returns a run of broken findings that names the cause instead, and logs the stack.
  */
-export async function contain(p: Provider, work: () => Promise<ProviderRun>, checks: CheckDef[] = CHECKS): Promise<ProviderRun> {
+export async function contain(
+  p: Provider,
+  work: () => Promise<ProviderRun>,
+  checks: CheckDef[] = CHECKS,
+): Promise<ProviderRun> {
   const startedAt = new Date().toISOString();
   let stage = 'observing or judging';
   try {
@@ -44,7 +48,12 @@ function recordable(run: ProviderRun): void {
 }
 
 /** Every check of the provider broken with `cause` (those that do not apply to it stay skipped, as always). */
-export function brokenRun(p: Provider, cause: string, startedAt: string, checks: CheckDef[] = CHECKS): ProviderRun {
+export function brokenRun(
+  p: Provider,
+  cause: string,
+  startedAt: string,
+  checks: CheckDef[] = CHECKS,
+): ProviderRun {
   const findings: Finding[] = [];
   for (const check of checks) {
     const applies = safely(() => check.applies?.(p) ?? true, true);
@@ -56,16 +65,29 @@ export function brokenRun(p: Provider, cause: string, startedAt: string, checks:
         title: check.title,
         area: check.area,
         areaTitle: AREA_TITLES[check.area],
-        level: safely(() => levelOf(check, p), typeof check.level === 'string' ? check.level : 'MUST'),
+        level: safely(
+          () => levelOf(check, p),
+          typeof check.level === 'string' ? check.level : 'MUST',
+        ),
         spec: check.spec,
-        params: check.perClient && client && applies === true ? { client: client.label, 'auth method': client.auth.method } : {},
+        params:
+          check.perClient && client && applies === true
+            ? { client: client.label, 'auth method': client.auth.method }
+            : {},
         outcome: applies === true ? 'broken' : 'skipped',
         message: applies === true ? `not judged: ${cause}` : `not applicable: ${applies}`,
         probes: [],
       });
     }
   }
-  const evidence: Evidence = { provider: p.name, exchanges: {}, notRun: {}, requestsSent: 0, startedAt, finishedAt: new Date().toISOString() };
+  const evidence: Evidence = {
+    provider: p.name,
+    exchanges: {},
+    notRun: {},
+    requestsSent: 0,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+  };
   return { provider: publicProvider(p), evidence, findings };
 }
 

@@ -1,5 +1,15 @@
 import { CHECKS } from './checks/index.js';
-import { AREA_TITLES, levelOf, type Answered, type Area, type CheckDef, type Evidence, type Level, type SpecRef, type Verdict } from './checks/types.js';
+import {
+  AREA_TITLES,
+  levelOf,
+  type Answered,
+  type Area,
+  type CheckDef,
+  type Evidence,
+  type Level,
+  type SpecRef,
+  type Verdict,
+} from './checks/types.js';
 import type { Provider } from './descriptor/types.js';
 import type { ProbeId } from './probes/ids.js';
 import { probePlan } from './probes/plan.js';
@@ -33,9 +43,10 @@ export interface EvaluateOptions {
 
 /** Why an exchange got no answer; a proxy's refusal is said as such, never as the endpoint's outage. */
 function noAnswer(e: TransportError): string {
-  return e.kind === 'proxy' ? `proxy failure, the endpoint was not reached: ${e.message}` : `endpoint unreachable or misbehaving: ${e.message}`;
+  return e.kind === 'proxy'
+    ? `proxy failure, the endpoint was not reached: ${e.message}`
+    : `endpoint unreachable or misbehaving: ${e.message}`;
 }
-
 
 /** The checks that judge the ordinary token request itself: they name a set-up problem. */
 const SETUP_CHECKS = ['grant.client-credentials', 'grant.jwt-bearer'];
@@ -52,17 +63,38 @@ function unverifiable(p: Provider, evidence: Evidence): Map<ProbeId, string> {
   return out;
 }
 
-function prerequisites(check: CheckDef, p: Provider, evidence: Evidence, clientIndex: number, setup: Map<ProbeId, string>): Verdict | undefined {
+function prerequisites(
+  check: CheckDef,
+  p: Provider,
+  evidence: Evidence,
+  clientIndex: number,
+  setup: Map<ProbeId, string>,
+): Verdict | undefined {
   for (const probe of check.needs(p, clientIndex)) {
     const notVerified = setup.get(probe);
     // The grant's own check carries the loud set-up message; every other check says it is not verified.
-    if (notVerified && evidence.exchanges[probe]?.response) return { outcome: 'broken', message: SETUP_CHECKS.includes(check.id) ? notVerified : `not verified: ${notVerified}` };
+    if (notVerified && evidence.exchanges[probe]?.response)
+      return {
+        outcome: 'broken',
+        message: SETUP_CHECKS.includes(check.id) ? notVerified : `not verified: ${notVerified}`,
+      };
     const notRun = evidence.notRun[probe];
-    if (notRun) return notRun.kind === 'policy' ? { outcome: 'skip', message: `not run: ${notRun.reason}` } : { outcome: 'broken', message: `prerequisite failed: ${notRun.reason}` };
+    if (notRun)
+      return notRun.kind === 'policy'
+        ? { outcome: 'skip', message: `not run: ${notRun.reason}` }
+        : { outcome: 'broken', message: `prerequisite failed: ${notRun.reason}` };
     const ex = evidence.exchanges[probe];
-    if (!ex) return { outcome: 'broken', message: `harness error: no exchange was recorded for probe ${probe}` };
-    if (ex.notSent) return ex.notSent.kind === 'budget' ? { outcome: 'skip', message: ex.notSent.reason } : { outcome: 'broken', message: ex.notSent.reason };
-    if (ex.transportError && !check.judgesTransport?.includes(probe)) return { outcome: 'broken', message: noAnswer(ex.transportError) };
+    if (!ex)
+      return {
+        outcome: 'broken',
+        message: `harness error: no exchange was recorded for probe ${probe}`,
+      };
+    if (ex.notSent)
+      return ex.notSent.kind === 'budget'
+        ? { outcome: 'skip', message: ex.notSent.reason }
+        : { outcome: 'broken', message: ex.notSent.reason };
+    if (ex.transportError && !check.judgesTransport?.includes(probe))
+      return { outcome: 'broken', message: noAnswer(ex.transportError) };
   }
   return undefined;
 }
@@ -81,10 +113,17 @@ function finalOutcome(verdict: Verdict, level: Level, strict: boolean): Outcome 
 }
 
 /** Judges a provider's evidence with every check: pure, so suites, summary and comparisons agree. */
-export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptions, checks: CheckDef[] = CHECKS): Finding[] {
+export function evaluate(
+  p: Provider,
+  evidence: Evidence,
+  options: EvaluateOptions,
+  checks: CheckDef[] = CHECKS,
+): Finding[] {
   const findings: Finding[] = [];
   const answered = (probes: string[]): Answered[] =>
-    probes.map((id) => evidence.exchanges[id]).filter((e): e is Answered => e?.response !== undefined);
+    probes
+      .map((id) => evidence.exchanges[id])
+      .filter((e): e is Answered => e?.response !== undefined);
   const unanswered = (probes: string[]): string | undefined => {
     for (const id of probes) {
       const e = evidence.exchanges[id];
@@ -97,26 +136,41 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
     probes.map((id) => evidence.exchanges[id]?.notSent).find((n) => n?.kind === 'budget')?.reason;
   const ex = (probe: string): Answered => {
     const e = evidence.exchanges[probe];
-    if (!e?.response) throw new Error(`harness error: probe ${probe} was read but not declared in needs`);
+    if (!e?.response)
+      throw new Error(`harness error: probe ${probe} was read but not declared in needs`);
     return e as Answered;
   };
   const setup = unverifiable(p, evidence);
   for (const check of checks) {
     // A per-client check that does not apply is one skipped finding, not one per client.
-    const instances = check.perClient && (check.applies?.(p) ?? true) === true ? p.clients.map((_, i) => i) : [0];
+    const instances =
+      check.perClient && (check.applies?.(p) ?? true) === true ? p.clients.map((_, i) => i) : [0];
     for (const clientIndex of instances) {
       const client = p.clients[clientIndex];
       const level = levelOf(check, p);
       const applies = check.applies?.(p) ?? true;
       const judge = (): Verdict => {
         try {
-          return check.judge({ provider: p, evidence, ex, answered, unanswered, budgetCut, ...(check.perClient && client ? { client, clientIndex } : {}) });
+          return check.judge({
+            provider: p,
+            evidence,
+            ex,
+            answered,
+            unanswered,
+            budgetCut,
+            ...(check.perClient && client ? { client, clientIndex } : {}),
+          });
         } catch (e) {
-          return { outcome: 'broken', message: `harness error in ${check.id}: ${(e as Error).message}` };
+          return {
+            outcome: 'broken',
+            message: `harness error in ${check.id}: ${(e as Error).message}`,
+          };
         }
       };
       const verdict: Verdict =
-        applies !== true ? { outcome: 'skip', message: `not applicable: ${applies}` } : (prerequisites(check, p, evidence, clientIndex, setup) ?? judge());
+        applies !== true
+          ? { outcome: 'skip', message: `not applicable: ${applies}` }
+          : (prerequisites(check, p, evidence, clientIndex, setup) ?? judge());
       findings.push({
         checkId: check.id,
         title: check.title,
@@ -125,7 +179,10 @@ export function evaluate(p: Provider, evidence: Evidence, options: EvaluateOptio
         level,
         ...(check.levelReason ? { levelReason: check.levelReason } : {}),
         spec: check.spec,
-        params: check.perClient && client && applies === true ? { client: client.label, 'auth method': client.auth.method } : {},
+        params:
+          check.perClient && client && applies === true
+            ? { client: client.label, 'auth method': client.auth.method }
+            : {},
         ...declared(p, check.id, finalOutcome(verdict, level, options.strict), verdict.message),
         probes: verdict.probes ?? check.needs(p, clientIndex),
       });
@@ -161,11 +218,26 @@ export function tally(findings: Finding[]): Tally {
  * declaration is stale and that is a failure (the list must not outlive the behaviour). It never
  * touches broken or skipped outcomes, nor any other check.
  */
-function declared(p: Provider, checkId: string, outcome: Outcome, message: string): Pick<Finding, 'outcome' | 'message' | 'deviation'> {
+function declared(
+  p: Provider,
+  checkId: string,
+  outcome: Outcome,
+  message: string,
+): Pick<Finding, 'outcome' | 'message' | 'deviation'> {
   const d = p.deviations.find((x) => x.checks.includes(checkId));
   if (!d) return { outcome, message };
   const deviation = { reason: d.reason, link: d.link };
-  if (outcome === 'fail' || outcome === 'warn') return { outcome: 'deviation', message: `known deviation (${d.reason}; ${d.link}): ${message}`, deviation };
-  if (outcome === 'pass') return { outcome: 'fail', message: `stale deviation: the descriptor declares that ${checkId} fails (${d.reason}), but it passed: ${message}. Remove the declaration.`, deviation };
+  if (outcome === 'fail' || outcome === 'warn')
+    return {
+      outcome: 'deviation',
+      message: `known deviation (${d.reason}; ${d.link}): ${message}`,
+      deviation,
+    };
+  if (outcome === 'pass')
+    return {
+      outcome: 'fail',
+      message: `stale deviation: the descriptor declares that ${checkId} fails (${d.reason}), but it passed: ${message}. Remove the declaration.`,
+      deviation,
+    };
   return { outcome, message, deviation };
 }

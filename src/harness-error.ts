@@ -23,7 +23,15 @@ export function logHarnessError(e: unknown, doing: string): string | undefined {
   const entry = `${new Date().toISOString()} ${doing}\n${stackOf(e)}\n\n`;
   for (const dir of [logDir, tmpdir()]) {
     if (dir === undefined) continue;
-    const file = logFile && path.dirname(logFile) === dir ? logFile : path.join(dir, dir === logDir ? 'harness-error.log' : `token-conformance-harness-error-${process.pid}.log`);
+    const file =
+      logFile && path.dirname(logFile) === dir
+        ? logFile
+        : path.join(
+            dir,
+            dir === logDir
+              ? 'harness-error.log'
+              : `token-conformance-harness-error-${process.pid}.log`,
+          );
     // No mkdir: the run directory was created by the path check, and the temporary directory exists
     // (a recursive mkdir under /proc never returns: Node retries ENOENT forever).
     try {
@@ -41,7 +49,8 @@ function stackOf(e: unknown): string {
   if (e instanceof Error) {
     const causes: string[] = [e.stack ?? `${e.name}: ${e.message}`];
     let cur: unknown = e.cause;
-    for (let i = 0; i < 5 && cur; i++, cur = (cur as { cause?: unknown }).cause) causes.push(`caused by: ${cur instanceof Error ? (cur.stack ?? cur.message) : String(cur)}`);
+    for (let i = 0; i < 5 && cur; i++, cur = (cur as { cause?: unknown }).cause)
+      causes.push(`caused by: ${cur instanceof Error ? (cur.stack ?? cur.message) : String(cur)}`);
     return causes.join('\n');
   }
   return String(e);
@@ -49,7 +58,8 @@ function stackOf(e: unknown): string {
 
 /** What went wrong, in one inert line: a stack overflow is named as such. */
 export function describeError(e: unknown): string {
-  if (e instanceof RangeError && /call stack/i.test(e.message)) return 'a stack overflow (RangeError: Maximum call stack size exceeded)';
+  if (e instanceof RangeError && /call stack/i.test(e.message))
+    return 'a stack overflow (RangeError: Maximum call stack size exceeded)';
   const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   return inert(text.replace(/\s+/g, ' ').trim(), { max: 300 });
 }

@@ -13,7 +13,6 @@ import { estimateGuessability, guessabilityBound } from './evidence/guessability
 
 export { estimateGuessability } from './evidence/guessability.js';
 
-
 export interface ObserveOptions {
   /** Called before a long wait, so the CLI can tell the user why nothing happens. */
   onWait?: (provider: Provider, seconds: number, why: string) => void;
@@ -21,10 +20,14 @@ export interface ObserveOptions {
 
 /** What the metadata names that later probes use: the JWK Set and the mTLS alias (RFC 8705 §5). */
 function discovered(ex: Exchange | undefined): { jwksUri?: string; mtlsTokenUrl?: string } {
-  const doc = ex?.response?.json as { jwks_uri?: unknown; mtls_endpoint_aliases?: { token_endpoint?: unknown } } | undefined;
+  const doc = ex?.response?.json as
+    { jwks_uri?: unknown; mtls_endpoint_aliases?: { token_endpoint?: unknown } } | undefined;
   const https = (v: unknown): v is string => typeof v === 'string' && /^https:\/\//.test(v);
   const alias = doc?.mtls_endpoint_aliases?.token_endpoint;
-  return { ...(https(doc?.jwks_uri) ? { jwksUri: doc.jwks_uri } : {}), ...(https(alias) ? { mtlsTokenUrl: alias } : {}) };
+  return {
+    ...(https(doc?.jwks_uri) ? { jwksUri: doc.jwks_uri } : {}),
+    ...(https(alias) ? { mtlsTokenUrl: alias } : {}),
+  };
 }
 
 /** Runs the provider's probe plan in order, one request at a time, and returns the redacted evidence. */
@@ -40,7 +43,10 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
     tokenOf: (id) => (exchanges[id] ? session.tokenOf(id) : undefined),
     answeredAt: (id) => answeredAt.get(id),
     requestOf: (id) => requests.get(id),
-    tokenUrlOf: (client: ClientDescriptor) => (client.auth.tls ? (discovered(exchanges[PROBES.metadata]).mtlsTokenUrl ?? p.tokenEndpoint) : p.tokenEndpoint),
+    tokenUrlOf: (client: ClientDescriptor) =>
+      client.auth.tls
+        ? (discovered(exchanges[PROBES.metadata]).mtlsTokenUrl ?? p.tokenEndpoint)
+        : p.tokenEndpoint,
     jwksUri: () => discovered(exchanges[PROBES.metadata]).jwksUri ?? p.jwksUri,
     random: (bytes = 12) => randomBytes(bytes).toString('base64url'),
   };
@@ -60,23 +66,44 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
       const req = await probe.build(ctx);
       requests.set(probe.id, req);
       // A service that takes JSON gets JSON on its token endpoint (a deviation its descriptor declares).
-      const json = p.grant.bodyEncoding === 'json' && req.bodyEncoding === undefined && req.form && req.method === 'POST' && req.url.split('?')[0] === p.tokenEndpoint;
+      const json =
+        p.grant.bodyEncoding === 'json' &&
+        req.bodyEncoding === undefined &&
+        req.form &&
+        req.method === 'POST' &&
+        req.url.split('?')[0] === p.tokenEndpoint;
       const purpose = typeof probe.purpose === 'function' ? probe.purpose(ctx) : probe.purpose;
-      exchanges[probe.id] = await session.send(probe.id, purpose, json ? { ...req, bodyEncoding: 'json' } : req);
+      exchanges[probe.id] = await session.send(
+        probe.id,
+        purpose,
+        json ? { ...req, bodyEncoding: 'json' } : req,
+      );
       answeredAt.set(probe.id, Date.now());
     }
-    return { provider: p.name, exchanges, notRun, requestsSent: session.requestsSent, facts: await facts(ctx, session), startedAt, finishedAt: new Date().toISOString() };
+    return {
+      provider: p.name,
+      exchanges,
+      notRun,
+      requestsSent: session.requestsSent,
+      facts: await facts(ctx, session),
+      startedAt,
+      finishedAt: new Date().toISOString(),
+    };
   } finally {
     await session.close();
   }
 }
 
 /** What the observer establishes from material it never records: the tokens themselves. */
-async function facts(ctx: ProbeContext, session: ProviderSession): Promise<NonNullable<Evidence['facts']>> {
+async function facts(
+  ctx: ProbeContext,
+  session: ProviderSession,
+): Promise<NonNullable<Evidence['facts']>> {
   const out: NonNullable<Evidence['facts']> = {};
   const first: ProbeId = PROBES.token(0);
   const token = ctx.tokenOf(first);
-  if (token && ctx.exchange(first)?.response?.accessToken?.jwt) out.tokenSignature = await verifySignature(token, ctx.exchange(PROBES.jwks)?.response?.json);
+  if (token && ctx.exchange(first)?.response?.accessToken?.jwt)
+    out.tokenSignature = await verifySignature(token, ctx.exchange(PROBES.jwks)?.response?.json);
   const sample = session.allTokens().filter((t) => !/^[\w-]+\.[\w-]+\.[\w-]*$/.test(t));
   if (sample.length > 0) {
     out.tokenSample = estimateGuessability(sample);
@@ -86,14 +113,24 @@ async function facts(ctx: ProbeContext, session: ProviderSession): Promise<NonNu
 }
 
 /** Checks only the JWS signature (claims are the checks' business) against the recorded JWK Set. */
-async function verifySignature(token: string, jwks: unknown): Promise<{ verified: boolean; detail: string }> {
+async function verifySignature(
+  token: string,
+  jwks: unknown,
+): Promise<{ verified: boolean; detail: string }> {
   const keys = (jwks as { keys?: unknown } | undefined)?.keys;
-  if (!Array.isArray(keys)) return { verified: false, detail: 'no JWK Set was obtained to verify it with' };
+  if (!Array.isArray(keys))
+    return { verified: false, detail: 'no JWK Set was obtained to verify it with' };
   try {
     const set = createLocalJWKSet({ keys: keys as JWK[] });
     const { protectedHeader } = await compactVerify(token, set);
-    return { verified: true, detail: `verified with the key ${protectedHeader.kid ? `kid ${protectedHeader.kid}` : 'without kid'} (${protectedHeader.alg})` };
+    return {
+      verified: true,
+      detail: `verified with the key ${protectedHeader.kid ? `kid ${protectedHeader.kid}` : 'without kid'} (${protectedHeader.alg})`,
+    };
   } catch (e) {
-    return { verified: false, detail: `${(e as { code?: string }).code ?? 'error'}: ${(e as Error).message}` };
+    return {
+      verified: false,
+      detail: `${(e as { code?: string }).code ?? 'error'}: ${(e as Error).message}`,
+    };
   }
 }

@@ -7,7 +7,13 @@ import path from 'node:path';
 import { DescriptorError } from './descriptor/load.js';
 import { generateReport, outputPaths } from './report/generate.js';
 import { formatSummary } from './report/summary.js';
-import { harnessVersion, writeRunRecord, type ProviderRun, type RunRecord, RUN_RECORD_VERSION } from './run-record.js';
+import {
+  harnessVersion,
+  writeRunRecord,
+  type ProviderRun,
+  type RunRecord,
+  RUN_RECORD_VERSION,
+} from './run-record.js';
 import { runVerdict } from './verdict.js';
 import { readRecordFile, shownPath } from './compare/record-file.js';
 import { compareSince, readPreviousRun, type PreviousRun } from './compare/since.js';
@@ -40,8 +46,17 @@ export async function replayRun(file: string, options: ReplayOptions): Promise<n
     }
     throw e;
   }
-  process.stdout.write(`token-conformance ${harnessVersion()}: replay of ${shownPath(path.resolve(file))} (recorded ${record.startedAt}${record.harnessVersion ? ` by ${record.harnessVersion}` : ''}): ${providers.map((p) => p.provider.name).join(', ')}; no request sent\n`);
-  const replayed: RunRecord = { ...record, version: RUN_RECORD_VERSION, harnessVersion: harnessVersion(), nodeVersion: process.version, strict: options.strict, providers };
+  process.stdout.write(
+    `token-conformance ${harnessVersion()}: replay of ${shownPath(path.resolve(file))} (recorded ${record.startedAt}${record.harnessVersion ? ` by ${record.harnessVersion}` : ''}): ${providers.map((p) => p.provider.name).join(', ')}; no request sent\n`,
+  );
+  const replayed: RunRecord = {
+    ...record,
+    version: RUN_RECORD_VERSION,
+    harnessVersion: harnessVersion(),
+    nodeVersion: process.version,
+    strict: options.strict,
+    providers,
+  };
   const out = outputPaths(options.out ? path.resolve(options.out) : undefined);
   writeRunRecord(replayed, out.runFile);
   const since = previous ? compareSince(previous, replayed, out) : undefined;
@@ -49,5 +64,8 @@ export async function replayRun(file: string, options: ReplayOptions): Promise<n
   process.stdout.write(formatSummary(replayed));
   if (since) process.stdout.write(since);
   // The same rule as a live run: fail (1) beats not verified (4) beats conformant (0).
-  return runVerdict(providers.map((r) => ({ name: r.provider.name, findings: r.findings })), { strict: options.strict, allowUnverified: false }).code;
+  return runVerdict(
+    providers.map((r) => ({ name: r.provider.name, findings: r.findings })),
+    { strict: options.strict, allowUnverified: false },
+  ).code;
 }

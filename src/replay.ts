@@ -25,7 +25,16 @@ function scrubClient(c: ClientDescriptor): ClientDescriptor {
     auth: {
       ...a,
       ...(a.secret !== undefined ? { secret: SCRUBBED } : {}),
-      ...(a.assertion ? { assertion: { ...a.assertion, ...(a.assertion.key ? { key: { kind: a.assertion.key.kind, material: SCRUBBED } } : {}) } } : {}),
+      ...(a.assertion
+        ? {
+            assertion: {
+              ...a.assertion,
+              ...(a.assertion.key
+                ? { key: { kind: a.assertion.key.kind, material: SCRUBBED } }
+                : {}),
+            },
+          }
+        : {}),
       ...(a.tls ? { tls: { ...a.tls, key: SCRUBBED } } : {}),
     },
   };
@@ -37,7 +46,12 @@ function scrubProxy(p: ProxySetting): ProxySetting {
   const endpoint = (e: typeof p.https) => (e ? { ...e, url: `http://${e.hostPort}` } : undefined);
   const https = endpoint(p.https);
   const http = endpoint(p.http);
-  return { mode: 'proxy', noProxy: p.noProxy, ...(https ? { https } : {}), ...(http ? { http } : {}) };
+  return {
+    mode: 'proxy',
+    noProxy: p.noProxy,
+    ...(https ? { https } : {}),
+    ...(http ? { http } : {}),
+  };
 }
 
 /** The resolved descriptor without a secret or a private key: what run.json keeps for a replay. */
@@ -46,8 +60,15 @@ export function replayableProvider(p: Provider): Provider {
   return {
     ...p,
     clients: p.clients.map(scrubClient),
-    grant: { ...p.grant, ...(assertion ? { assertion: { ...assertion, key: { kind: assertion.key.kind, material: SCRUBBED } } } : {}) },
-    ...(p.introspection ? { introspection: { ...p.introspection, client: scrubClient(p.introspection.client) } } : {}),
+    grant: {
+      ...p.grant,
+      ...(assertion
+        ? { assertion: { ...assertion, key: { kind: assertion.key.kind, material: SCRUBBED } } }
+        : {}),
+    },
+    ...(p.introspection
+      ? { introspection: { ...p.introspection, client: scrubClient(p.introspection.client) } }
+      : {}),
     proxy: scrubProxy(p.proxy),
     secrets: [],
   };
@@ -63,11 +84,18 @@ export function rejudge(descriptor: Provider, evidence: Evidence, strict: boolea
   for (const probe of probePlan(descriptor)) {
     if (evidence.exchanges[probe.id] || notRun[probe.id]) continue;
     missing.add(probe.id);
-    notRun[probe.id] = { kind: 'prerequisite', reason: `${NOT_RECORDED}: the recording has no exchange for probe ${probe.id}` };
+    notRun[probe.id] = {
+      kind: 'prerequisite',
+      reason: `${NOT_RECORDED}: the recording has no exchange for probe ${probe.id}`,
+    };
   }
   const findings = evaluate(descriptor, { ...evidence, notRun }, { strict });
   if (missing.size === 0) return findings;
-  return findings.map((f) => (f.outcome === 'broken' && f.message.startsWith(`prerequisite failed: ${NOT_RECORDED}`) ? { ...f, message: f.message.replace(/^prerequisite failed: /, 'not verified: ') } : f));
+  return findings.map((f) =>
+    f.outcome === 'broken' && f.message.startsWith(`prerequisite failed: ${NOT_RECORDED}`)
+      ? { ...f, message: f.message.replace(/^prerequisite failed: /, 'not verified: ') }
+      : f,
+  );
 }
 
 /** The descriptor a recorded provider is judged with: the one recorded, else its file resolved against today's environment. */
@@ -77,6 +105,10 @@ export function descriptorOf(run: ProviderRun, shownFile: string, index: number)
     return resolveProvider(readDescriptor(path.resolve(ROOT, run.provider.file)), process.env);
   } catch (e) {
     const why = e instanceof DescriptorError ? e.message : (e as Error).message;
-    throw new DescriptorError(shownFile, `providers[${index}].descriptor`, `not recorded (a run record older than replay), and ${run.provider.file} cannot stand in for it: ${why}`);
+    throw new DescriptorError(
+      shownFile,
+      `providers[${index}].descriptor`,
+      `not recorded (a run record older than replay), and ${run.provider.file} cannot stand in for it: ${why}`,
+    );
   }
 }

@@ -83,18 +83,26 @@ export function publicProvider(p: Provider): PublicProvider {
   };
 }
 
-const withCa = (pem: string | undefined): Pick<PublicProvider, 'caCertificates'> => (pem ? { caCertificates: pem } : {});
+const withCa = (pem: string | undefined): Pick<PublicProvider, 'caCertificates'> =>
+  pem ? { caCertificates: pem } : {};
 
 /** Called after observe(): the tunnel log is the session's record of what went through the proxy. */
 function proxyReport(p: Provider): ProxyReport {
   const log = tunnelLogOf(p);
   const tunnels = [...log.opened.values()].map((t) => ({ ...t }));
   if (p.proxy.mode === 'none') {
-    return { proxies: [], direct: p.proxy.reason, ...(p.proxy.ignored ? { ignored: p.proxy.ignored } : {}), tunnels, refusedTunnels: log.failed };
+    return {
+      proxies: [],
+      direct: p.proxy.reason,
+      ...(p.proxy.ignored ? { ignored: p.proxy.ignored } : {}),
+      tunnels,
+      refusedTunnels: log.failed,
+    };
   }
   const { https, http, noProxy } = p.proxy;
   const proxies: ProxyReport['proxies'] = [];
-  if (https && http && https.url === http.url) proxies.push({ proxy: https.hostPort, from: https.from, for: 'https, http' });
+  if (https && http && https.url === http.url)
+    proxies.push({ proxy: https.hostPort, from: https.from, for: 'https, http' });
   else {
     if (https) proxies.push({ proxy: https.hostPort, from: https.from, for: 'https' });
     if (http) proxies.push({ proxy: http.hostPort, from: http.from, for: 'http' });
@@ -108,12 +116,16 @@ function proxyReport(p: Provider): ProxyReport {
  */
 export function describeProxyUse(r: ProxyReport | undefined): string | undefined {
   if (!r) return undefined;
-  if (r.proxies.length === 0) return r.ignored ? `direct, not through ${r.ignored}: ${r.direct ?? 'proxy: none'}` : undefined;
+  if (r.proxies.length === 0)
+    return r.ignored ? `direct, not through ${r.ignored}: ${r.direct ?? 'proxy: none'}` : undefined;
   const named = (proxy: string): string => {
     const c = r.proxies.find((x) => x.proxy === proxy);
     return `the proxy ${proxy}${c ? ` (${c.from})` : ''}`;
   };
-  const refused = r.refusedTunnels > 0 ? `; ${r.refusedTunnels} tunnel${r.refusedTunnels === 1 ? '' : 's'} refused or failed` : '';
+  const refused =
+    r.refusedTunnels > 0
+      ? `; ${r.refusedTunnels} tunnel${r.refusedTunnels === 1 ? '' : 's'} refused or failed`
+      : '';
   if (r.tunnels.length > 0) {
     const byProxy = new Map<string, { count: number; targets: string[] }>();
     for (const t of r.tunnels) {
@@ -130,7 +142,8 @@ export function describeProxyUse(r: ProxyReport | undefined): string | undefined
 }
 
 export function harnessVersion(): string {
-  return (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string })
+    .version;
 }
 
 export function writeRunRecord(record: RunRecord, file = DEFAULT_RUN_FILE): void {

@@ -12,9 +12,16 @@ import { PROBES } from './probes/ids.js';
 export function setupRefusal(p: Provider, res: RecordedResponse): string | undefined {
   if (res.accessToken || (res.status >= 200 && res.status < 300)) return undefined;
   const j = res.json;
-  const code = j && typeof j === 'object' && !Array.isArray(j) ? (j as Record<string, unknown>)['error'] : undefined;
+  const code =
+    j && typeof j === 'object' && !Array.isArray(j)
+      ? (j as Record<string, unknown>)['error']
+      : undefined;
   const answered = `${res.status}${typeof code === 'string' ? ` ${code}` : ''}`;
-  if (code === 'invalid_client' || ((res.status === 401 || res.status === 403) && typeof code !== 'string')) return answered;
+  if (
+    code === 'invalid_client' ||
+    ((res.status === 401 || res.status === 403) && typeof code !== 'string')
+  )
+    return answered;
   if (code === 'invalid_grant' && p.grant.assertion) return answered;
   return undefined;
 }
@@ -31,8 +38,16 @@ export function setupProblems(p: Provider, evidence: Evidence): SetupProblem[] {
     const res = evidence.exchanges[PROBES.token(i)]?.response;
     const answered = res ? setupRefusal(p, res) : undefined;
     if (!answered) return;
-    const hints = ['the credentials', 'the authentication method', ...(client.auth.assertion ? ['the assertion audience'] : []), ...(p.grant.assertion ? ["the grant assertion's issuer, key and audience"] : [])];
-    out.push({ clientIndex: i, message: `the configured client ${client.label} (${client.id}) could not obtain a token: check ${hints.join(', ')} in ${p.file} (the server answered ${answered})` });
+    const hints = [
+      'the credentials',
+      'the authentication method',
+      ...(client.auth.assertion ? ['the assertion audience'] : []),
+      ...(p.grant.assertion ? ["the grant assertion's issuer, key and audience"] : []),
+    ];
+    out.push({
+      clientIndex: i,
+      message: `the configured client ${client.label} (${client.id}) could not obtain a token: check ${hints.join(', ')} in ${p.file} (the server answered ${answered})`,
+    });
   });
   return out;
 }

@@ -23,19 +23,44 @@ export interface RunVerdict {
   line: string;
 }
 
-export function runVerdict(providers: { name: string; findings: Finding[] }[], options: { strict: boolean; allowUnverified: boolean }): RunVerdict {
-  if (providers.length === 0) return { code: 0, line: 'Result: NOTHING CHECKED (exit 0): no provider was selected (an empty shard?)' };
-  const verdicts = providers.map((p) => ({ name: p.name, verdict: providerVerdict(p.findings), broken: tally(p.findings).broken }));
+export function runVerdict(
+  providers: { name: string; findings: Finding[] }[],
+  options: { strict: boolean; allowUnverified: boolean },
+): RunVerdict {
+  if (providers.length === 0)
+    return {
+      code: 0,
+      line: 'Result: NOTHING CHECKED (exit 0): no provider was selected (an empty shard?)',
+    };
+  const verdicts = providers.map((p) => ({
+    name: p.name,
+    verdict: providerVerdict(p.findings),
+    broken: tally(p.findings).broken,
+  }));
   const failed = verdicts.filter((v) => v.verdict === 'non-conformant').map((v) => v.name);
   const unverified = verdicts.filter((v) => v.verdict === 'not verified');
   if (failed.length > 0) {
-    return { code: 1, line: `Result: NOT CONFORMANT (exit 1): a MUST or EXPECTATION check failed${options.strict ? ' (strict: SHOULDs count)' : ''} for ${failed.join(', ')}` };
+    return {
+      code: 1,
+      line: `Result: NOT CONFORMANT (exit 1): a MUST or EXPECTATION check failed${options.strict ? ' (strict: SHOULDs count)' : ''} for ${failed.join(', ')}`,
+    };
   }
   if (unverified.length > 0) {
-    const which = unverified.map((v) => `${v.name} (${v.broken} check${v.broken === 1 ? '' : 's'})`).join(', ');
+    const which = unverified
+      .map((v) => `${v.name} (${v.broken} check${v.broken === 1 ? '' : 's'})`)
+      .join(', ');
     return options.allowUnverified
-      ? { code: 0, line: `Result: NOT VERIFIED, allowed (exit 0 with --allow-unverified): nothing failed, but some checks could not judge: ${which}` }
-      : { code: 4, line: `Result: NOT VERIFIED (exit 4): nothing failed, but some checks could not judge (outage, rate limit or set-up): ${which}` };
+      ? {
+          code: 0,
+          line: `Result: NOT VERIFIED, allowed (exit 0 with --allow-unverified): nothing failed, but some checks could not judge: ${which}`,
+        }
+      : {
+          code: 4,
+          line: `Result: NOT VERIFIED (exit 4): nothing failed, but some checks could not judge (outage, rate limit or set-up): ${which}`,
+        };
   }
-  return { code: 0, line: `Result: CONFORMANT (exit 0)${options.strict ? ' (strict)' : ''}: no MUST or EXPECTATION check failed and every check could judge` };
+  return {
+    code: 0,
+    line: `Result: CONFORMANT (exit 0)${options.strict ? ' (strict)' : ''}: no MUST or EXPECTATION check failed and every check could judge`,
+  };
 }

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { SignJWT, UnsecuredJWT, generateSecret, generateKeyPair, importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose';
+import {
+  SignJWT,
+  UnsecuredJWT,
+  generateSecret,
+  generateKeyPair,
+  importJWK,
+  importPKCS8,
+  type CryptoKey,
+  type JWK,
+} from 'jose';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -44,9 +53,21 @@ async function strangerKey(alg: AssertionAlg): Promise<CryptoKey | Uint8Array> {
  * Builds a client assertion (RFC 7523 §3: iss = sub = client id, aud = token endpoint, short exp,
  * unique jti, iat), optionally with exactly one defect.
  */
-export async function buildAssertion(key: AssertionKey, claims: AssertionClaims, defect?: AssertionDefect): Promise<string> {
+export async function buildAssertion(
+  key: AssertionKey,
+  claims: AssertionClaims,
+  defect?: AssertionDefect,
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const payload: Record<string, unknown> = { ...claims.extra, iss: claims.iss, sub: claims.sub, aud: claims.aud, iat: now, exp: now + (claims.lifetimeSeconds ?? 60), jti: randomBytes(16).toString('base64url') };
+  const payload: Record<string, unknown> = {
+    ...claims.extra,
+    iss: claims.iss,
+    sub: claims.sub,
+    aud: claims.aud,
+    iat: now,
+    exp: now + (claims.lifetimeSeconds ?? 60),
+    jti: randomBytes(16).toString('base64url'),
+  };
   switch (defect) {
     case 'expired':
       payload['iat'] = now - 600;

@@ -16,10 +16,19 @@ interface AssertionPromise {
 }
 
 const PROMISES: Record<string, AssertionPromise> = {
-  'client-auth.missing-jti': { promised: (p) => p.expect.clientAssertion.jtiRequired, field: 'expect.clientAssertion.jtiRequired: true' },
-  'client-auth.replayed-jti': { promised: (p) => p.expect.clientAssertion.singleUse, field: 'expect.clientAssertion.singleUse: true' },
+  'client-auth.missing-jti': {
+    promised: (p) => p.expect.clientAssertion.jtiRequired,
+    field: 'expect.clientAssertion.jtiRequired: true',
+  },
+  'client-auth.replayed-jti': {
+    promised: (p) => p.expect.clientAssertion.singleUse,
+    field: 'expect.clientAssertion.singleUse: true',
+  },
   // A year-long assertion is beyond any declared maximum (the schema caps it at 30 days).
-  'client-auth.far-future-exp': { promised: (p) => p.expect.clientAssertion.maxLifetimeSeconds !== undefined, field: 'expect.clientAssertion.maxLifetimeSeconds' },
+  'client-auth.far-future-exp': {
+    promised: (p) => p.expect.clientAssertion.maxLifetimeSeconds !== undefined,
+    field: 'expect.clientAssertion.maxLifetimeSeconds',
+  },
 };
 
 /** The check, its level a function of the descriptor when a promise covers it; any other check unchanged. */
@@ -31,7 +40,8 @@ export function raisedByPromise(check: CheckDef): CheckDef {
     ...check,
     level: (p) => (promise.promised(p) ? 'EXPECTATION' : base),
     levelLabel: `${base} (EXPECTATION when ${promise.field} is declared)`,
-    levelReason: `${check.levelReason ?? ''} An EXPECTATION when the descriptor declares ${promise.field}.`.trim(),
+    levelReason:
+      `${check.levelReason ?? ''} An EXPECTATION when the descriptor declares ${promise.field}.`.trim(),
   };
 }
 
@@ -48,7 +58,7 @@ export const assertionMaxLifetime = defineCheck({
   area: 'client-auth',
   level: 'EXPECTATION',
   levelReason:
-    'RFC 7523 §3: the server MAY reject an exp unreasonably far in the future; expect.clientAssertion.maxLifetimeSeconds declares where this server draws the line. The probe lives the maximum plus limits.clockSkewSeconds plus 10 s, so a server whose clock runs ahead within the declared skew still sees too long a lifetime. Only the refusal is judged: the error code of refused assertions is the other client-auth checks\' business.',
+    "RFC 7523 §3: the server MAY reject an exp unreasonably far in the future; expect.clientAssertion.maxLifetimeSeconds declares where this server draws the line. The probe lives the maximum plus limits.clockSkewSeconds plus 10 s, so a server whose clock runs ahead within the declared skew still sees too long a lifetime. Only the refusal is judged: the error code of refused assertions is the other client-auth checks' business.",
   spec: rfc(7523, '3'),
   defect: 'the endpoint accepts a client assertion whose lifetime exceeds the declared maximum',
   applies: (p) =>
@@ -63,7 +73,8 @@ export const assertionMaxLifetime = defineCheck({
     const res = e.response;
     const lived = lifetimeOf(e.request.assertion?.payload);
     const what = `an assertion living ${lived ?? '?'} s (declared maximum ${provider.expect.clientAssertion.maxLifetimeSeconds} s)`;
-    if (res.accessToken || (res.status >= 200 && res.status < 300)) return fail(`${what} was answered ${describeResponse(res)}: the server accepted it`);
+    if (res.accessToken || (res.status >= 200 && res.status < 300))
+      return fail(`${what} was answered ${describeResponse(res)}: the server accepted it`);
     return pass(`${what} was refused with ${describeResponse(res)}`);
   },
 });

@@ -13,13 +13,17 @@ export const expiresInDeclared = defineCheck({
   level: 'EXPECTATION',
   spec: rfc(6749, '5.1'),
   defect: 'the endpoint issues tokens with a lifetime other than the declared one',
-  applies: (p) => (p.expect.expiresIn !== undefined ? true : 'the descriptor declares no lifetime (expect.expiresIn)'),
+  applies: (p) =>
+    p.expect.expiresIn !== undefined
+      ? true
+      : 'the descriptor declares no lifetime (expect.expiresIn)',
   needs: needsToken,
   judge: withSuccess((res, { provider }) => {
     const declared = provider.expect.expiresIn ?? 0;
     const tol = provider.expect.expiresInTolerance;
     const v = jsonObject(res)?.['expires_in'];
-    if (typeof v !== 'number') return fail(`expires_in is ${show(v)}; the descriptor declares ${declared}`);
+    if (typeof v !== 'number')
+      return fail(`expires_in is ${show(v)}; the descriptor declares ${declared}`);
     // One second below is always allowed: a server that reports the remaining lifetime rounds down.
     return v >= declared - tol - 1 && v <= declared + tol
       ? pass(`expires_in ${v} (declared ${declared}${tol ? ` ± ${tol}` : ''})`)
@@ -36,21 +40,30 @@ export const jwtLifetimeAgrees = defineCheck({
   title: 'The JWT access token lifetime (exp − iat) agrees with expires_in',
   area: 'expiry',
   level: 'MUST',
-  levelReason: 'RFC 6749 §5.1 defines expires_in as the lifetime of the access token; a JWT whose exp − iat differs contradicts the response directly.',
+  levelReason:
+    'RFC 6749 §5.1 defines expires_in as the lifetime of the access token; a JWT whose exp − iat differs contradicts the response directly.',
   spec: rfc(9068, '2.2'),
   defect: 'the JWT says one lifetime and expires_in another',
-  applies: (p) => (p.expect.tokenFormat === 'jwt' ? true : 'the descriptor declares opaque access tokens'),
+  applies: (p) =>
+    p.expect.tokenFormat === 'jwt' ? true : 'the descriptor declares opaque access tokens',
   needs: needsToken,
   judge: withSuccess((res, { provider }) => {
     const jwt = jwtOf(res);
     if (!jwt) return broken('prerequisite failed: the access token is not a JWT');
     const { exp, iat } = jwt.payload;
     const expiresIn = jsonObject(res)?.['expires_in'];
-    if (typeof exp !== 'number' || typeof iat !== 'number') return fail(`the JWT has exp ${show(exp)} and iat ${show(iat)}; both must be NumericDate`);
-    if (expiresIn === undefined) return pass(`expires_in is absent (see response.expires-in-present): nothing to compare with exp − iat = ${exp - iat}`);
-    if (typeof expiresIn !== 'number') return fail(`expires_in is ${show(expiresIn)}; cannot compare with exp − iat = ${exp - iat}`);
+    if (typeof exp !== 'number' || typeof iat !== 'number')
+      return fail(`the JWT has exp ${show(exp)} and iat ${show(iat)}; both must be NumericDate`);
+    if (expiresIn === undefined)
+      return pass(
+        `expires_in is absent (see response.expires-in-present): nothing to compare with exp − iat = ${exp - iat}`,
+      );
+    if (typeof expiresIn !== 'number')
+      return fail(`expires_in is ${show(expiresIn)}; cannot compare with exp − iat = ${exp - iat}`);
     const tol = Math.max(provider.expect.expiresInTolerance, 1);
-    return Math.abs(exp - iat - expiresIn) <= tol ? pass(`exp − iat = ${exp - iat}, expires_in ${expiresIn}`) : fail(`exp − iat = ${exp - iat} s but expires_in is ${expiresIn} s`);
+    return Math.abs(exp - iat - expiresIn) <= tol
+      ? pass(`exp − iat = ${exp - iat}, expires_in ${expiresIn}`)
+      : fail(`exp − iat = ${exp - iat} s but expires_in is ${expiresIn} s`);
   }),
 });
 
@@ -59,10 +72,12 @@ export const jwtIssuedNow = defineCheck({
   title: "The JWT's iat is within the clock-skew tolerance of the response time",
   area: 'expiry',
   level: 'SHOULD',
-  levelReason: 'RFC 9068 §2.2 defines iat as the issue time but sets no accuracy; a skewed server clock is an operational fault, reported as a warning.',
+  levelReason:
+    'RFC 9068 §2.2 defines iat as the issue time but sets no accuracy; a skewed server clock is an operational fault, reported as a warning.',
   spec: rfc(9068, '2.2'),
   defect: "the JWT's iat is far from the time it was issued (a skewed clock)",
-  applies: (p) => (p.expect.tokenFormat === 'jwt' ? true : 'the descriptor declares opaque access tokens'),
+  applies: (p) =>
+    p.expect.tokenFormat === 'jwt' ? true : 'the descriptor declares opaque access tokens',
   needs: needsToken,
   judge: (input) =>
     withSuccess((res, { provider }) => {
@@ -75,7 +90,9 @@ export const jwtIssuedNow = defineCheck({
       const skew = Math.round(iat - received);
       return Math.abs(skew) <= provider.limits.clockSkewSeconds
         ? pass(`iat is ${skew} s from the response time`)
-        : fail(`iat is ${skew} s from the response time; the tolerance is ${provider.limits.clockSkewSeconds} s (limits.clockSkewSeconds)`);
+        : fail(
+            `iat is ${skew} s from the response time; the tolerance is ${provider.limits.clockSkewSeconds} s (limits.clockSkewSeconds)`,
+          );
     })(input),
 });
 
@@ -86,11 +103,14 @@ export const refusedAfterExpiry = defineCheck({
   level: 'EXPECTATION',
   spec: rfc(6750, '3.1'),
   defect: 'the resource still accepts the token after expires_in has passed',
-  applies: (p) => (p.resource ? true : 'the descriptor declares no protected resource (resource.url)'),
+  applies: (p) =>
+    p.resource ? true : 'the descriptor declares no protected resource (resource.url)',
   needs: () => [PROBES.resourceExpired],
   judge: ({ ex }) => {
     const res = ex(PROBES.resourceExpired).response;
-    return res.status >= 200 && res.status < 300 ? fail(`the resource answered ${res.status} to an expired token`) : pass(`refused with ${res.status}`);
+    return res.status >= 200 && res.status < 300
+      ? fail(`the resource answered ${res.status} to an expired token`)
+      : pass(`refused with ${res.status}`);
   },
 });
 
@@ -127,7 +147,9 @@ const TOKEN = "[!#$%&'*+.^_`|~\\w-]+";
 /** `name=value` or `name="quoted \\"value\\""` (RFC 9110 auth-param). */
 // The unquoted value is read leniently (servers send `realm=https://x`), but it is never empty nor
 // starts with "=": `abc==` is token68, not a parameter named abc (RFC 9110 §11.2).
-const AUTH_PARAM = new RegExp(`^(${TOKEN})\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^\\s,=][^\\s,]*))$`);
+const AUTH_PARAM = new RegExp(
+  `^(${TOKEN})\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^\\s,=][^\\s,]*))$`,
+);
 /** token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" (RFC 9110 §11.2). */
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 
@@ -150,7 +172,11 @@ export function parseChallenges(values: string[]): Challenge[] {
     out.push(challenge);
     const rest = start[2];
     const first = rest ? AUTH_PARAM.exec(rest) : null;
-    if (first?.[1]) challenge.params[first[1].toLowerCase()] = (first[2] ?? first[3] ?? '').replace(/\\(.)/g, '$1');
+    if (first?.[1])
+      challenge.params[first[1].toLowerCase()] = (first[2] ?? first[3] ?? '').replace(
+        /\\(.)/g,
+        '$1',
+      );
     else if (rest && TOKEN68.test(rest)) challenge.token68 = rest;
   }
   return out;
@@ -161,22 +187,38 @@ export const expiredTokenChallenge = defineCheck({
   title: 'An expired token is answered 401 with WWW-Authenticate: Bearer error="invalid_token"',
   area: 'expiry',
   level: 'SHOULD',
-  levelReason: 'RFC 6750 §3.1: for invalid_token the resource SHOULD respond 401; §3 requires WWW-Authenticate, which this check also reads.',
+  levelReason:
+    'RFC 6750 §3.1: for invalid_token the resource SHOULD respond 401; §3 requires WWW-Authenticate, which this check also reads.',
   spec: rfc(6750, '3.1'),
-  defect: 'the resource refuses an expired token without a 401 Bearer challenge naming invalid_token',
-  applies: (p) => (p.resource ? true : 'the descriptor declares no protected resource (resource.url)'),
+  defect:
+    'the resource refuses an expired token without a 401 Bearer challenge naming invalid_token',
+  applies: (p) =>
+    p.resource ? true : 'the descriptor declares no protected resource (resource.url)',
   needs: () => [PROBES.resourceExpired],
   judge: ({ ex }) => {
     const res = ex(PROBES.resourceExpired).response;
-    if (res.status >= 200 && res.status < 300) return broken('prerequisite failed: the expired token was accepted (see expiry.refused-after-expiry)');
+    if (res.status >= 200 && res.status < 300)
+      return broken(
+        'prerequisite failed: the expired token was accepted (see expiry.refused-after-expiry)',
+      );
     const values = res.headers['www-authenticate'] ?? [];
     const bearer = parseChallenges(values).find((c) => c.scheme === 'bearer');
-    if (res.status !== 401) return fail(`the expired token was answered ${describeResponse(res)}, not 401`);
-    if (!bearer) return fail(`no Bearer challenge in WWW-Authenticate (${show(values.join(', ') || undefined)})`);
+    if (res.status !== 401)
+      return fail(`the expired token was answered ${describeResponse(res)}, not 401`);
+    if (!bearer)
+      return fail(
+        `no Bearer challenge in WWW-Authenticate (${show(values.join(', ') || undefined)})`,
+      );
     return bearer.params['error'] === 'invalid_token'
       ? pass('401 with Bearer error="invalid_token"')
       : fail(`the Bearer challenge has error=${show(bearer.params['error'])}, not "invalid_token"`);
   },
 });
 
-export const expiryChecks = [expiresInDeclared, jwtLifetimeAgrees, jwtIssuedNow, refusedAfterExpiry, expiredTokenChallenge];
+export const expiryChecks = [
+  expiresInDeclared,
+  jwtLifetimeAgrees,
+  jwtIssuedNow,
+  refusedAfterExpiry,
+  expiredTokenChallenge,
+];

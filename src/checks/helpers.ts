@@ -25,7 +25,9 @@ export function directives(res: RecordedResponse, name: string): string[] {
 
 export function jsonObject(res: RecordedResponse): Record<string, unknown> | undefined {
   const j = res.json;
-  return j && typeof j === 'object' && !Array.isArray(j) ? (j as Record<string, unknown>) : undefined;
+  return j && typeof j === 'object' && !Array.isArray(j)
+    ? (j as Record<string, unknown>)
+    : undefined;
 }
 
 /** The OAuth error code of an error response, if it has one. */
@@ -67,7 +69,10 @@ export function refused(res: RecordedResponse): boolean {
 }
 
 /** The scope a token response granted: its `scope`, or (RFC 6749 §5.1) the request's when omitted. */
-export function grantedScope(ex: Exchange, requested: string | undefined): { scope: Set<string>; echoed: boolean } {
+export function grantedScope(
+  ex: Exchange,
+  requested: string | undefined,
+): { scope: Set<string>; echoed: boolean } {
   const s = ex.response ? jsonObject(ex.response)?.['scope'] : undefined;
   if (typeof s === 'string') return { scope: scopeSet(s), echoed: true };
   return { scope: scopeSet(requested), echoed: false };

@@ -13,4 +13,18 @@ import { tokenEntropyBound } from './token-entropy.js';
 import type { CheckDef } from './types.js';
 
 /** Every check, in report order: Grant handling, Response schema, Expiry, Scope echo, Error behaviour. */
-export const CHECKS: CheckDef[] = [...grantChecks, ...clientAuthChecks.map(raisedByPromise), assertionMaxLifetime, ...discoveryChecks, ...responseChecks, tokenGuessability, tokenEntropyBound, ...jwtChecks, ...introspectionChecks, ...resourceChecks, ...expiryChecks, ...scopeChecks, ...errorChecks];
+export const CHECKS: CheckDef[] = [
+  ...grantChecks,
+  ...clientAuthChecks.map(raisedByPromise),
+  assertionMaxLifetime,
+  ...discoveryChecks,
+  ...responseChecks,
+  tokenGuessability,
+  tokenEntropyBound,
+  ...jwtChecks,
+  ...introspectionChecks,
+  ...resourceChecks,
+  ...expiryChecks,
+  ...scopeChecks,
+  ...errorChecks,
+];

@@ -2,16 +2,34 @@ import type { Provider } from '../descriptor/types.js';
 import { PROBES } from '../probes/ids.js';
 import { show } from './helpers.js';
 import { withSuccess } from './response.js';
-import { broken, defineCheck, fail, pass, rfc, skip, type JudgeInput, type Verdict } from './types.js';
+import {
+  broken,
+  defineCheck,
+  fail,
+  pass,
+  rfc,
+  skip,
+  type JudgeInput,
+  type Verdict,
+} from './types.js';
 
-const applies = (p: Provider) => (p.expect.tokenFormat === 'jwt' ? true : 'the descriptor declares opaque access tokens');
+const applies = (p: Provider) =>
+  p.expect.tokenFormat === 'jwt' ? true : 'the descriptor declares opaque access tokens';
 const needsToken = () => [PROBES.token(0)];
 
 /** Checks of the first access token as a JWT: broken (not failed) when it is no JWT at all. */
-function withJwt(judge: (jwt: { header: Record<string, unknown>; payload: Record<string, unknown> }, input: JudgeInput) => Verdict) {
+function withJwt(
+  judge: (
+    jwt: { header: Record<string, unknown>; payload: Record<string, unknown> },
+    input: JudgeInput,
+  ) => Verdict,
+) {
   return withSuccess((res, input) => {
     const jwt = res.accessToken?.jwt;
-    if (!jwt) return broken('prerequisite failed: the access token is not a JWT (see response.token-format)');
+    if (!jwt)
+      return broken(
+        'prerequisite failed: the access token is not a JWT (see response.token-format)',
+      );
     return judge(jwt, input);
   });
 }
@@ -27,7 +45,9 @@ export const typHeader = defineCheck({
   needs: needsToken,
   judge: withJwt(({ header }) => {
     const typ = header['typ'];
-    return typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ) ? pass(`typ ${show(typ)}`) : fail(`typ is ${show(typ)}, not "at+jwt"`);
+    return typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ)
+      ? pass(`typ ${show(typ)}`)
+      : fail(`typ is ${show(typ)}, not "at+jwt"`);
   }),
 });
 
@@ -40,7 +60,11 @@ export const algNotNone = defineCheck({
   defect: 'the access token is an unsecured JWT (alg none)',
   applies,
   needs: needsToken,
-  judge: withJwt(({ header }) => (header['alg'] === 'none' || header['alg'] === undefined ? fail(`alg is ${show(header['alg'])}`) : pass(`alg ${show(header['alg'])}`))),
+  judge: withJwt(({ header }) =>
+    header['alg'] === 'none' || header['alg'] === undefined
+      ? fail(`alg is ${show(header['alg'])}`)
+      : pass(`alg ${show(header['alg'])}`),
+  ),
 });
 
 export const algAllowed = defineCheck({
@@ -48,14 +72,17 @@ export const algAllowed = defineCheck({
   title: 'The JWT access token is signed with an allowed asymmetric algorithm',
   area: 'jwt',
   level: 'EXPECTATION',
-  levelReason: 'RFC 9068 §2.1 recommends RS256 and forbids none; the allow-list (expect.jwtAlgs) is the owners\' promise. An HMAC would let every resource server forge tokens.',
+  levelReason:
+    "RFC 9068 §2.1 recommends RS256 and forbids none; the allow-list (expect.jwtAlgs) is the owners' promise. An HMAC would let every resource server forge tokens.",
   spec: rfc(9068, '2.1'),
   defect: 'the access token is signed with HS256 or another algorithm outside expect.jwtAlgs',
   applies,
   needs: needsToken,
   judge: withJwt(({ header }, { provider }) => {
     const alg = header['alg'];
-    return typeof alg === 'string' && provider.expect.jwtAlgs.includes(alg) ? pass(`alg ${alg}`) : fail(`alg is ${show(alg)}; allowed: ${provider.expect.jwtAlgs.join(', ')}`);
+    return typeof alg === 'string' && provider.expect.jwtAlgs.includes(alg)
+      ? pass(`alg ${alg}`)
+      : fail(`alg is ${show(alg)}; allowed: ${provider.expect.jwtAlgs.join(', ')}`);
   }),
 });
 
@@ -66,7 +93,12 @@ export const signatureVerifies = defineCheck({
   level: 'MUST',
   spec: rfc(9068, '4'),
   defect: 'the token is signed by a key that is not in the JWK Set (or the signature is corrupt)',
-  applies: (p) => (applies(p) === true ? (p.discovery || p.jwksUri ? true : 'no JWK Set is declared (discovery or jwksUri)') : applies(p)),
+  applies: (p) =>
+    applies(p) === true
+      ? p.discovery || p.jwksUri
+        ? true
+        : 'no JWK Set is declared (discovery or jwksUri)'
+      : applies(p),
   needs: () => [PROBES.token(0), PROBES.jwks],
   judge: withJwt((_jwt, { evidence }) => {
     const sig = evidence.facts?.tokenSignature;
@@ -88,7 +120,9 @@ export const requiredClaims = defineCheck({
   needs: needsToken,
   judge: withJwt(({ payload }) => {
     const missing = REQUIRED_CLAIMS.filter((c) => payload[c] === undefined);
-    return missing.length === 0 ? pass('all REQUIRED claims present') : fail(`missing claims: ${missing.join(', ')}`);
+    return missing.length === 0
+      ? pass('all REQUIRED claims present')
+      : fail(`missing claims: ${missing.join(', ')}`);
   }),
 });
 
@@ -99,9 +133,14 @@ export const issuerClaim = defineCheck({
   level: 'MUST',
   spec: rfc(9068, '2.2'),
   defect: 'iss is another issuer',
-  applies: (p) => (applies(p) === true ? (p.issuer ? true : 'the descriptor declares no issuer') : applies(p)),
+  applies: (p) =>
+    applies(p) === true ? (p.issuer ? true : 'the descriptor declares no issuer') : applies(p),
   needs: needsToken,
-  judge: withJwt(({ payload }, { provider }) => (payload['iss'] === provider.issuer ? pass(`iss ${show(payload['iss'])}`) : fail(`iss is ${show(payload['iss'])}; the issuer is ${show(provider.issuer)}`))),
+  judge: withJwt(({ payload }, { provider }) =>
+    payload['iss'] === provider.issuer
+      ? pass(`iss ${show(payload['iss'])}`)
+      : fail(`iss is ${show(payload['iss'])}; the issuer is ${show(provider.issuer)}`),
+  ),
 });
 
 export const audienceClaim = defineCheck({
@@ -111,12 +150,19 @@ export const audienceClaim = defineCheck({
   level: 'EXPECTATION',
   spec: rfc(9068, '2.2'),
   defect: 'aud names another resource',
-  applies: (p) => (applies(p) === true ? (p.expect.audience ? true : 'the descriptor declares no audience (expect.audience or resource.url)') : applies(p)),
+  applies: (p) =>
+    applies(p) === true
+      ? p.expect.audience
+        ? true
+        : 'the descriptor declares no audience (expect.audience or resource.url)'
+      : applies(p),
   needs: needsToken,
   judge: withJwt(({ payload }, { provider }) => {
     const aud = payload['aud'];
     const list = Array.isArray(aud) ? aud : [aud];
-    return list.includes(provider.expect.audience) ? pass(`aud ${show(aud)}`) : fail(`aud is ${show(aud)}; expected it to include ${show(provider.expect.audience)}`);
+    return list.includes(provider.expect.audience)
+      ? pass(`aud ${show(aud)}`)
+      : fail(`aud is ${show(aud)}; expected it to include ${show(provider.expect.audience)}`);
   }),
 });
 
@@ -131,7 +177,9 @@ export const clientIdClaim = defineCheck({
   needs: needsToken,
   judge: withJwt(({ payload }, { provider }) => {
     const id = provider.clients[0]?.id;
-    return payload['client_id'] === id ? pass(`client_id ${show(id)}`) : fail(`client_id is ${show(payload['client_id'])}; the token was requested by ${show(id)}`);
+    return payload['client_id'] === id
+      ? pass(`client_id ${show(id)}`)
+      : fail(`client_id is ${show(payload['client_id'])}; the token was requested by ${show(id)}`);
   }),
 });
 
@@ -152,16 +200,30 @@ export const jtiUnique = defineCheck({
       for (const e of Object.values(input.evidence.exchanges)) {
         const jwt = e.response?.accessToken?.jwt;
         const jti = jwt?.payload['jti'];
-        if (jwt && typeof jti === 'string') tokens.set(JSON.stringify([jwt.header, jwt.payload]), jti);
+        if (jwt && typeof jti === 'string')
+          tokens.set(JSON.stringify([jwt.header, jwt.payload]), jti);
       }
       const jtis = [...tokens.values()];
       const distinct = new Set(jtis).size;
-      if (jtis.length < 2) return pass(`only ${jtis.length} distinct JWT with a jti was issued; nothing to compare`);
-      return distinct === jtis.length ? pass(`${jtis.length} distinct tokens, ${distinct} distinct jti values`) : fail(`${jtis.length} distinct tokens but only ${distinct} distinct jti values`);
+      if (jtis.length < 2)
+        return pass(`only ${jtis.length} distinct JWT with a jti was issued; nothing to compare`);
+      return distinct === jtis.length
+        ? pass(`${jtis.length} distinct tokens, ${distinct} distinct jti values`)
+        : fail(`${jtis.length} distinct tokens but only ${distinct} distinct jti values`);
     })(input),
 });
 
-export const jwtChecks = [typHeader, algNotNone, algAllowed, signatureVerifies, requiredClaims, issuerClaim, audienceClaim, clientIdClaim, jtiUnique];
+export const jwtChecks = [
+  typHeader,
+  algNotNone,
+  algAllowed,
+  signatureVerifies,
+  requiredClaims,
+  issuerClaim,
+  audienceClaim,
+  clientIdClaim,
+  jtiUnique,
+];
 
 /** RFC 6749 §10.10, for opaque tokens: an estimate, so a warning rather than a failure. */
 export const tokenGuessability = defineCheck({
@@ -169,7 +231,8 @@ export const tokenGuessability = defineCheck({
   title: 'Opaque access tokens are unique and long enough not to be guessed (≥ 128 bits estimated)',
   area: 'response',
   level: 'SHOULD',
-  levelReason: 'RFC 6749 §10.10 requires a guessing probability ≤ 2^-128 (MUST), but randomness cannot be measured from a few tokens: the estimate (length × log2 of the alphabet, positions that never vary excluded) is a heuristic, reported as a warning.',
+  levelReason:
+    'RFC 6749 §10.10 requires a guessing probability ≤ 2^-128 (MUST), but randomness cannot be measured from a few tokens: the estimate (length × log2 of the alphabet, positions that never vary excluded) is a heuristic, reported as a warning.',
   spec: rfc(6749, '10.10'),
   defect: 'short, repeated or counter-like opaque tokens',
   applies: (p) => (p.expect.tokenFormat !== 'jwt' ? true : 'JWT access tokens: see jwt.jti-unique'),
@@ -177,11 +240,21 @@ export const tokenGuessability = defineCheck({
   judge: (input) =>
     withSuccess((): Verdict => {
       const s = input.evidence.facts?.tokenSample;
-      if (!s && input.provider.expect.tokenFormat === 'any') return skip('not applicable: the access tokens are JWTs (see jwt.jti-unique), and the descriptor promises no format');
-      if (!s) return broken('prerequisite failed: the access tokens are JWTs, not opaque (see response.token-format)');
+      if (!s && input.provider.expect.tokenFormat === 'any')
+        return skip(
+          'not applicable: the access tokens are JWTs (see jwt.jti-unique), and the descriptor promises no format',
+        );
+      if (!s)
+        return broken(
+          'prerequisite failed: the access tokens are JWTs, not opaque (see response.token-format)',
+        );
       if (s.distinct < s.count) return fail(`${s.count} tokens but only ${s.distinct} distinct`);
       return s.estimatedBits >= 128
-        ? pass(`${s.count} tokens, about ${s.estimatedBits} bits each (length ${s.minLength}, alphabet of ${s.alphabet})`)
-        : fail(`about ${s.estimatedBits} bits per token (varying length ${s.minLength}, alphabet of ${s.alphabet}); RFC 6749 §10.10 asks for ≥ 128`);
+        ? pass(
+            `${s.count} tokens, about ${s.estimatedBits} bits each (length ${s.minLength}, alphabet of ${s.alphabet})`,
+          )
+        : fail(
+            `about ${s.estimatedBits} bits per token (varying length ${s.minLength}, alphabet of ${s.alphabet}); RFC 6749 §10.10 asks for ≥ 128`,
+          );
     })(input),
 });

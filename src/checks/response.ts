@@ -12,8 +12,10 @@ export function schemaProblems(validate: ValidateFunction, data: unknown): strin
   if (validate(data)) return [];
   return (validate.errors ?? []).map((e) => {
     const at = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'the body';
-    if (e.keyword === 'required') return `${at}: required member "${(e.params as { missingProperty: string }).missingProperty}" is missing`;
-    if (e.keyword === 'enum') return `${at}: ${show((data as Record<string, unknown>)[at])} is not one of the registered values`;
+    if (e.keyword === 'required')
+      return `${at}: required member "${(e.params as { missingProperty: string }).missingProperty}" is missing`;
+    if (e.keyword === 'enum')
+      return `${at}: ${show((data as Record<string, unknown>)[at])} is not one of the registered values`;
     return `${at}: ${e.message ?? e.keyword}`;
   });
 }
@@ -24,7 +26,10 @@ const token = (ex: (p: ProbeId) => Answered) => ex(PROBES.token(0)).response;
 export function withSuccess(judge: (res: Answered['response'], input: JudgeInput) => Verdict) {
   return (input: JudgeInput): Verdict => {
     const res = token(input.ex);
-    if (res.status !== 200 || !jsonObject(res)) return broken(`prerequisite failed: the token request was answered ${describeResponse(res)}, not a 200 JSON response`);
+    if (res.status !== 200 || !jsonObject(res))
+      return broken(
+        `prerequisite failed: the token request was answered ${describeResponse(res)}, not a 200 JSON response`,
+      );
     return judge(res, input);
   };
 }
@@ -41,7 +46,9 @@ export const status200 = defineCheck({
   needs: needsToken,
   judge: ({ ex }) => {
     const res = token(ex);
-    return res.status === 200 ? pass('200') : fail(`the token request was answered ${describeResponse(res)}`);
+    return res.status === 200
+      ? pass('200')
+      : fail(`the token request was answered ${describeResponse(res)}`);
   },
 });
 
@@ -56,7 +63,9 @@ export const contentTypeJson = defineCheck({
   judge: ({ ex }) => {
     const res = token(ex);
     const type = mediaTypeOf(res);
-    return type === 'application/json' ? pass(`Content-Type: ${header(res, 'content-type')}`) : fail(`Content-Type is ${show(header(res, 'content-type'))}, not application/json`);
+    return type === 'application/json'
+      ? pass(`Content-Type: ${header(res, 'content-type')}`)
+      : fail(`Content-Type is ${show(header(res, 'content-type'))}, not application/json`);
   },
 });
 
@@ -66,17 +75,24 @@ export const bodySchema = defineCheck({
   area: 'response',
   level: 'MUST',
   spec: rfc(6749, '5.1'),
-  defect: 'the body is not JSON, or lacks access_token/token_type, or a member has the wrong type (e.g. expires_in as a string)',
+  defect:
+    'the body is not JSON, or lacks access_token/token_type, or a member has the wrong type (e.g. expires_in as a string)',
   needs: needsToken,
   judge: ({ ex, provider }) => {
     const res = token(ex);
-    if (res.status !== 200) return broken(`prerequisite failed: the token request was answered ${describeResponse(res)}`);
-    if (res.truncated) return fail(`the body is larger than the ${provider.limits.maxBodyBytes} byte cap (limits.maxBodyBytes)`);
+    if (res.status !== 200)
+      return broken(`prerequisite failed: the token request was answered ${describeResponse(res)}`);
+    if (res.truncated)
+      return fail(
+        `the body is larger than the ${provider.limits.maxBodyBytes} byte cap (limits.maxBodyBytes)`,
+      );
     if (res.jsonError) return fail(`the body is not JSON: ${res.jsonError}`);
     const body = jsonObject(res);
     if (!body) return fail(`the body is JSON but not an object: ${res.body.slice(0, 80)}`);
     const problems = schemaProblems(validateTokenResponse, body);
-    return problems.length === 0 ? pass('valid against schemas/token-response.schema.json') : fail(`not valid against schemas/token-response.schema.json: ${problems.join('; ')}`);
+    return problems.length === 0
+      ? pass('valid against schemas/token-response.schema.json')
+      : fail(`not valid against schemas/token-response.schema.json: ${problems.join('; ')}`);
   },
 });
 
@@ -93,7 +109,9 @@ export const accessTokenVschar = defineCheck({
     if (!t) return fail('access_token is absent');
     if (t.jsonType !== 'string') return fail(`access_token is a JSON ${t.jsonType}, not a string`);
     if (t.length === 0) return fail('access_token is empty');
-    return t.vschar ? pass(`${t.length} visible ASCII characters`) : fail('access_token contains characters outside VSCHAR (%x20-7E)');
+    return t.vschar
+      ? pass(`${t.length} visible ASCII characters`)
+      : fail('access_token contains characters outside VSCHAR (%x20-7E)');
   }),
 });
 
@@ -120,20 +138,25 @@ export const expiresInInteger = defineCheck({
   area: 'response',
   level: 'MUST',
   spec: rfc(6749, 'A.14'),
-  defect: 'expires_in is a string ("3600"), a fraction or negative, or an integer written otherwise than 1*DIGIT (3600.0, 3.6e3)',
+  defect:
+    'expires_in is a string ("3600"), a fraction or negative, or an integer written otherwise than 1*DIGIT (3600.0, 3.6e3)',
   needs: needsToken,
   judge: withSuccess((res) => {
     const body = jsonObject(res) ?? {};
     if (!('expires_in' in body)) return pass('expires_in is absent (optional)');
     const v = body['expires_in'];
-    if (typeof v !== 'number') return fail(`expires_in is ${show(v)}, a JSON ${typeof v}, not a number`);
+    if (typeof v !== 'number')
+      return fail(`expires_in is ${show(v)}, a JSON ${typeof v}, not a number`);
     if (!Number.isInteger(v)) return fail(`expires_in is ${v}, not an integer (1*DIGIT)`);
     if (v < 0) return fail(`expires_in is ${v}: a negative number is not 1*DIGIT`);
     // Appendix A.14: expires-in = 1*DIGIT. JSON's `3600.0` or `3.6e3` is a number that parses to an
     // integer, but not that grammar, and a client that reads the literal as an integer breaks on it.
     // Recordings made before the literal was recorded have none: then the parsed value is all there is.
     const literal = res.numberLiterals?.['expires_in'];
-    if (literal !== undefined && !/^[0-9]+$/.test(literal)) return fail(`expires_in was sent as the literal ${literal}, a JSON number but not an integer literal (1*DIGIT, RFC 6749 Appendix A.14)`);
+    if (literal !== undefined && !/^[0-9]+$/.test(literal))
+      return fail(
+        `expires_in was sent as the literal ${literal}, a JSON number but not an integer literal (1*DIGIT, RFC 6749 Appendix A.14)`,
+      );
     return pass(`expires_in ${literal ?? v}`);
   }),
 });
@@ -146,12 +169,17 @@ export const uniqueMembers = defineCheck({
   levelReason:
     'RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once." (RFC 8259 §4 only says JSON names SHOULD be unique; parsers then disagree on which value counts.)',
   spec: rfc(6749, '3.2'),
-  defect: 'the token response repeats a member (e.g. expires_in twice); JSON.parse silently keeps the last one',
+  defect:
+    'the token response repeats a member (e.g. expires_in twice); JSON.parse silently keeps the last one',
   needs: needsToken,
   judge: withSuccess((res) => {
     // Recordings made before duplicates were recorded cannot say: they are judged by what they show.
     const dup = res.duplicateMembers ?? [];
-    return dup.length === 0 ? pass(res.duplicateMembers ? 'every member occurs once' : 'no repeated member recorded') : fail(`the token response repeats ${dup.map((d) => JSON.stringify(d)).join(', ')}; each response parameter may occur once`);
+    return dup.length === 0
+      ? pass(res.duplicateMembers ? 'every member occurs once' : 'no repeated member recorded')
+      : fail(
+          `the token response repeats ${dup.map((d) => JSON.stringify(d)).join(', ')}; each response parameter may occur once`,
+        );
   }),
 });
 
@@ -160,13 +188,16 @@ export const expiresInPositive = defineCheck({
   title: 'expires_in, when present, is more than zero',
   area: 'response',
   level: 'SHOULD',
-  levelReason: 'The grammar (RFC 6749 Appendix A.14, 1*DIGIT) allows 0, but a token that expires as it is issued cannot be used: a warning, not a MUST failure.',
+  levelReason:
+    'The grammar (RFC 6749 Appendix A.14, 1*DIGIT) allows 0, but a token that expires as it is issued cannot be used: a warning, not a MUST failure.',
   spec: rfc(6749, '5.1'),
   defect: 'expires_in is 0',
   needs: needsToken,
   judge: withSuccess((res) => {
     const v = jsonObject(res)?.['expires_in'];
-    return v === 0 ? fail('expires_in is 0: the token expires as it is issued') : pass(v === undefined ? 'expires_in is absent' : `expires_in ${show(v)}`);
+    return v === 0
+      ? fail('expires_in is 0: the token expires as it is issued')
+      : pass(v === undefined ? 'expires_in is absent' : `expires_in ${show(v)}`);
   }),
 });
 
@@ -178,7 +209,11 @@ export const expiresInPresent = defineCheck({
   spec: rfc(6749, '5.1'),
   defect: 'the token response omits expires_in',
   needs: needsToken,
-  judge: withSuccess((res) => ('expires_in' in (jsonObject(res) ?? {}) ? pass('expires_in is present') : fail('expires_in is absent; RFC 6749 §5.1 recommends it'))),
+  judge: withSuccess((res) =>
+    'expires_in' in (jsonObject(res) ?? {})
+      ? pass('expires_in is present')
+      : fail('expires_in is absent; RFC 6749 §5.1 recommends it'),
+  ),
 });
 
 export const scopeSyntax = defineCheck({
@@ -193,7 +228,10 @@ export const scopeSyntax = defineCheck({
     const body = jsonObject(res) ?? {};
     if (!('scope' in body)) return pass('scope is absent (allowed when identical to the request)');
     const v = body['scope'];
-    if (typeof v !== 'string') return fail(`scope is a JSON ${Array.isArray(v) ? 'array' : typeof v}, not a space-separated string`);
+    if (typeof v !== 'string')
+      return fail(
+        `scope is a JSON ${Array.isArray(v) ? 'array' : typeof v}, not a space-separated string`,
+      );
     return /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/.test(v)
       ? pass(`scope ${show(v)}`)
       : fail(`scope ${show(v)} is not scope-token *( SP scope-token )`);
@@ -226,7 +264,9 @@ export const pragmaNoCache = defineCheck({
   defect: 'the token response lacks Pragma: no-cache',
   needs: needsToken,
   judge: withSuccess((res) =>
-    directives(res, 'pragma').includes('no-cache') ? pass('Pragma: no-cache') : fail(`Pragma is ${show(header(res, 'pragma'))}, not no-cache`),
+    directives(res, 'pragma').includes('no-cache')
+      ? pass('Pragma: no-cache')
+      : fail(`Pragma is ${show(header(res, 'pragma'))}, not no-cache`),
   ),
 });
 
@@ -237,13 +277,21 @@ export const tokenFormat = defineCheck({
   level: 'EXPECTATION',
   spec: rfc(9068, '2'),
   defect: 'the descriptor declares JWT access tokens and the token is not a JWT (or the reverse)',
-  applies: (p) => (p.expect.tokenFormat === 'any' ? 'the descriptor promises no token format (expect.tokenFormat: any)' : true),
+  applies: (p) =>
+    p.expect.tokenFormat === 'any'
+      ? 'the descriptor promises no token format (expect.tokenFormat: any)'
+      : true,
   needs: needsToken,
   judge: withSuccess((res, { provider }) => {
     const isJwt = res.accessToken?.jwt !== undefined;
     const want = provider.expect.tokenFormat;
-    if (want === 'jwt') return isJwt ? pass(`a JWT (typ ${show(res.accessToken?.jwt?.header['typ'])})`) : fail('the access token is not a JWT; the descriptor declares tokenFormat: jwt');
-    return isJwt ? fail('the access token is a JWT; the descriptor declares tokenFormat: opaque') : pass('an opaque token');
+    if (want === 'jwt')
+      return isJwt
+        ? pass(`a JWT (typ ${show(res.accessToken?.jwt?.header['typ'])})`)
+        : fail('the access token is not a JWT; the descriptor declares tokenFormat: jwt');
+    return isJwt
+      ? fail('the access token is a JWT; the descriptor declares tokenFormat: opaque')
+      : pass('an opaque token');
   }),
 });
 

@@ -4,7 +4,17 @@ import type { ProbeId } from '../probes/ids.js';
 import type { GuessabilityBound } from '../evidence/guessability.js';
 
 export type Level = 'MUST' | 'SHOULD' | 'EXPECTATION';
-export type Area = 'grant' | 'client-auth' | 'discovery' | 'response' | 'jwt' | 'introspection' | 'resource' | 'expiry' | 'scope' | 'errors';
+export type Area =
+  | 'grant'
+  | 'client-auth'
+  | 'discovery'
+  | 'response'
+  | 'jwt'
+  | 'introspection'
+  | 'resource'
+  | 'expiry'
+  | 'scope'
+  | 'errors';
 
 export const AREA_TITLES: Record<Area, string> = {
   grant: 'Grant handling',
@@ -32,8 +42,16 @@ export interface Verdict {
   probes?: ProbeId[];
 }
 
-export const pass = (message: string, probes?: ProbeId[]): Verdict => ({ outcome: 'pass', message, ...(probes ? { probes } : {}) });
-export const fail = (message: string, probes?: ProbeId[]): Verdict => ({ outcome: 'fail', message, ...(probes ? { probes } : {}) });
+export const pass = (message: string, probes?: ProbeId[]): Verdict => ({
+  outcome: 'pass',
+  message,
+  ...(probes ? { probes } : {}),
+});
+export const fail = (message: string, probes?: ProbeId[]): Verdict => ({
+  outcome: 'fail',
+  message,
+  ...(probes ? { probes } : {}),
+});
 export const skip = (message: string): Verdict => ({ outcome: 'skip', message });
 export const broken = (message: string): Verdict => ({ outcome: 'broken', message });
 
@@ -52,7 +70,13 @@ export interface Evidence {
     /** The first access token's JWS signature checked against the provider's JWK Set. */
     tokenSignature?: { verified: boolean; detail: string };
     /** The opaque access tokens of the run, as a sample for a guessability estimate (RFC 6749 §10.10). */
-    tokenSample?: { count: number; distinct: number; minLength: number; alphabet: number; estimatedBits: number };
+    tokenSample?: {
+      count: number;
+      distinct: number;
+      minLength: number;
+      alphabet: number;
+      estimatedBits: number;
+    };
     /** The same tokens' certain bound: length × log2(95), and whether they count up (src/evidence/guessability.ts). */
     tokenBound?: GuessabilityBound;
   };
@@ -115,7 +139,10 @@ export function defineCheck(def: CheckDef): CheckDef {
 
 export function rfc(n: number, section: string): SpecRef {
   const anchor = /^[A-Z]/.test(section) ? `appendix-${section}` : `section-${section}`;
-  return { label: `RFC ${n} ${/^[A-Z]/.test(section) ? 'Appendix ' : '§'}${section}`, url: `https://www.rfc-editor.org/rfc/rfc${n}#${anchor}` };
+  return {
+    label: `RFC ${n} ${/^[A-Z]/.test(section) ? 'Appendix ' : '§'}${section}`,
+    url: `https://www.rfc-editor.org/rfc/rfc${n}#${anchor}`,
+  };
 }
 
 export function levelOf(check: CheckDef, p: Provider): Level {

@@ -47,7 +47,10 @@ export function checkPaths(entries: PathEntry[]): string | undefined {
   };
   for (const entry of entries) {
     const target = path.resolve(entry.path);
-    const problem = entry.kind === 'dir' ? dirProblem(target) : (dirProblem(path.dirname(target)) ?? fileProblem(target));
+    const problem =
+      entry.kind === 'dir'
+        ? dirProblem(target)
+        : (dirProblem(path.dirname(target)) ?? fileProblem(target));
     if (problem) return inert(`${entry.flag}: ${problem}`, { max: 500 });
   }
   return undefined;

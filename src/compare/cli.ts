@@ -12,14 +12,25 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DescriptorError } from '../descriptor/load.js';
 import { generateReport, outputPaths } from '../report/generate.js';
-import { harnessVersion, writeRunRecord, type ProviderRun, type RunRecord, RUN_RECORD_VERSION } from '../run-record.js';
+import {
+  harnessVersion,
+  writeRunRecord,
+  type ProviderRun,
+  type RunRecord,
+  RUN_RECORD_VERSION,
+} from '../run-record.js';
 import { isOutage } from './classify.js';
 import { compareRuns, type SideRun } from './compare.js';
 import { buildCompareFile, writeCompareFile } from './output.js';
 import { shownPath } from './record-file.js';
 import { formatCompareFile } from './render.js';
 import { collectSides, readSide, type SideRole, type SideSpec } from './sides.js';
-import { DEFAULT_FAIL_ON, FAIL_ON_CLASSES, type CompareFile, type DifferenceClass } from './types.js';
+import {
+  DEFAULT_FAIL_ON,
+  FAIL_ON_CLASSES,
+  type CompareFile,
+  type DifferenceClass,
+} from './types.js';
 
 const USAGE = `usage: npm run compare -- --baseline <provider|run.json> --candidate <provider|run.json> [--secondary <provider|run.json>] [--fail-on <classes>] [--emulate] [--strict] [--no-report] [--out <dir>]
   --baseline     the current server: a provider name (a file in providers/), a descriptor path,
@@ -41,28 +52,62 @@ function usageError(message: string): never {
 
 export function parseFailOn(value: string | undefined): DifferenceClass[] {
   if (value === undefined) return DEFAULT_FAIL_ON;
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 1 && names[0] === 'none') return [];
   const unknown = names.find((n) => !(FAIL_ON_CLASSES as string[]).includes(n));
-  if (unknown !== undefined || names.length === 0) throw new DescriptorError('--fail-on', unknown ?? '(empty)', `not a class (one of: ${FAIL_ON_CLASSES.join(', ')}, or none)`);
+  if (unknown !== undefined || names.length === 0)
+    throw new DescriptorError(
+      '--fail-on',
+      unknown ?? '(empty)',
+      `not a class (one of: ${FAIL_ON_CLASSES.join(', ')}, or none)`,
+    );
   return names as DifferenceClass[];
 }
 
 /** Side names made unique for the run record (two sides may both be "reference"), titles saying which side. */
-function recordOf(sides: SideRun[], roles: SideRole[], startedAt: string, strict: boolean): RunRecord {
+function recordOf(
+  sides: SideRun[],
+  roles: SideRole[],
+  startedAt: string,
+  strict: boolean,
+): RunRecord {
   const taken = new Set<string>();
   const providers: ProviderRun[] = sides.map((s, i) => {
     const role = roles[i]!;
-    const name = taken.has(s.run.provider.name) || sides.some((o, j) => j !== i && o.run.provider.name === s.run.provider.name) ? `${s.run.provider.name} (${role})` : s.run.provider.name;
+    const name =
+      taken.has(s.run.provider.name) ||
+      sides.some((o, j) => j !== i && o.run.provider.name === s.run.provider.name)
+        ? `${s.run.provider.name} (${role})`
+        : s.run.provider.name;
     taken.add(name);
-    return { ...s.run, provider: { ...s.run.provider, name, title: `${role[0]!.toUpperCase()}${role.slice(1)}: ${s.run.provider.title}` } };
+    return {
+      ...s.run,
+      provider: {
+        ...s.run.provider,
+        name,
+        title: `${role[0]!.toUpperCase()}${role.slice(1)}: ${s.run.provider.title}`,
+      },
+    };
   });
-  return { version: RUN_RECORD_VERSION, harnessVersion: harnessVersion(), nodeVersion: process.version, strict, startedAt, finishedAt: new Date().toISOString(), providers };
+  return {
+    version: RUN_RECORD_VERSION,
+    harnessVersion: harnessVersion(),
+    nodeVersion: process.version,
+    strict,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    providers,
+  };
 }
 
 /** Not verified: a request one side answered and the other could not (outage, circuit, rate limit). */
 function notVerified(file: CompareFile): boolean {
-  return file.comparisons.some((c) => c.notComparable.some((d) => d.aspect === 'answer' && [d.baseline, d.candidate].some(isOutage)));
+  return file.comparisons.some((c) =>
+    c.notComparable.some((d) => d.aspect === 'answer' && [d.baseline, d.candidate].some(isOutage)),
+  );
 }
 
 async function main(): Promise<number> {
@@ -90,14 +135,24 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (v.baseline === undefined || v.candidate === undefined) usageError(`${v.baseline === undefined ? '--baseline' : '--candidate'} is required`);
+  if (v.baseline === undefined || v.candidate === undefined)
+    usageError(`${v.baseline === undefined ? '--baseline' : '--candidate'} is required`);
   const strict = v.strict ?? false;
   let failOn: DifferenceClass[];
   let specs: SideSpec[];
-  const roles: SideRole[] = ['baseline', 'candidate', ...(v.secondary !== undefined ? (['secondary'] as const) : [])];
+  const roles: SideRole[] = [
+    'baseline',
+    'candidate',
+    ...(v.secondary !== undefined ? (['secondary'] as const) : []),
+  ];
   try {
     failOn = parseFailOn(v['fail-on']);
-    specs = roles.map((role) => readSide(role, role === 'baseline' ? v.baseline! : role === 'candidate' ? v.candidate! : v.secondary!));
+    specs = roles.map((role) =>
+      readSide(
+        role,
+        role === 'baseline' ? v.baseline! : role === 'candidate' ? v.candidate! : v.secondary!,
+      ),
+    );
   } catch (e) {
     if (e instanceof DescriptorError) {
       process.stderr.write(`error: ${e.message}\n`);
@@ -106,10 +161,17 @@ async function main(): Promise<number> {
     throw e;
   }
   const startedAt = new Date().toISOString();
-  process.stdout.write(`token-conformance ${harnessVersion()} compare: ${specs.map((s) => `${s.role} ${s.kind === 'recorded' ? `${s.run.provider.name} (recorded in ${shownPath(s.file)})` : String(s.raw.data['name'])}`).join(', ')}\n`);
+  process.stdout.write(
+    `token-conformance ${harnessVersion()} compare: ${specs.map((s) => `${s.role} ${s.kind === 'recorded' ? `${s.run.provider.name} (recorded in ${shownPath(s.file)})` : String(s.raw.data['name'])}`).join(', ')}\n`,
+  );
   let sides: SideRun[];
   try {
-    sides = await collectSides(specs, { emulate: v.emulate ?? false, strict, onWait: (role, p, seconds, why) => process.stdout.write(`${role} ${p.name}: waiting ${seconds} s ${why}\n`) });
+    sides = await collectSides(specs, {
+      emulate: v.emulate ?? false,
+      strict,
+      onWait: (role, p, seconds, why) =>
+        process.stdout.write(`${role} ${p.name}: waiting ${seconds} s ${why}\n`),
+    });
   } catch (e) {
     if (e instanceof DescriptorError) {
       process.stderr.write(`error: ${e.message}\n`);

@@ -8,10 +8,32 @@
 import type { Finding } from '../evaluate.js';
 import type { Exchange } from '../evidence/types.js';
 import type { ProviderRun } from '../run-record.js';
-import { aspectsOfCheck, classifyCheck, CLASS_RANK, compareFingerprints, worse, type AspectChange } from './classify.js';
-import { fingerprint, issuerOf, showFingerprint, type Fingerprint, type SideNames } from './fingerprint.js';
+import {
+  aspectsOfCheck,
+  classifyCheck,
+  CLASS_RANK,
+  compareFingerprints,
+  worse,
+  type AspectChange,
+} from './classify.js';
+import {
+  fingerprint,
+  issuerOf,
+  showFingerprint,
+  type Fingerprint,
+  type SideNames,
+} from './fingerprint.js';
 import { clientIndexOfLabel, clientRoles, pairClients } from './roles.js';
-import type { CheckChange, CheckSide, Comparison, Counts, Difference, Location, Side, Unchanged } from './types.js';
+import type {
+  CheckChange,
+  CheckSide,
+  Comparison,
+  Counts,
+  Difference,
+  Location,
+  Side,
+  Unchanged,
+} from './types.js';
 import { CLASSES } from './types.js';
 
 export interface SideRun {
@@ -37,12 +59,24 @@ const TOKEN = /^token\.(\d+)$/;
 function requesterOf(probe: string, roles: string[][]): number {
   const token = TOKEN.exec(probe);
   if (token) return Number(token[1]);
-  const role = probe === 'client-auth.mtls-without-certificate' ? 'TLS client' : probe.startsWith('client-auth.') ? 'assertion client' : probe === 'errors.wrong-secret' || probe === 'grant.two-methods' ? 'secret client' : probe === 'grant.query-credentials' ? 'body-secret client' : 'primary';
+  const role =
+    probe === 'client-auth.mtls-without-certificate'
+      ? 'TLS client'
+      : probe.startsWith('client-auth.')
+        ? 'assertion client'
+        : probe === 'errors.wrong-secret' || probe === 'grant.two-methods'
+          ? 'secret client'
+          : probe === 'grant.query-credentials'
+            ? 'body-secret client'
+            : 'primary';
   const i = roles.findIndex((r) => r.includes(role));
   return i >= 0 ? i : 0;
 }
 
-function sideNames(run: ProviderRun, roles: string[][]): Omit<SideNames, 'clientId'> & { requester(probe: string): number; clients: string[] } {
+function sideNames(
+  run: ProviderRun,
+  roles: string[][],
+): Omit<SideNames, 'clientId'> & { requester(probe: string): number; clients: string[] } {
   const p = run.provider;
   return {
     issuer: issuerOf(run.evidence.exchanges, p.tokenEndpoint),
@@ -57,22 +91,45 @@ function sideNames(run: ProviderRun, roles: string[][]): Omit<SideNames, 'client
  * Fingerprints with the side's names as placeholders: `{client id}` is the id of the client that
  * made the request (what RFC 9068 wants client_id to be), whatever that id is on this side.
  */
-function fingerprintOn(run: ProviderRun, probe: string, names: ReturnType<typeof sideNames>): Fingerprint {
+function fingerprintOn(
+  run: ProviderRun,
+  probe: string,
+  names: ReturnType<typeof sideNames>,
+): Fingerprint {
   const ex = run.evidence.exchanges[probe];
   const clientId = names.clients[names.requester(probe)];
-  return fingerprint(ex, run.evidence.notRun[probe], { ...names, ...(clientId !== undefined ? { clientId } : {}) });
+  return fingerprint(ex, run.evidence.notRun[probe], {
+    ...names,
+    ...(clientId !== undefined ? { clientId } : {}),
+  });
 }
 
 /** Every probe either side ran or ruled out, paired: by id, and the token requests by client role. */
-function pairProbes(b: ProviderRun, c: ProviderRun): { pairs: Pair[]; rolesB: string[][]; rolesC: string[][]; roleOf: { baseline: Map<number, string>; candidate: Map<number, string> } } {
+function pairProbes(
+  b: ProviderRun,
+  c: ProviderRun,
+): {
+  pairs: Pair[];
+  rolesB: string[][];
+  rolesC: string[][];
+  roleOf: { baseline: Map<number, string>; candidate: Map<number, string> };
+} {
   const rolesB = clientRoles(b.provider, b.evidence);
   const rolesC = clientRoles(c.provider, c.evidence);
   const pairing = pairClients(rolesB, rolesC);
   const namesB = sideNames(b, rolesB);
   const namesC = sideNames(c, rolesC);
-  const probesOf = (r: ProviderRun) => [...Object.keys(r.evidence.exchanges), ...Object.keys(r.evidence.notRun)];
+  const probesOf = (r: ProviderRun) => [
+    ...Object.keys(r.evidence.exchanges),
+    ...Object.keys(r.evidence.notRun),
+  ];
   const ids = [...new Set([...probesOf(b), ...probesOf(c)])].filter((id) => !TOKEN.test(id));
-  const purpose = (id: string, cid = id) => b.evidence.exchanges[id]?.purpose ?? c.evidence.exchanges[cid]?.purpose ?? b.evidence.notRun[id]?.reason ?? c.evidence.notRun[cid]?.reason ?? id;
+  const purpose = (id: string, cid = id) =>
+    b.evidence.exchanges[id]?.purpose ??
+    c.evidence.exchanges[cid]?.purpose ??
+    b.evidence.notRun[id]?.reason ??
+    c.evidence.notRun[cid]?.reason ??
+    id;
   const pair = (key: string, probe: string, candidateProbe: string, role?: string): Pair => ({
     key,
     probe,
@@ -81,7 +138,10 @@ function pairProbes(b: ProviderRun, c: ProviderRun): { pairs: Pair[]; rolesB: st
     purpose: purpose(probe, candidateProbe),
     baseline: fingerprintOn(b, probe, namesB),
     candidate: fingerprintOn(c, candidateProbe, namesC),
-    exchanges: { baseline: b.evidence.exchanges[probe], candidate: c.evidence.exchanges[candidateProbe] },
+    exchanges: {
+      baseline: b.evidence.exchanges[probe],
+      candidate: c.evidence.exchanges[candidateProbe],
+    },
   });
   const roleOf = { baseline: new Map<number, string>(), candidate: new Map<number, string>() };
   const pairs: Pair[] = [];
@@ -93,18 +153,30 @@ function pairProbes(b: ProviderRun, c: ProviderRun): { pairs: Pair[]; rolesB: st
   // A client one side has and the other has not: its token request is compared with nothing.
   for (const o of pairing.onlyBaseline) {
     roleOf.baseline.set(o.index, `only on the baseline: ${o.role}`);
-    pairs.push({ ...pair(`token[only baseline: ${o.role}]`, `token.${o.index}`, '—', o.role), candidate: { answer: `no ${o.role} client` } });
+    pairs.push({
+      ...pair(`token[only baseline: ${o.role}]`, `token.${o.index}`, '—', o.role),
+      candidate: { answer: `no ${o.role} client` },
+    });
   }
   for (const o of pairing.onlyCandidate) {
     roleOf.candidate.set(o.index, `only on the candidate: ${o.role}`);
-    pairs.push({ ...pair(`token[only candidate: ${o.role}]`, '—', `token.${o.index}`, o.role), baseline: { answer: `no ${o.role} client` } });
+    pairs.push({
+      ...pair(`token[only candidate: ${o.role}]`, '—', `token.${o.index}`, o.role),
+      baseline: { answer: `no ${o.role} client` },
+    });
   }
   for (const id of ids) pairs.push(pair(id, id, id));
   return { pairs, rolesB, rolesC, roleOf };
 }
 
 function location(p: Pair): Location {
-  return { key: p.key, probe: p.probe, candidateProbe: p.candidateProbe, ...(p.role ? { role: p.role } : {}), purpose: p.purpose };
+  return {
+    key: p.key,
+    probe: p.probe,
+    candidateProbe: p.candidateProbe,
+    ...(p.role ? { role: p.role } : {}),
+    purpose: p.purpose,
+  };
 }
 
 /** Equal aspect changes (same aspect, same before and after) on many requests are one difference. */
@@ -127,7 +199,10 @@ function group(changes: { pair: Pair; change: AspectChange }[], idPrefix: string
       reason: change.reason,
       where: [location(pair)],
       checks: [],
-      example: { ...(pair.exchanges.baseline ? { baseline: pair.exchanges.baseline } : {}), ...(pair.exchanges.candidate ? { candidate: pair.exchanges.candidate } : {}) },
+      example: {
+        ...(pair.exchanges.baseline ? { baseline: pair.exchanges.baseline } : {}),
+        ...(pair.exchanges.candidate ? { candidate: pair.exchanges.candidate } : {}),
+      },
     });
   }
   return [...byKey.values()];
@@ -145,7 +220,9 @@ function findingsByKey(run: ProviderRun, roleOf: Map<number, string>): Map<strin
 }
 
 function checkSide(f: Finding | undefined): CheckSide {
-  return f ? { outcome: f.outcome, level: f.level, message: f.message } : { outcome: 'absent', message: 'no such check on this side' };
+  return f
+    ? { outcome: f.outcome, level: f.level, message: f.message }
+    : { outcome: 'absent', message: 'no such check on this side' };
 }
 
 interface KeyedCheckChange {
@@ -156,7 +233,12 @@ interface KeyedCheckChange {
   exchanges: { baseline?: Exchange; candidate?: Exchange };
 }
 
-function checkChanges(b: ProviderRun, c: ProviderRun, roleOf: { baseline: Map<number, string>; candidate: Map<number, string> }, pairs: Pair[]): KeyedCheckChange[] {
+function checkChanges(
+  b: ProviderRun,
+  c: ProviderRun,
+  roleOf: { baseline: Map<number, string>; candidate: Map<number, string> },
+  pairs: Pair[],
+): KeyedCheckChange[] {
   const fb = findingsByKey(b, roleOf.baseline);
   const fc = findingsByKey(c, roleOf.candidate);
   const keyOfB = new Map(pairs.map((p) => [p.probe, p.key]));
@@ -169,16 +251,30 @@ function checkChanges(b: ProviderRun, c: ProviderRun, roleOf: { baseline: Map<nu
     if (!cls) continue;
     const f = (x ?? y)!;
     const role = key.includes('|') ? key.slice(key.indexOf('|') + 1) : undefined;
-    const keys = new Set([...(x?.probes ?? []).map((p) => keyOfB.get(p) ?? p), ...(y?.probes ?? []).map((p) => keyOfC.get(p) ?? p)]);
+    const keys = new Set([
+      ...(x?.probes ?? []).map((p) => keyOfB.get(p) ?? p),
+      ...(y?.probes ?? []).map((p) => keyOfC.get(p) ?? p),
+    ]);
     const probeB = x?.probes[0];
     const probeC = y?.probes[0];
     out.push({
       key,
       keys,
-      change: { checkId: f.checkId, title: f.title, ...(role ? { role } : {}), class: cls, baseline: sb, candidate: sc },
+      change: {
+        checkId: f.checkId,
+        title: f.title,
+        ...(role ? { role } : {}),
+        class: cls,
+        baseline: sb,
+        candidate: sc,
+      },
       exchanges: {
-        ...(probeB && b.evidence.exchanges[probeB] ? { baseline: b.evidence.exchanges[probeB] } : {}),
-        ...(probeC && c.evidence.exchanges[probeC] ? { candidate: c.evidence.exchanges[probeC] } : {}),
+        ...(probeB && b.evidence.exchanges[probeB]
+          ? { baseline: b.evidence.exchanges[probeB] }
+          : {}),
+        ...(probeC && c.evidence.exchanges[probeC]
+          ? { candidate: c.evidence.exchanges[probeC] }
+          : {}),
       },
     });
   }
@@ -186,17 +282,32 @@ function checkChanges(b: ProviderRun, c: ProviderRun, roleOf: { baseline: Map<nu
 }
 
 /** The behaviour differences and verdict changes between two runs, before any noise is taken out. */
-function diff(b: ProviderRun, c: ProviderRun): { pairs: Pair[]; changes: { pair: Pair; change: AspectChange }[]; checks: KeyedCheckChange[] } {
+function diff(
+  b: ProviderRun,
+  c: ProviderRun,
+): { pairs: Pair[]; changes: { pair: Pair; change: AspectChange }[]; checks: KeyedCheckChange[] } {
   const { pairs, roleOf } = pairProbes(b, c);
-  const changes = pairs.flatMap((pair) => compareFingerprints(pair.probe === '—' ? pair.candidateProbe : pair.probe, pair.baseline, pair.candidate).map((change) => ({ pair, change })));
+  const changes = pairs.flatMap((pair) =>
+    compareFingerprints(
+      pair.probe === '—' ? pair.candidateProbe : pair.probe,
+      pair.baseline,
+      pair.candidate,
+    ).map((change) => ({ pair, change })),
+  );
   return { pairs, changes, checks: checkChanges(b, c, roleOf, pairs) };
 }
 
 export function sideLabel(side: Pick<Side, 'provider' | 'source' | 'startedAt'>): string {
-  return side.source === 'recorded' ? `${side.provider} (recorded ${side.startedAt.replace(/\.\d+Z$/, 'Z')})` : side.provider;
+  return side.source === 'recorded'
+    ? `${side.provider} (recorded ${side.startedAt.replace(/\.\d+Z$/, 'Z')})`
+    : side.provider;
 }
 
-export function compareRuns(baseline: SideRun, candidate: SideRun, secondary?: SideRun): Comparison {
+export function compareRuns(
+  baseline: SideRun,
+  candidate: SideRun,
+  secondary?: SideRun,
+): Comparison {
   const main = diff(baseline.run, candidate.run);
   let changes = main.changes;
   let checks = main.checks;
@@ -206,8 +317,14 @@ export function compareRuns(baseline: SideRun, candidate: SideRun, secondary?: S
     const twin = diff(baseline.run, secondary.run);
     const noisy = new Set(twin.changes.map(({ pair, change }) => `${pair.probe}|${change.aspect}`));
     const noisyChecks = new Set(twin.checks.map((k) => k.key));
-    const groups = group(twin.changes, 'noise:').map((d) => ({ ...d, class: 'noise' as const, reason: `differs between ${baseline.side.label} and ${secondary.side.label}: ${d.reason}`, suppressed: 0 }));
-    const noiseOf = (probe: string, aspect: string) => groups.find((g) => g.aspect === aspect && g.where.some((w) => w.probe === probe));
+    const groups = group(twin.changes, 'noise:').map((d) => ({
+      ...d,
+      class: 'noise' as const,
+      reason: `differs between ${baseline.side.label} and ${secondary.side.label}: ${d.reason}`,
+      suppressed: 0,
+    }));
+    const noiseOf = (probe: string, aspect: string) =>
+      groups.find((g) => g.aspect === aspect && g.where.some((w) => w.probe === probe));
     changes = changes.filter(({ pair, change }) => {
       if (!noisy.has(`${pair.probe}|${change.aspect}`)) return true;
       const g = noiseOf(pair.probe, change.aspect);
@@ -242,7 +359,9 @@ export function compareRuns(baseline: SideRun, candidate: SideRun, secondary?: S
   for (const k of checks) {
     // A probe answered on one side only explains any verdict resting on it; then what the check reads.
     const aspects = ['answer', ...(aspectsOfCheck(k.change.checkId) ?? [])];
-    const host = aspects.map((a) => behaviour.find((d) => d.aspect === a && d.where.some((w) => k.keys.has(w.key)))).find((d) => d !== undefined);
+    const host = aspects
+      .map((a) => behaviour.find((d) => d.aspect === a && d.where.some((w) => k.keys.has(w.key))))
+      .find((d) => d !== undefined);
     if (host) {
       host.checks.push(k.change);
       host.class = host.class === 'not-comparable' ? host.class : worse(host.class, k.change.class);
@@ -267,11 +386,24 @@ export function compareRuns(baseline: SideRun, candidate: SideRun, secondary?: S
       example: k.exchanges,
     });
   }
-  const all = [...behaviour, ...standalone].sort((x, y) => CLASS_RANK[x.class] - CLASS_RANK[y.class] || x.title.localeCompare(y.title));
+  const all = [...behaviour, ...standalone].sort(
+    (x, y) => CLASS_RANK[x.class] - CLASS_RANK[y.class] || x.title.localeCompare(y.title),
+  );
   const changedKeys = new Set([...main.changes.map((c) => c.pair.key)]);
   const unchanged: Unchanged[] = main.pairs
-    .filter((p) => p.baseline.answer === 'answered' && p.candidate.answer === 'answered' && !changedKeys.has(p.key))
-    .map((p) => ({ key: p.key, probe: p.probe, ...(p.role ? { role: p.role } : {}), purpose: p.purpose, behaviour: showFingerprint(p.baseline) }));
+    .filter(
+      (p) =>
+        p.baseline.answer === 'answered' &&
+        p.candidate.answer === 'answered' &&
+        !changedKeys.has(p.key),
+    )
+    .map((p) => ({
+      key: p.key,
+      probe: p.probe,
+      ...(p.role ? { role: p.role } : {}),
+      purpose: p.purpose,
+      behaviour: showFingerprint(p.baseline),
+    }));
   const differences = all.filter((d) => d.class !== 'not-comparable');
   const notComparable = all.filter((d) => d.class === 'not-comparable');
   const counts = Object.fromEntries([...CLASSES, 'unchanged'].map((c) => [c, 0])) as Counts;

@@ -44,17 +44,28 @@ export interface Fingerprint {
 }
 
 /** Members a token response has its own aspect for: their presence is judged there, not as "a member". */
-const TOKEN_MEMBERS = new Set(['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token']);
+const TOKEN_MEMBERS = new Set([
+  'access_token',
+  'token_type',
+  'expires_in',
+  'scope',
+  'refresh_token',
+]);
 /** The claims whose values are stable across requests and servers (once placeholders are in). */
 const STABLE_CLAIMS = ['iss', 'aud', 'scope', 'client_id'];
 
 /** Probes whose answer comes from the token endpoint (everything but discovery, resource, introspection). */
 export function isTokenEndpointProbe(probe: string): boolean {
-  return !/^(discovery\.(metadata|jwks)|introspection\.|resource\.(?!insufficient-scope-token))/.test(probe);
+  return !/^(discovery\.(metadata|jwks)|introspection\.|resource\.(?!insufficient-scope-token))/.test(
+    probe,
+  );
 }
 
 /** The issuer a side's metadata names, else the token endpoint's origin: what `iss` is compared to. */
-export function issuerOf(exchanges: Record<string, Exchange>, tokenEndpoint: string): string | undefined {
+export function issuerOf(
+  exchanges: Record<string, Exchange>,
+  tokenEndpoint: string,
+): string | undefined {
   const doc = exchanges['discovery.metadata']?.response;
   const iss = doc ? jsonObject(doc)?.['issuer'] : undefined;
   if (typeof iss === 'string') return iss;
@@ -68,7 +79,9 @@ export function issuerOf(exchanges: Record<string, Exchange>, tokenEndpoint: str
 /** The scope a recorded request asked for (form or JSON body), or null when it asked for none it says. */
 export function requestedScope(ex: Exchange): string[] | null {
   const body = ex.request.body ?? '';
-  const query = ex.request.url.includes('?') ? new URLSearchParams(ex.request.url.split('?')[1]) : undefined;
+  const query = ex.request.url.includes('?')
+    ? new URLSearchParams(ex.request.url.split('?')[1])
+    : undefined;
   let scope: unknown;
   if (/^\s*\{/.test(body)) {
     try {
@@ -85,14 +98,19 @@ export function placeholder(value: string, names: SideNames): string {
   if (names.clientId !== undefined && value === names.clientId) return '{client id}';
   if (names.resourceUrl !== undefined && value === names.resourceUrl) return '{resource}';
   if (value === names.tokenEndpoint) return '{token endpoint}';
-  if (names.issuer !== undefined && (value === names.issuer || value.startsWith(`${names.issuer.replace(/\/$/, '')}/`))) return `{issuer}${value.slice(names.issuer.replace(/\/$/, '').length)}`;
+  if (
+    names.issuer !== undefined &&
+    (value === names.issuer || value.startsWith(`${names.issuer.replace(/\/$/, '')}/`))
+  )
+    return `{issuer}${value.slice(names.issuer.replace(/\/$/, '').length)}`;
   return value;
 }
 
 function claimValue(v: unknown, names: SideNames): string | null {
   if (v === undefined || v === null) return null;
   if (typeof v === 'string') return placeholder(v, names);
-  if (Array.isArray(v)) return JSON.stringify(v.map((x) => (typeof x === 'string' ? placeholder(x, names) : x)));
+  if (Array.isArray(v))
+    return JSON.stringify(v.map((x) => (typeof x === 'string' ? placeholder(x, names) : x)));
   return JSON.stringify(v);
 }
 
@@ -100,24 +118,45 @@ function challengeOf(values: string[] | undefined): string | null {
   if (!values || values.length === 0) return null;
   const challenges = parseChallenges(values);
   if (challenges.length === 0) return '(unparsable)';
-  return challenges.map((c) => `${c.scheme[0]?.toUpperCase() ?? ''}${c.scheme.slice(1)}${c.params['error'] ? ` error=${c.params['error']}` : ''}`).join(', ');
+  return challenges
+    .map(
+      (c) =>
+        `${c.scheme[0]?.toUpperCase() ?? ''}${c.scheme.slice(1)}${c.params['error'] ? ` error=${c.params['error']}` : ''}`,
+    )
+    .join(', ');
 }
 
 /** Why an exchange has no answer to fingerprint, or `answered`. */
-export function answerOf(ex: Exchange | undefined, notRun: { kind: string; reason: string } | undefined): string {
-  if (!ex) return notRun ? `not run (${notRun.kind === 'policy' ? 'ruled out' : 'prerequisite failed'})` : 'not recorded';
-  if (ex.notSent) return `not sent (${ex.notSent.kind === 'budget' ? 'request budget' : 'circuit open'})`;
+export function answerOf(
+  ex: Exchange | undefined,
+  notRun: { kind: string; reason: string } | undefined,
+): string {
+  if (!ex)
+    return notRun
+      ? `not run (${notRun.kind === 'policy' ? 'ruled out' : 'prerequisite failed'})`
+      : 'not recorded';
+  if (ex.notSent)
+    return `not sent (${ex.notSent.kind === 'budget' ? 'request budget' : 'circuit open'})`;
   if (ex.transportError) return `no answer (${ex.transportError.kind})`;
   return ex.response ? 'answered' : 'not recorded';
 }
 
-export function fingerprint(ex: Exchange | undefined, notRun: { kind: string; reason: string } | undefined, names: SideNames): Fingerprint {
+export function fingerprint(
+  ex: Exchange | undefined,
+  notRun: { kind: string; reason: string } | undefined,
+  names: SideNames,
+): Fingerprint {
   const answer = answerOf(ex, notRun);
   const res = ex?.response;
   if (!ex || !res || answer !== 'answered') return { answer };
   const probe = ex.probe;
   const body = jsonObject(res);
-  const fp: Fingerprint = { answer, status: res.status, mediaType: mediaTypeOf(res) ?? null, challenge: challengeOf(res.headers['www-authenticate']) };
+  const fp: Fingerprint = {
+    answer,
+    status: res.status,
+    mediaType: mediaTypeOf(res) ?? null,
+    challenge: challengeOf(res.headers['www-authenticate']),
+  };
   const ok = res.status >= 200 && res.status < 300;
   if (isTokenEndpointProbe(probe) || probe.startsWith('introspection.')) {
     const pragma = directives(res, 'pragma').map((d) => `pragma: ${d}`);
@@ -139,23 +178,36 @@ export function fingerprint(ex: Exchange | undefined, notRun: { kind: string; re
     const exp = jwt?.payload['exp'];
     const iat = jwt?.payload['iat'];
     fp.tokenType = typeof body['token_type'] === 'string' ? body['token_type'] : null;
-    fp.lifetime = { expiresIn: typeof expiresIn === 'number' ? expiresIn : null, jwt: typeof exp === 'number' && typeof iat === 'number' ? exp - iat : null };
+    fp.lifetime = {
+      expiresIn: typeof expiresIn === 'number' ? expiresIn : null,
+      jwt: typeof exp === 'number' && typeof iat === 'number' ? exp - iat : null,
+    };
     fp.scopeEcho = typeof body['scope'] === 'string';
-    fp.grantedScope = { echoed: typeof body['scope'] === 'string' ? [...scopeSet(body['scope'])].sort() : null, requested: requestedScope(ex) };
+    fp.grantedScope = {
+      echoed: typeof body['scope'] === 'string' ? [...scopeSet(body['scope'])].sort() : null,
+      requested: requestedScope(ex),
+    };
     fp.refreshToken = body['refresh_token'] !== undefined;
     fp.format = jwt ? 'JWT' : 'opaque';
     if (jwt) {
       const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
       fp.jwtHeader = { alg: str(jwt.header['alg']), typ: str(jwt.header['typ']) };
       fp.jwtClaims = Object.keys(jwt.payload).sort();
-      fp.jwtValues = Object.fromEntries(STABLE_CLAIMS.map((c) => [c, claimValue(jwt.payload[c], names)]));
+      fp.jwtValues = Object.fromEntries(
+        STABLE_CLAIMS.map((c) => [c, claimValue(jwt.payload[c], names)]),
+      );
       const cnf = jwt.payload['cnf'];
       fp.certificateBound = typeof cnf === 'object' && cnf !== null && 'x5t#S256' in cnf;
     }
-    fp.members = Object.keys(body).filter((k) => !TOKEN_MEMBERS.has(k)).sort();
+    fp.members = Object.keys(body)
+      .filter((k) => !TOKEN_MEMBERS.has(k))
+      .sort();
     return fp;
   }
-  if (body) fp.members = Object.keys(body).filter((k) => k !== 'error').sort();
+  if (body)
+    fp.members = Object.keys(body)
+      .filter((k) => k !== 'error')
+      .sort();
   return fp;
 }
 
@@ -186,23 +238,37 @@ export function showAspect(aspect: Aspect, fp: Fingerprint): string {
       return fp.scopeEcho ? 'scope echoed' : 'scope not echoed';
     case 'grantedScope': {
       const s = granted(fp.grantedScope);
-      return s === null ? 'unknown (not echoed, request unknown)' : s.length === 0 ? '(none)' : s.join(' ');
+      return s === null
+        ? 'unknown (not echoed, request unknown)'
+        : s.length === 0
+          ? '(none)'
+          : s.join(' ');
     }
     case 'refreshToken':
       return fp.refreshToken ? 'refresh token issued' : 'no refresh token';
     case 'format':
       return fp.format ?? '—';
     case 'jwtHeader':
-      return fp.jwtHeader ? `alg ${fp.jwtHeader.alg ?? '(none)'}, typ ${fp.jwtHeader.typ ?? '(none)'}` : '—';
+      return fp.jwtHeader
+        ? `alg ${fp.jwtHeader.alg ?? '(none)'}, typ ${fp.jwtHeader.typ ?? '(none)'}`
+        : '—';
     case 'jwtClaims':
     case 'members':
       return Array.isArray(v) ? (v.length === 0 ? '(none)' : v.join(', ')) : '—';
     case 'jwtValues':
-      return fp.jwtValues ? Object.entries(fp.jwtValues).map(([k, x]) => `${k}=${x ?? '(absent)'}`).join(', ') : '—';
+      return fp.jwtValues
+        ? Object.entries(fp.jwtValues)
+            .map(([k, x]) => `${k}=${x ?? '(absent)'}`)
+            .join(', ')
+        : '—';
     case 'certificateBound':
-      return fp.certificateBound ? 'bound to the client certificate (cnf x5t#S256)' : 'not certificate-bound';
+      return fp.certificateBound
+        ? 'bound to the client certificate (cnf x5t#S256)'
+        : 'not certificate-bound';
     case 'active':
-      return fp.active === null || fp.active === undefined ? 'no boolean active' : `active: ${fp.active}`;
+      return fp.active === null || fp.active === undefined
+        ? 'no boolean active'
+        : `active: ${fp.active}`;
   }
 }
 
@@ -217,7 +283,14 @@ export function showFingerprint(fp: Fingerprint): string {
   if (fp.answer !== 'answered') return fp.answer;
   const parts = [showAspect('status', fp), fp.mediaType ?? 'no Content-Type'];
   if (fp.challenge) parts.push(`WWW-Authenticate ${fp.challenge}`);
-  if (fp.lifetime) parts.push(`${fp.tokenType ?? 'no token_type'}`, showAspect('lifetime', fp), showAspect('scopeEcho', fp), showAspect('refreshToken', fp), fp.format ?? '');
+  if (fp.lifetime)
+    parts.push(
+      `${fp.tokenType ?? 'no token_type'}`,
+      showAspect('lifetime', fp),
+      showAspect('scopeEcho', fp),
+      showAspect('refreshToken', fp),
+      fp.format ?? '',
+    );
   if (fp.jwtHeader) parts.push(showAspect('jwtHeader', fp));
   if (fp.active !== undefined) parts.push(showAspect('active', fp));
   return parts.filter(Boolean).join('; ');

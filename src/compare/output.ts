@@ -20,10 +20,19 @@ export function compareFileFor(runFile: string): string {
 }
 
 export function failing(file: Pick<CompareFile, 'comparisons' | 'failOn'>): number {
-  return file.comparisons.flatMap((c) => [...c.differences, ...c.notComparable]).filter((d) => file.failOn.includes(d.class)).length;
+  return file.comparisons
+    .flatMap((c) => [...c.differences, ...c.notComparable])
+    .filter((d) => file.failOn.includes(d.class)).length;
 }
 
-export function buildCompareFile(comparisons: Comparison[], options: { failOn: DifferenceClass[]; runStartedAt: string; unmatched?: CompareFile['unmatched'] }): CompareFile {
+export function buildCompareFile(
+  comparisons: Comparison[],
+  options: {
+    failOn: DifferenceClass[];
+    runStartedAt: string;
+    unmatched?: CompareFile['unmatched'];
+  },
+): CompareFile {
   const file: CompareFile = {
     version: 1,
     harnessVersion: harnessVersion(),

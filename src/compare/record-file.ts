@@ -32,11 +32,21 @@ const RECORD_SHAPE = {
               name: { type: 'string', minLength: 1 },
               title: { type: 'string' },
               tokenEndpoint: { type: 'string' },
-              clients: { type: 'array', items: { type: 'object', required: ['id', 'label', 'method'] } },
+              clients: {
+                type: 'array',
+                items: { type: 'object', required: ['id', 'label', 'method'] },
+              },
             },
           },
-          evidence: { type: 'object', required: ['exchanges', 'notRun'], properties: { exchanges: { type: 'object' }, notRun: { type: 'object' } } },
-          findings: { type: 'array', items: { type: 'object', required: ['checkId', 'outcome', 'params', 'probes'] } },
+          evidence: {
+            type: 'object',
+            required: ['exchanges', 'notRun'],
+            properties: { exchanges: { type: 'object' }, notRun: { type: 'object' } },
+          },
+          findings: {
+            type: 'array',
+            items: { type: 'object', required: ['checkId', 'outcome', 'params', 'probes'] },
+          },
           descriptor: { type: 'object' },
         },
       },
@@ -64,19 +74,41 @@ export function readRecordFile(file: string, flag: string): RunRecord {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new DescriptorError(flag, shown, `cannot read the run record: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new DescriptorError(
+      flag,
+      shown,
+      `cannot read the run record: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new DescriptorError(shown, '(file)', `not a run record: invalid JSON (${(e as Error).message.split('\n')[0]})`);
+    throw new DescriptorError(
+      shown,
+      '(file)',
+      `not a run record: invalid JSON (${(e as Error).message.split('\n')[0]})`,
+    );
   }
   if (!validate(data)) {
     const e = validate.errors?.[0];
-    const missing = e?.keyword === 'required' ? String((e.params as { missingProperty?: string }).missingProperty) : undefined;
-    throw new DescriptorError(shown, field(e?.instancePath ?? '', missing), missing ? 'missing: this is not a run record (run.json) written by npm run conformance' : `${e?.message ?? 'invalid'}: this is not a run record (run.json) written by npm run conformance`);
+    const missing =
+      e?.keyword === 'required'
+        ? String((e.params as { missingProperty?: string }).missingProperty)
+        : undefined;
+    throw new DescriptorError(
+      shown,
+      field(e?.instancePath ?? '', missing),
+      missing
+        ? 'missing: this is not a run record (run.json) written by npm run conformance'
+        : `${e?.message ?? 'invalid'}: this is not a run record (run.json) written by npm run conformance`,
+    );
   }
-  if (data.providers.length === 0) throw new DescriptorError(shown, 'providers', 'empty: the run record has no provider to compare');
+  if (data.providers.length === 0)
+    throw new DescriptorError(
+      shown,
+      'providers',
+      'empty: the run record has no provider to compare',
+    );
   return data;
 }

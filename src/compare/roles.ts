@@ -7,7 +7,13 @@ import type { Evidence } from '../checks/types.js';
 import type { PublicProvider } from '../run-record.js';
 
 /** The roles src/probes/clients.ts selects by, in the order pairing tries them. */
-export const ROLES = ['primary', 'secret client', 'body-secret client', 'assertion client', 'TLS client'] as const;
+export const ROLES = [
+  'primary',
+  'secret client',
+  'body-secret client',
+  'assertion client',
+  'TLS client',
+] as const;
 
 const SECRET = ['client_secret_basic', 'client_secret_post'];
 const ASSERTION = ['client_secret_jwt', 'private_key_jwt'];
@@ -19,7 +25,10 @@ const TLS = ['tls_client_auth', 'self_signed_tls_client_auth'];
  * then its method and, for JWT clients, the alg its token request was signed with (read from the
  * recording, since a run record keeps no keys), numbered when a side has several alike.
  */
-export function clientRoles(provider: Pick<PublicProvider, 'clients'>, evidence: Pick<Evidence, 'exchanges'>): string[][] {
+export function clientRoles(
+  provider: Pick<PublicProvider, 'clients'>,
+  evidence: Pick<Evidence, 'exchanges'>,
+): string[][] {
   const methods = provider.clients.map((c) => c.method);
   const first = (set: string[]): number => methods.findIndex((m) => set.includes(m));
   const post = methods.indexOf('client_secret_post');
@@ -36,7 +45,10 @@ export function clientRoles(provider: Pick<PublicProvider, 'clients'>, evidence:
     const base = `${method}${typeof alg === 'string' ? ` ${alg}` : ''}`;
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
-    return [...special.filter(([, index]) => index === i).map(([role]) => role), n === 1 ? base : `${base} #${n}`];
+    return [
+      ...special.filter(([, index]) => index === i).map(([role]) => role),
+      n === 1 ? base : `${base} #${n}`,
+    ];
   });
 }
 
@@ -61,12 +73,22 @@ export function pairClients(baseline: string[][], candidate: string[][]): Client
     taken.candidate.add(c);
     pairs.push({ baseline: b, candidate: c, role });
   }
-  const rest = (roles: string[][], used: Set<number>) => roles.flatMap((r, index) => (used.has(index) ? [] : [{ index, role: r[0] ?? `client ${index}` }]));
-  return { pairs: pairs.sort((x, y) => x.baseline - y.baseline), onlyBaseline: rest(baseline, taken.baseline), onlyCandidate: rest(candidate, taken.candidate) };
+  const rest = (roles: string[][], used: Set<number>) =>
+    roles.flatMap((r, index) =>
+      used.has(index) ? [] : [{ index, role: r[0] ?? `client ${index}` }],
+    );
+  return {
+    pairs: pairs.sort((x, y) => x.baseline - y.baseline),
+    onlyBaseline: rest(baseline, taken.baseline),
+    onlyCandidate: rest(candidate, taken.candidate),
+  };
 }
 
 /** The index of the client a per-client finding is about (its `client` parameter is the label). */
-export function clientIndexOfLabel(provider: Pick<PublicProvider, 'clients'>, label: string | undefined): number | undefined {
+export function clientIndexOfLabel(
+  provider: Pick<PublicProvider, 'clients'>,
+  label: string | undefined,
+): number | undefined {
   if (label === undefined) return undefined;
   const i = provider.clients.findIndex((c) => c.label === label);
   return i >= 0 ? i : undefined;

@@ -7,7 +7,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CHECKS } from '../checks/index.js';
-import { DescriptorError, locateDescriptor, readDescriptor, resolveProvider, type RawDescriptor } from '../descriptor/load.js';
+import {
+  DescriptorError,
+  locateDescriptor,
+  readDescriptor,
+  resolveProvider,
+  type RawDescriptor,
+} from '../descriptor/load.js';
 import type { Provider } from '../descriptor/types.js';
 import { STAND_IN_NAMES, startStandIns, trustStandIns, type StandIns } from '../emulate/index.js';
 import { evaluate } from '../evaluate.js';
@@ -40,16 +46,35 @@ function isRunRecord(file: string): boolean {
 export function readSide(role: SideRole, arg: string): SideSpec {
   const flag = `--${role}`;
   const hash = arg.lastIndexOf('#');
-  const [file, pick] = hash > 0 && /\.json$/i.test(arg.slice(0, hash)) ? [arg.slice(0, hash), arg.slice(hash + 1)] : [arg, undefined];
+  const [file, pick] =
+    hash > 0 && /\.json$/i.test(arg.slice(0, hash))
+      ? [arg.slice(0, hash), arg.slice(hash + 1)]
+      : [arg, undefined];
   // A .json path that does not exist is named as the run record it was meant to be.
-  if (isRunRecord(path.resolve(file)) || pick !== undefined || (/run[^/\\]*\.json$/i.test(file) && !existsSync(file))) {
+  if (
+    isRunRecord(path.resolve(file)) ||
+    pick !== undefined ||
+    (/run[^/\\]*\.json$/i.test(file) && !existsSync(file))
+  ) {
     const resolved = path.resolve(file);
     const record = readRecordFile(resolved, flag);
     const names = record.providers.map((r) => r.provider.name);
-    const run = pick !== undefined ? record.providers.find((r) => r.provider.name === pick) : record.providers.length === 1 ? record.providers[0] : undefined;
+    const run =
+      pick !== undefined
+        ? record.providers.find((r) => r.provider.name === pick)
+        : record.providers.length === 1
+          ? record.providers[0]
+          : undefined;
     if (!run) {
-      const problem = pick !== undefined ? `no provider named ${pick} in it` : `it holds ${names.length} providers`;
-      throw new DescriptorError(flag, arg, `${problem}: name one as ${shownPath(resolved)}#<provider> (${names.join(', ')})`);
+      const problem =
+        pick !== undefined
+          ? `no provider named ${pick} in it`
+          : `it holds ${names.length} providers`;
+      throw new DescriptorError(
+        flag,
+        arg,
+        `${problem}: name one as ${shownPath(resolved)}#<provider> (${names.join(', ')})`,
+      );
     }
     return { role, kind: 'recorded', file: resolved, record, run };
   }
@@ -57,8 +82,10 @@ export function readSide(role: SideRole, arg: string): SideSpec {
     return { role, kind: 'provider', raw: readDescriptor(locateDescriptor(arg)) };
   } catch (e) {
     // locateDescriptor speaks of --provider; here the flag is the side's.
-    if (e instanceof DescriptorError && e.file === '--provider') throw new DescriptorError(flag, e.field, e.problem);
-    if (e instanceof DescriptorError && e.field === '--provider') throw new DescriptorError(flag, e.file, e.problem);
+    if (e instanceof DescriptorError && e.file === '--provider')
+      throw new DescriptorError(flag, e.field, e.problem);
+    if (e instanceof DescriptorError && e.field === '--provider')
+      throw new DescriptorError(flag, e.file, e.problem);
     throw e;
   }
 }
@@ -103,21 +130,38 @@ export async function collectSides(specs: SideSpec[], options: ObserveOptions): 
         Object.assign(env, s.standIns.env);
       }
       const p = resolveProvider(raw, s.reference || emulated ? env : process.env);
-      const unknown = p.deviations.flatMap((d, i) => d.checks.filter((id) => !CHECKS.some((c) => c.id === id)).map((id) => ({ i, id })))[0];
-      if (unknown) throw new DescriptorError(raw.shownFile, `deviations[${unknown.i}]`, `unknown check id ${unknown.id} (see docs/checks.md)`);
+      const unknown = p.deviations.flatMap((d, i) =>
+        d.checks.filter((id) => !CHECKS.some((c) => c.id === id)).map((id) => ({ i, id })),
+      )[0];
+      if (unknown)
+        throw new DescriptorError(
+          raw.shownFile,
+          `deviations[${unknown.i}]`,
+          `unknown check id ${unknown.id} (see docs/checks.md)`,
+        );
       providers.push(s.standIns ? trustStandIns(p, s.standIns.caFile) : p);
     }
     const startedAt = new Date().toISOString();
     return await Promise.all(
       specs.map(async (spec, i): Promise<SideRun> => {
-        if (spec.kind === 'recorded') return recordedSide(spec.run, spec.record, spec.file, options.strict);
+        if (spec.kind === 'recorded')
+          return recordedSide(spec.run, spec.record, spec.file, options.strict);
         const p = providers[i]!;
-        const evidence = await observe(p, { onWait: (prov, seconds, why) => options.onWait?.(spec.role, prov, seconds, why) });
-        const run: ProviderRun = { provider: publicProvider(p), evidence, findings: evaluate(p, evidence, { strict: options.strict }), descriptor: replayableProvider(p) };
+        const evidence = await observe(p, {
+          onWait: (prov, seconds, why) => options.onWait?.(spec.role, prov, seconds, why),
+        });
+        const run: ProviderRun = {
+          provider: publicProvider(p),
+          evidence,
+          findings: evaluate(p, evidence, { strict: options.strict }),
+          descriptor: replayableProvider(p),
+        };
         return { side: sideOf(run, 'observed', { startedAt }), run };
       }),
     );
   } finally {
-    await Promise.all(started.map(async (s) => Promise.all([s.reference?.close(), s.standIns?.close()])));
+    await Promise.all(
+      started.map(async (s) => Promise.all([s.reference?.close(), s.standIns?.close()])),
+    );
   }
 }

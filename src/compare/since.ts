@@ -40,7 +40,13 @@ export function sinceFlag(file: string | undefined): PreviousRun | undefined {
   }
 }
 
-export function sideOf(run: ProviderRun, source: Side['source'], record: { startedAt: string; harnessVersion?: string }, file?: string, rejudged = false): Side {
+export function sideOf(
+  run: ProviderRun,
+  source: Side['source'],
+  record: { startedAt: string; harnessVersion?: string },
+  file?: string,
+  rejudged = false,
+): Side {
   const side = { provider: run.provider.name, source, startedAt: record.startedAt };
   return {
     ...side,
@@ -54,7 +60,12 @@ export function sideOf(run: ProviderRun, source: Side['source'], record: { start
 }
 
 /** A recorded provider as a side, judged with today's checks when its descriptor was recorded. */
-export function recordedSide(run: ProviderRun, record: RunRecord, file: string, strict: boolean): SideRun {
+export function recordedSide(
+  run: ProviderRun,
+  record: RunRecord,
+  file: string,
+  strict: boolean,
+): SideRun {
   const rejudged = run.descriptor !== undefined;
   const findings = run.descriptor ? rejudge(run.descriptor, run.evidence, strict) : run.findings;
   return { side: sideOf(run, 'recorded', record, file, rejudged), run: { ...run, findings } };
@@ -69,12 +80,25 @@ export function compareSince(previous: PreviousRun, record: RunRecord, out: Outp
     .map((now) => {
       const then = previous.record.providers.find((r) => r.provider.name === now.provider.name)!;
       const baseline = recordedSide(then, previous.record, previous.file, record.strict);
-      const candidate: SideRun = { side: { ...sideOf(now, 'observed', record), label: `${now.provider.name} (this run)` }, run: now };
+      const candidate: SideRun = {
+        side: { ...sideOf(now, 'observed', record), label: `${now.provider.name} (this run)` },
+        run: now,
+      };
       const c = compareRuns(baseline, candidate);
-      return { ...c, title: `Since ${previous.record.startedAt.replace(/\.\d+Z$/, 'Z')}: ${now.provider.name}` };
+      return {
+        ...c,
+        title: `Since ${previous.record.startedAt.replace(/\.\d+Z$/, 'Z')}: ${now.provider.name}`,
+      };
     });
-  const unmatched = { baseline: [...before].filter((n) => !names.has(n)), candidate: [...names].filter((n) => !before.has(n)) };
-  const file = buildCompareFile(comparisons, { failOn: DEFAULT_FAIL_ON, runStartedAt: record.startedAt, unmatched });
+  const unmatched = {
+    baseline: [...before].filter((n) => !names.has(n)),
+    candidate: [...names].filter((n) => !before.has(n)),
+  };
+  const file = buildCompareFile(comparisons, {
+    failOn: DEFAULT_FAIL_ON,
+    runStartedAt: record.startedAt,
+    unmatched,
+  });
   const written = writeCompareFile(file, out.runFile);
   return `\nWhat changed since ${shownPath(previous.file)} (${previous.record.startedAt}):${formatCompareFile(file)}compare: ${shownPath(written.md)}, ${shownPath(written.json)}\n`;
 }

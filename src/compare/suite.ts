@@ -15,11 +15,17 @@ import { comparisonForRun } from './output.js';
 import { differenceName, showLocation } from './render.js';
 import { CLASS_TITLES, type Comparison, type Difference } from './types.js';
 
-const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeHtml = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Both exchanges in two columns, as already redacted by the runner; nothing executable in it. */
-export function sideBySide(baselineLabel: string, candidateLabel: string, example: Difference['example']): string {
-  const cell = (ex: Exchange | undefined) => `<pre>${escapeHtml(ex ? renderExchange(ex) : '(no exchange on this side)')}</pre>`;
+export function sideBySide(
+  baselineLabel: string,
+  candidateLabel: string,
+  example: Difference['example'],
+): string {
+  const cell = (ex: Exchange | undefined) =>
+    `<pre>${escapeHtml(ex ? renderExchange(ex) : '(no exchange on this side)')}</pre>`;
   return [
     '<!doctype html><meta charset="utf-8"><style>',
     'body{font:12px ui-monospace,monospace;margin:0}table{border-collapse:collapse;width:100%;table-layout:fixed}',
@@ -37,9 +43,26 @@ function describeDifference(c: Comparison, d: Difference, otherLabel: string): s
     `- ${c.baseline.label}: \`${d.baseline}\``,
     `- ${otherLabel}: \`${d.candidate}\``,
   ];
-  if (d.where.length > 0) lines.push('', `Seen on ${d.where.length} request${d.where.length === 1 ? '' : 's'}:`, ...d.where.map((w) => `- \`${showLocation(w)}\` ${w.purpose}`));
-  if (d.checks.length > 0) lines.push('', 'Checks:', ...d.checks.map((k) => `- \`${k.checkId}\`${k.role ? ` (${k.role})` : ''}: ${k.baseline.outcome} → ${k.candidate.outcome} (${CLASS_TITLES[k.class].toLowerCase()}): ${k.candidate.message}`));
-  if (d.suppressed !== undefined) lines.push('', `Took out ${d.suppressed} difference${d.suppressed === 1 ? '' : 's'} between ${c.baseline.label} and ${c.candidate.label}.`);
+  if (d.where.length > 0)
+    lines.push(
+      '',
+      `Seen on ${d.where.length} request${d.where.length === 1 ? '' : 's'}:`,
+      ...d.where.map((w) => `- \`${showLocation(w)}\` ${w.purpose}`),
+    );
+  if (d.checks.length > 0)
+    lines.push(
+      '',
+      'Checks:',
+      ...d.checks.map(
+        (k) =>
+          `- \`${k.checkId}\`${k.role ? ` (${k.role})` : ''}: ${k.baseline.outcome} → ${k.candidate.outcome} (${CLASS_TITLES[k.class].toLowerCase()}): ${k.candidate.message}`,
+      ),
+    );
+  if (d.suppressed !== undefined)
+    lines.push(
+      '',
+      `Took out ${d.suppressed} difference${d.suppressed === 1 ? '' : 's'} between ${c.baseline.label} and ${c.candidate.label}.`,
+    );
   return lines.join('\n');
 }
 
@@ -49,16 +72,32 @@ async function annotate(c: Comparison, d: Difference): Promise<void> {
   await allure.historyId(key);
   await allure.testCaseId(key);
   await allure.label('migration', d.class);
-  await allure.severity(d.class === 'breaks-clients' ? 'critical' : d.class === 'conformance-regression' ? 'normal' : 'minor');
+  await allure.severity(
+    d.class === 'breaks-clients'
+      ? 'critical'
+      : d.class === 'conformance-regression'
+        ? 'normal'
+        : 'minor',
+  );
   await allure.parameter('baseline', d.baseline);
   await allure.parameter(d.class === 'noise' ? 'secondary' : 'candidate', d.candidate);
   if (d.aspect) await allure.parameter('behaviour', d.aspect);
   await allure.parameter('requests', String(d.where.length));
   await allure.description(describeDifference(c, d, other));
   if (d.example && (d.example.baseline || d.example.candidate)) {
-    await allure.attachment(`exchanges: ${c.baseline.label} | ${other}`, sideBySide(c.baseline.label, other, d.example), 'text/html');
-    if (d.example.baseline) await allure.attachment(`curl: ${c.baseline.label}`, `${d.example.baseline.curl}\n`, 'text/plain');
-    if (d.example.candidate) await allure.attachment(`curl: ${other}`, `${d.example.candidate.curl}\n`, 'text/plain');
+    await allure.attachment(
+      `exchanges: ${c.baseline.label} | ${other}`,
+      sideBySide(c.baseline.label, other, d.example),
+      'text/html',
+    );
+    if (d.example.baseline)
+      await allure.attachment(
+        `curl: ${c.baseline.label}`,
+        `${d.example.baseline.curl}\n`,
+        'text/plain',
+      );
+    if (d.example.candidate)
+      await allure.attachment(`curl: ${other}`, `${d.example.candidate.curl}\n`, 'text/plain');
   }
 }
 
@@ -75,20 +114,32 @@ function uniqueNames(list: Difference[]): string[] {
 
 function registerComparison(c: Comparison): void {
   describe(c.title, () => {
-    const classes = [...new Set([...c.differences, ...c.notComparable, ...c.noise].map((d) => d.class))];
+    const classes = [
+      ...new Set([...c.differences, ...c.notComparable, ...c.noise].map((d) => d.class)),
+    ];
     for (const cls of classes) {
-      const list = [...c.differences, ...c.notComparable, ...c.noise].filter((d) => d.class === cls);
+      const list = [...c.differences, ...c.notComparable, ...c.noise].filter(
+        (d) => d.class === cls,
+      );
       const names = uniqueNames(list);
-      describe(cls === 'noise' ? `Noise (differs between ${c.baseline.label} and ${c.secondary?.label ?? 'the secondary'})` : CLASS_TITLES[cls], () => {
-        list.forEach((d, i) => {
-          test(names[i]!, async (ctx) => {
-            await annotate(c, d);
-            if (d.class === 'breaks-clients' || d.class === 'conformance-regression') throw new ConformanceFailure(`${CLASS_TITLES[d.class].toUpperCase()}: ${differenceName(d)} (${d.reason})`);
-            if (d.class === 'not-comparable') ctx.skip(`not comparable: ${d.reason}`);
-            if (d.class === 'noise') ctx.skip(`noise: ${d.reason}`);
+      describe(
+        cls === 'noise'
+          ? `Noise (differs between ${c.baseline.label} and ${c.secondary?.label ?? 'the secondary'})`
+          : CLASS_TITLES[cls],
+        () => {
+          list.forEach((d, i) => {
+            test(names[i]!, async (ctx) => {
+              await annotate(c, d);
+              if (d.class === 'breaks-clients' || d.class === 'conformance-regression')
+                throw new ConformanceFailure(
+                  `${CLASS_TITLES[d.class].toUpperCase()}: ${differenceName(d)} (${d.reason})`,
+                );
+              if (d.class === 'not-comparable') ctx.skip(`not comparable: ${d.reason}`);
+              if (d.class === 'noise') ctx.skip(`noise: ${d.reason}`);
+            });
           });
-        });
-      });
+        },
+      );
     }
     if (c.unchanged.length > 0) {
       describe('Unchanged', () => {

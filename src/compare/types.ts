@@ -9,11 +9,24 @@ import type { Outcome } from '../evaluate.js';
  * How a difference matters to the person deciding a migration, most serious first. `noise` is
  * never a verdict on the candidate: it differs between the baseline and its secondary too.
  */
-export const CLASSES = ['breaks-clients', 'conformance-regression', 'fixed', 'neutral', 'not-comparable', 'noise'] as const;
+export const CLASSES = [
+  'breaks-clients',
+  'conformance-regression',
+  'fixed',
+  'neutral',
+  'not-comparable',
+  'noise',
+] as const;
 export type DifferenceClass = (typeof CLASSES)[number];
 
 /** The classes `--fail-on` may name (noise never fails a comparison). */
-export const FAIL_ON_CLASSES: DifferenceClass[] = ['breaks-clients', 'conformance-regression', 'fixed', 'neutral', 'not-comparable'];
+export const FAIL_ON_CLASSES: DifferenceClass[] = [
+  'breaks-clients',
+  'conformance-regression',
+  'fixed',
+  'neutral',
+  'not-comparable',
+];
 export const DEFAULT_FAIL_ON: DifferenceClass[] = ['breaks-clients', 'conformance-regression'];
 
 export const CLASS_TITLES: Record<DifferenceClass, string> = {

@@ -15,7 +15,10 @@ export function readPemFile(file: string, what: string): string {
     return readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const reason = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a directory' }[code ?? ''] ?? 'unreadable';
+    const reason =
+      { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a directory' }[
+        code ?? ''
+      ] ?? 'unreadable';
     throw new KeyProblem(`cannot read the ${what} ${file}: ${reason}${code ? ` (${code})` : ''}`);
   }
 }
@@ -28,14 +31,18 @@ const KEY_TYPES: Record<Exclude<AssertionAlg, 'HS256' | 'HS384' | 'HS512'>, stri
 };
 
 /** Parses a private key given as PEM or as a private JWK (JSON) and checks it fits the algorithm. */
-export function parsePrivateKey(material: string, alg: AssertionAlg): { kind: 'pem' | 'jwk'; key: KeyObject } {
+export function parsePrivateKey(
+  material: string,
+  alg: AssertionAlg,
+): { kind: 'pem' | 'jwk'; key: KeyObject } {
   const text = material.trim();
   let key: KeyObject;
   let kind: 'pem' | 'jwk';
   try {
     if (text.startsWith('{')) {
       const jwk = JSON.parse(text) as { d?: unknown };
-      if (jwk.d === undefined) throw new KeyProblem('the JWK is a public key; a private key (with "d") is needed');
+      if (jwk.d === undefined)
+        throw new KeyProblem('the JWK is a public key; a private key (with "d") is needed');
       key = createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
       kind = 'jwk';
     } else {
@@ -51,7 +58,9 @@ export function parsePrivateKey(material: string, alg: AssertionAlg): { kind: 'p
     throw new KeyProblem(`a ${key.asymmetricKeyType ?? 'unknown'} key cannot sign ${alg}`);
   }
   if (alg === 'ES256' && key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new KeyProblem(`ES256 needs a P-256 key, not ${key.asymmetricKeyDetails?.namedCurve ?? 'this curve'}`);
+    throw new KeyProblem(
+      `ES256 needs a P-256 key, not ${key.asymmetricKeyDetails?.namedCurve ?? 'this curve'}`,
+    );
   }
   return { kind, key };
 }
@@ -75,5 +84,6 @@ export function checkCertificatePair(certPem: string, keyPem: string): void {
   } catch {
     throw new KeyProblem('keyFile is not a PEM private key');
   }
-  if (!cert.checkPrivateKey(key)) throw new KeyProblem('the key in keyFile does not match the certificate in certFile');
+  if (!cert.checkPrivateKey(key))
+    throw new KeyProblem('the key in keyFile does not match the certificate in certFile');
 }

@@ -48,7 +48,8 @@ export function nestsDeeperThan(value: unknown, limit: number = DESCRIPTOR_LIMIT
     const [v, depth] = stack.pop()!;
     if (v === null || typeof v !== 'object') continue;
     if (depth + 1 > limit) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) stack.push([child, depth + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>))
+      stack.push([child, depth + 1]);
   }
   return false;
 }

@@ -5,11 +5,24 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parseDocument } from 'yaml';
-import { DESCRIPTOR_LIMITS, descriptorFileProblem, nestsDeeperThan, PEM_FILE_BYTES, unsafeFileProblem } from './limits.js';
+import {
+  DESCRIPTOR_LIMITS,
+  descriptorFileProblem,
+  nestsDeeperThan,
+  PEM_FILE_BYTES,
+  unsafeFileProblem,
+} from './limits.js';
 import { inert } from '../text/inert.js';
 import { checkCertificatePair, KeyProblem, parsePrivateKey, readPemFile, toPkcs8 } from './keys.js';
 import { direct, environmentProxies, hasCredentials, parseProxyUrl } from './proxy.js';
-import type { AssertionAlg, ClientDescriptor, GrantType, Provider, ProxySetting, SecretRef } from './types.js';
+import type {
+  AssertionAlg,
+  ClientDescriptor,
+  GrantType,
+  Provider,
+  ProxySetting,
+  SecretRef,
+} from './types.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PROVIDERS_DIR = path.join(ROOT, 'providers');
@@ -35,7 +48,8 @@ const ENV_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
 // ajv-formats ships CJS with a default export; under NodeNext it arrives as the module namespace.
 type AddFormats = (a: Ajv) => Ajv;
 const addFormats: AddFormats =
-  (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
+  (addFormatsModule as unknown as { default?: AddFormats }).default ??
+  (addFormatsModule as unknown as AddFormats);
 // verbose: errors carry the offending value (e.data) and schema (e.parentSchema), so messages can say
 // what was found and which fields exist instead of repeating ajv's internals.
 const ajv = new Ajv({ strict: true, strictRequired: false, allErrors: true, verbose: true });
@@ -58,7 +72,14 @@ function jsonTypeOf(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-const TYPE_NAMES: Record<string, string> = { integer: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', object: 'a mapping', array: 'a list' };
+const TYPE_NAMES: Record<string, string> = {
+  integer: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'a mapping',
+  array: 'a list',
+};
 
 function describeAjvError(e: ErrorObject): { field: string; problem: string } {
   const base = e.instancePath;
@@ -66,49 +87,87 @@ function describeAjvError(e: ErrorObject): { field: string; problem: string } {
     case 'additionalProperties': {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
       // A case slip (timeoutMS for timeoutMs) is the usual cause: name the field that was meant.
-      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const known = Object.keys(
+        (e.parentSchema as { properties?: object } | undefined)?.properties ?? {},
+      );
       const meant = known.find((k) => k.toLowerCase() === extra.toLowerCase());
-      return { field: fieldName(`${base}/${extra}`), problem: `unknown field${meant ? ` (did you mean ${meant}?)` : ''}` };
+      return {
+        field: fieldName(`${base}/${extra}`),
+        problem: `unknown field${meant ? ` (did you mean ${meant}?)` : ''}`,
+      };
     }
     case 'required': {
       const missing = (e.params as { missingProperty: string }).missingProperty;
       // The schema requires auth.secret through if/then: say which method requires it.
-      const method = /\/auth$/.test(base) ? (e.data as { method?: unknown } | undefined)?.method : undefined;
+      const method = /\/auth$/.test(base)
+        ? (e.data as { method?: unknown } | undefined)?.method
+        : undefined;
       if (missing === 'key' || missing === 'keyValue') {
-        return { field: fieldName(`${base}/key`), problem: `required with auth method ${String(method)}: key (a key file) or keyValue (an \${env:…} holding the key)` };
+        return {
+          field: fieldName(`${base}/key`),
+          problem: `required with auth method ${String(method)}: key (a key file) or keyValue (an \${env:…} holding the key)`,
+        };
       }
-      return { field: fieldName(`${base}/${missing}`), problem: typeof method === 'string' ? `required with auth method ${method}` : 'required field is missing' };
+      return {
+        field: fieldName(`${base}/${missing}`),
+        problem:
+          typeof method === 'string'
+            ? `required with auth method ${method}`
+            : 'required field is missing',
+      };
     }
     case 'enum': {
-      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String).join(', ');
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues
+        .map(String)
+        .join(', ');
       return { field: fieldName(base), problem: `must be one of: ${allowed}` };
     }
     case 'type': {
       const want = (e.params as { type: string }).type;
-      return { field: fieldName(base), problem: `must be ${TYPE_NAMES[want] ?? want}, not ${jsonTypeOf(e.data)}` };
+      return {
+        field: fieldName(base),
+        problem: `must be ${TYPE_NAMES[want] ?? want}, not ${jsonTypeOf(e.data)}`,
+      };
     }
     case 'minItems': {
       const limit = (e.params as { limit: number }).limit;
-      return { field: fieldName(base), problem: `must list at least ${limit} ${limit === 1 ? 'entry' : 'entries'}` };
+      return {
+        field: fieldName(base),
+        problem: `must list at least ${limit} ${limit === 1 ? 'entry' : 'entries'}`,
+      };
     }
     case 'pattern': {
       // The regular expression itself helps nobody: say in words what the format is.
       if (/proxyUrl/.test(e.schemaPath)) {
-        return { field: fieldName(base), problem: 'must be an http:// or https:// proxy URL (or an ${env:…} reference)' };
+        return {
+          field: fieldName(base),
+          problem: 'must be an http:// or https:// proxy URL (or an ${env:…} reference)',
+        };
       }
       if (/httpsUrl/.test(e.schemaPath) || /tokenEndpoint|url$/i.test(base)) {
-        return { field: fieldName(base), problem: 'must be an absolute https:// URL without a fragment (or an ${env:…} reference)' };
+        return {
+          field: fieldName(base),
+          problem: 'must be an absolute https:// URL without a fragment (or an ${env:…} reference)',
+        };
       }
       if (/scopeString/.test(e.schemaPath)) {
         return {
           field: fieldName(base),
-          problem: 'must be space-separated scope-tokens (RFC 6749 §3.3): printable ASCII without " or \\, one space between tokens',
+          problem:
+            'must be space-separated scope-tokens (RFC 6749 §3.3): printable ASCII without " or \\, one space between tokens',
         };
       }
       if (base === '/name') {
-        return { field: 'name', problem: 'must be lower-case letters, digits and hyphens, not starting with a hyphen (it names files and history keys)' };
+        return {
+          field: 'name',
+          problem:
+            'must be lower-case letters, digits and hyphens, not starting with a hyphen (it names files and history keys)',
+        };
       }
-      return { field: fieldName(base), problem: `does not match the expected format (${e.message ?? 'pattern'})` };
+      return {
+        field: fieldName(base),
+        problem: `does not match the expected format (${e.message ?? 'pattern'})`,
+      };
     }
     default:
       return { field: fieldName(base), problem: e.message ?? e.keyword };
@@ -117,12 +176,17 @@ function describeAjvError(e: ErrorObject): { field: string; problem: string } {
 
 function valueAt(data: unknown, pointer: string): unknown {
   let cur: unknown = data;
-  for (const part of pointer.split('/').filter(Boolean)) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[part] : undefined;
+  for (const part of pointer.split('/').filter(Boolean))
+    cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[part] : undefined;
   return cur;
 }
 
 /** First schema error as a DescriptorError; `origin` may add where a value came from (an env variable). */
-function firstSchemaError(file: string, data: unknown, origin: (pointer: string) => string = () => ''): DescriptorError | undefined {
+function firstSchemaError(
+  file: string,
+  data: unknown,
+  origin: (pointer: string) => string = () => '',
+): DescriptorError | undefined {
   if (validateSchema(data)) return undefined;
   // if/then/else errors are noise next to the concrete "required"/"not" error they wrap.
   let errors = (validateSchema.errors ?? []).filter((e) => e.keyword !== 'if');
@@ -131,25 +195,47 @@ function firstSchemaError(file: string, data: unknown, origin: (pointer: string)
   if (errors.some((e) => e.instancePath === '/proxy' || e.instancePath.startsWith('/proxy/'))) {
     const proxy = valueAt(data, '/proxy');
     if (typeof proxy !== 'object' || proxy === null || Array.isArray(proxy)) {
-      return new DescriptorError(file, 'proxy', `must be none, or a mapping { url: \${env:NAME} }, not ${typeof proxy === 'string' ? 'another string' : jsonTypeOf(proxy)}${origin('/proxy')}`);
+      return new DescriptorError(
+        file,
+        'proxy',
+        `must be none, or a mapping { url: \${env:NAME} }, not ${typeof proxy === 'string' ? 'another string' : jsonTypeOf(proxy)}${origin('/proxy')}`,
+      );
     }
-    errors = errors.filter((e) => e.schemaPath !== '#/properties/proxy/anyOf' && !e.schemaPath.startsWith('#/properties/proxy/anyOf/0/'));
+    errors = errors.filter(
+      (e) =>
+        e.schemaPath !== '#/properties/proxy/anyOf' &&
+        !e.schemaPath.startsWith('#/properties/proxy/anyOf/0/'),
+    );
   }
   // A concrete error (wrong enum value, unknown field) explains more than the "not" it triggers.
   const rank = (k: string) => (k === 'not' || k === 'false schema' || k === 'oneOf' ? 1 : 0);
   const e = [...errors].sort((a, b) => rank(a.keyword) - rank(b.keyword))[0];
   if (!e) return new DescriptorError(file, '(top level)', 'invalid descriptor');
   // Fields that belong to another auth method: name the method that rules them out.
-  const authPath = /^(\/clients\/\d+\/auth|\/introspection\/client\/auth)/.exec(e.instancePath)?.[1];
+  const authPath = /^(\/clients\/\d+\/auth|\/introspection\/client\/auth)/.exec(
+    e.instancePath,
+  )?.[1];
   const method = authPath ? String(valueAt(data, `${authPath}/method`)) : undefined;
   if (e.keyword === 'not' && e.instancePath.endsWith('/auth')) {
-    return new DescriptorError(file, fieldName(`${e.instancePath}/secret`), `a secret is not allowed with auth method ${method}`);
+    return new DescriptorError(
+      file,
+      fieldName(`${e.instancePath}/secret`),
+      `a secret is not allowed with auth method ${method}`,
+    );
   }
   if (e.keyword === 'false schema' && method) {
-    return new DescriptorError(file, fieldName(e.instancePath), `not allowed with auth method ${method}`);
+    return new DescriptorError(
+      file,
+      fieldName(e.instancePath),
+      `not allowed with auth method ${method}`,
+    );
   }
   if (e.keyword === 'oneOf' && method) {
-    return new DescriptorError(file, fieldName(`${e.instancePath}/key`), 'give either key (a file) or keyValue, not both');
+    return new DescriptorError(
+      file,
+      fieldName(`${e.instancePath}/key`),
+      'give either key (a file) or keyValue, not both',
+    );
   }
   const { field, problem } = describeAjvError(e);
   return new DescriptorError(file, field, `${problem}${origin(e.instancePath)}`);
@@ -203,7 +289,11 @@ export function readDescriptor(file: string): RawDescriptor {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new DescriptorError(shownFile, '(file)', `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new DescriptorError(
+      shownFile,
+      '(file)',
+      `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
   }
   let data: unknown;
   if (file.endsWith('.json')) {
@@ -214,7 +304,11 @@ export function readDescriptor(file: string): RawDescriptor {
       const message = (e as Error).message;
       const pos = /at position (\d+)/.exec(message);
       const where = pos?.[1] !== undefined ? lineColumn(text, Number(pos[1])) : '(syntax)';
-      throw new DescriptorError(shownFile, where, `invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '').split('\n')[0]}`);
+      throw new DescriptorError(
+        shownFile,
+        where,
+        `invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '').split('\n')[0]}`,
+      );
     }
   } else {
     // logLevel error: yaml's warnings (a collection as a mapping key) would reach stderr raw, past the one-line rule.
@@ -224,18 +318,33 @@ export function readDescriptor(file: string): RawDescriptor {
       const pos = err.linePos?.[0];
       const where = pos ? `line ${pos.line}, column ${pos.col}` : '(syntax)';
       // yaml reports its own stack overflow on deep nesting as an error at a position: say what it means.
-      const deep = /call stack/i.test(err.message) ? `nests too deeply (more than ${DESCRIPTOR_LIMITS.depth} levels are not allowed)` : undefined;
-      throw new DescriptorError(shownFile, where, deep ? `YAML: ${deep}` : `YAML syntax error: ${err.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`);
+      const deep = /call stack/i.test(err.message)
+        ? `nests too deeply (more than ${DESCRIPTOR_LIMITS.depth} levels are not allowed)`
+        : undefined;
+      throw new DescriptorError(
+        shownFile,
+        where,
+        deep
+          ? `YAML: ${deep}`
+          : `YAML syntax error: ${err.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
+      );
     }
     try {
       data = doc.toJS({ maxAliasCount: DESCRIPTOR_LIMITS.aliases });
     } catch (e) {
       // yaml refuses an alias bomb with a ReferenceError; anything else it throws is a bad file too.
-      const why = /alias/i.test((e as Error).message) ? `YAML: too many aliases (more than ${DESCRIPTOR_LIMITS.aliases} resolved): an alias bomb?` : `YAML: ${(e as Error).message.split('\n')[0]}`;
+      const why = /alias/i.test((e as Error).message)
+        ? `YAML: too many aliases (more than ${DESCRIPTOR_LIMITS.aliases} resolved): an alias bomb?`
+        : `YAML: ${(e as Error).message.split('\n')[0]}`;
       throw new DescriptorError(shownFile, '(file)', why);
     }
   }
-  if (nestsDeeperThan(data)) throw new DescriptorError(shownFile, '(file)', `nests deeper than ${DESCRIPTOR_LIMITS.depth} levels`);
+  if (nestsDeeperThan(data))
+    throw new DescriptorError(
+      shownFile,
+      '(file)',
+      `nests deeper than ${DESCRIPTOR_LIMITS.depth} levels`,
+    );
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new DescriptorError(shownFile, '(top level)', 'must be a mapping of fields');
   }
@@ -244,7 +353,12 @@ export function readDescriptor(file: string): RawDescriptor {
   // "https://${env:HOST}/token" passes the URL pattern but is never resolved (only whole values are):
   // it would reach the runner as a literal host name.
   const partial = findPartialEnvRef(data as Json, '');
-  if (partial) throw new DescriptorError(shownFile, fieldName(partial), 'an ${env:NAME} reference must be the whole value; it is not resolved inside a longer string');
+  if (partial)
+    throw new DescriptorError(
+      shownFile,
+      fieldName(partial),
+      'an ${env:NAME} reference must be the whole value; it is not resolved inside a longer string',
+    );
   return { file, shownFile, data: data as { [key: string]: Json } };
 }
 
@@ -256,7 +370,8 @@ function lineColumn(text: string, offset: number): string {
 
 /** Pointer of the first string that contains "${env:" without being one whole reference. */
 function findPartialEnvRef(value: Json, pointer: string): string | undefined {
-  if (typeof value === 'string') return value.includes('${env:') && !ENV_REF.test(value) ? pointer : undefined;
+  if (typeof value === 'string')
+    return value.includes('${env:') && !ENV_REF.test(value) ? pointer : undefined;
   if (Array.isArray(value)) {
     for (const [i, v] of value.entries()) {
       const found = findPartialEnvRef(v, `${pointer}/${i}`);
@@ -287,7 +402,12 @@ function collectEnvRefs(value: Json, pointer: string, out: EnvUse[]): void {
   }
 }
 
-function resolveRefs(value: Json, env: NodeJS.ProcessEnv, onSecret: (pointer: string, envName: string) => void, pointer = ''): Json {
+function resolveRefs(
+  value: Json,
+  env: NodeJS.ProcessEnv,
+  onSecret: (pointer: string, envName: string) => void,
+  pointer = '',
+): Json {
   if (typeof value === 'string') {
     const m = ENV_REF.exec(value);
     if (!m?.[1]) return value;
@@ -296,9 +416,12 @@ function resolveRefs(value: Json, env: NodeJS.ProcessEnv, onSecret: (pointer: st
     onSecret(pointer, m[1]);
     return resolved;
   }
-  if (Array.isArray(value)) return value.map((v, i) => resolveRefs(v, env, onSecret, `${pointer}/${i}`));
+  if (Array.isArray(value))
+    return value.map((v, i) => resolveRefs(v, env, onSecret, `${pointer}/${i}`));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveRefs(v, env, onSecret, `${pointer}/${k}`)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, resolveRefs(v, env, onSecret, `${pointer}/${k}`)]),
+    );
   }
   return value;
 }
@@ -306,7 +429,10 @@ function resolveRefs(value: Json, env: NodeJS.ProcessEnv, onSecret: (pointer: st
 const SECRET_FIELD = /^(\/clients\/\d+|\/introspection\/client)\/auth\/secret$/;
 
 /** Resolves ${env:…}, validates again (now with real URLs), applies defaults. */
-export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = process.env): Provider {
+export function resolveProvider(
+  raw: RawDescriptor,
+  env: NodeJS.ProcessEnv = process.env,
+): Provider {
   const { shownFile } = raw;
   const uses: EnvUse[] = [];
   collectEnvRefs(raw.data, '', uses);
@@ -325,7 +451,9 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
   const introspectionClient = (raw.data['introspection'] as { client?: Json } | undefined)?.client;
   const declaredClients: [string, Json][] = [
     ...clients.map((c, i): [string, Json] => [`clients[${i}]`, c]),
-    ...(introspectionClient && typeof introspectionClient === 'object' ? [['introspection.client', introspectionClient] as [string, Json]] : []),
+    ...(introspectionClient && typeof introspectionClient === 'object'
+      ? [['introspection.client', introspectionClient] as [string, Json]]
+      : []),
   ];
   for (const [where, c] of declaredClients) {
     const auth = (c as { auth?: { secret?: Json; keyValue?: Json } }).auth;
@@ -333,23 +461,42 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       const value = auth?.[field];
       const what = field === 'secret' ? 'secret' : 'key';
       if (typeof value === 'string' && !ENV_REF.test(value)) {
-        throw new DescriptorError(shownFile, `${where}.auth.${field}`, `must be an \${env:NAME} reference, not a literal ${what}`);
+        throw new DescriptorError(
+          shownFile,
+          `${where}.auth.${field}`,
+          `must be an \${env:NAME} reference, not a literal ${what}`,
+        );
       }
       // ${env:NAME:-value} puts `value` in the file just like a literal would.
       if (typeof value === 'string' && ENV_REF.exec(value)?.[2] !== undefined) {
-        throw new DescriptorError(shownFile, `${where}.auth.${field}`, `must be an \${env:NAME} reference without a default: the default would be a literal ${what}`);
+        throw new DescriptorError(
+          shownFile,
+          `${where}.auth.${field}`,
+          `must be an \${env:NAME} reference without a default: the default would be a literal ${what}`,
+        );
       }
     }
   }
 
-  const grantKey = (raw.data['grant'] as { assertion?: { keyValue?: Json } } | undefined)?.assertion?.keyValue;
-  if (typeof grantKey === 'string' && (!ENV_REF.test(grantKey) || ENV_REF.exec(grantKey)?.[2] !== undefined)) {
-    throw new DescriptorError(shownFile, 'grant.assertion.keyValue', 'must be an ${env:NAME} reference without a default, not a literal key');
+  const grantKey = (raw.data['grant'] as { assertion?: { keyValue?: Json } } | undefined)?.assertion
+    ?.keyValue;
+  if (
+    typeof grantKey === 'string' &&
+    (!ENV_REF.test(grantKey) || ENV_REF.exec(grantKey)?.[2] !== undefined)
+  ) {
+    throw new DescriptorError(
+      shownFile,
+      'grant.assertion.keyValue',
+      'must be an ${env:NAME} reference without a default, not a literal key',
+    );
   }
 
   // A proxy password is a secret like any other: only through the environment (issue 15).
   const rawProxy = raw.data['proxy'];
-  const rawProxyUrl = rawProxy && typeof rawProxy === 'object' && !Array.isArray(rawProxy) ? rawProxy['url'] : undefined;
+  const rawProxyUrl =
+    rawProxy && typeof rawProxy === 'object' && !Array.isArray(rawProxy)
+      ? rawProxy['url']
+      : undefined;
   if (typeof rawProxyUrl === 'string') {
     const m = ENV_REF.exec(rawProxyUrl);
     const literal = m ? m[2] : rawProxyUrl;
@@ -357,16 +504,24 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       throw new DescriptorError(
         shownFile,
         'proxy.url',
-        m ? 'the ${env:NAME:-default} default holds credentials (user:password@): it would be a literal password; drop the default' : 'must not hold credentials (user:password@): put the whole proxy URL in an ${env:NAME} reference',
+        m
+          ? 'the ${env:NAME:-default} default holds credentials (user:password@): it would be a literal password; drop the default'
+          : 'must not hold credentials (user:password@): put the whole proxy URL in an ${env:NAME} reference',
       );
     }
   }
   if (rawProxy !== undefined && raw.data['embedded'] === 'reference') {
-    throw new DescriptorError(shownFile, 'proxy', 'not allowed with embedded: reference: the harness starts the reference on 127.0.0.1 itself, and never through a proxy');
+    throw new DescriptorError(
+      shownFile,
+      'proxy',
+      'not allowed with embedded: reference: the harness starts the reference on 127.0.0.1 itself, and never through a proxy',
+    );
   }
 
   const envOfPointer = new Map<string, string>();
-  const resolved = resolveRefs(raw.data, env, (pointer, name) => envOfPointer.set(pointer, name)) as { [key: string]: Json };
+  const resolved = resolveRefs(raw.data, env, (pointer, name) =>
+    envOfPointer.set(pointer, name),
+  ) as { [key: string]: Json };
   // After resolution a bad value usually comes from the environment: say from which variable.
   const origin = (pointer: string): string => {
     const name = envOfPointer.get(pointer);
@@ -378,7 +533,13 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
   const d = resolved as unknown as RawProviderShape;
   // The schema's URL pattern admits strings no URL parser accepts ("https://:8443/x"); the runner
   // must not meet them (it parses the token endpoint while classifying errors).
-  const urls: [string, string | undefined][] = [['/tokenEndpoint', d.tokenEndpoint], ['/issuer', d.issuer], ['/jwksUri', d.jwksUri], ['/resource/url', d.resource?.url], ['/introspection/url', d.introspection?.url]];
+  const urls: [string, string | undefined][] = [
+    ['/tokenEndpoint', d.tokenEndpoint],
+    ['/issuer', d.issuer],
+    ['/jwksUri', d.jwksUri],
+    ['/resource/url', d.resource?.url],
+    ['/introspection/url', d.introspection?.url],
+  ];
   for (const [pointer, value] of urls) {
     if (value === undefined) continue;
     let url: URL | undefined;
@@ -388,40 +549,77 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       url = undefined;
     }
     if (!url || url.protocol !== 'https:' || url.hash !== '' || url.hostname === '') {
-      throw new DescriptorError(shownFile, fieldName(pointer), `not a valid URL: must parse as an absolute https:// URL with a host and without a fragment${origin(pointer)}`);
+      throw new DescriptorError(
+        shownFile,
+        fieldName(pointer),
+        `not a valid URL: must parse as an absolute https:// URL with a host and without a fragment${origin(pointer)}`,
+      );
     }
   }
   // RFC 6749 §3.3 gives a request without scope one of two answers: a default, or invalid_scope.
   // Declaring both is a contradiction; declaring a refusal without a scope to ask for leaves every
   // ordinary token request to be refused.
   if (d.scopes?.required === true) {
-    if (d.scopes.default !== undefined) throw new DescriptorError(shownFile, 'scopes.default', 'not allowed with scopes.required: true (a request without scope is then refused, so no default is ever granted)');
-    if (!d.scopes.request) throw new DescriptorError(shownFile, 'scopes.request', 'required with scopes.required: true (the ordinary token request must ask for a scope)');
+    if (d.scopes.default !== undefined)
+      throw new DescriptorError(
+        shownFile,
+        'scopes.default',
+        'not allowed with scopes.required: true (a request without scope is then refused, so no default is ever granted)',
+      );
+    if (!d.scopes.request)
+      throw new DescriptorError(
+        shownFile,
+        'scopes.request',
+        'required with scopes.required: true (the ordinary token request must ask for a scope)',
+      );
   }
   const secrets: SecretRef[] = [];
   for (const [pointer, envName] of envOfPointer) {
     if (!SECRET_FIELD.test(pointer)) continue;
     const own = d.introspection?.client;
-    const value = pointer.startsWith('/introspection/') ? (typeof own === 'object' ? own.auth.secret : undefined) : d.clients[Number(pointer.split('/')[2])]?.auth.secret;
+    const value = pointer.startsWith('/introspection/')
+      ? typeof own === 'object'
+        ? own.auth.secret
+        : undefined
+      : d.clients[Number(pointer.split('/')[2])]?.auth.secret;
     if (value) secrets.push({ value, envName });
   }
   const caFile = d.tls?.caFile;
   if (caFile !== undefined) {
     const abs = path.resolve(path.dirname(raw.file), caFile);
     const unsafe = unsafeFileProblem(abs, PEM_FILE_BYTES);
-    if (unsafe) throw new DescriptorError(shownFile, 'tls.caFile', `cannot read ${caFile}: ${unsafe}${origin('/tls/caFile')}`);
+    if (unsafe)
+      throw new DescriptorError(
+        shownFile,
+        'tls.caFile',
+        `cannot read ${caFile}: ${unsafe}${origin('/tls/caFile')}`,
+      );
     try {
       readFileSync(abs);
     } catch (e) {
       // A relative path is resolved against the descriptor's directory, not the working directory: show where.
       const code = (e as NodeJS.ErrnoException).code;
-      const reason = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a directory' }[code ?? ''] ?? String(e);
-      throw new DescriptorError(shownFile, 'tls.caFile', `cannot read ${caFile}${abs !== caFile ? ` (${abs})` : ''}: ${reason}${code ? ` (${code})` : ''}${origin('/tls/caFile')}`);
+      const reason =
+        { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a directory' }[
+          code ?? ''
+        ] ?? String(e);
+      throw new DescriptorError(
+        shownFile,
+        'tls.caFile',
+        `cannot read ${caFile}${abs !== caFile ? ` (${abs})` : ''}: ${reason}${code ? ` (${code})` : ''}${origin('/tls/caFile')}`,
+      );
     }
   }
   const clientContext: ClientContext = { file: raw.file, shownFile, origin, envOfPointer, secrets };
-  const clientsOut: ClientDescriptor[] = d.clients.map((c, i) => loadClient(c, { field: `clients[${i}]`, pointer: `/clients/${i}` }, clientContext));
-  const introspection = d.introspection ? { url: d.introspection.url, client: introspectionClientOf(d.introspection.client, clientsOut, clientContext) } : undefined;
+  const clientsOut: ClientDescriptor[] = d.clients.map((c, i) =>
+    loadClient(c, { field: `clients[${i}]`, pointer: `/clients/${i}` }, clientContext),
+  );
+  const introspection = d.introspection
+    ? {
+        url: d.introspection.url,
+        client: introspectionClientOf(d.introspection.client, clientsOut, clientContext),
+      }
+    : undefined;
   const resource = d.resource ? loadResource(d, shownFile) : undefined;
   return {
     name: d.name,
@@ -448,11 +646,26 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       clientAssertion: {
         jtiRequired: d.expect.clientAssertion?.jtiRequired ?? false,
         singleUse: d.expect.clientAssertion?.singleUse ?? false,
-        ...(d.expect.clientAssertion?.maxLifetimeSeconds !== undefined ? { maxLifetimeSeconds: d.expect.clientAssertion.maxLifetimeSeconds } : {}),
+        ...(d.expect.clientAssertion?.maxLifetimeSeconds !== undefined
+          ? { maxLifetimeSeconds: d.expect.clientAssertion.maxLifetimeSeconds }
+          : {}),
       },
       tokenFormat: d.expect.tokenFormat ?? 'opaque',
-      jwtAlgs: d.expect.jwtAlgs ?? ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
-      ...((d.expect.audience ?? d.resource?.url) ? { audience: d.expect.audience ?? d.resource?.url } : {}),
+      jwtAlgs: d.expect.jwtAlgs ?? [
+        'RS256',
+        'RS384',
+        'RS512',
+        'PS256',
+        'PS384',
+        'PS512',
+        'ES256',
+        'ES384',
+        'ES512',
+        'EdDSA',
+      ],
+      ...((d.expect.audience ?? d.resource?.url)
+        ? { audience: d.expect.audience ?? d.resource?.url }
+        : {}),
     },
     ...(resource ? { resource } : {}),
     ...(introspection ? { introspection } : {}),
@@ -470,7 +683,11 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
       insecureSkipVerify: d.tls?.insecureSkipVerify ?? false,
     },
     proxy: resolveProxy(d, env, shownFile, envOfPointer, origin),
-    deviations: (d.deviations ?? []).map((x) => ({ checks: x.checks ?? (x.check ? [x.check] : []), reason: x.reason, link: x.link })),
+    deviations: (d.deviations ?? []).map((x) => ({
+      checks: x.checks ?? (x.check ? [x.check] : []),
+      reason: x.reason,
+      link: x.link,
+    })),
     secrets,
   };
 }
@@ -480,22 +697,44 @@ export function resolveProvider(raw: RawDescriptor, env: NodeJS.ProcessEnv = pro
  * everything through that proxy (NO_PROXY is for environment proxies). Without it, HTTPS_PROXY,
  * HTTP_PROXY and NO_PROXY apply, read from `env` as undici's EnvHttpProxyAgent reads process.env.
  */
-function resolveProxy(d: RawProviderShape, env: NodeJS.ProcessEnv, shownFile: string, envOfPointer: Map<string, string>, origin: (pointer: string) => string): ProxySetting {
+function resolveProxy(
+  d: RawProviderShape,
+  env: NodeJS.ProcessEnv,
+  shownFile: string,
+  envOfPointer: Map<string, string>,
+  origin: (pointer: string) => string,
+): ProxySetting {
   const fromEnv = environmentProxies(env);
-  const environment: ProxySetting | undefined = fromEnv && !('problem' in fromEnv) ? { mode: 'proxy', ...fromEnv } : undefined;
+  const environment: ProxySetting | undefined =
+    fromEnv && !('problem' in fromEnv) ? { mode: 'proxy', ...fromEnv } : undefined;
   // The embedded reference listens on 127.0.0.1: a corporate proxy could not reach it, and must not.
-  if (d.embedded) return direct('the embedded reference runs on 127.0.0.1 and is never proxied', environment);
+  if (d.embedded)
+    return direct('the embedded reference runs on 127.0.0.1 and is never proxied', environment);
   if (d.proxy === 'none') return direct('proxy: none in the descriptor', environment);
   if (d.proxy) {
     const parsed = parseProxyUrl(d.proxy.url);
-    if ('problem' in parsed) throw new DescriptorError(shownFile, 'proxy.url', `not a usable proxy URL: ${parsed.problem}${origin('/proxy/url')}`);
+    if ('problem' in parsed)
+      throw new DescriptorError(
+        shownFile,
+        'proxy.url',
+        `not a usable proxy URL: ${parsed.problem}${origin('/proxy/url')}`,
+      );
     // A literal URL cannot hold credentials (refused above): only an ${env:…} one needs redacting.
     const envName = envOfPointer.get('/proxy/url');
-    const endpoint = { url: parsed.url, hostPort: parsed.hostPort, from: envName ? `proxy.url (\${env:${envName}})` : 'proxy.url', envName: envName ?? 'PROXY_URL' };
+    const endpoint = {
+      url: parsed.url,
+      hostPort: parsed.hostPort,
+      from: envName ? `proxy.url (\${env:${envName}})` : 'proxy.url',
+      envName: envName ?? 'PROXY_URL',
+    };
     return { mode: 'proxy', https: endpoint, http: endpoint, noProxy: '' };
   }
   if (fromEnv && 'problem' in fromEnv) {
-    throw new DescriptorError(shownFile, 'proxy', `environment variable ${fromEnv.variable} is not a usable proxy URL: ${fromEnv.problem} (or set proxy: none in the descriptor)`);
+    throw new DescriptorError(
+      shownFile,
+      'proxy',
+      `environment variable ${fromEnv.variable} is not a usable proxy URL: ${fromEnv.problem} (or set proxy: none in the descriptor)`,
+    );
   }
   return environment ?? { mode: 'none', reason: 'no HTTPS_PROXY or HTTP_PROXY set' };
 }
@@ -513,8 +752,16 @@ interface RawProviderShape {
   grant: RawGrant;
   deviations?: { check?: string; checks?: string[]; reason: string; link: string }[];
   scopes?: Provider['scopes'];
-  expect: Partial<Omit<Provider['expect'], 'clientAssertion'>> & { tokenType: string; clientAssertion?: Partial<Provider['expect']['clientAssertion']> };
-  resource?: { url: string; method?: 'GET' | 'POST'; requiredScope?: string; insufficientScope?: { scope: string } };
+  expect: Partial<Omit<Provider['expect'], 'clientAssertion'>> & {
+    tokenType: string;
+    clientAssertion?: Partial<Provider['expect']['clientAssertion']>;
+  };
+  resource?: {
+    url: string;
+    method?: 'GET' | 'POST';
+    requiredScope?: string;
+    insufficientScope?: { scope: string };
+  };
   introspection?: { url: string; client?: number | RawClient };
   limits?: Partial<Provider['limits']>;
   tls?: { caFile?: string; insecureSkipVerify?: boolean };
@@ -552,67 +799,133 @@ function loadResource(d: RawProviderShape, shownFile: string): NonNullable<Provi
   const out: NonNullable<Provider['resource']> = { url: r.url, method: r.method ?? 'GET' };
   if (r.requiredScope !== undefined) {
     const required = r.requiredScope.split(' ').filter(Boolean);
-    if (required.length === 0) throw new DescriptorError(shownFile, 'resource.requiredScope', 'must name at least one scope-token (leave it out when the resource needs none)');
+    if (required.length === 0)
+      throw new DescriptorError(
+        shownFile,
+        'resource.requiredScope',
+        'must name at least one scope-token (leave it out when the resource needs none)',
+      );
     // The ordinary token is the one the resource must accept: it has to carry the required scope
     // (it asks for scopes.request, or without one gets scopes.default, when either is declared).
-    const basis = d.scopes?.request !== undefined ? 'scopes.request' : d.scopes?.default !== undefined ? 'scopes.default' : undefined;
-    const granted = new Set((d.scopes?.request ?? d.scopes?.default ?? '').split(' ').filter(Boolean));
+    const basis =
+      d.scopes?.request !== undefined
+        ? 'scopes.request'
+        : d.scopes?.default !== undefined
+          ? 'scopes.default'
+          : undefined;
+    const granted = new Set(
+      (d.scopes?.request ?? d.scopes?.default ?? '').split(' ').filter(Boolean),
+    );
     const missing = required.filter((s) => !granted.has(s));
-    if (basis && missing.length > 0) throw new DescriptorError(shownFile, 'resource.requiredScope', `${missing.join(' ')} is not in ${basis}: the ordinary token would lack the scope the resource needs`);
+    if (basis && missing.length > 0)
+      throw new DescriptorError(
+        shownFile,
+        'resource.requiredScope',
+        `${missing.join(' ')} is not in ${basis}: the ordinary token would lack the scope the resource needs`,
+      );
     out.requiredScope = r.requiredScope;
   }
   if (r.insufficientScope) {
     // A request for the required scope itself would not give a token that lacks it.
     const asked = new Set(r.insufficientScope.scope.split(' ').filter(Boolean));
     const all = (r.requiredScope ?? '').split(' ').filter(Boolean);
-    if (all.every((s) => asked.has(s))) throw new DescriptorError(shownFile, 'resource.insufficientScope.scope', `must lack some of resource.requiredScope (${r.requiredScope ?? ''})`);
+    if (all.every((s) => asked.has(s)))
+      throw new DescriptorError(
+        shownFile,
+        'resource.insufficientScope.scope',
+        `must lack some of resource.requiredScope (${r.requiredScope ?? ''})`,
+      );
     out.insufficientScope = { scope: r.insufficientScope.scope };
   }
   return out;
 }
 
 /** introspection.client: an index into clients (default 0, the primary client) or a client of its own. */
-function introspectionClientOf(declared: number | RawClient | undefined, clients: ClientDescriptor[], ctx: ClientContext): ClientDescriptor {
+function introspectionClientOf(
+  declared: number | RawClient | undefined,
+  clients: ClientDescriptor[],
+  ctx: ClientContext,
+): ClientDescriptor {
   if (declared === undefined || typeof declared === 'number') {
     const index = declared ?? 0;
     const client = clients[index];
-    if (!client) throw new DescriptorError(ctx.shownFile, 'introspection.client', `there is no clients[${index}] (${clients.length} declared)`);
+    if (!client)
+      throw new DescriptorError(
+        ctx.shownFile,
+        'introspection.client',
+        `there is no clients[${index}] (${clients.length} declared)`,
+      );
     return client;
   }
-  return loadClient(declared, { field: 'introspection.client', pointer: '/introspection/client' }, ctx);
+  return loadClient(
+    declared,
+    { field: 'introspection.client', pointer: '/introspection/client' },
+    ctx,
+  );
 }
 
 /** A client with its key material read and checked: a bad key stops the run before any request. */
-function loadClient(c: RawClient, where: { field: string; pointer: string }, ctx: ClientContext): ClientDescriptor {
+function loadClient(
+  c: RawClient,
+  where: { field: string; pointer: string },
+  ctx: ClientContext,
+): ClientDescriptor {
   const at = (field: string) => `${where.field}.auth.${field}`;
   const rel = (p: string) => path.resolve(path.dirname(ctx.file), p);
   const fail = (field: string, problem: string): never => {
-    throw new DescriptorError(ctx.shownFile, at(field), `${problem}${ctx.origin(`${where.pointer}/auth/${field}`)}`);
+    throw new DescriptorError(
+      ctx.shownFile,
+      at(field),
+      `${problem}${ctx.origin(`${where.pointer}/auth/${field}`)}`,
+    );
   };
-  const auth: ClientDescriptor['auth'] = { method: c.auth.method, ...(c.auth.secret !== undefined ? { secret: c.auth.secret } : {}) };
+  const auth: ClientDescriptor['auth'] = {
+    method: c.auth.method,
+    ...(c.auth.secret !== undefined ? { secret: c.auth.secret } : {}),
+  };
   const { method } = c.auth;
   if (method === 'client_secret_jwt' || method === 'private_key_jwt') {
     const alg = c.auth.alg ?? (method === 'client_secret_jwt' ? 'HS256' : 'RS256');
-    if (method === 'client_secret_jwt' !== alg.startsWith('HS')) {
-      fail('alg', method === 'client_secret_jwt' ? 'client_secret_jwt signs with HS256, HS384 or HS512' : 'private_key_jwt signs with RS256, PS256, ES256 or EdDSA');
+    if ((method === 'client_secret_jwt') !== alg.startsWith('HS')) {
+      fail(
+        'alg',
+        method === 'client_secret_jwt'
+          ? 'client_secret_jwt signs with HS256, HS384 or HS512'
+          : 'private_key_jwt signs with RS256, PS256, ES256 or EdDSA',
+      );
     }
     let key: { material: string; kind: 'pem' | 'jwk' } | undefined;
     if (method === 'private_key_jwt') {
       const field = c.auth.key !== undefined ? 'key' : 'keyValue';
       try {
-        const material = c.auth.key !== undefined ? readPemFile(rel(c.auth.key), 'key file') : (c.auth.keyValue ?? '');
+        const material =
+          c.auth.key !== undefined
+            ? readPemFile(rel(c.auth.key), 'key file')
+            : (c.auth.keyValue ?? '');
         const parsed = parsePrivateKey(material, alg);
-        key = { material: parsed.kind === 'pem' ? toPkcs8(parsed.key) : material, kind: parsed.kind };
+        key = {
+          material: parsed.kind === 'pem' ? toPkcs8(parsed.key) : material,
+          kind: parsed.kind,
+        };
         // The key is a secret wherever it might surface: by its variable, or by its file.
         const envName = ctx.envOfPointer.get(`${where.pointer}/auth/keyValue`);
-        ctx.secrets.push({ value: material.trim(), envName: envName ?? `PRIVATE_KEY_OF_${c.id.replace(/\W/g, '_').toUpperCase()}` });
-        if (key.material !== material) ctx.secrets.push({ value: key.material.trim(), envName: envName ?? 'PRIVATE_KEY' });
+        ctx.secrets.push({
+          value: material.trim(),
+          envName: envName ?? `PRIVATE_KEY_OF_${c.id.replace(/\W/g, '_').toUpperCase()}`,
+        });
+        if (key.material !== material)
+          ctx.secrets.push({ value: key.material.trim(), envName: envName ?? 'PRIVATE_KEY' });
       } catch (e) {
         if (e instanceof KeyProblem) fail(field, e.message);
         throw e;
       }
     }
-    auth.assertion = { alg, ...(key ? { key } : {}), ...(c.auth.kid ? { kid: c.auth.kid } : {}), audience: c.auth.audience ?? 'token-endpoint' };
+    auth.assertion = {
+      alg,
+      ...(key ? { key } : {}),
+      ...(c.auth.kid ? { kid: c.auth.kid } : {}),
+      audience: c.auth.audience ?? 'token-endpoint',
+    };
   }
   if (method === 'tls_client_auth' || method === 'self_signed_tls_client_auth') {
     const certFile = rel(c.auth.certFile ?? '');
@@ -629,20 +942,47 @@ function loadClient(c: RawClient, where: { field: string; pointer: string }, ctx
       key = readPemFile(keyFile, 'key file');
       checkCertificatePair(cert, key);
     } catch (e) {
-      if (e instanceof KeyProblem) fail(/certFile is not/.test(e.message) ? 'certFile' : 'keyFile', e.message);
+      if (e instanceof KeyProblem)
+        fail(/certFile is not/.test(e.message) ? 'certFile' : 'keyFile', e.message);
       throw e;
     }
-    ctx.secrets.push({ value: key.trim(), envName: `TLS_KEY_OF_${c.id.replace(/\W/g, '_').toUpperCase()}` });
+    ctx.secrets.push({
+      value: key.trim(),
+      envName: `TLS_KEY_OF_${c.id.replace(/\W/g, '_').toUpperCase()}`,
+    });
     // RFC 8705 §3.1: x5t#S256 is the base64url SHA-256 of the DER certificate.
-    const thumbprint = Buffer.from(new X509Certificate(cert).fingerprint256.replace(/:/g, ''), 'hex').toString('base64url');
-    auth.tls = { cert, key, certFile, keyFile, boundTokens: c.auth.certificateBoundTokens ?? false, thumbprint };
+    const thumbprint = Buffer.from(
+      new X509Certificate(cert).fingerprint256.replace(/:/g, ''),
+      'hex',
+    ).toString('base64url');
+    auth.tls = {
+      cert,
+      key,
+      certFile,
+      keyFile,
+      boundTokens: c.auth.certificateBoundTokens ?? false,
+      thumbprint,
+    };
   }
-  return { id: c.id, label: c.label ?? (auth.assertion ? `${method} ${auth.assertion.alg}` : method), auth };
+  return {
+    id: c.id,
+    label: c.label ?? (auth.assertion ? `${method} ${auth.assertion.alg}` : method),
+    auth,
+  };
 }
 
 interface RawGrant {
   type: GrantType;
-  assertion?: { issuer: string; subject?: string; audience?: string; alg: AssertionAlg; key?: string; keyValue?: string; kid?: string; claims?: Record<string, unknown> };
+  assertion?: {
+    issuer: string;
+    subject?: string;
+    audience?: string;
+    alg: AssertionAlg;
+    key?: string;
+    keyValue?: string;
+    kid?: string;
+    claims?: Record<string, unknown>;
+  };
   bodyEncoding?: 'form' | 'json';
 }
 
@@ -652,15 +992,34 @@ function loadGrant(g: RawGrant, ctx: ClientContext): Provider['grant'] {
   if (!a) return out;
   const field = a.key !== undefined ? 'key' : 'keyValue';
   try {
-    const material = a.key !== undefined ? readPemFile(path.resolve(path.dirname(ctx.file), a.key), 'key file') : (a.keyValue ?? '');
+    const material =
+      a.key !== undefined
+        ? readPemFile(path.resolve(path.dirname(ctx.file), a.key), 'key file')
+        : (a.keyValue ?? '');
     const parsed = parsePrivateKey(material, a.alg);
-    const key = { material: parsed.kind === 'pem' ? toPkcs8(parsed.key) : material, kind: parsed.kind };
+    const key = {
+      material: parsed.kind === 'pem' ? toPkcs8(parsed.key) : material,
+      kind: parsed.kind,
+    };
     const envName = ctx.envOfPointer.get('/grant/assertion/keyValue') ?? 'GRANT_ASSERTION_KEY';
     ctx.secrets.push({ value: material.trim(), envName });
     if (key.material !== material) ctx.secrets.push({ value: key.material.trim(), envName });
-    out.assertion = { issuer: a.issuer, subject: a.subject ?? a.issuer, ...(a.audience ? { audience: a.audience } : {}), alg: a.alg, key, ...(a.kid ? { kid: a.kid } : {}), claims: a.claims ?? {} };
+    out.assertion = {
+      issuer: a.issuer,
+      subject: a.subject ?? a.issuer,
+      ...(a.audience ? { audience: a.audience } : {}),
+      alg: a.alg,
+      key,
+      ...(a.kid ? { kid: a.kid } : {}),
+      claims: a.claims ?? {},
+    };
   } catch (e) {
-    if (e instanceof KeyProblem) throw new DescriptorError(ctx.shownFile, `grant.assertion.${field}`, `${e.message}${ctx.origin(`/grant/assertion/${field}`)}`);
+    if (e instanceof KeyProblem)
+      throw new DescriptorError(
+        ctx.shownFile,
+        `grant.assertion.${field}`,
+        `${e.message}${ctx.origin(`/grant/assertion/${field}`)}`,
+      );
     throw e;
   }
   return out;

@@ -6,7 +6,9 @@
 import type { ProxyEndpoint, ProxySetting } from './types.js';
 
 /** A usable proxy URL, or why not. The problem never quotes the value: it may hold a password. */
-export function parseProxyUrl(value: string): { url: string; hostPort: string } | { problem: string } {
+export function parseProxyUrl(
+  value: string,
+): { url: string; hostPort: string } | { problem: string } {
   // curl and most tools take "proxy.corp:3128" without a scheme as an http:// proxy; undici would
   // read "proxy.corp:" as the scheme, so the scheme is supplied here.
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
@@ -17,16 +19,22 @@ export function parseProxyUrl(value: string): { url: string; hostPort: string } 
     return { problem: 'does not parse as a URL (expected http://host:port)' };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { problem: `${url.protocol.replace(/:$/, '')}:// proxies are not supported (expected http:// or https://)` };
+    return {
+      problem: `${url.protocol.replace(/:$/, '')}:// proxies are not supported (expected http:// or https://)`,
+    };
   }
   if (url.hostname === '') return { problem: 'has no host (expected http://host:port)' };
-  return { url: url.href, hostPort: url.port ? url.host : `${url.host}:${url.protocol === 'https:' ? 443 : 80}` };
+  return {
+    url: url.href,
+    hostPort: url.port ? url.host : `${url.host}:${url.protocol === 'https:' ? 443 : 80}`,
+  };
 }
 
 /** Whether a URL carries user:password@ (or just a user name): credentials that must not sit in a file. */
 export function hasCredentials(value: string): boolean {
   const parsed = parseProxyUrl(value);
-  if ('problem' in parsed) return /@/.test(value.replace(/[/?#].*$/, '').replace(/^[a-z][a-z0-9+.-]*:\/\//i, ''));
+  if ('problem' in parsed)
+    return /@/.test(value.replace(/[/?#].*$/, '').replace(/^[a-z][a-z0-9+.-]*:\/\//i, ''));
   const url = new URL(parsed.url);
   return url.username !== '' || url.password !== '';
 }
@@ -37,7 +45,9 @@ type Env = NodeJS.ProcessEnv;
 function pick(env: Env, lower: string, upper: string): { name: string; value: string | undefined } {
   // undici 7 (EnvHttpProxyAgent): `process.env.https_proxy ?? process.env.HTTPS_PROXY`: a lower-case
   // variable that is set, even empty, wins.
-  return env[lower] !== undefined ? { name: lower, value: env[lower] } : { name: upper, value: env[upper] };
+  return env[lower] !== undefined
+    ? { name: lower, value: env[lower] }
+    : { name: upper, value: env[upper] };
 }
 
 /**
@@ -45,9 +55,17 @@ function pick(env: Env, lower: string, upper: string): { name: string; value: st
  * HTTPS_PROXY for https: URLs (falling back to the http proxy), http_proxy / HTTP_PROXY for http:,
  * no_proxy / NO_PROXY for the hosts that go direct. `undefined` when no proxy is set.
  */
-export function environmentProxies(env: Env): { https?: ProxyEndpoint; http?: ProxyEndpoint; noProxy: string } | { variable: string; problem: string } | undefined {
+export function environmentProxies(
+  env: Env,
+):
+  | { https?: ProxyEndpoint; http?: ProxyEndpoint; noProxy: string }
+  | { variable: string; problem: string }
+  | undefined {
   const out: { https?: ProxyEndpoint; http?: ProxyEndpoint } = {};
-  for (const [key, lower, upper] of [['https', 'https_proxy', 'HTTPS_PROXY'], ['http', 'http_proxy', 'HTTP_PROXY']] as const) {
+  for (const [key, lower, upper] of [
+    ['https', 'https_proxy', 'HTTPS_PROXY'],
+    ['http', 'http_proxy', 'HTTP_PROXY'],
+  ] as const) {
     const { name, value } = pick(env, lower, upper);
     if (!value) continue;
     const parsed = parseProxyUrl(value.trim());
@@ -64,6 +82,7 @@ export function environmentProxies(env: Env): { https?: ProxyEndpoint; http?: Pr
  */
 export function direct(reason: string, instead?: ProxySetting): ProxySetting {
   const p = instead?.mode === 'proxy' ? (instead.https ?? instead.http) : undefined;
-  const ignored = instead?.mode === 'none' ? instead.ignored : p ? `${p.from} ${p.hostPort}` : undefined;
+  const ignored =
+    instead?.mode === 'none' ? instead.ignored : p ? `${p.from} ${p.hostPort}` : undefined;
   return { mode: 'none', reason, ...(ignored ? { ignored } : {}) };
 }

@@ -26,7 +26,14 @@ export interface ClientAuth {
     audience: 'token-endpoint' | 'issuer';
   };
   /** tls_client_auth, self_signed_tls_client_auth: the client certificate and its key (PEM). */
-  tls?: { cert: string; key: string; certFile: string; keyFile: string; boundTokens: boolean; thumbprint: string };
+  tls?: {
+    cert: string;
+    key: string;
+    certFile: string;
+    keyFile: string;
+    boundTokens: boolean;
+    thumbprint: string;
+  };
 }
 
 export interface ClientDescriptor {

@@ -8,7 +8,14 @@
  * with `broken` a middleware that adds a refresh_token to token responses.
  */
 import { randomBytes } from 'node:crypto';
-import { baseConfiguration, clientDefaults, listen, loadOidcProvider, mountAt, sendJson } from './host.js';
+import {
+  baseConfiguration,
+  clientDefaults,
+  listen,
+  loadOidcProvider,
+  mountAt,
+  sendJson,
+} from './host.js';
 import type { StartStandIn } from './types.js';
 
 const SCOPE = '*:webhooks/**';
@@ -22,19 +29,38 @@ export const start: StartStandIn = async (ca, options) => {
   const listener = await listen(ca);
   try {
     const issuer = `${listener.origin}${MOUNT}`;
-    const client = { id: `akamai-config-${randomBytes(4).toString('hex')}`, secret: randomBytes(32).toString('base64url') };
-    const provider = new Provider(issuer, await baseConfiguration({
-      clients: [{ client_id: client.id, client_secret: client.secret, token_endpoint_auth_method: 'client_secret_basic', ...clientDefaults(SCOPE) }],
-      scopes: [SCOPE],
-      ttl: { ClientCredentials: 3600 },
-      clientAuthMethods: ['client_secret_basic'],
-    }));
+    const client = {
+      id: `akamai-config-${randomBytes(4).toString('hex')}`,
+      secret: randomBytes(32).toString('base64url'),
+    };
+    const provider = new Provider(
+      issuer,
+      await baseConfiguration({
+        clients: [
+          {
+            client_id: client.id,
+            client_secret: client.secret,
+            token_endpoint_auth_method: 'client_secret_basic',
+            ...clientDefaults(SCOPE),
+          },
+        ],
+        scopes: [SCOPE],
+        ttl: { ClientCredentials: 3600 },
+        clientAuthMethods: ['client_secret_basic'],
+      }),
+    );
     if (options.broken) {
       // Broken promise: "no refresh token is returned along with the access token".
       provider.use(async (ctx, next) => {
         await next();
         const body: unknown = ctx.body;
-        if (ctx.path.endsWith('/token') && ctx.status === 200 && typeof body === 'object' && body !== null && 'access_token' in body) {
+        if (
+          ctx.path.endsWith('/token') &&
+          ctx.status === 200 &&
+          typeof body === 'object' &&
+          body !== null &&
+          'access_token' in body
+        ) {
           ctx.body = { ...body, refresh_token: randomBytes(32).toString('base64url') };
         }
       });
@@ -50,9 +76,16 @@ export const start: StartStandIn = async (ca, options) => {
       void (async () => {
         const match = BEARER.exec(req.headers.authorization ?? '');
         const token = match?.[1] ? await provider.ClientCredentials.find(match[1]) : undefined;
-        if (req.method !== 'GET') sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET' });
+        if (req.method !== 'GET')
+          sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET' });
         else if (token && !token.isExpired) sendJson(res, 200, { subscriptions: [] });
-        else sendJson(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer realm="webhooks", error="invalid_token"' });
+        else
+          sendJson(
+            res,
+            401,
+            { error: 'invalid_token' },
+            { 'www-authenticate': 'Bearer realm="webhooks", error="invalid_token"' },
+          );
       })().catch(() => {
         if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
       });

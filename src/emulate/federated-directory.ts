@@ -23,7 +23,11 @@ const MAX_ASSERTION_LIFETIME = 3600;
 const CLOCK_TOLERANCE = 15;
 
 class OAuthError extends Error {
-  constructor(readonly status: number, readonly code: string, description: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    description: string,
+  ) {
     super(description);
   }
 }
@@ -40,14 +44,19 @@ export const start: StartStandIn = async (ca, options) => {
 
     const issue = async (body: Record<string, unknown>): Promise<Record<string, unknown>> => {
       const grantType = body['grant_type'];
-      if (grantType === undefined) throw new OAuthError(400, 'invalid_request', "missing required parameter 'grant_type'");
-      if (typeof grantType !== 'string') throw new OAuthError(400, 'invalid_request', "'grant_type' must be a string");
-      if (grantType !== JWT_BEARER) throw new OAuthError(400, 'unsupported_grant_type', `unsupported grant_type ${grantType}`);
+      if (grantType === undefined)
+        throw new OAuthError(400, 'invalid_request', "missing required parameter 'grant_type'");
+      if (typeof grantType !== 'string')
+        throw new OAuthError(400, 'invalid_request', "'grant_type' must be a string");
+      if (grantType !== JWT_BEARER)
+        throw new OAuthError(400, 'unsupported_grant_type', `unsupported grant_type ${grantType}`);
       const clientId = body['client_id'];
       // The document sends no client_id; one that is sent must be the key's issuer.
-      if (clientId !== undefined && clientId !== keyIssuer) throw new OAuthError(401, 'invalid_client', 'unknown client');
+      if (clientId !== undefined && clientId !== keyIssuer)
+        throw new OAuthError(401, 'invalid_client', 'unknown client');
       const assertion = body['assertion'];
-      if (typeof assertion !== 'string' || assertion === '') throw new OAuthError(400, 'invalid_request', "missing required parameter 'assertion'");
+      if (typeof assertion !== 'string' || assertion === '')
+        throw new OAuthError(400, 'invalid_request', "missing required parameter 'assertion'");
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(assertion, directoryKey.publicKey, {
@@ -58,16 +67,27 @@ export const start: StartStandIn = async (ca, options) => {
           clockTolerance: CLOCK_TOLERANCE,
         }));
       } catch (cause) {
-        throw new OAuthError(400, 'invalid_grant', `invalid assertion: ${cause instanceof Error ? cause.message : String(cause)}`);
+        throw new OAuthError(
+          400,
+          'invalid_grant',
+          `invalid assertion: ${cause instanceof Error ? cause.message : String(cause)}`,
+        );
       }
       const now = Math.floor(Date.now() / 1000);
       const exp = payload.exp ?? 0;
-      if (exp - now > MAX_ASSERTION_LIFETIME) throw new OAuthError(400, 'invalid_grant', `assertion exp must be at most ${MAX_ASSERTION_LIFETIME} s ahead`);
+      if (exp - now > MAX_ASSERTION_LIFETIME)
+        throw new OAuthError(
+          400,
+          'invalid_grant',
+          `assertion exp must be at most ${MAX_ASSERTION_LIFETIME} s ahead`,
+        );
       const scope = payload['scope'];
-      if (!Array.isArray(scope) || !scope.includes('directoryKey')) throw new OAuthError(400, 'invalid_grant', 'assertion scope must be [directoryKey]');
+      if (!Array.isArray(scope) || !scope.includes('directoryKey'))
+        throw new OAuthError(400, 'invalid_grant', 'assertion scope must be [directoryKey]');
       if (typeof payload.jti === 'string') {
         for (const [jti, until] of seenJti) if (until < now) seenJti.delete(jti);
-        if (seenJti.has(payload.jti)) throw new OAuthError(400, 'invalid_grant', 'assertion was already used');
+        if (seenJti.has(payload.jti))
+          throw new OAuthError(400, 'invalid_grant', 'assertion was already used');
         seenJti.set(payload.jti, exp + CLOCK_TOLERANCE);
       }
       const accessToken = await new SignJWT({ client_id: keyIssuer })
@@ -88,24 +108,28 @@ export const start: StartStandIn = async (ca, options) => {
         return;
       }
       try {
-        if (req.method !== 'POST') throw new OAuthError(400, 'invalid_request', 'the token endpoint takes POST');
+        if (req.method !== 'POST')
+          throw new OAuthError(400, 'invalid_request', 'the token endpoint takes POST');
         const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
         const raw = (
           await readBody(req).catch(() => {
             throw new OAuthError(400, 'invalid_request', 'request body too large');
           })
         ).toString('utf8');
-        if (type !== 'application/json' || options.broken) throw new OAuthError(400, 'invalid_request', 'the request body must be JSON');
+        if (type !== 'application/json' || options.broken)
+          throw new OAuthError(400, 'invalid_request', 'the request body must be JSON');
         let body: unknown;
         try {
           body = JSON.parse(raw);
         } catch {
           throw new OAuthError(400, 'invalid_request', 'the request body is not valid JSON');
         }
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new OAuthError(400, 'invalid_request', 'the request body must be a JSON object');
+        if (typeof body !== 'object' || body === null || Array.isArray(body))
+          throw new OAuthError(400, 'invalid_request', 'the request body must be a JSON object');
         sendJson(res, 200, await issue(body as Record<string, unknown>));
       } catch (err) {
-        if (err instanceof OAuthError) sendJson(res, err.status, { error: err.code, error_description: err.message });
+        if (err instanceof OAuthError)
+          sendJson(res, err.status, { error: err.code, error_description: err.message });
         else sendJson(res, 500, { error: 'server_error' });
       }
     };

@@ -25,8 +25,18 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', ...headers });
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    pragma: 'no-cache',
+    ...headers,
+  });
   res.end(JSON.stringify(body));
 }
 
@@ -47,10 +57,19 @@ export async function readBody(req: IncomingMessage, limit = 56 * 1024): Promise
 export async function listen(ca: CertificateAuthority): Promise<Listener> {
   const tls = await issueServerCert(ca, { ips: [HOST], dns: ['localhost'] });
   let handler: Handler | undefined;
-  const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    if (handler) handler(req, res);
-    else sendJson(res, 503, { error: 'temporarily_unavailable' });
-  });
+  const server: Server = createServer(
+    {
+      key: tls.keyPem,
+      cert: tls.certPem,
+      ca: ca.certPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+    (req, res) => {
+      if (handler) handler(req, res);
+      else sendJson(res, 503, { error: 'temporarily_unavailable' });
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, HOST, () => {
@@ -87,11 +106,23 @@ export async function writePrivate(file: string, content: string): Promise<strin
 }
 
 /** An RSA key pair: public JWK (kid = RFC 7638 thumbprint) and the private key as PKCS#8 PEM. */
-export async function rsaKey(): Promise<{ publicJwk: JWK; pkcs8: string; kid: string; publicKey: CryptoKey; privateKey: CryptoKey }> {
+export async function rsaKey(): Promise<{
+  publicJwk: JWK;
+  pkcs8: string;
+  kid: string;
+  publicKey: CryptoKey;
+  privateKey: CryptoKey;
+}> {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
-  return { publicJwk: { ...publicJwk, kid, use: 'sig' }, pkcs8: await exportPKCS8(privateKey), kid, publicKey, privateKey };
+  return {
+    publicJwk: { ...publicJwk, kid, use: 'sig' },
+    pkcs8: await exportPKCS8(privateKey),
+    kid,
+    publicKey,
+    privateKey,
+  };
 }
 
 /** A signing JWK Set for oidc-provider (one RS256 key, generated per run). */
@@ -104,7 +135,9 @@ export async function providerJwks(): Promise<{ keys: JWK[] }> {
   return { keys: [jwk] };
 }
 
-export const clientDefaults = (scope?: string): Pick<ClientMetadata, 'grant_types' | 'response_types' | 'redirect_uris' | 'scope'> => ({
+export const clientDefaults = (
+  scope?: string,
+): Pick<ClientMetadata, 'grant_types' | 'response_types' | 'redirect_uris' | 'scope'> => ({
   grant_types: ['client_credentials'],
   response_types: [],
   redirect_uris: [],

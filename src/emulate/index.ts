@@ -46,7 +46,8 @@ export interface StartStandInsOptions {
 export async function startStandIns(options: StartStandInsOptions = {}): Promise<StandIns> {
   const names = options.only ?? STAND_IN_NAMES;
   for (const n of [...names, ...(options.broken ? [options.broken] : [])]) {
-    if (!(n in STAND_INS)) throw new Error(`no stand-in named ${n} (known: ${STAND_IN_NAMES.join(', ')})`);
+    if (!(n in STAND_INS))
+      throw new Error(`no stand-in named ${n} (known: ${STAND_IN_NAMES.join(', ')})`);
   }
   const ca = await createCa({ commonName: 'token-conformance stand-ins' });
   const dir = await mkdtemp(join(tmpdir(), 'tc-emulate-'));
@@ -58,7 +59,9 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
   };
   try {
     await writeFile(caFile, ca.certPem, { mode: 0o600 });
-    const results = await Promise.allSettled(names.map((n) => STAND_INS[n]!(ca, { dir, broken: n === options.broken })));
+    const results = await Promise.allSettled(
+      names.map((n) => STAND_INS[n]!(ca, { dir, broken: n === options.broken })),
+    );
     for (const r of results) if (r.status === 'fulfilled') started.push(r.value);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
@@ -80,6 +83,9 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
  * They listen on 127.0.0.1, so they are reached direct, whatever proxy the real service needs.
  */
 export function trustStandIns(p: Provider, caFile: string): Provider {
-  const local = { ...p, proxy: direct('the --emulate stand-in runs on 127.0.0.1 and is never proxied', p.proxy) };
+  const local = {
+    ...p,
+    proxy: direct('the --emulate stand-in runs on 127.0.0.1 and is never proxied', p.proxy),
+  };
   return p.tls.caFile || p.tls.insecureSkipVerify ? local : { ...local, tls: { ...p.tls, caFile } };
 }

@@ -12,7 +12,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { baseConfiguration, clientDefaults, listen, loadOidcProvider, readBody, sendJson } from './host.js';
+import {
+  baseConfiguration,
+  clientDefaults,
+  listen,
+  loadOidcProvider,
+  readBody,
+  sendJson,
+} from './host.js';
 import type { StartStandIn } from './types.js';
 
 const TOKEN_PATH = '/connect/token';
@@ -51,20 +58,39 @@ export const start: StartStandIn = async (ca, options) => {
   const listener = await listen(ca);
   try {
     const issuer = listener.origin;
-    const client = { id: `ist-${randomBytes(4).toString('hex')}`, secret: randomBytes(32).toString('base64url') };
-    const provider = new Provider(issuer, await baseConfiguration({
-      clients: [{ client_id: client.id, client_secret: client.secret, token_endpoint_auth_method: 'client_secret_post', ...clientDefaults(ALL_SCOPES.join(' ')) }],
-      scopes: ALL_SCOPES,
-      ttl: { ClientCredentials: 3600 },
-      clientAuthMethods: ['client_secret_post'],
-      routes: { token: TOKEN_PATH },
-    }));
+    const client = {
+      id: `ist-${randomBytes(4).toString('hex')}`,
+      secret: randomBytes(32).toString('base64url'),
+    };
+    const provider = new Provider(
+      issuer,
+      await baseConfiguration({
+        clients: [
+          {
+            client_id: client.id,
+            client_secret: client.secret,
+            token_endpoint_auth_method: 'client_secret_post',
+            ...clientDefaults(ALL_SCOPES.join(' ')),
+          },
+        ],
+        scopes: ALL_SCOPES,
+        ttl: { ClientCredentials: 3600 },
+        clientAuthMethods: ['client_secret_post'],
+        routes: { token: TOKEN_PATH },
+      }),
+    );
     if (options.broken) {
       // Broken promise: the example response carries "scope".
       provider.use(async (ctx, next) => {
         await next();
         const body: unknown = ctx.body;
-        if (ctx.path === TOKEN_PATH && ctx.status === 200 && typeof body === 'object' && body !== null && 'scope' in body) {
+        if (
+          ctx.path === TOKEN_PATH &&
+          ctx.status === 200 &&
+          typeof body === 'object' &&
+          body !== null &&
+          'scope' in body
+        ) {
           const { scope: _dropped, ...rest } = body as Record<string, unknown>;
           ctx.body = rest;
         }
@@ -88,7 +114,11 @@ export const start: StartStandIn = async (ca, options) => {
         delete req.headers.authorization;
       }
       const grantTypes = params.getAll('grant_type');
-      if (grantTypes.length === 1 && grantTypes[0] === 'client_credentials' && !params.has('scope')) {
+      if (
+        grantTypes.length === 1 &&
+        grantTypes[0] === 'client_credentials' &&
+        !params.has('scope')
+      ) {
         // "Leave empty to include all scopes allowed for the client".
         add('scope', ALL_SCOPES.join(' '));
       }
@@ -101,7 +131,11 @@ export const start: StartStandIn = async (ca, options) => {
       }
       normalise(req).then(
         () => callback(req, res),
-        () => sendJson(res, 400, { error: 'invalid_request', error_description: 'unreadable request body' }),
+        () =>
+          sendJson(res, 400, {
+            error: 'invalid_request',
+            error_description: 'unreadable request body',
+          }),
       );
     });
     return {

@@ -15,7 +15,16 @@ import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
 import type { ResourceServer } from 'oidc-provider';
 import { certificateMatches, issueCert, subjectDn } from '../reference/certs.js';
-import { baseConfiguration, clientDefaults, listen, loadOidcProvider, peerCertificate, rsaKey, writePrivate, type Listener } from './host.js';
+import {
+  baseConfiguration,
+  clientDefaults,
+  listen,
+  loadOidcProvider,
+  peerCertificate,
+  rsaKey,
+  writePrivate,
+  type Listener,
+} from './host.js';
 import type { StartStandIn } from './types.js';
 
 const SCOPE = 'directory:software';
@@ -35,7 +44,10 @@ export const start: StartStandIn = async (ca, options) => {
     const resourceUrl = `${issuer}/directory`;
     const mtls = { id: `raidiam-mtls-${randomBytes(4).toString('hex')}` };
     const pkjwt = { id: `raidiam-pkjwt-${randomBytes(4).toString('hex')}` };
-    const [cert, key] = await Promise.all([issueCert(ca, { commonName: mtls.id, usage: 'client' }), rsaKey()]);
+    const [cert, key] = await Promise.all([
+      issueCert(ca, { commonName: mtls.id, usage: 'client' }),
+      rsaKey(),
+    ]);
     const registered = new X509Certificate(cert.certPem);
     const files = {
       ca: await writePrivate(join(options.dir, 'raidiam-ca.pem'), ca.certPem),
@@ -45,54 +57,67 @@ export const start: StartStandIn = async (ca, options) => {
     };
     const resourceServer = (indicator: string): ResourceServer => {
       if (indicator !== resourceUrl) throw new errors.InvalidTarget();
-      return { scope: SCOPE, audience: resourceUrl, accessTokenTTL: 3600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+      return {
+        scope: SCOPE,
+        audience: resourceUrl,
+        accessTokenTTL: 3600,
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: 'RS256' } },
+      };
     };
     const certificateOf = (socket: import('node:net').Socket): X509Certificate | undefined =>
       peerCertificate(socket) ?? (options.broken ? registered : undefined);
-    const provider = new Provider(issuer, await baseConfiguration({
-      clients: [
-        {
-          client_id: mtls.id,
-          token_endpoint_auth_method: 'tls_client_auth',
-          tls_client_auth_subject_dn: subjectDn(registered.raw),
-          tls_client_certificate_bound_access_tokens: true,
-          ...clientDefaults(SCOPE),
-        },
-        {
-          client_id: pkjwt.id,
-          token_endpoint_auth_method: 'private_key_jwt',
-          token_endpoint_auth_signing_alg: 'PS256',
-          jwks: { keys: [key.publicJwk] },
-          ...clientDefaults(SCOPE),
-        },
-      ],
-      scopes: [SCOPE],
-      ttl: { ClientCredentials: 3600, AccessToken: 3600 },
-      clientAuthMethods: ['private_key_jwt', 'tls_client_auth'],
-      discovery: { mtls_endpoint_aliases: { token_endpoint: `${alias.origin}/token` } },
-      enabledJWA: { clientAuthSigningAlgValues: ['PS256', 'RS256', 'ES256'] },
-      features: {
-        clientCredentials: { enabled: true },
-        devInteractions: { enabled: false },
-        mTLS: {
-          enabled: true,
-          certificateBoundAccessTokens: true,
-          tlsClientAuth: true,
-          getCertificate: (ctx) => certificateOf(ctx.socket),
-          certificateAuthorized: (ctx) => (ctx.socket instanceof TLSSocket && ctx.socket.authorized) || (options.broken === true && peerCertificate(ctx.socket) === undefined),
-          certificateSubjectMatches: (ctx, property, expected) => {
-            const presented = certificateOf(ctx.socket);
-            return presented !== undefined && certificateMatches(presented.raw, property, expected);
+    const provider = new Provider(
+      issuer,
+      await baseConfiguration({
+        clients: [
+          {
+            client_id: mtls.id,
+            token_endpoint_auth_method: 'tls_client_auth',
+            tls_client_auth_subject_dn: subjectDn(registered.raw),
+            tls_client_certificate_bound_access_tokens: true,
+            ...clientDefaults(SCOPE),
+          },
+          {
+            client_id: pkjwt.id,
+            token_endpoint_auth_method: 'private_key_jwt',
+            token_endpoint_auth_signing_alg: 'PS256',
+            jwks: { keys: [key.publicJwk] },
+            ...clientDefaults(SCOPE),
+          },
+        ],
+        scopes: [SCOPE],
+        ttl: { ClientCredentials: 3600, AccessToken: 3600 },
+        clientAuthMethods: ['private_key_jwt', 'tls_client_auth'],
+        discovery: { mtls_endpoint_aliases: { token_endpoint: `${alias.origin}/token` } },
+        enabledJWA: { clientAuthSigningAlgValues: ['PS256', 'RS256', 'ES256'] },
+        features: {
+          clientCredentials: { enabled: true },
+          devInteractions: { enabled: false },
+          mTLS: {
+            enabled: true,
+            certificateBoundAccessTokens: true,
+            tlsClientAuth: true,
+            getCertificate: (ctx) => certificateOf(ctx.socket),
+            certificateAuthorized: (ctx) =>
+              (ctx.socket instanceof TLSSocket && ctx.socket.authorized) ||
+              (options.broken === true && peerCertificate(ctx.socket) === undefined),
+            certificateSubjectMatches: (ctx, property, expected) => {
+              const presented = certificateOf(ctx.socket);
+              return (
+                presented !== undefined && certificateMatches(presented.raw, property, expected)
+              );
+            },
+          },
+          resourceIndicators: {
+            enabled: true,
+            defaultResource: () => resourceUrl,
+            useGrantedResource: () => true,
+            getResourceServerInfo: (_ctx, indicator) => resourceServer(indicator),
           },
         },
-        resourceIndicators: {
-          enabled: true,
-          defaultResource: () => resourceUrl,
-          useGrantedResource: () => true,
-          getResourceServerInfo: (_ctx, indicator) => resourceServer(indicator),
-        },
-      },
-    }));
+      }),
+    );
     const callback = provider.callback();
     main.serve(callback);
     alias.serve(callback);

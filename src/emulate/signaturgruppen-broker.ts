@@ -8,7 +8,14 @@
  * issues tokens valid 7200 s instead (its lifetime setting, not a rewritten answer).
  */
 import { randomBytes } from 'node:crypto';
-import { baseConfiguration, clientDefaults, listen, loadOidcProvider, mountAt, rsaKey } from './host.js';
+import {
+  baseConfiguration,
+  clientDefaults,
+  listen,
+  loadOidcProvider,
+  mountAt,
+  rsaKey,
+} from './host.js';
 import type { StartStandIn } from './types.js';
 
 const MOUNT = '/oauth2';
@@ -18,24 +25,35 @@ export const start: StartStandIn = async (ca, options) => {
   const listener = await listen(ca);
   try {
     const issuer = `${listener.origin}${MOUNT}`;
-    const post = { id: `sg-api-${randomBytes(4).toString('hex')}`, secret: randomBytes(32).toString('base64url') };
+    const post = {
+      id: `sg-api-${randomBytes(4).toString('hex')}`,
+      secret: randomBytes(32).toString('base64url'),
+    };
     const pkjwt = { id: `sg-api-rsa-${randomBytes(4).toString('hex')}` };
     const key = await rsaKey();
-    const provider = new Provider(issuer, await baseConfiguration({
-      clients: [
-        { client_id: post.id, client_secret: post.secret, token_endpoint_auth_method: 'client_secret_post', ...clientDefaults() },
-        {
-          client_id: pkjwt.id,
-          token_endpoint_auth_method: 'private_key_jwt',
-          token_endpoint_auth_signing_alg: 'RS256',
-          jwks: { keys: [{ ...key.publicJwk, alg: 'RS256' }] },
-          ...clientDefaults(),
-        },
-      ],
-      scopes: [],
-      ttl: { ClientCredentials: options.broken ? 7200 : 3600 },
-      clientAuthMethods: ['client_secret_post', 'private_key_jwt'],
-    }));
+    const provider = new Provider(
+      issuer,
+      await baseConfiguration({
+        clients: [
+          {
+            client_id: post.id,
+            client_secret: post.secret,
+            token_endpoint_auth_method: 'client_secret_post',
+            ...clientDefaults(),
+          },
+          {
+            client_id: pkjwt.id,
+            token_endpoint_auth_method: 'private_key_jwt',
+            token_endpoint_auth_signing_alg: 'RS256',
+            jwks: { keys: [{ ...key.publicJwk, alg: 'RS256' }] },
+            ...clientDefaults(),
+          },
+        ],
+        scopes: [],
+        ttl: { ClientCredentials: options.broken ? 7200 : 3600 },
+        clientAuthMethods: ['client_secret_post', 'private_key_jwt'],
+      }),
+    );
     const callback = provider.callback();
     listener.serve((req, res) => {
       if (mountAt(MOUNT, req, res)) callback(req, res);

@@ -36,8 +36,16 @@ export function estimateGuessability(tokens: string[]): GuessabilityEstimate {
   const alphabet = new Set(tokens.join('')).size;
   const minLength = Math.min(...tokens.map((t) => t.length));
   // Characters shared by every token at the same position carry no entropy: leave them out.
-  const varying = [...Array(minLength).keys()].filter((i) => new Set(tokens.map((t) => t[i])).size > 1 || tokens.length === 1).length;
-  return { count: tokens.length, distinct: new Set(tokens).size, minLength, alphabet, estimatedBits: Math.floor(varying * Math.log2(Math.max(alphabet, 1))) };
+  const varying = [...Array(minLength).keys()].filter(
+    (i) => new Set(tokens.map((t) => t[i])).size > 1 || tokens.length === 1,
+  ).length;
+  return {
+    count: tokens.length,
+    distinct: new Set(tokens).size,
+    minLength,
+    alphabet,
+    estimatedBits: Math.floor(varying * Math.log2(Math.max(alphabet, 1))),
+  };
 }
 
 /**
@@ -88,7 +96,11 @@ export function guessabilityBound(tokens: string[]): GuessabilityBound {
   const bounds = tokens.map((t) => {
     const vschar = VSCHAR.test(t);
     const length = [...t].length;
-    return { length, alphabet: vschar ? ('VSCHAR' as const) : ('Unicode' as const), bits: length * (vschar ? MAX_BITS_PER_CHAR : UNICODE_BITS_PER_CHAR) };
+    return {
+      length,
+      alphabet: vschar ? ('VSCHAR' as const) : ('Unicode' as const),
+      bits: length * (vschar ? MAX_BITS_PER_CHAR : UNICODE_BITS_PER_CHAR),
+    };
   });
   const weakest = bounds.reduce((a, b) => (b.bits < a.bits ? b : a));
   const counterSteps = counterSequence(tokens);

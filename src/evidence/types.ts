@@ -57,7 +57,17 @@ export interface RecordedResponse {
  * `rate-limited`: still 429 Too Many Requests after the retries Retry-After allows (no answer to judge).
  * `too-deep`, `too-large`: an answer beyond the harness's limits (src/http/limits.ts), not judged.
  */
-export type TransportErrorKind = 'refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'too-deep' | 'too-large' | 'proxy' | 'rate-limited' | 'other';
+export type TransportErrorKind =
+  | 'refused'
+  | 'dns'
+  | 'timeout'
+  | 'reset'
+  | 'tls'
+  | 'too-deep'
+  | 'too-large'
+  | 'proxy'
+  | 'rate-limited'
+  | 'other';
 
 export interface TransportError {
   kind: TransportErrorKind;

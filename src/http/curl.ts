@@ -64,7 +64,10 @@ export function curlLine(input: CurlInput, redactor: Redactor): string {
   const lines = [`curl -sS -i -X ${input.method} ${shellWord(input.url)}`];
   if (input.caFile) lines.push(`--cacert ${singleQuote(input.caFile)}`);
   if (input.insecure) lines.push('--insecure'); // the descriptor turned TLS verification off
-  if (input.clientCert) lines.push(`--cert ${singleQuote(input.clientCert.certFile)} --key ${singleQuote(input.clientCert.keyFile)}`);
+  if (input.clientCert)
+    lines.push(
+      `--cert ${singleQuote(input.clientCert.certFile)} --key ${singleQuote(input.clientCert.keyFile)}`,
+    );
   for (const [name, value] of input.headers) {
     if (/^authorization$/i.test(name)) continue;
     lines.push(`-H ${shellWord(`${name}: ${value}`)}`);
@@ -72,25 +75,35 @@ export function curlLine(input: CurlInput, redactor: Redactor): string {
   if (input.basic) {
     const shown = redactor.replacementFor(input.basic.secret);
     const id = formEncode(input.basic.id);
-    const secretPart = shown && /^\$/.test(shown)
-      ? `$(printf %s "${shown}" | jq -sRr @uri)`
-      : formEncode(input.basic.secret);
+    const secretPart =
+      shown && /^\$/.test(shown)
+        ? `$(printf %s "${shown}" | jq -sRr @uri)`
+        : formEncode(input.basic.secret);
     lines.push(`-u "${id.replace(/(["\\$`])/g, '\\$1')}:${secretPart}"`);
   }
   if (input.bearer) {
     lines.push(`-H "Authorization: Bearer $ACCESS_TOKEN"`);
   }
   if (input.json && input.form) {
-    const obj = Object.fromEntries(input.form.map(([k, v]) => [k, k === 'assertion' ? '$ASSERTION' : k === 'client_assertion' ? '$CLIENT_ASSERTION' : v]));
-    lines.push(`--data ${shellWord(JSON.stringify(obj)).replace(/\$(CLIENT_)?ASSERTION/g, `'"$$$1ASSERTION"'`)}`);
+    const obj = Object.fromEntries(
+      input.form.map(([k, v]) => [
+        k,
+        k === 'assertion' ? '$ASSERTION' : k === 'client_assertion' ? '$CLIENT_ASSERTION' : v,
+      ]),
+    );
+    lines.push(
+      `--data ${shellWord(JSON.stringify(obj)).replace(/\$(CLIENT_)?ASSERTION/g, `'"$$$1ASSERTION"'`)}`,
+    );
     return lines.join(' \\\n  ');
   }
   for (const [k, v] of input.form ?? []) {
     // A client assertion expires in a minute: the line asks for a fresh one instead of showing it.
-    if (k === 'client_assertion') lines.push(`--data-urlencode "client_assertion=$CLIENT_ASSERTION"`);
+    if (k === 'client_assertion')
+      lines.push(`--data-urlencode "client_assertion=$CLIENT_ASSERTION"`);
     // A token the run obtained is shown as $ACCESS_TOKEN; one the harness made up (an unknown token
     // for introspection) is no secret and is shown as sent, so the line reproduces that request.
-    else if ((k === 'token' && redactor.scrub(v) !== v) || k === 'assertion') lines.push(`--data-urlencode "${k}=$${k === 'token' ? 'ACCESS_TOKEN' : 'ASSERTION'}"`);
+    else if ((k === 'token' && redactor.scrub(v) !== v) || k === 'assertion')
+      lines.push(`--data-urlencode "${k}=$${k === 'token' ? 'ACCESS_TOKEN' : 'ASSERTION'}"`);
     else lines.push(`--data-urlencode ${shellWord(`${k}=${v}`)}`);
   }
   return lines.join(' \\\n  ');

@@ -9,8 +9,14 @@ import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'n
 import { ResponseLimitError } from './limits.js';
 
 /** The body with every content coding undone, in reverse order of application; at most `cap` bytes out. */
-export function decodeBody(body: Buffer, contentEncoding: string | string[] | undefined, cap: number): Buffer {
-  const codings = (Array.isArray(contentEncoding) ? contentEncoding.join(',') : (contentEncoding ?? ''))
+export function decodeBody(
+  body: Buffer,
+  contentEncoding: string | string[] | undefined,
+  cap: number,
+): Buffer {
+  const codings = (
+    Array.isArray(contentEncoding) ? contentEncoding.join(',') : (contentEncoding ?? '')
+  )
     .split(',')
     .map((c) => c.trim().toLowerCase())
     .filter((c) => c !== '' && c !== 'identity');
@@ -21,13 +27,26 @@ export function decodeBody(body: Buffer, contentEncoding: string | string[] | un
       if (coding === 'gzip' || coding === 'x-gzip') out = gunzipSync(out, { maxOutputLength: cap });
       else if (coding === 'br') out = brotliDecompressSync(out, { maxOutputLength: cap });
       else if (coding === 'deflate') out = inflateDeflate(out, cap);
-      else throw new ResponseLimitError('other', 'CONTENT_ENCODING', `the body is encoded with the content coding "${shown.replace(/[^\x20-\x7e]/g, '?')}", which the harness does not decode`);
+      else
+        throw new ResponseLimitError(
+          'other',
+          'CONTENT_ENCODING',
+          `the body is encoded with the content coding "${shown.replace(/[^\x20-\x7e]/g, '?')}", which the harness does not decode`,
+        );
     } catch (e) {
       if (e instanceof ResponseLimitError) throw e;
       if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new ResponseLimitError('too-large', 'LIMIT_DECODED_BODY', `the body decodes (Content-Encoding: ${shown}) to more than the ${cap} byte cap (limits.maxBodyBytes)`);
+        throw new ResponseLimitError(
+          'too-large',
+          'LIMIT_DECODED_BODY',
+          `the body decodes (Content-Encoding: ${shown}) to more than the ${cap} byte cap (limits.maxBodyBytes)`,
+        );
       }
-      throw new ResponseLimitError('other', 'CONTENT_ENCODING', `the body does not decode as its Content-Encoding says (${shown}): ${(e as Error).message}`);
+      throw new ResponseLimitError(
+        'other',
+        'CONTENT_ENCODING',
+        `the body does not decode as its Content-Encoding says (${shown}): ${(e as Error).message}`,
+      );
     }
   }
   return out;

@@ -64,7 +64,12 @@ function walk(text: string, visit: (token: Token, raw: string, place: JsonPlace)
         const owner = top ? (top.kind === 'object' ? top.current : top.owner) : undefined;
         // A container is a value too (of its member, at the depth of its parent's scalars).
         visit(t, raw, { member: owner, isName: false, depth: stack.length });
-        stack.push({ kind: raw === '{' ? 'object' : 'array', expectName: raw === '{', owner, current: undefined });
+        stack.push({
+          kind: raw === '{' ? 'object' : 'array',
+          expectName: raw === '{',
+          owner,
+          current: undefined,
+        });
       } else if (raw === '}' || raw === ']') {
         stack.pop();
       } else if (raw === ',' && top?.kind === 'object') {
@@ -73,7 +78,13 @@ function walk(text: string, visit: (token: Token, raw: string, place: JsonPlace)
       continue;
     }
     const isName = t.kind === 'string' && top?.kind === 'object' && top.expectName;
-    const member = top ? (top.kind === 'object' ? (isName ? undefined : top.current) : top.owner) : undefined;
+    const member = top
+      ? top.kind === 'object'
+        ? isName
+          ? undefined
+          : top.current
+        : top.owner
+      : undefined;
     visit(t, raw, { member, isName, depth: stack.length });
     if (isName && top) {
       top.current = decodeString(raw);
@@ -124,7 +135,10 @@ export function jsonTextFacts(text: string): JsonTextFacts {
  * The text with every string literal whose value `replace` changes re-encoded with the new value;
  * everything else (numbers as written, whitespace, member order, duplicates) kept byte for byte.
  */
-export function mapJsonStrings(text: string, replace: (value: string, place: JsonPlace) => string): string {
+export function mapJsonStrings(
+  text: string,
+  replace: (value: string, place: JsonPlace) => string,
+): string {
   const parts: string[] = [];
   let last = 0;
   walk(text, (t, raw, place) => {

@@ -59,7 +59,10 @@ export interface ShapeProblem {
  * in JSON.parse afterwards. Only a text that opens with `{` or `[` is measured: an HTML page full of
  * commas is not JSON with ten thousand members.
  */
-export function jsonShapeProblem(text: string, limits: Pick<Limits, 'jsonDepth' | 'jsonValues'> = RESPONSE_LIMITS): ShapeProblem | undefined {
+export function jsonShapeProblem(
+  text: string,
+  limits: Pick<Limits, 'jsonDepth' | 'jsonValues'> = RESPONSE_LIMITS,
+): ShapeProblem | undefined {
   const start = text.search(/\S/);
   if (start < 0 || (text[start] !== '{' && text[start] !== '[')) return undefined;
   let depth = 0;
@@ -81,10 +84,20 @@ export function jsonShapeProblem(text: string, limits: Pick<Limits, 'jsonDepth' 
     else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       depth++;
       fresh = true;
-      if (depth > limits.jsonDepth) return { kind: 'too-deep', code: 'LIMIT_JSON_DEPTH', problem: `nests deeper than ${limits.jsonDepth} levels, the harness's limit for JSON (RFC 8259 §9)` };
+      if (depth > limits.jsonDepth)
+        return {
+          kind: 'too-deep',
+          code: 'LIMIT_JSON_DEPTH',
+          problem: `nests deeper than ${limits.jsonDepth} levels, the harness's limit for JSON (RFC 8259 §9)`,
+        };
     } else if (c === 0x7d || c === 0x5d) depth--;
     else if (c === 0x2c /* , */ && depth > 0) values++;
-    if (values > limits.jsonValues) return { kind: 'too-large', code: 'LIMIT_JSON_VALUES', problem: `has more than ${limits.jsonValues} JSON members and array elements, the harness's limit (RFC 8259 §9)` };
+    if (values > limits.jsonValues)
+      return {
+        kind: 'too-large',
+        code: 'LIMIT_JSON_VALUES',
+        problem: `has more than ${limits.jsonValues} JSON members and array elements, the harness's limit (RFC 8259 §9)`,
+      };
   }
   return undefined;
 }
@@ -92,7 +105,8 @@ export function jsonShapeProblem(text: string, limits: Pick<Limits, 'jsonDepth' 
 /** Header field lines of a response as undici hands them over (repeated fields as arrays). */
 export function headerFieldCount(headers: Record<string, string | string[] | undefined>): number {
   let n = 0;
-  for (const v of Object.values(headers)) n += v === undefined ? 0 : Array.isArray(v) ? v.length : 1;
+  for (const v of Object.values(headers))
+    n += v === undefined ? 0 : Array.isArray(v) ? v.length : 1;
   return n;
 }
 
@@ -101,11 +115,22 @@ export function headerFieldCount(headers: Record<string, string | string[] | und
  * a decoded header or payload whose JSON is deeper or larger than the JSON limits. `name` says whose
  * it is ("the access_token").
  */
-export function jwtProblem(jwt: string, name: string, limits: Limits = RESPONSE_LIMITS): ShapeProblem | undefined {
+export function jwtProblem(
+  jwt: string,
+  name: string,
+  limits: Limits = RESPONSE_LIMITS,
+): ShapeProblem | undefined {
   const [header = '', payload = ''] = jwt.split('.', 2);
-  for (const [segment, text, limit] of [['header', header, limits.jwtHeaderChars], ['payload', payload, limits.jwtPayloadChars]] as const) {
+  for (const [segment, text, limit] of [
+    ['header', header, limits.jwtHeaderChars],
+    ['payload', payload, limits.jwtPayloadChars],
+  ] as const) {
     if (text.length > limit) {
-      return { kind: 'too-large', code: 'LIMIT_JWT_SEGMENT', problem: `${name} is a JWT whose ${segment} segment is ${text.length} characters, more than the harness's limit of ${limit}` };
+      return {
+        kind: 'too-large',
+        code: 'LIMIT_JWT_SEGMENT',
+        problem: `${name} is a JWT whose ${segment} segment is ${text.length} characters, more than the harness's limit of ${limit}`,
+      };
     }
     const shape = jsonShapeProblem(Buffer.from(text, 'base64url').toString('utf8'), limits);
     if (shape) return { ...shape, problem: `${name} is a JWT whose ${segment} ${shape.problem}` };

@@ -22,7 +22,12 @@ export class ProxyTunnelError extends Error {
     readonly status: number | undefined,
     cause?: unknown,
   ) {
-    super(status !== undefined ? `the proxy ${proxy} answered CONNECT ${target} with ${status} ${STATUS_CODES[status] ?? ''}`.trim() : `the proxy ${proxy} did not open a tunnel to ${target}`, { cause });
+    super(
+      status !== undefined
+        ? `the proxy ${proxy} answered CONNECT ${target} with ${status} ${STATUS_CODES[status] ?? ''}`.trim()
+        : `the proxy ${proxy} did not open a tunnel to ${target}`,
+      { cause },
+    );
   }
 }
 
@@ -62,8 +67,14 @@ export class TunnelClient extends Pool {
   }
 
   override connect(options: PoolConnectOptions): Promise<Dispatcher.ConnectData>;
-  override connect(options: PoolConnectOptions, callback: (err: Error | null, data: Dispatcher.ConnectData) => void): void;
-  override connect(options: PoolConnectOptions, callback?: (err: Error | null, data: Dispatcher.ConnectData) => void): Promise<Dispatcher.ConnectData> | void {
+  override connect(
+    options: PoolConnectOptions,
+    callback: (err: Error | null, data: Dispatcher.ConnectData) => void,
+  ): void;
+  override connect(
+    options: PoolConnectOptions,
+    callback?: (err: Error | null, data: Dispatcher.ConnectData) => void,
+  ): Promise<Dispatcher.ConnectData> | void {
     // ProxyAgent only uses the promise form; the callback form stays undici's.
     if (callback) return super.connect(options, callback);
     return this.tunnel(options);
@@ -107,8 +118,15 @@ export function proxySecrets(provider: Provider): [string, string][] {
     if (!url.username && !url.password) continue;
     out.push([p.url, `$${p.envName}`], [p.url.replace(/\/$/, ''), `$${p.envName}`]);
     const userinfo = `${url.username}:${url.password}`;
-    out.push([userinfo, '[proxy credentials]'], [decodeURIComponent(userinfo), '[proxy credentials]']);
-    if (url.password) out.push([url.password, '[proxy password]'], [decodeURIComponent(url.password), '[proxy password]']);
+    out.push(
+      [userinfo, '[proxy credentials]'],
+      [decodeURIComponent(userinfo), '[proxy credentials]'],
+    );
+    if (url.password)
+      out.push(
+        [url.password, '[proxy password]'],
+        [decodeURIComponent(url.password), '[proxy password]'],
+      );
   }
   return out;
 }

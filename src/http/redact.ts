@@ -16,7 +16,7 @@ export function previewOf(token: string): string {
 /** Facts about a token; a JWT beyond the limits (src/http/limits.ts) throws a ResponseLimitError naming `name`. */
 export function tokenFacts(value: unknown, name = 'the token'): TokenFacts {
   const jsonType = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
   const facts: TokenFacts = {
     jsonType,
     length: text.length,
@@ -59,10 +59,17 @@ export class Redactor {
     if (value.length < 4 || this.secrets.get(value) === shownAs) return;
     this.secrets.set(value, shownAs);
     const json = JSON.stringify(value).slice(1, -1);
-    for (const f of [value, formEncode(value), encodeURIComponent(value), json, json.replace(/\//g, '\\/')]) {
+    for (const f of [
+      value,
+      formEncode(value),
+      encodeURIComponent(value),
+      json,
+      json.replace(/\//g, '\\/'),
+    ]) {
       // A form another secret already claims keeps its first owner, unless it is this value itself.
       const owner = this.formMap.get(f);
-      if (owner === undefined || owner.value === value || f === value) this.formMap.set(f, { value, shown: shownAs });
+      if (owner === undefined || owner.value === value || f === value)
+        this.formMap.set(f, { value, shown: shownAs });
     }
     this.sorted = undefined;
   }
@@ -89,9 +96,12 @@ export class Redactor {
   }
 
   scrub(text: string): string {
-    this.sorted ??= [...this.formMap.entries()].map(([form, { shown }]): [string, string] => [form, shown]).sort((a, b) => b[0].length - a[0].length);
+    this.sorted ??= [...this.formMap.entries()]
+      .map(([form, { shown }]): [string, string] => [form, shown])
+      .sort((a, b) => b[0].length - a[0].length);
     let out = text;
-    for (const [form, shown] of this.sorted) if (out.includes(form)) out = out.split(form).join(shown);
+    for (const [form, shown] of this.sorted)
+      if (out.includes(form)) out = out.split(form).join(shown);
     return out;
   }
 }
@@ -121,7 +131,16 @@ export function redactAuthorization(value: string, redactor: Redactor): string {
  * credentials a request carries (RFC 6749 §2.3.1 client_secret, RFC 7521 §4.2 client_assertion,
  * RFC 7523 §2.1 assertion, RFC 8693 §2.1 subject_token and actor_token).
  */
-export const TOKEN_MEMBERS: ReadonlySet<string> = new Set(['access_token', 'refresh_token', 'id_token', 'client_secret', 'client_assertion', 'assertion', 'subject_token', 'actor_token']);
+export const TOKEN_MEMBERS: ReadonlySet<string> = new Set([
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'client_secret',
+  'client_assertion',
+  'assertion',
+  'subject_token',
+  'actor_token',
+]);
 
 /** Request parameters (form or query) that carry a credential: RFC 7662 §2.1 `token` as well. */
 export const CREDENTIAL_PARAMS: ReadonlySet<string> = new Set([...TOKEN_MEMBERS, 'token']);
@@ -129,26 +148,36 @@ export const CREDENTIAL_PARAMS: ReadonlySet<string> = new Set([...TOKEN_MEMBERS,
 /** A token-named member's value as recorded: what the redactor shows for it, or a preview, whatever its length. */
 function redactMember(name: string | undefined, value: string, redactor: Redactor): string {
   if (name === undefined || !TOKEN_MEMBERS.has(name)) return redactor.scrub(value);
-  return redactor.replacementFor(value) ?? (name === 'client_secret' ? CLIENT_SECRET_SHOWN : previewOf(value));
+  return (
+    redactor.replacementFor(value) ??
+    (name === 'client_secret' ? CLIENT_SECRET_SHOWN : previewOf(value))
+  );
 }
 
 /** Adds every token-named member value of a parsed JSON value, at any depth, to the redactor. */
 export function learnJsonTokens(json: unknown, redactor: Redactor, member?: string): void {
-  for (const [name, value] of jsonTokens(json, Infinity, member)) redactor.addCredential(name, value);
+  for (const [name, value] of jsonTokens(json, Infinity, member))
+    redactor.addCredential(name, value);
 }
 
 /**
  * Every token-named member value of a parsed JSON value, at any depth, as [member, value]; stops
  * once more than `max` are found (the runner refuses such a response before learning any of them).
  */
-export function jsonTokens(json: unknown, max = Infinity, member?: string, out: [string, string][] = []): [string, string][] {
+export function jsonTokens(
+  json: unknown,
+  max = Infinity,
+  member?: string,
+  out: [string, string][] = [],
+): [string, string][] {
   if (out.length > max) return out;
   if (typeof json === 'string') {
     if (member !== undefined && TOKEN_MEMBERS.has(member)) out.push([member, json]);
   } else if (Array.isArray(json)) {
     for (const v of json) jsonTokens(v, max, member, out);
   } else if (json && typeof json === 'object') {
-    for (const [k, v] of Object.entries(json as Record<string, unknown>)) jsonTokens(v, max, k, out);
+    for (const [k, v] of Object.entries(json as Record<string, unknown>))
+      jsonTokens(v, max, k, out);
   }
   return out;
 }
@@ -204,7 +233,8 @@ export function redactJsonTokens(json: unknown, redactor: Redactor, member?: str
   if (Array.isArray(json)) return json.map((v) => redactJsonTokens(v, redactor, member));
   if (json && typeof json === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(json as Record<string, unknown>)) out[redactor.scrub(k)] = redactJsonTokens(v, redactor, k);
+    for (const [k, v] of Object.entries(json as Record<string, unknown>))
+      out[redactor.scrub(k)] = redactJsonTokens(v, redactor, k);
     return out;
   }
   return json;
@@ -215,5 +245,7 @@ export function redactJsonTokens(json: unknown, redactor: Redactor, member?: str
  * literals only: number literals, whitespace, member order and repeated members stay as received.
  */
 export function redactJsonText(text: string, redactor: Redactor): string {
-  return mapJsonStrings(text, (value, place) => (place.isName ? redactor.scrub(value) : redactMember(place.member, value, redactor)));
+  return mapJsonStrings(text, (value, place) =>
+    place.isName ? redactor.scrub(value) : redactMember(place.member, value, redactor),
+  );
 }

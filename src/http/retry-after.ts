@@ -15,11 +15,20 @@ const MONTH = `(${MONTHS.join('|')})`;
 /** IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 §5.6.7, the form senders use). */
 const IMF_FIXDATE = new RegExp(`^(?:${DAYS.join('|')}), (\\d{2}) ${MONTH} (\\d{4}) ${TIME} GMT$`);
 /** The obsolete RFC 850 form, e.g. `Sunday, 06-Nov-94 08:49:37 GMT`: recipients MUST accept it. */
-const RFC850_DATE = new RegExp(`^(?:${LONG_DAYS.join('|')}), (\\d{2})-${MONTH}-(\\d{2}) ${TIME} GMT$`);
+const RFC850_DATE = new RegExp(
+  `^(?:${LONG_DAYS.join('|')}), (\\d{2})-${MONTH}-(\\d{2}) ${TIME} GMT$`,
+);
 /** The obsolete asctime form, e.g. `Sun Nov  6 08:49:37 1994` (always UTC): recipients MUST accept it. */
 const ASCTIME_DATE = new RegExp(`^(?:${DAYS.join('|')}) ${MONTH} ([ \\d]\\d) ${TIME} (\\d{4})$`);
 
-function utc(year: number, month: string, day: number, h: number, m: number, s: number): number | undefined {
+function utc(
+  year: number,
+  month: string,
+  day: number,
+  h: number,
+  m: number,
+  s: number,
+): number | undefined {
   const mon = MONTHS.indexOf(month);
   if (h > 23 || m > 59 || s > 60) return undefined;
   const t = Date.UTC(year, mon, day, h, m, Math.min(s, 59));
@@ -30,7 +39,8 @@ function utc(year: number, month: string, day: number, h: number, m: number, s: 
 /** An HTTP-date in any of its three forms (RFC 9110 §5.6.7), as epoch milliseconds. */
 export function parseHttpDate(value: string, now: number): number | undefined {
   let m = IMF_FIXDATE.exec(value);
-  if (m) return utc(Number(m[3]), m[2] ?? '', Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
+  if (m)
+    return utc(Number(m[3]), m[2] ?? '', Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
   m = RFC850_DATE.exec(value);
   if (m) {
     // RFC 9110 §5.6.7: a two-digit year that looks more than 50 years in the future is the most
@@ -42,7 +52,15 @@ export function parseHttpDate(value: string, now: number): number | undefined {
     return utc(year, m[2] ?? '', Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
   }
   m = ASCTIME_DATE.exec(value);
-  if (m) return utc(Number(m[6]), m[1] ?? '', Number((m[2] ?? '').trim()), Number(m[3]), Number(m[4]), Number(m[5]));
+  if (m)
+    return utc(
+      Number(m[6]),
+      m[1] ?? '',
+      Number((m[2] ?? '').trim()),
+      Number(m[3]),
+      Number(m[4]),
+      Number(m[5]),
+    );
   return undefined;
 }
 

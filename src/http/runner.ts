@@ -6,11 +6,33 @@ import { createSecureContext, rootCertificates, type SecureContext } from 'node:
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import type { Provider } from '../descriptor/types.js';
 import { curlLine, type CurlInput } from './curl.js';
-import { hostPortOf, proxySecrets, ProxyTunnelError, TunnelClient, tunnelLogOf, type TunnelLog } from './proxy.js';
-import { CREDENTIAL_PARAMS, formEncode, jsonTokens, Redactor, redactAuthorization, redactJsonText, redactJsonTokens, textTokens, tokenFacts } from './redact.js';
+import {
+  hostPortOf,
+  proxySecrets,
+  ProxyTunnelError,
+  TunnelClient,
+  tunnelLogOf,
+  type TunnelLog,
+} from './proxy.js';
+import {
+  CREDENTIAL_PARAMS,
+  formEncode,
+  jsonTokens,
+  Redactor,
+  redactAuthorization,
+  redactJsonText,
+  redactJsonTokens,
+  textTokens,
+  tokenFacts,
+} from './redact.js';
 import { jsonTextFacts } from './json-text.js';
 import { decodeBody } from './decode.js';
-import { headerFieldCount, jsonShapeProblem, RESPONSE_LIMITS, ResponseLimitError } from './limits.js';
+import {
+  headerFieldCount,
+  jsonShapeProblem,
+  RESPONSE_LIMITS,
+  ResponseLimitError,
+} from './limits.js';
 import { parseRetryAfter } from './retry-after.js';
 import type { Exchange, RecordedResponse, TransportError } from './types.js';
 import type { ProbeId } from '../probes/ids.js';
@@ -33,13 +55,25 @@ const MAX_RATE_LIMIT_RETRIES = 2;
  */
 const secureContexts = new Map<string, SecureContext>();
 
-function secureContextFor(ca: string | undefined, client?: { cert: string; key: string }): SecureContext {
-  const id = createHash('sha256').update(ca ?? '').update('\0').update(client?.cert ?? '').update('\0').update(client?.key ?? '').digest('base64');
+function secureContextFor(
+  ca: string | undefined,
+  client?: { cert: string; key: string },
+): SecureContext {
+  const id = createHash('sha256')
+    .update(ca ?? '')
+    .update('\0')
+    .update(client?.cert ?? '')
+    .update('\0')
+    .update(client?.key ?? '')
+    .digest('base64');
   let context = secureContexts.get(id);
   if (!context) {
     // tls.caFile adds CAs (schema: "extra CA certificates"); Node's `ca` alone would replace the
     // public roots, breaking e.g. a resource with a public certificate next to a private token endpoint.
-    context = createSecureContext({ ...(ca ? { ca: [...rootCertificates, ca] } : {}), ...(client ? { cert: client.cert, key: client.key } : {}) });
+    context = createSecureContext({
+      ...(ca ? { ca: [...rootCertificates, ca] } : {}),
+      ...(client ? { cert: client.cert, key: client.key } : {}),
+    });
     secureContexts.set(id, context);
   }
   return context;
@@ -79,7 +113,11 @@ export class ProviderSession {
     // One TLS context for all connections (undici would otherwise build one per connection), and
     // for all sessions with the same CA and certificate: see secureContextFor.
     const secureContext = secureContextFor(this.ca, client);
-    const endpointTls = { secureContext, rejectUnauthorized: !tls.insecureSkipVerify, timeout: limits.timeoutMs };
+    const endpointTls = {
+      secureContext,
+      rejectUnauthorized: !tls.insecureSkipVerify,
+      timeout: limits.timeoutMs,
+    };
     const options = {
       connect: endpointTls,
       headersTimeout: limits.timeoutMs,
@@ -99,7 +137,13 @@ export class ProviderSession {
       // verification and client certificate (certificate-bound tokens see the same certificate).
       requestTls: endpointTls,
       proxyTls: { timeout: limits.timeoutMs },
-      clientFactory: (origin: URL, opts: object) => new TunnelClient(origin, { ...opts, headersTimeout: limits.timeoutMs, bodyTimeout: limits.timeoutMs }, hostPortOf(origin), this.tunnels),
+      clientFactory: (origin: URL, opts: object) =>
+        new TunnelClient(
+          origin,
+          { ...opts, headersTimeout: limits.timeoutMs, bodyTimeout: limits.timeoutMs },
+          hostPortOf(origin),
+          this.tunnels,
+        ),
     });
   }
 
@@ -145,7 +189,20 @@ export class ProviderSession {
     // credential this request carries, wherever it travels: a server may echo any of them back.
     const grantAssertion = this.learnCredentials(req);
 
-    const curlInput: CurlInput = { method: req.method, url: req.url, headers, ...(req.form ? { form: req.form } : {}), ...(req.bodyEncoding === 'json' ? { json: true } : {}), ...(req.basic ? { basic: req.basic } : {}), ...(req.bearer ? { bearer: req.bearer } : {}), ...(this.provider.tls.caFile ? { caFile: this.provider.tls.caFile } : {}), insecure: this.provider.tls.insecureSkipVerify, ...(req.tlsClient ? { clientCert: { certFile: req.tlsClient.certFile, keyFile: req.tlsClient.keyFile } } : {}) };
+    const curlInput: CurlInput = {
+      method: req.method,
+      url: req.url,
+      headers,
+      ...(req.form ? { form: req.form } : {}),
+      ...(req.bodyEncoding === 'json' ? { json: true } : {}),
+      ...(req.basic ? { basic: req.basic } : {}),
+      ...(req.bearer ? { bearer: req.bearer } : {}),
+      ...(this.provider.tls.caFile ? { caFile: this.provider.tls.caFile } : {}),
+      insecure: this.provider.tls.insecureSkipVerify,
+      ...(req.tlsClient
+        ? { clientCert: { certFile: req.tlsClient.certFile, keyFile: req.tlsClient.keyFile } }
+        : {}),
+    };
     const exchange: Exchange = {
       id: `${this.provider.name}/${probe}`,
       probe,
@@ -153,9 +210,21 @@ export class ProviderSession {
       request: {
         method: req.method,
         url: this.redactor.scrub(req.url),
-        headers: headers.map(([n, v]) => [n, /^authorization$/i.test(n) ? redactAuthorization(v, this.redactor) : this.redactor.scrub(v)]),
+        headers: headers.map(([n, v]) => [
+          n,
+          /^authorization$/i.test(n)
+            ? redactAuthorization(v, this.redactor)
+            : this.redactor.scrub(v),
+        ]),
         ...(body !== undefined ? { body: this.redactor.scrub(body) } : {}),
-        ...(req.assertion || grantAssertion ? { assertion: tokenFacts(req.assertion ?? grantAssertion).jwt ?? { header: {}, payload: {} } } : {}),
+        ...(req.assertion || grantAssertion
+          ? {
+              assertion: tokenFacts(req.assertion ?? grantAssertion).jwt ?? {
+                header: {},
+                payload: {},
+              },
+            }
+          : {}),
         ...(req.tlsClient ? { clientCertificate: req.tlsClient.certFile } : {}),
       },
       startedAt: new Date().toISOString(),
@@ -171,7 +240,10 @@ export class ProviderSession {
       return exchange;
     }
     if (this.requestsSent >= this.provider.limits.maxRequests) {
-      exchange.notSent = { kind: 'budget', reason: `not sent: the request budget of ${this.provider.limits.maxRequests} (limits.maxRequests) is used up` };
+      exchange.notSent = {
+        kind: 'budget',
+        reason: `not sent: the request budget of ${this.provider.limits.maxRequests} (limits.maxRequests) is used up`,
+      };
       return exchange;
     }
 
@@ -219,7 +291,10 @@ export class ProviderSession {
               ? `; the request budget of ${this.provider.limits.maxRequests} (limits.maxRequests) is used up`
               : undefined;
       if (stop === undefined) continue;
-      const shown = retryAfter === undefined ? 'no Retry-After' : `Retry-After: ${retryAfter.length > 64 ? `${retryAfter.slice(0, 64)}…` : retryAfter}`;
+      const shown =
+        retryAfter === undefined
+          ? 'no Retry-After'
+          : `Retry-After: ${retryAfter.length > 64 ? `${retryAfter.slice(0, 64)}…` : retryAfter}`;
       exchange.rateLimitedResponse = response;
       exchange.transportError = {
         kind: 'rate-limited',
@@ -244,7 +319,10 @@ export class ProviderSession {
   private learnCredentials(req: ProbeRequest): string | undefined {
     if (req.basic) {
       this.redactor.addCredential('client_secret', req.basic.secret);
-      const b64 = Buffer.from(`${formEncode(req.basic.id)}:${formEncode(req.basic.secret)}`, 'utf8').toString('base64');
+      const b64 = Buffer.from(
+        `${formEncode(req.basic.id)}:${formEncode(req.basic.secret)}`,
+        'utf8',
+      ).toString('base64');
       this.redactor.add(b64, `[base64 credentials of ${formEncode(req.basic.id)}]`);
     }
     if (req.bearer) this.redactor.addToken(req.bearer);
@@ -284,7 +362,10 @@ export class ProviderSession {
    */
   private honourRetryAfter(value: string | undefined): number {
     const seconds = parseRetryAfter(value, Date.now());
-    this.nextSlot = Math.max(this.nextSlot, Date.now() + Math.min(seconds, this.provider.limits.maxRetryAfterSeconds) * 1000);
+    this.nextSlot = Math.max(
+      this.nextSlot,
+      Date.now() + Math.min(seconds, this.provider.limits.maxRetryAfterSeconds) * 1000,
+    );
     return seconds;
   }
 
@@ -299,7 +380,11 @@ export class ProviderSession {
     const fields = headerFieldCount(rawHeaders);
     if (fields > RESPONSE_LIMITS.headerFields) {
       bodyStream.destroy();
-      throw new ResponseLimitError('too-large', 'LIMIT_HEADER_FIELDS', `the response (HTTP ${status}) has ${fields} header fields, more than the harness's limit of ${RESPONSE_LIMITS.headerFields}`);
+      throw new ResponseLimitError(
+        'too-large',
+        'LIMIT_HEADER_FIELDS',
+        `the response (HTTP ${status}) has ${fields} header fields, more than the harness's limit of ${RESPONSE_LIMITS.headerFields}`,
+      );
     }
     const chunks: Buffer[] = [];
     let total = 0;
@@ -316,12 +401,19 @@ export class ProviderSession {
     }
     const wire = Buffer.concat(chunks);
     // A body cut at the cap does not decode; it is judged as too large, as it was received.
-    const text = (truncated ? wire : decodeBody(wire, rawHeaders['content-encoding'], cap)).toString('utf8');
+    const text = (
+      truncated ? wire : decodeBody(wire, rawHeaders['content-encoding'], cap)
+    ).toString('utf8');
     let parsed: { value: unknown } | undefined;
     let jsonError: string | undefined;
     if (!truncated && text.trim() !== '') {
       const shape = jsonShapeProblem(text);
-      if (shape) throw new ResponseLimitError(shape.kind, shape.code, `the response (HTTP ${status}, ${Buffer.byteLength(text)} bytes) ${shape.problem}`);
+      if (shape)
+        throw new ResponseLimitError(
+          shape.kind,
+          shape.code,
+          `the response (HTTP ${status}, ${Buffer.byteLength(text)} bytes) ${shape.problem}`,
+        );
       try {
         parsed = { value: JSON.parse(text) as unknown };
       } catch (e) {
@@ -334,7 +426,11 @@ export class ProviderSession {
     const found = parsed ? jsonTokens(parsed.value, max) : textTokens(text, max);
     const distinct = new Set(found.map(([, v]) => v)).size;
     if (distinct > max) {
-      throw new ResponseLimitError('too-large', 'LIMIT_TOKENS', `the response (HTTP ${status}) carries more than ${max} token values (access_token, refresh_token, id_token, …), the harness's limit`);
+      throw new ResponseLimitError(
+        'too-large',
+        'LIMIT_TOKENS',
+        `the response (HTTP ${status}) carries more than ${max} token values (access_token, refresh_token, id_token, …), the harness's limit`,
+      );
     }
     for (const [name, value] of found) this.redactor.addCredential(name, value);
 
@@ -342,20 +438,32 @@ export class ProviderSession {
     for (const [name, value] of Object.entries(rawHeaders)) {
       if (value === undefined) continue;
       // An Authorization field in a response can only be an echo of the request's credentials.
-      headers[name.toLowerCase()] = (Array.isArray(value) ? value : [value]).map((v) => (/^(proxy-)?authorization$/i.test(name) ? redactAuthorization(v, this.redactor) : this.redactor.scrub(v)));
+      headers[name.toLowerCase()] = (Array.isArray(value) ? value : [value]).map((v) =>
+        /^(proxy-)?authorization$/i.test(name)
+          ? redactAuthorization(v, this.redactor)
+          : this.redactor.scrub(v),
+      );
     }
     // When truncated, bodyBytes is the cap (the bytes kept): `total` only counts up to the end of the
     // chunk that crossed the cap, a transport artefact, yet response.schema and the report print it
     // as "the N byte cap" / "N bytes, truncated at the body cap".
-    const response: RecordedResponse = { status, headers, body: '', bodyBytes: truncated ? cap : Buffer.byteLength(text), truncated };
+    const response: RecordedResponse = {
+      status,
+      headers,
+      body: '',
+      bodyBytes: truncated ? cap : Buffer.byteLength(text),
+      truncated,
+    };
     if (jsonError !== undefined) response.jsonError = jsonError;
     if (parsed) {
       const value = parsed.value;
       if (value && typeof value === 'object' && !Array.isArray(value)) {
         const obj = value as Record<string, unknown>;
-        if ('access_token' in obj) response.accessToken = tokenFacts(obj['access_token'], 'the access_token');
+        if ('access_token' in obj)
+          response.accessToken = tokenFacts(obj['access_token'], 'the access_token');
         if (typeof obj['access_token'] === 'string') this.tokens.set(probe, obj['access_token']);
-        if ('refresh_token' in obj) response.refreshToken = tokenFacts(obj['refresh_token'], 'the refresh_token');
+        if ('refresh_token' in obj)
+          response.refreshToken = tokenFacts(obj['refresh_token'], 'the refresh_token');
         // What JSON.parse hides, read from the text as received: RFC 6749 Appendix A.14 makes
         // expires_in 1*DIGIT, which `3600.0` is not; §3.2 forbids response parameters twice.
         const facts = jsonTextFacts(text);
@@ -365,7 +473,9 @@ export class ProviderSession {
       response.json = redactJsonTokens(value, this.redactor);
     }
     // Evidence is the wire: the text as it came, redacted, never a re-serialisation of the parsed value.
-    response.body = (parsed ? redactJsonText(text, this.redactor) : this.redactor.scrub(text)).slice(0, 64 * 1024);
+    response.body = (
+      parsed ? redactJsonText(text, this.redactor) : this.redactor.scrub(text)
+    ).slice(0, 64 * 1024);
     return response;
   }
 }
@@ -375,7 +485,10 @@ function errorChain(e: unknown): { code: string; message: string }[] {
   let cur: unknown = e;
   for (let i = 0; i < 5 && cur; i++) {
     const err = cur as { code?: unknown; message?: unknown; name?: unknown; cause?: unknown };
-    out.push({ code: typeof err.code === 'string' ? err.code : String(err.name ?? 'Error'), message: String(err.message ?? cur) });
+    out.push({
+      code: typeof err.code === 'string' ? err.code : String(err.name ?? 'Error'),
+      message: String(err.message ?? cur),
+    });
     cur = err.cause;
   }
   return out;
@@ -391,7 +504,11 @@ function hostOf(url: string): string {
   }
 }
 
-export function classifyTransportError(e: unknown, provider: Provider, url: string = provider.tokenEndpoint): TransportError {
+export function classifyTransportError(
+  e: unknown,
+  provider: Provider,
+  url: string = provider.tokenEndpoint,
+): TransportError {
   const chain = errorChain(e);
   const codes = chain.map((c) => c.code);
   const has = (...names: string[]) => codes.find((c) => names.includes(c));
@@ -402,29 +519,66 @@ export function classifyTransportError(e: unknown, provider: Provider, url: stri
   const tunnel = proxyFailure(e);
   if (tunnel) return classifyProxyFailure(tunnel, provider);
   if ((code = has('ECONNREFUSED'))) {
-    return { kind: 'refused', code, message: `connection refused by ${target}: the endpoint is unreachable` };
+    return {
+      kind: 'refused',
+      code,
+      message: `connection refused by ${target}: the endpoint is unreachable`,
+    };
   }
   if ((code = has('ENOTFOUND', 'EAI_AGAIN'))) {
     return { kind: 'dns', code, message: `host name of ${target} could not be resolved` };
   }
-  if ((code = has('TimeoutError', 'AbortError', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT'))) {
-    return { kind: 'timeout', code, message: `no complete response within ${provider.limits.timeoutMs} ms (limits.timeoutMs)` };
+  if (
+    (code = has(
+      'TimeoutError',
+      'AbortError',
+      'UND_ERR_HEADERS_TIMEOUT',
+      'UND_ERR_BODY_TIMEOUT',
+      'UND_ERR_CONNECT_TIMEOUT',
+      'ETIMEDOUT',
+    ))
+  ) {
+    return {
+      kind: 'timeout',
+      code,
+      message: `no complete response within ${provider.limits.timeoutMs} ms (limits.timeoutMs)`,
+    };
   }
   const tlsCode = codes.find((c) => /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME|TLS|SSL/.test(c));
   if (tlsCode) {
     // Only an untrusted issuer is cured by tls.caFile; advising it for a wrong host name, an expired
     // certificate or a non-TLS server sends the reader the wrong way.
     if (/ALTNAME/.test(tlsCode)) {
-      return { kind: 'tls', code: tlsCode, message: `TLS: the server's certificate is not valid for ${target} (${tlsCode}): its subjectAltName does not name this host` };
+      return {
+        kind: 'tls',
+        code: tlsCode,
+        message: `TLS: the server's certificate is not valid for ${target} (${tlsCode}): its subjectAltName does not name this host`,
+      };
     }
     if (/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/.test(tlsCode)) {
-      return { kind: 'tls', code: tlsCode, message: `TLS: the server's certificate ${tlsCode === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not yet valid'} (${tlsCode})` };
+      return {
+        kind: 'tls',
+        code: tlsCode,
+        message: `TLS: the server's certificate ${tlsCode === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not yet valid'} (${tlsCode})`,
+      };
     }
-    if (!/^(UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_SELF_SIGNED|CERT_UNTRUSTED|CERT_REJECTED|CERT_SIGNATURE_FAILURE|INVALID_CA)/.test(tlsCode)) {
-      const hint = /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST/.test(tlsCode) ? ': the server does not speak TLS (is it a plain http:// server?)' : '';
-      return { kind: 'tls', code: tlsCode, message: `TLS handshake with ${target} failed (${tlsCode})${hint}` };
+    if (
+      !/^(UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_SELF_SIGNED|CERT_UNTRUSTED|CERT_REJECTED|CERT_SIGNATURE_FAILURE|INVALID_CA)/.test(
+        tlsCode,
+      )
+    ) {
+      const hint = /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST/.test(tlsCode)
+        ? ': the server does not speak TLS (is it a plain http:// server?)'
+        : '';
+      return {
+        kind: 'tls',
+        code: tlsCode,
+        message: `TLS handshake with ${target} failed (${tlsCode})${hint}`,
+      };
     }
-    const named = provider.tls.caFile ? `the CA in tls.caFile (${provider.tls.caFile}) did not issue it, or the server does not send its intermediate certificates` : `if it is issued by a private CA, name that CA in tls.caFile of ${provider.name}'s descriptor`;
+    const named = provider.tls.caFile
+      ? `the CA in tls.caFile (${provider.tls.caFile}) did not issue it, or the server does not send its intermediate certificates`
+      : `if it is issued by a private CA, name that CA in tls.caFile of ${provider.name}'s descriptor`;
     return {
       kind: 'tls',
       code: tlsCode,
@@ -432,17 +586,33 @@ export function classifyTransportError(e: unknown, provider: Provider, url: stri
     };
   }
   if ((code = has('UND_ERR_HEADERS_OVERFLOW'))) {
-    return { kind: 'too-large', code, message: `the response's header section is larger than the harness accepts (undici's maxHeaderSize, ${maxHeaderSizeKiB()} KiB)` };
+    return {
+      kind: 'too-large',
+      code,
+      message: `the response's header section is larger than the harness accepts (undici's maxHeaderSize, ${maxHeaderSizeKiB()} KiB)`,
+    };
   }
   if ((code = has('UND_ERR_RES_CONTENT_LENGTH_MISMATCH'))) {
-    return { kind: 'reset', code, message: `the connection to ${target} ended before the whole body arrived (shorter than its Content-Length)` };
+    return {
+      kind: 'reset',
+      code,
+      message: `the connection to ${target} ended before the whole body arrived (shorter than its Content-Length)`,
+    };
   }
   if ((code = has('ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'))) {
-    return { kind: 'reset', code, message: `the connection to ${target} was reset before a complete response arrived` };
+    return {
+      kind: 'reset',
+      code,
+      message: `the connection to ${target} was reset before a complete response arrived`,
+    };
   }
   const first = chain[0] ?? { code: 'Error', message: String(e) };
   // One line: OpenSSL and some socket errors carry newlines that would break report lines.
-  return { kind: 'other', code: first.code, message: `request failed: ${first.message.replace(/\s+/g, ' ').trim()}` };
+  return {
+    kind: 'other',
+    code: first.code,
+    message: `request failed: ${first.message.replace(/\s+/g, ' ').trim()}`,
+  };
 }
 
 /** undici's default header size limit is Node's --max-http-header-size (16 KiB unless changed). */
@@ -464,20 +634,47 @@ function classifyProxyFailure(t: ProxyTunnelError, provider: Provider): Transpor
   const proxy = `the proxy ${t.proxy}`;
   if (t.status !== undefined) {
     const text = STATUS_CODES[t.status];
-    return { kind: 'proxy', code: `PROXY_${t.status}`, message: `${proxy} refused the tunnel: ${t.status}${text ? ` ${text}` : ''}` };
+    return {
+      kind: 'proxy',
+      code: `PROXY_${t.status}`,
+      message: `${proxy} refused the tunnel: ${t.status}${text ? ` ${text}` : ''}`,
+    };
   }
   const codes = errorChain(t.cause).map((c) => c.code);
   const code = codes.find((c) => c !== 'Error') ?? 'Error';
-  if (codes.includes('ECONNREFUSED')) return { kind: 'proxy', code, message: `${proxy} is unreachable: connection refused` };
-  if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN')) return { kind: 'proxy', code, message: `${proxy} is unreachable: its host name could not be resolved` };
+  if (codes.includes('ECONNREFUSED'))
+    return { kind: 'proxy', code, message: `${proxy} is unreachable: connection refused` };
+  if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN'))
+    return {
+      kind: 'proxy',
+      code,
+      message: `${proxy} is unreachable: its host name could not be resolved`,
+    };
   if (codes.some((c) => /TIMEOUT|TimeoutError|ETIMEDOUT/.test(c))) {
-    return { kind: 'proxy', code, message: `${proxy} did not open the tunnel within ${provider.limits.timeoutMs} ms (limits.timeoutMs)` };
+    return {
+      kind: 'proxy',
+      code,
+      message: `${proxy} did not open the tunnel within ${provider.limits.timeoutMs} ms (limits.timeoutMs)`,
+    };
   }
   if (codes.some((c) => c === 'ECONNRESET' || c === 'UND_ERR_SOCKET' || c === 'EPIPE')) {
-    return { kind: 'proxy', code, message: `${proxy} closed the connection before opening the tunnel` };
+    return {
+      kind: 'proxy',
+      code,
+      message: `${proxy} closed the connection before opening the tunnel`,
+    };
   }
   const tlsCode = codes.find((c) => /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME|TLS|SSL/.test(c));
-  if (tlsCode) return { kind: 'proxy', code: tlsCode, message: `${proxy}: the TLS handshake with the proxy failed (${tlsCode})` };
+  if (tlsCode)
+    return {
+      kind: 'proxy',
+      code: tlsCode,
+      message: `${proxy}: the TLS handshake with the proxy failed (${tlsCode})`,
+    };
   const first = errorChain(t.cause)[0];
-  return { kind: 'proxy', code, message: `${proxy} did not open the tunnel: ${(first?.message ?? t.message).replace(/\s+/g, ' ').trim()}` };
+  return {
+    kind: 'proxy',
+    code,
+    message: `${proxy} did not open the tunnel: ${(first?.message ?? t.message).replace(/\s+/g, ' ').trim()}`,
+  };
 }

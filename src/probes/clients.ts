@@ -2,7 +2,11 @@ import type { ClientDescriptor, Provider } from '../descriptor/types.js';
 
 /** The first client that sends a shared secret (Basic or in the body): probes about secrets need one. */
 export function secretClient(p: Provider): ClientDescriptor | undefined {
-  return p.clients.find((c) => (c.auth.method === 'client_secret_basic' || c.auth.method === 'client_secret_post') && c.auth.secret !== undefined);
+  return p.clients.find(
+    (c) =>
+      (c.auth.method === 'client_secret_basic' || c.auth.method === 'client_secret_post') &&
+      c.auth.secret !== undefined,
+  );
 }
 
 /**
@@ -11,7 +15,10 @@ export function secretClient(p: Provider): ClientDescriptor | undefined {
  * use it, so a refusal cannot come from the unrelated fact that the client is registered for Basic.
  */
 export function bodySecretClient(p: Provider): ClientDescriptor | undefined {
-  return p.clients.find((c) => c.auth.method === 'client_secret_post' && c.auth.secret !== undefined) ?? secretClient(p);
+  return (
+    p.clients.find((c) => c.auth.method === 'client_secret_post' && c.auth.secret !== undefined) ??
+    secretClient(p)
+  );
 }
 
 /** The first client that authenticates with a JWT (client_secret_jwt or private_key_jwt). */

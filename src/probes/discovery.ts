@@ -5,11 +5,15 @@ import { policy, prerequisite, type NotRun, type ProbeContext, type ProbeUnits }
 
 /** The metadata's token_endpoint, when it is an https URL other than the one the descriptor uses. */
 function advertisedElsewhere(p: Provider, ctx: ProbeContext): string | NotRun {
-  const meta = ctx.exchange(PROBES.metadata)?.response?.json as { token_endpoint?: unknown } | undefined;
+  const meta = ctx.exchange(PROBES.metadata)?.response?.json as
+    { token_endpoint?: unknown } | undefined;
   const te = meta?.token_endpoint;
-  if (!p.discovery || !p.issuer) return policy('the descriptor asks for no discovery (discovery, issuer)');
-  if (typeof te !== 'string' || !te.startsWith('https://')) return policy('the metadata names no https token_endpoint (see discovery.token-endpoint)');
-  if (te === p.tokenEndpoint) return policy('the metadata names the token endpoint the descriptor uses');
+  if (!p.discovery || !p.issuer)
+    return policy('the descriptor asks for no discovery (discovery, issuer)');
+  if (typeof te !== 'string' || !te.startsWith('https://'))
+    return policy('the metadata names no https token_endpoint (see discovery.token-endpoint)');
+  if (te === p.tokenEndpoint)
+    return policy('the metadata names the token endpoint the descriptor uses');
   return te;
 }
 
@@ -18,15 +22,23 @@ export const discoveryProbes: ProbeUnits = (p) => [
   {
     id: PROBES.metadata,
     purpose: `server metadata (${p.discovery ?? 'none'})`,
-    appliesTo: () => (p.discovery && p.issuer ? true : policy('the descriptor asks for no discovery (discovery, issuer)')),
-    build: () => ({ method: 'GET', url: wellKnownUrl(p.issuer ?? '', p.discovery ?? 'openid-configuration') }),
+    appliesTo: () =>
+      p.discovery && p.issuer
+        ? true
+        : policy('the descriptor asks for no discovery (discovery, issuer)'),
+    build: () => ({
+      method: 'GET',
+      url: wellKnownUrl(p.issuer ?? '', p.discovery ?? 'openid-configuration'),
+    }),
   },
   {
     id: PROBES.jwks,
     purpose: 'the JWK Set of the signing keys',
     appliesTo: (ctx) => {
       if (ctx.jwksUri()) return true;
-      return p.discovery ? prerequisite('the metadata names no https jwks_uri') : policy('no JWK Set is known (jwksUri or discovery)');
+      return p.discovery
+        ? prerequisite('the metadata names no https jwks_uri')
+        : policy('no JWK Set is known (jwksUri or discovery)');
     },
     build: (ctx) => ({ method: 'GET', url: ctx.jwksUri() ?? '' }),
   },
@@ -46,6 +58,12 @@ export const advertisedTokenEndpointProbe: ProbeUnits = (p) => [
       const te = advertisedElsewhere(p, ctx);
       return typeof te === 'string' ? true : te;
     },
-    build: async (ctx) => ({ ...(await withClientAuth(p, p.clients[0]!, { method: 'POST', url: advertisedElsewhere(p, ctx) as string, form: await grantForm(p, p.scopes.request) })) }),
+    build: async (ctx) => ({
+      ...(await withClientAuth(p, p.clients[0]!, {
+        method: 'POST',
+        url: advertisedElsewhere(p, ctx) as string,
+        form: await grantForm(p, p.scopes.request),
+      })),
+    }),
   },
 ];

@@ -9,7 +9,12 @@ export const tokenProbes: ProbeUnits = (p) =>
     id: PROBES.token(i),
     asClient: i,
     purpose: `${p.grant.type === 'client_credentials' ? 'client_credentials' : 'jwt-bearer grant'} with ${client.label}`,
-    build: async (ctx) => withClientAuth(p, client, { method: 'POST', url: ctx.tokenUrlOf(client), form: await grantForm(p, p.scopes.request) }),
+    build: async (ctx) =>
+      withClientAuth(p, client, {
+        method: 'POST',
+        url: ctx.tokenUrlOf(client),
+        form: await grantForm(p, p.scopes.request),
+      }),
   }));
 
 /** A service declared to take JSON is also asked the RFC 6749 way, form-encoded. */
@@ -18,8 +23,18 @@ export const formBodyProbe: ProbeUnits = (p) => [
     id: PROBES.formBody,
     asClient: 0,
     purpose: 'the token request form-encoded, as RFC 6749 has it',
-    appliesTo: () => (p.grant.bodyEncoding === 'json' ? true : policy('the descriptor sends form-encoded token requests already')),
-    build: async () => ({ ...(await withClientAuth(p, p.clients[0]!, { method: 'POST', url: p.tokenEndpoint, form: await grantForm(p, p.scopes.request) })), bodyEncoding: 'form' }),
+    appliesTo: () =>
+      p.grant.bodyEncoding === 'json'
+        ? true
+        : policy('the descriptor sends form-encoded token requests already'),
+    build: async () => ({
+      ...(await withClientAuth(p, p.clients[0]!, {
+        method: 'POST',
+        url: p.tokenEndpoint,
+        form: await grantForm(p, p.scopes.request),
+      })),
+      bodyEncoding: 'form',
+    }),
   },
 ];
 
@@ -29,10 +44,48 @@ export const malformedRequestProbes: ProbeUnits = (p) => {
   const url = p.tokenEndpoint;
   const requested = p.scopes.request;
   const probes: ProbeDef[] = [
-    { id: PROBES.get, purpose: 'token request with GET', build: async () => withClientAuth(p, primary, { method: 'GET', url: withQuery(url, await grantForm(p, requested)) }) },
-    { id: PROBES.missingGrantType, purpose: 'token request without grant_type', build: () => withClientAuth(p, primary, { method: 'POST', url, form: requested ? [['scope', requested]] : [] }) },
-    { id: PROBES.unknownGrantType, purpose: 'token request with an unknown grant_type', build: () => withClientAuth(p, primary, { method: 'POST', url, form: [['grant_type', 'urn:example:token-conformance:unknown-grant']] }) },
-    { id: PROBES.repeatedParameter, purpose: 'token request with grant_type sent twice', build: () => withClientAuth(p, primary, { method: 'POST', url, form: [['grant_type', p.grant.type], ['grant_type', p.grant.type]] }) },
+    {
+      id: PROBES.get,
+      purpose: 'token request with GET',
+      build: async () =>
+        withClientAuth(p, primary, {
+          method: 'GET',
+          url: withQuery(url, await grantForm(p, requested)),
+        }),
+    },
+    {
+      id: PROBES.missingGrantType,
+      purpose: 'token request without grant_type',
+      build: () =>
+        withClientAuth(p, primary, {
+          method: 'POST',
+          url,
+          form: requested ? [['scope', requested]] : [],
+        }),
+    },
+    {
+      id: PROBES.unknownGrantType,
+      purpose: 'token request with an unknown grant_type',
+      build: () =>
+        withClientAuth(p, primary, {
+          method: 'POST',
+          url,
+          form: [['grant_type', 'urn:example:token-conformance:unknown-grant']],
+        }),
+    },
+    {
+      id: PROBES.repeatedParameter,
+      purpose: 'token request with grant_type sent twice',
+      build: () =>
+        withClientAuth(p, primary, {
+          method: 'POST',
+          url,
+          form: [
+            ['grant_type', p.grant.type],
+            ['grant_type', p.grant.type],
+          ],
+        }),
+    },
   ];
   return probes.map((probe) => ({ ...probe, asClient: 0 }));
 };
@@ -48,7 +101,14 @@ export const credentialPlacementProbes: ProbeUnits = (p) => {
       ...(qc ? { asClient: p.clients.indexOf(qc) } : {}),
       purpose: `client credentials in the query string (${qc?.label})`,
       appliesTo: () => (qc ? true : noSecret()),
-      build: async () => ({ method: 'POST', url: withQuery(p.tokenEndpoint, [['client_id', qc!.id], ['client_secret', qc!.auth.secret ?? '']]), form: await grantForm(p, p.scopes.request) }),
+      build: async () => ({
+        method: 'POST',
+        url: withQuery(p.tokenEndpoint, [
+          ['client_id', qc!.id],
+          ['client_secret', qc!.auth.secret ?? ''],
+        ]),
+        form: await grantForm(p, p.scopes.request),
+      }),
     },
     {
       id: PROBES.twoMethods,
@@ -58,7 +118,11 @@ export const credentialPlacementProbes: ProbeUnits = (p) => {
       build: async () => ({
         method: 'POST',
         url: p.tokenEndpoint,
-        form: [...(await grantForm(p, p.scopes.request)), ['client_id', sc!.id], ['client_secret', sc!.auth.secret ?? '']],
+        form: [
+          ...(await grantForm(p, p.scopes.request)),
+          ['client_id', sc!.id],
+          ['client_secret', sc!.auth.secret ?? ''],
+        ],
         basic: { id: sc!.id, secret: sc!.auth.secret ?? '' },
       }),
     },
@@ -73,12 +137,32 @@ export const grantAssertionProbes: ProbeUnits = (p) => {
     id: PROBES.grantAssertion(defect),
     purpose: `a grant assertion with a defect: ${defect}`,
     appliesTo: notJwtBearer,
-    build: async () => withClientAuth(p, primary, { method: 'POST', url: p.tokenEndpoint, form: await grantForm(p, p.scopes.request, defect) }),
+    build: async () =>
+      withClientAuth(p, primary, {
+        method: 'POST',
+        url: p.tokenEndpoint,
+        form: await grantForm(p, p.scopes.request, defect),
+      }),
   }));
   const probes: ProbeDef[] = [
     ...spoilt,
-    { id: PROBES.grantAssertionFirstUse, purpose: 'a fresh grant assertion, first use', appliesTo: notJwtBearer, build: async () => withClientAuth(p, primary, { method: 'POST', url: p.tokenEndpoint, form: await grantForm(p, p.scopes.request) }) },
-    { id: PROBES.grantAssertionReplay, purpose: 'the same grant assertion again', appliesTo: notJwtBearer, build: (ctx) => ctx.requestOf(PROBES.grantAssertionFirstUse)! },
+    {
+      id: PROBES.grantAssertionFirstUse,
+      purpose: 'a fresh grant assertion, first use',
+      appliesTo: notJwtBearer,
+      build: async () =>
+        withClientAuth(p, primary, {
+          method: 'POST',
+          url: p.tokenEndpoint,
+          form: await grantForm(p, p.scopes.request),
+        }),
+    },
+    {
+      id: PROBES.grantAssertionReplay,
+      purpose: 'the same grant assertion again',
+      appliesTo: notJwtBearer,
+      build: (ctx) => ctx.requestOf(PROBES.grantAssertionFirstUse)!,
+    },
   ];
   return probes.map((probe) => ({ ...probe, asClient: 0 }));
 };

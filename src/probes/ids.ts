@@ -4,13 +4,32 @@
  */
 
 /** A way to spoil an assertion: each is one negative probe (RFC 7523 §3, the OpenID conformance suite's list). */
-export type AssertionDefect = 'expired' | 'wrong-aud' | 'wrong-iss' | 'wrong-sub' | 'alg-none' | 'unknown-key' | 'no-jti' | 'far-future-exp';
+export type AssertionDefect =
+  | 'expired'
+  | 'wrong-aud'
+  | 'wrong-iss'
+  | 'wrong-sub'
+  | 'alg-none'
+  | 'unknown-key'
+  | 'no-jti'
+  | 'far-future-exp';
 
 /** The spoilt assertions sent by the client-auth probes, one request each. */
-export const ASSERTION_DEFECTS: AssertionDefect[] = ['expired', 'wrong-aud', 'wrong-iss', 'wrong-sub', 'alg-none', 'unknown-key', 'no-jti', 'far-future-exp'];
+export const ASSERTION_DEFECTS: AssertionDefect[] = [
+  'expired',
+  'wrong-aud',
+  'wrong-iss',
+  'wrong-sub',
+  'alg-none',
+  'unknown-key',
+  'no-jti',
+  'far-future-exp',
+];
 
 /** The grant assertion's defects: sub names whom the grant acts for and jti is optional there, so neither is probed. */
-export const GRANT_ASSERTION_DEFECTS: AssertionDefect[] = ASSERTION_DEFECTS.filter((d) => d !== 'wrong-sub' && d !== 'no-jti');
+export const GRANT_ASSERTION_DEFECTS: AssertionDefect[] = ASSERTION_DEFECTS.filter(
+  (d) => d !== 'wrong-sub' && d !== 'no-jti',
+);
 
 export const PROBES = {
   token: (i: number) => `token.${i}` as const,
@@ -52,7 +71,9 @@ export const PROBES = {
 
 type Values<T> = T[keyof T];
 /** Every probe id: the fixed ones, one token request per client, one per spoilt assertion. */
-export type ProbeId = Exclude<Values<typeof PROBES>, (...args: never[]) => unknown> | ReturnType<Extract<Values<typeof PROBES>, (...args: never[]) => unknown>>;
+export type ProbeId =
+  | Exclude<Values<typeof PROBES>, (...args: never[]) => unknown>
+  | ReturnType<Extract<Values<typeof PROBES>, (...args: never[]) => unknown>>;
 
 /** Probes whose answers are expected to be OAuth error responses (checked for their shape). */
 export const ERROR_PROBES: ProbeId[] = [

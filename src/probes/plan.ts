@@ -2,8 +2,21 @@ import type { Provider } from '../descriptor/types.js';
 import { clientAuthProbes } from './client-auth.js';
 import { advertisedTokenEndpointProbe, discoveryProbes } from './discovery.js';
 import { clientErrorProbes } from './errors.js';
-import { credentialPlacementProbes, formBodyProbe, grantAssertionProbes, malformedRequestProbes, tokenProbes } from './grant.js';
-import { afterExpiryProbes, introspectFreshProbe, introspectionRefusalProbes, resourceFreshProbe, resourceRefusalProbes, resourceTamperedProbe } from './resource.js';
+import {
+  credentialPlacementProbes,
+  formBodyProbe,
+  grantAssertionProbes,
+  malformedRequestProbes,
+  tokenProbes,
+} from './grant.js';
+import {
+  afterExpiryProbes,
+  introspectFreshProbe,
+  introspectionRefusalProbes,
+  resourceFreshProbe,
+  resourceRefusalProbes,
+  resourceTamperedProbe,
+} from './resource.js';
 import { scopeProbes } from './scope.js';
 import type { ProbeDef, ProbeUnits } from './types.js';
 

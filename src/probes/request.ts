@@ -24,8 +24,19 @@ export interface ProbeRequest {
 function assertionKey(client: ClientDescriptor): AssertionKey {
   const a = client.auth.assertion;
   if (!a) throw new Error(`client ${client.id} does not use JWT authentication`);
-  if (a.key) return { alg: a.alg, material: a.key.material, kind: a.key.kind, ...(a.kid ? { kid: a.kid } : {}) };
-  return { alg: a.alg, material: client.auth.secret ?? '', kind: 'secret', ...(a.kid ? { kid: a.kid } : {}) };
+  if (a.key)
+    return {
+      alg: a.alg,
+      material: a.key.material,
+      kind: a.key.kind,
+      ...(a.kid ? { kid: a.kid } : {}),
+    };
+  return {
+    alg: a.alg,
+    material: client.auth.secret ?? '',
+    kind: 'secret',
+    ...(a.kid ? { kid: a.kid } : {}),
+  };
 }
 
 export interface AuthOptions {
@@ -40,7 +51,12 @@ export interface AuthOptions {
 }
 
 /** Adds the client's authentication to a token request, as its method prescribes. */
-export async function withClientAuth(p: Provider, client: ClientDescriptor, req: ProbeRequest, options: AuthOptions = {}): Promise<ProbeRequest> {
+export async function withClientAuth(
+  p: Provider,
+  client: ClientDescriptor,
+  req: ProbeRequest,
+  options: AuthOptions = {},
+): Promise<ProbeRequest> {
   const form = [...(req.form ?? [])];
   switch (client.auth.method) {
     case 'client_secret_basic':
@@ -50,15 +66,37 @@ export async function withClientAuth(p: Provider, client: ClientDescriptor, req:
       return { ...req, form };
     case 'client_secret_jwt':
     case 'private_key_jwt': {
-      const audience = client.auth.assertion?.audience === 'issuer' && p.issuer ? p.issuer : p.tokenEndpoint;
-      const assertion = options.assertion ?? (await buildAssertion(assertionKey(client), { iss: client.id, sub: client.id, aud: audience, ...(options.assertionLifetimeSeconds !== undefined ? { lifetimeSeconds: options.assertionLifetimeSeconds } : {}) }, options.defect));
-      form.push(['client_id', client.id], ['client_assertion_type', CLIENT_ASSERTION_TYPE], ['client_assertion', assertion]);
+      const audience =
+        client.auth.assertion?.audience === 'issuer' && p.issuer ? p.issuer : p.tokenEndpoint;
+      const assertion =
+        options.assertion ??
+        (await buildAssertion(
+          assertionKey(client),
+          {
+            iss: client.id,
+            sub: client.id,
+            aud: audience,
+            ...(options.assertionLifetimeSeconds !== undefined
+              ? { lifetimeSeconds: options.assertionLifetimeSeconds }
+              : {}),
+          },
+          options.defect,
+        ));
+      form.push(
+        ['client_id', client.id],
+        ['client_assertion_type', CLIENT_ASSERTION_TYPE],
+        ['client_assertion', assertion],
+      );
       return { ...req, form, assertion };
     }
     case 'tls_client_auth':
     case 'self_signed_tls_client_auth':
       form.push(['client_id', client.id]);
-      return { ...req, form, ...(client.auth.tls && !options.withoutCertificate ? { tlsClient: client.auth.tls } : {}) };
+      return {
+        ...req,
+        form,
+        ...(client.auth.tls && !options.withoutCertificate ? { tlsClient: client.auth.tls } : {}),
+      };
     case 'none':
       form.push(['client_id', client.id]);
       return { ...req, form };
@@ -66,12 +104,28 @@ export async function withClientAuth(p: Provider, client: ClientDescriptor, req:
 }
 
 /** The grant's parameters: client_credentials, or jwt-bearer with a fresh (or deliberately spoilt) assertion. */
-export async function grantForm(p: Provider, scope: string | undefined, defect?: AssertionDefect): Promise<[string, string][]> {
+export async function grantForm(
+  p: Provider,
+  scope: string | undefined,
+  defect?: AssertionDefect,
+): Promise<[string, string][]> {
   const form: [string, string][] = [['grant_type', p.grant.type]];
   const a = p.grant.assertion;
   if (a) {
-    const key: AssertionKey = { alg: a.alg, material: a.key.material, kind: a.key.kind, ...(a.kid ? { kid: a.kid } : {}) };
-    form.push(['assertion', await buildAssertion(key, { iss: a.issuer, sub: a.subject, aud: a.audience ?? p.tokenEndpoint, extra: a.claims }, defect)]);
+    const key: AssertionKey = {
+      alg: a.alg,
+      material: a.key.material,
+      kind: a.key.kind,
+      ...(a.kid ? { kid: a.kid } : {}),
+    };
+    form.push([
+      'assertion',
+      await buildAssertion(
+        key,
+        { iss: a.issuer, sub: a.subject, aud: a.audience ?? p.tokenEndpoint, extra: a.claims },
+        defect,
+      ),
+    ]);
   }
   if (scope) form.push(['scope', scope]);
   return form;
@@ -84,7 +138,10 @@ export function withQuery(url: string, params: [string, string][]): string {
 }
 
 /** RFC 8414 §3.1 inserts the well-known segment before the issuer's path; OpenID Connect appends it. */
-export function wellKnownUrl(issuer: string, kind: 'openid-configuration' | 'oauth-authorization-server'): string {
+export function wellKnownUrl(
+  issuer: string,
+  kind: 'openid-configuration' | 'oauth-authorization-server',
+): string {
   const u = new URL(issuer);
   const path = u.pathname.replace(/\/$/, '');
   if (kind === 'openid-configuration') return `${u.origin}${path}/.well-known/openid-configuration`;

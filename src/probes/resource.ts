@@ -14,8 +14,15 @@ export const resourceFreshProbe: ProbeUnits = (p) => [
   {
     id: PROBES.resourceFresh,
     purpose: 'the fresh access token at the protected resource',
-    appliesTo: (ctx) => (p.resource ? needsToken(ctx) : policy('the descriptor declares no protected resource (resource.url)')),
-    build: (ctx) => ({ method: p.resource!.method, url: p.resource!.url, bearer: ctx.tokenOf(firstToken)! }),
+    appliesTo: (ctx) =>
+      p.resource
+        ? needsToken(ctx)
+        : policy('the descriptor declares no protected resource (resource.url)'),
+    build: (ctx) => ({
+      method: p.resource!.method,
+      url: p.resource!.url,
+      bearer: ctx.tokenOf(firstToken)!,
+    }),
   },
 ];
 
@@ -42,9 +49,14 @@ const noResource = () => policy('the descriptor declares no protected resource (
 export const resourceTamperedProbe: ProbeUnits = (p) => [
   {
     id: PROBES.resourceTampered,
-    purpose: (ctx) => `the fresh access token with one character${ctx.exchange(firstToken)?.response?.accessToken?.jwt ? ' of its signature' : ''} changed, at the protected resource`,
+    purpose: (ctx) =>
+      `the fresh access token with one character${ctx.exchange(firstToken)?.response?.accessToken?.jwt ? ' of its signature' : ''} changed, at the protected resource`,
     appliesTo: (ctx) => (p.resource ? needsToken(ctx) : noResource()),
-    build: (ctx) => ({ method: p.resource!.method, url: p.resource!.url, bearer: tamper(ctx.tokenOf(firstToken)!) }),
+    build: (ctx) => ({
+      method: p.resource!.method,
+      url: p.resource!.url,
+      bearer: tamper(ctx.tokenOf(firstToken)!),
+    }),
   },
 ];
 
@@ -52,7 +64,12 @@ export const resourceTamperedProbe: ProbeUnits = (p) => [
 export const resourceRefusalProbes: ProbeUnits = (p) => {
   const primary = p.clients[0]!;
   const narrow = p.resource?.insufficientScope;
-  const noNarrow = () => (p.resource ? policy('the descriptor declares no scope the resource requires (resource.requiredScope, resource.insufficientScope)') : noResource());
+  const noNarrow = () =>
+    p.resource
+      ? policy(
+          'the descriptor declares no scope the resource requires (resource.requiredScope, resource.insufficientScope)',
+        )
+      : noResource();
   return [
     {
       id: PROBES.resourceNoToken,
@@ -65,13 +82,29 @@ export const resourceRefusalProbes: ProbeUnits = (p) => {
       asClient: 0,
       purpose: `token request for a token without the scope the resource requires (scope ${narrow?.scope ? `"${narrow.scope}"` : 'not sent'})`,
       appliesTo: () => (narrow ? true : noNarrow()),
-      build: async (ctx) => withClientAuth(p, primary, { method: 'POST', url: ctx.tokenUrlOf(primary), form: await grantForm(p, narrow?.scope || undefined) }),
+      build: async (ctx) =>
+        withClientAuth(p, primary, {
+          method: 'POST',
+          url: ctx.tokenUrlOf(primary),
+          form: await grantForm(p, narrow?.scope || undefined),
+        }),
     },
     {
       id: PROBES.resourceInsufficientScope,
       purpose: `a token without the required scope (${p.resource?.requiredScope ?? '?'}) at the protected resource`,
-      appliesTo: (ctx) => (!narrow ? noNarrow() : ctx.tokenOf(PROBES.insufficientScopeToken) ? true : prerequisite('the token request for a token without the required scope got no access token')),
-      build: (ctx) => ({ method: p.resource!.method, url: p.resource!.url, bearer: ctx.tokenOf(PROBES.insufficientScopeToken)! }),
+      appliesTo: (ctx) =>
+        !narrow
+          ? noNarrow()
+          : ctx.tokenOf(PROBES.insufficientScopeToken)
+            ? true
+            : prerequisite(
+                'the token request for a token without the required scope got no access token',
+              ),
+      build: (ctx) => ({
+        method: p.resource!.method,
+        url: p.resource!.url,
+        bearer: ctx.tokenOf(PROBES.insufficientScopeToken)!,
+      }),
     },
   ];
 };
@@ -81,7 +114,10 @@ export const introspectFreshProbe: ProbeUnits = (p) => [
   {
     id: PROBES.introspectFresh,
     purpose: 'introspection of the fresh access token',
-    appliesTo: (ctx) => (p.introspection ? needsToken(ctx) : policy('the descriptor declares no introspection endpoint')),
+    appliesTo: (ctx) =>
+      p.introspection
+        ? needsToken(ctx)
+        : policy('the descriptor declares no introspection endpoint'),
     build: (ctx) => introspect(p, ctx.tokenOf(firstToken)!),
   },
 ];
@@ -98,7 +134,11 @@ export const introspectionRefusalProbes: ProbeUnits = (p) => [
     id: PROBES.introspectNoClientAuth,
     purpose: 'introspection of the fresh access token without any client authentication',
     appliesTo: (ctx) => (p.introspection ? needsToken(ctx) : noIntrospection()),
-    build: (ctx) => ({ method: 'POST', url: p.introspection!.url, form: introspectionForm(ctx.tokenOf(firstToken)!) }),
+    build: (ctx) => ({
+      method: 'POST',
+      url: p.introspection!.url,
+      form: introspectionForm(ctx.tokenOf(firstToken)!),
+    }),
   },
   {
     id: PROBES.introspectUnknown,
@@ -109,11 +149,18 @@ export const introspectionRefusalProbes: ProbeUnits = (p) => [
 ];
 
 function introspectionForm(token: string): [string, string][] {
-  return [['token', token], ['token_type_hint', 'access_token']];
+  return [
+    ['token', token],
+    ['token_type_hint', 'access_token'],
+  ];
 }
 
 function introspect(p: Provider, token: string) {
-  return withClientAuth(p, p.introspection!.client, { method: 'POST', url: p.introspection!.url, form: introspectionForm(token) });
+  return withClientAuth(p, p.introspection!.client, {
+    method: 'POST',
+    url: p.introspection!.url,
+    form: introspectionForm(token),
+  });
 }
 
 /** The token's lifetime as the response stated it, else as declared. */
@@ -127,31 +174,49 @@ function afterLifetime(p: Provider, ctx: ProbeContext): true | NotRun {
   const has = needsToken(ctx);
   if (has !== true) return has;
   const lifetime = lifetimeOf(p, ctx);
-  if (lifetime === undefined) return policy('the lifetime is unknown: no expires_in and none declared (expect.expiresIn)');
-  if (lifetime > p.limits.maxExpiryWaitSeconds) return policy(`the lifetime (${lifetime} s) is longer than the maximum wait (limits.maxExpiryWaitSeconds = ${p.limits.maxExpiryWaitSeconds} s)`);
+  if (lifetime === undefined)
+    return policy('the lifetime is unknown: no expires_in and none declared (expect.expiresIn)');
+  if (lifetime > p.limits.maxExpiryWaitSeconds)
+    return policy(
+      `the lifetime (${lifetime} s) is longer than the maximum wait (limits.maxExpiryWaitSeconds = ${p.limits.maxExpiryWaitSeconds} s)`,
+    );
   return true;
 }
 
 function expiredAt(p: Provider, ctx: ProbeContext) {
   const lifetime = lifetimeOf(p, ctx) ?? 0;
   // One second past the lifetime, counted from when the token arrived (the server issued it no later).
-  return { at: (ctx.answeredAt(firstToken) ?? Date.now()) + (lifetime + 1) * 1000, why: 'for the access token to expire' };
+  return {
+    at: (ctx.answeredAt(firstToken) ?? Date.now()) + (lifetime + 1) * 1000,
+    why: 'for the access token to expire',
+  };
 }
 
 /** After the lifetime: the token at the resource, then at introspection (RFC 6750 §3.1, RFC 7662 §2.2). */
 export const afterExpiryProbes: ProbeUnits = (p) => {
   const probes: { id: ProbeId; declared: boolean; why: string }[] = [
-    { id: PROBES.resourceExpired, declared: p.resource !== undefined, why: 'the descriptor declares no protected resource (resource.url)' },
-    { id: PROBES.introspectExpired, declared: p.introspection !== undefined, why: 'the descriptor declares no introspection endpoint' },
+    {
+      id: PROBES.resourceExpired,
+      declared: p.resource !== undefined,
+      why: 'the descriptor declares no protected resource (resource.url)',
+    },
+    {
+      id: PROBES.introspectExpired,
+      declared: p.introspection !== undefined,
+      why: 'the descriptor declares no introspection endpoint',
+    },
   ];
   return probes.map(({ id, declared, why }) => ({
     id,
-    purpose: (ctx: ProbeContext) => `${id === PROBES.resourceExpired ? 'the access token at the protected resource' : 'introspection of the access token'} after its lifetime (${lifetimeOf(p, ctx) ?? '?'} s)`,
+    purpose: (ctx: ProbeContext) =>
+      `${id === PROBES.resourceExpired ? 'the access token at the protected resource' : 'introspection of the access token'} after its lifetime (${lifetimeOf(p, ctx) ?? '?'} s)`,
     appliesTo: (ctx) => (declared ? afterLifetime(p, ctx) : policy(why)),
     notBefore: (ctx) => expiredAt(p, ctx),
     build: (ctx) => {
       const token = ctx.tokenOf(firstToken)!;
-      return id === PROBES.resourceExpired ? { method: p.resource!.method, url: p.resource!.url, bearer: token } : introspect(p, token);
+      return id === PROBES.resourceExpired
+        ? { method: p.resource!.method, url: p.resource!.url, bearer: token }
+        : introspect(p, token);
     },
   }));
 };

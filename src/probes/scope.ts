@@ -9,10 +9,22 @@ import { policy, type ProbeDef, type ProbeUnits } from './types.js';
  */
 export const scopeProbes: ProbeUnits = (p) => {
   const primary = p.clients[0]!;
-  const noForbidden = () => (p.scopes.forbidden ? true : policy('the descriptor declares no forbidden scope (scopes.forbidden)'));
-  const request = async (scope: string | undefined) => withClientAuth(p, primary, { method: 'POST', url: p.tokenEndpoint, form: await grantForm(p, scope) });
+  const noForbidden = () =>
+    p.scopes.forbidden
+      ? true
+      : policy('the descriptor declares no forbidden scope (scopes.forbidden)');
+  const request = async (scope: string | undefined) =>
+    withClientAuth(p, primary, {
+      method: 'POST',
+      url: p.tokenEndpoint,
+      form: await grantForm(p, scope),
+    });
   const probes: ProbeDef[] = [
-    { id: PROBES.scopeNone, purpose: 'token request without scope', build: () => request(undefined) },
+    {
+      id: PROBES.scopeNone,
+      purpose: 'token request without scope',
+      build: () => request(undefined),
+    },
     {
       id: PROBES.scopeForbidden,
       purpose: 'token request with a scope the client may not have, next to one it may have',

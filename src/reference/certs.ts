@@ -11,7 +11,11 @@ import * as x509 from '@peculiar/x509';
 x509.cryptoProvider.set(webcrypto as Crypto);
 
 /** ECDSA P-256: fast to generate at run time and accepted by every TLS stack we care about. */
-const KEY_ALG: EcKeyGenParams & EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+const KEY_ALG: EcKeyGenParams & EcdsaParams = {
+  name: 'ECDSA',
+  namedCurve: 'P-256',
+  hash: 'SHA-256',
+};
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Back-date notBefore a little so small clock differences never make a fresh cert "not yet valid". */
 const BACKDATE_MS = 5 * 60 * 1000;
@@ -76,7 +80,10 @@ export async function createCa(options: CreateCaOptions = {}): Promise<Certifica
     ...validity(options.validityDays ?? 1),
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
@@ -84,18 +91,27 @@ export async function createCa(options: CreateCaOptions = {}): Promise<Certifica
 }
 
 /** What every leaf (issued or self-signed) carries: not a CA, digitalSignature, the EKU for its use. */
-async function leafExtensions(usage: 'server' | 'client', publicKey: CryptoKey): Promise<x509.Extension[]> {
+async function leafExtensions(
+  usage: 'server' | 'client',
+  publicKey: CryptoKey,
+): Promise<x509.Extension[]> {
   return [
     new x509.BasicConstraintsExtension(false, undefined, true),
     // ECDSA keys only sign during the handshake, so digitalSignature is the only key usage needed.
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension([usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth], false),
+    new x509.ExtendedKeyUsageExtension(
+      [usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
+      false,
+    ),
     await x509.SubjectKeyIdentifierExtension.create(publicKey),
   ];
 }
 
 /** Leaf certificate signed by `ca`, with EKU serverAuth or clientAuth and the requested SANs. */
-export async function issueCert(ca: CertificateAuthority, options: IssueCertOptions): Promise<PemPair> {
+export async function issueCert(
+  ca: CertificateAuthority,
+  options: IssueCertOptions,
+): Promise<PemPair> {
   const keys = await generateKeys();
   const san: x509.JsonGeneralNames = [
     ...(options.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
@@ -103,7 +119,10 @@ export async function issueCert(ca: CertificateAuthority, options: IssueCertOpti
     ...(options.emails ?? []).map((value) => ({ type: 'email' as const, value })),
     ...(options.uris ?? []).map((value) => ({ type: 'url' as const, value })),
   ];
-  const extensions: x509.Extension[] = [...(await leafExtensions(options.usage, keys.publicKey)), await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey)];
+  const extensions: x509.Extension[] = [
+    ...(await leafExtensions(options.usage, keys.publicKey)),
+    await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
+  ];
   if (san.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(san, false));
 
   const cert = await x509.X509CertificateGenerator.create({
@@ -160,7 +179,10 @@ export type TlsClientAuthProperty =
   | 'tls_client_auth_san_ip'
   | 'tls_client_auth_san_email';
 
-const SAN_TYPES: Record<Exclude<TlsClientAuthProperty, 'tls_client_auth_subject_dn'>, x509.GeneralNameType> = {
+const SAN_TYPES: Record<
+  Exclude<TlsClientAuthProperty, 'tls_client_auth_subject_dn'>,
+  x509.GeneralNameType
+> = {
   tls_client_auth_san_dns: 'dns',
   tls_client_auth_san_uri: 'url',
   tls_client_auth_san_ip: 'ip',
@@ -183,7 +205,8 @@ function escapeValue(value: string): string {
   const chars = [...value];
   return chars
     .map((ch, i) => {
-      const edge = (i === 0 && (ch === ' ' || ch === '#')) || (i === chars.length - 1 && ch === ' ');
+      const edge =
+        (i === 0 && (ch === ' ' || ch === '#')) || (i === chars.length - 1 && ch === ' ');
       return edge || RFC4514_SPECIAL.test(ch) ? `\\${ch}` : ch;
     })
     .join('');
@@ -250,7 +273,11 @@ export function subjectDn(certDer: ArrayBuffer | Uint8Array): string {
   const name = new x509.X509Certificate(toArrayBuffer(certDer)).subjectName.toJSON();
   return [...name]
     .reverse()
-    .map((rdn) => Object.entries(rdn).flatMap(([type, values]) => values.map((v) => `${type}=${escapeValue(v)}`)).join('+'))
+    .map((rdn) =>
+      Object.entries(rdn)
+        .flatMap(([type, values]) => values.map((v) => `${type}=${escapeValue(v)}`))
+        .join('+'),
+    )
     .join(',');
 }
 
@@ -260,15 +287,26 @@ export function subjectDn(certDer: ArrayBuffer | Uint8Array): string {
  * of attribute types do not matter; RDN order and values do); a SAN value must equal one entry
  * of the matching type (DNS names case-insensitively).
  */
-export function certificateMatches(certDer: ArrayBuffer | Uint8Array, property: TlsClientAuthProperty, expected: string): boolean {
+export function certificateMatches(
+  certDer: ArrayBuffer | Uint8Array,
+  property: TlsClientAuthProperty,
+  expected: string,
+): boolean {
   const cert = new x509.X509Certificate(toArrayBuffer(certDer));
   if (property === 'tls_client_auth_subject_dn') {
     const parsed = parseRfc4514(expected);
-    return parsed !== undefined && JSON.stringify(parsed) === JSON.stringify(rdnsOf(cert.subjectName.toJSON()));
+    return (
+      parsed !== undefined &&
+      JSON.stringify(parsed) === JSON.stringify(rdnsOf(cert.subjectName.toJSON()))
+    );
   }
   const type = SAN_TYPES[property];
   const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  return (san?.names.items ?? []).some((name) =>
-    name.type === type && (type === 'dns' ? name.value.toLowerCase() === expected.toLowerCase() : name.value === expected),
+  return (san?.names.items ?? []).some(
+    (name) =>
+      name.type === type &&
+      (type === 'dns'
+        ? name.value.toLowerCase() === expected.toLowerCase()
+        : name.value === expected),
   );
 }

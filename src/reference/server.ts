@@ -110,7 +110,11 @@ export function loadOidcProvider(): Promise<OidcProviderModule> {
   oidcProviderModule ??= (async () => {
     const original = console.warn;
     console.warn = (...args: unknown[]): void => {
-      if (typeof args[0] === 'string' && args[0].includes('oidc-provider WARNING: Unsupported runtime')) return;
+      if (
+        typeof args[0] === 'string' &&
+        args[0].includes('oidc-provider WARNING: Unsupported runtime')
+      )
+        return;
       original.apply(console, args);
     };
     try {
@@ -146,7 +150,10 @@ export function memoryAdapterFactory(): (name: string) => Adapter {
     };
     return {
       upsert: async (id, payload, expiresIn) => {
-        store.set(key(id), { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined });
+        store.set(key(id), {
+          payload,
+          expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined,
+        });
       },
       find: async (id) => get(id),
       findByUserCode: async (userCode) => findBy('userCode', userCode),
@@ -174,8 +181,17 @@ function bearerChallenge(error?: string, description?: string, scope?: string): 
   return challenge;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(JSON.stringify(body));
 }
 
@@ -184,7 +200,8 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 export async function startReference(options: ReferenceOptions = {}): Promise<ReferenceServer> {
   const ttl = options.accessTokenTtlSeconds ?? 5;
-  if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new Error('accessTokenTtlSeconds must be a positive integer');
+  if (!Number.isSafeInteger(ttl) || ttl <= 0)
+    throw new Error('accessTokenTtlSeconds must be a positive integer');
   const deployment: Deployment = {
     accessTokenFormat: options.accessTokenFormat ?? 'jwt',
     scopeEcho: options.scopeEcho ?? true,
@@ -300,7 +317,9 @@ async function writePrivate(file: string, content: string): Promise<string> {
 }
 
 /** A public JWK with kid = its RFC 7638 thumbprint, and the private key as PKCS#8 PEM. */
-async function signingKey(alg: 'RS256' | 'ES256' | 'Ed25519'): Promise<{ publicJwk: JWK; privateJwk: JWK; pkcs8: string; kid: string }> {
+async function signingKey(
+  alg: 'RS256' | 'ES256' | 'Ed25519',
+): Promise<{ publicJwk: JWK; privateJwk: JWK; pkcs8: string; kid: string }> {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
@@ -380,10 +399,25 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
     scope: CLIENT_SCOPE,
   };
   const clients: ClientMetadata[] = [
-    { client_id: basic.id, client_secret: basic.secret, token_endpoint_auth_method: 'client_secret_basic', ...clientDefaults },
-    { client_id: post.id, client_secret: post.secret, token_endpoint_auth_method: 'client_secret_post', ...clientDefaults },
+    {
+      client_id: basic.id,
+      client_secret: basic.secret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      ...clientDefaults,
+    },
+    {
+      client_id: post.id,
+      client_secret: post.secret,
+      token_endpoint_auth_method: 'client_secret_post',
+      ...clientDefaults,
+    },
     // No token_endpoint_auth_signing_alg: every enabled HS* alg is accepted.
-    { client_id: jwtHs.id, client_secret: jwtHs.secret, token_endpoint_auth_method: 'client_secret_jwt', ...clientDefaults },
+    {
+      client_id: jwtHs.id,
+      client_secret: jwtHs.secret,
+      token_endpoint_auth_method: 'client_secret_jwt',
+      ...clientDefaults,
+    },
     {
       client_id: pkjwt.id,
       token_endpoint_auth_method: 'private_key_jwt',
@@ -449,7 +483,16 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
     ],
     enabledJWA: {
       // The library default plus HS384/HS512.
-      clientAuthSigningAlgValues: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'Ed25519', 'EdDSA'],
+      clientAuthSigningAlgValues: [
+        'HS256',
+        'HS384',
+        'HS512',
+        'RS256',
+        'PS256',
+        'ES256',
+        'Ed25519',
+        'EdDSA',
+      ],
     },
     // oidc-provider does not derive RFC 8705 §5 aliases; this object extends its discovery document.
     discovery: { mtls_endpoint_aliases: { token_endpoint: mtlsTokenUrl } },
@@ -514,17 +557,30 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
         clockTolerance: ASSERTION_CLOCK_TOLERANCE_SECONDS,
       }));
     } catch (cause) {
-      throw new errors.InvalidGrant({ detail: `invalid assertion: ${cause instanceof Error ? cause.message : String(cause)}`, cause });
+      throw new errors.InvalidGrant({
+        detail: `invalid assertion: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause,
+      });
     }
     const { sub, jti, exp } = payload;
-    if (typeof sub !== 'string' || sub === '') throw new errors.InvalidGrant('assertion sub must be a non-empty string');
-    if (typeof jti !== 'string' || jti === '') throw new errors.InvalidGrant('assertion jti must be a non-empty string');
+    if (typeof sub !== 'string' || sub === '')
+      throw new errors.InvalidGrant('assertion sub must be a non-empty string');
+    if (typeof jti !== 'string' || jti === '')
+      throw new errors.InvalidGrant('assertion jti must be a non-empty string');
     if (typeof exp !== 'number') throw new errors.InvalidGrant('assertion exp must be a number');
     if (exp - Math.floor(Date.now() / 1000) > MAX_ASSERTION_LIFETIME_SECONDS) {
-      throw new errors.InvalidGrant(`assertion exp must be at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds in the future`);
+      throw new errors.InvalidGrant(
+        `assertion exp must be at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds in the future`,
+      );
     }
     // oidc-provider's own replay store (the one it uses for client assertion jti values).
-    if (!(await provider.ReplayDetection.unique(ASSERTION_ISSUER, jti, exp + ASSERTION_CLOCK_TOLERANCE_SECONDS))) {
+    if (
+      !(await provider.ReplayDetection.unique(
+        ASSERTION_ISSUER,
+        jti,
+        exp + ASSERTION_CLOCK_TOLERANCE_SECONDS,
+      ))
+    ) {
       throw new errors.InvalidGrant('assertion jti was already used');
     }
     return { sub, jti, exp };
@@ -539,7 +595,9 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
       }
       // Same policy as client_credentials here: a single resource, defaulting to ours.
       if (Array.isArray(params.resource)) {
-        throw new errors.InvalidTarget('only a single resource indicator value is supported for this grant type');
+        throw new errors.InvalidTarget(
+          'only a single resource indicator value is supported for this grant type',
+        );
       }
       const resource = params.resource ?? resourceUrl;
       const info = resourceServerFor(resource);
@@ -548,9 +606,12 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
       const allowed = new Set((client.scope ?? '').split(' '));
       const requested = ctx.oidc.requestParamScopes;
       for (const scope of requested) {
-        if (SCOPES.includes(scope) && !allowed.has(scope)) throw new errors.InvalidScope('requested scope is not allowed', scope);
+        if (SCOPES.includes(scope) && !allowed.has(scope))
+          throw new errors.InvalidScope('requested scope is not allowed', scope);
       }
-      const { sub } = await verifyAssertion(params.assertion, [...ctx.oidc.clientJwtAuthExpectedAudience()]);
+      const { sub } = await verifyAssertion(params.assertion, [
+        ...ctx.oidc.clientJwtAuthExpectedAudience(),
+      ]);
       const scope = [...requested].filter((s) => new Set(info.scope.split(' ')).has(s)).join(' ');
 
       // The recipe for custom grants: a Grant for the assertion's subject and an AccessToken from it.
@@ -582,15 +643,23 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
    * request, then refuses JWTs (unsupported_token_type, "Structured JWT Tokens cannot be
    * introspected"): only that answer is replaced, by one computed from the verified JWT.
    */
-  const introspectJwt = async (token: string, caller: { clientId: string; clientAuthMethod?: string | undefined }): Promise<Record<string, unknown>> => {
+  const introspectJwt = async (
+    token: string,
+    caller: { clientId: string; clientAuthMethod?: string | undefined },
+  ): Promise<Record<string, unknown>> => {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, publicKey, { issuer, typ: 'at+jwt', algorithms: ['RS256'] }));
+      ({ payload } = await jwtVerify(token, publicKey, {
+        issuer,
+        typ: 'at+jwt',
+        algorithms: ['RS256'],
+      }));
     } catch {
       return { active: false };
     }
     // oidc-provider's introspection allowedPolicy, as configured above.
-    if (caller.clientAuthMethod === 'none' && payload['client_id'] !== caller.clientId) return { active: false };
+    if (caller.clientAuthMethod === 'none' && payload['client_id'] !== caller.clientId)
+      return { active: false };
     return {
       active: true,
       client_id: payload['client_id'],
@@ -611,13 +680,13 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
     const body: unknown = ctx.body;
     const token = oidc?.params?.['token'];
     if (
-      oidc?.route === 'introspection'
-      && ctx.status === 400
-      && isRecord(body)
-      && body['error'] === 'unsupported_token_type'
-      && oidc.client !== undefined
-      && typeof token === 'string'
-      && isJws(token)
+      oidc?.route === 'introspection' &&
+      ctx.status === 400 &&
+      isRecord(body) &&
+      body['error'] === 'unsupported_token_type' &&
+      oidc.client !== undefined &&
+      typeof token === 'string' &&
+      isJws(token)
     ) {
       ctx.status = 200;
       ctx.body = await introspectJwt(token, oidc.client);
@@ -638,13 +707,13 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
     }
     const clientId = oidc.params?.['client_id'];
     if (
-      deployment.wrongBodySecretStatus !== 401
-      && ctx.status === 401
-      && body['error'] === 'invalid_client'
-      && typeof oidc.params?.['client_secret'] === 'string'
-      && typeof clientId === 'string'
+      deployment.wrongBodySecretStatus !== 401 &&
+      ctx.status === 401 &&
+      body['error'] === 'invalid_client' &&
+      typeof oidc.params?.['client_secret'] === 'string' &&
+      typeof clientId === 'string' &&
       // A registered client with a wrong secret; an unknown client id keeps the library's answer.
-      && (await provider.Client.find(clientId)) !== undefined
+      (await provider.Client.find(clientId)) !== undefined
     ) {
       ctx.status = deployment.wrongBodySecretStatus;
       ctx.remove('WWW-Authenticate');
@@ -655,15 +724,28 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
   const accessTokenClaims = async (token: string): Promise<JWTPayload> => {
     if (deployment.accessTokenFormat === 'jwt') {
       // No clockTolerance: a token is refused from the second its exp is reached.
-      return (await jwtVerify(token, publicKey, { issuer, audience: resourceUrl, typ: 'at+jwt', algorithms: ['RS256'] })).payload;
+      return (
+        await jwtVerify(token, publicKey, {
+          issuer,
+          audience: resourceUrl,
+          typ: 'at+jwt',
+          algorithms: ['RS256'],
+        })
+      ).payload;
     }
     // client_credentials issues ClientCredentials tokens; the jwt-bearer grant above issues AccessTokens.
-    const stored = (await provider.ClientCredentials.find(token, { ignoreExpiration: true })) ?? (await provider.AccessToken.find(token, { ignoreExpiration: true }));
+    const stored =
+      (await provider.ClientCredentials.find(token, { ignoreExpiration: true })) ??
+      (await provider.AccessToken.find(token, { ignoreExpiration: true }));
     if (!stored) throw new Error('unknown access token');
     if (stored.isExpired) throw new joseErrors.JWTExpired('the access token expired', {});
     const audience = stored.aud;
-    if (audience !== resourceUrl && !(Array.isArray(audience) && audience.includes(resourceUrl))) throw new Error('access token for another audience');
-    return { scope: stored.scope, ...(stored['x5t#S256'] ? { cnf: { 'x5t#S256': stored['x5t#S256'] } } : {}) };
+    if (audience !== resourceUrl && !(Array.isArray(audience) && audience.includes(resourceUrl)))
+      throw new Error('access token for another audience');
+    return {
+      scope: stored.scope,
+      ...(stored['x5t#S256'] ? { cnf: { 'x5t#S256': stored['x5t#S256'] } } : {}),
+    };
   };
 
   const providerCallback = provider.callback();
@@ -682,20 +764,34 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
     const match = BEARER.exec(authorization);
     if (!match?.[1]) {
       const description = 'malformed Bearer credentials';
-      sendJson(res, 400, { error: 'invalid_request', error_description: description }, {
-        'www-authenticate': bearerChallenge('invalid_request', description),
-      });
+      sendJson(
+        res,
+        400,
+        { error: 'invalid_request', error_description: description },
+        {
+          'www-authenticate': bearerChallenge('invalid_request', description),
+        },
+      );
       return;
     }
     const refuse = (description: string): void =>
-      sendJson(res, 401, { error: 'invalid_token', error_description: description }, {
-        'www-authenticate': bearerChallenge('invalid_token', description),
-      });
+      sendJson(
+        res,
+        401,
+        { error: 'invalid_token', error_description: description },
+        {
+          'www-authenticate': bearerChallenge('invalid_token', description),
+        },
+      );
     let payload: JWTPayload;
     try {
       payload = await accessTokenClaims(match[1]);
     } catch (err) {
-      refuse(err instanceof joseErrors.JWTExpired ? 'the access token expired' : 'the access token is invalid');
+      refuse(
+        err instanceof joseErrors.JWTExpired
+          ? 'the access token expired'
+          : 'the access token is invalid',
+      );
       return;
     }
     // RFC 8705 §3: a certificate-bound token is only good on a connection presenting that certificate.
@@ -716,9 +812,14 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
     const granted = typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [];
     if (!granted.includes(RESOURCE_SCOPE)) {
       const description = `the access token lacks the scope ${RESOURCE_SCOPE}`;
-      sendJson(res, 403, { error: 'insufficient_scope', error_description: description, scope: RESOURCE_SCOPE }, {
-        'www-authenticate': bearerChallenge('insufficient_scope', description, RESOURCE_SCOPE),
-      });
+      sendJson(
+        res,
+        403,
+        { error: 'insufficient_scope', error_description: description, scope: RESOURCE_SCOPE },
+        {
+          'www-authenticate': bearerChallenge('insufficient_scope', description, RESOURCE_SCOPE),
+        },
+      );
       return;
     }
     sendJson(res, 200, { ok: true });

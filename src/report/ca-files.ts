@@ -48,7 +48,8 @@ export function writeCaFiles(record: RunRecord, htmlDir: string): string[] {
  */
 export function reportCurl(curl: string, provider: string, carried: boolean): string {
   if (!/--cacert '/.test(curl)) return curl;
-  if (!carried) return `# the CA file named below is on the machine that ran; this report does not carry it\n${curl}`;
+  if (!carried)
+    return `# the CA file named below is on the machine that ran; this report does not carry it\n${curl}`;
   const rel = caFileName(provider);
   return `# run from the folder that holds this report's index.html: ${rel} is the CA of this endpoint\n${curl.replace(/--cacert '(?:[^']|'\\'')*'/g, `--cacert '${rel}'`)}`;
 }

@@ -32,7 +32,9 @@ export function outputPaths(dir = REPORTS_DIR, runHistoryFile?: string): OutputP
     htmlDir: path.join(dir, 'html'),
     log: path.join(dir, '.run/vitest.log'),
     // Beside the run history, so carrying one file's folder from night to night carries both.
-    historyFile: runHistoryFile ? path.join(path.dirname(runHistory), `${path.basename(runHistory, '.jsonl')}.allure.jsonl`) : path.join(dir, 'history/history.jsonl'),
+    historyFile: runHistoryFile
+      ? path.join(path.dirname(runHistory), `${path.basename(runHistory, '.jsonl')}.allure.jsonl`)
+      : path.join(dir, 'history/history.jsonl'),
     junitFile: path.join(dir, 'junit.xml'),
     summaryFile: path.join(dir, 'summary.md'),
     runHistoryFile: runHistory,
@@ -48,8 +50,23 @@ export async function generateReport(out: OutputPaths): Promise<{ message: strin
   rmSync(out.resultsDir, { recursive: true, force: true }); // allure-vitest never cleans it
   rmSync(out.htmlDir, { recursive: true, force: true });
   mkdirSync(path.dirname(out.log), { recursive: true });
-  const env = { ...process.env, TC_RUN_FILE: out.runFile, TC_RESULTS_DIR: out.resultsDir, NO_COLOR: '1', TC_HISTORY_FILE: out.historyFile };
-  const vitest = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', path.join(ROOT, 'vitest.config.ts')], { cwd: ROOT, env, encoding: 'utf8' });
+  const env = {
+    ...process.env,
+    TC_RUN_FILE: out.runFile,
+    TC_RESULTS_DIR: out.resultsDir,
+    NO_COLOR: '1',
+    TC_HISTORY_FILE: out.historyFile,
+  };
+  const vitest = spawnSync(
+    process.execPath,
+    [
+      path.join(ROOT, 'node_modules/vitest/vitest.mjs'),
+      'run',
+      '--config',
+      path.join(ROOT, 'vitest.config.ts'),
+    ],
+    { cwd: ROOT, env, encoding: 'utf8' },
+  );
   writeFileSync(out.log, `${vitest.stdout}\n${vitest.stderr}`);
   if (!existsSync(out.resultsDir)) {
     throw new Error(`the conformance suites wrote no Allure results; see ${shown(out.log)}`);
@@ -58,18 +75,34 @@ export async function generateReport(out: OutputPaths): Promise<{ message: strin
   const landing = landingData(out.runFile, out.resultsDir, env['TC_HISTORY_FILE']);
   const allure = spawnSync(
     process.execPath,
-    [path.join(ROOT, 'node_modules/allure/cli.js'), 'generate', out.resultsDir, '-o', out.htmlDir, '--config', path.join(REPORTS_DIR, 'allurerc.mjs')],
+    [
+      path.join(ROOT, 'node_modules/allure/cli.js'),
+      'generate',
+      out.resultsDir,
+      '-o',
+      out.htmlDir,
+      '--config',
+      path.join(REPORTS_DIR, 'allurerc.mjs'),
+    ],
     { cwd: ROOT, env, encoding: 'utf8' },
   );
   const html = path.join(out.htmlDir, 'index.html');
   if (allure.status !== 0 || !existsSync(html)) {
-    throw new Error(`allure generate failed (exit ${allure.status}): ${(allure.stderr || allure.stdout).trim().split('\n')[0]}`);
+    throw new Error(
+      `allure generate failed (exit ${allure.status}): ${(allure.stderr || allure.stdout).trim().split('\n')[0]}`,
+    );
   }
   // Allure 3.18's single-file page can run its app before the inline data script; the app then
   // fetches widgets/*.json, which file:// forbids, and the page stays blank (about 1 run in 5).
   // Declaring the data object first makes the app wait for it.
   const page = readFileSync(html, 'utf8');
-  writeFileSync(html, patchReport(page.includes(DATA_GUARD) ? page : page.replace(/<head>/i, `<head>${DATA_GUARD}`), landing));
+  writeFileSync(
+    html,
+    patchReport(
+      page.includes(DATA_GUARD) ? page : page.replace(/<head>/i, `<head>${DATA_GUARD}`),
+      landing,
+    ),
+  );
   writeCaFiles(landing.record, out.htmlDir); // the CA the curl lines name, beside index.html
   return { message: `report: ${shown(html)} (Allure results in ${shown(out.resultsDir)})` };
 }

@@ -21,7 +21,9 @@ const AREA_ORDER = Object.keys(AREA_TITLES) as Area[];
 export function junitXml(record: RunRecord): string {
   const suites: string[] = [];
   const totals = { tests: 0, failures: 0, errors: 0, skipped: 0 };
-  for (const run of [...record.providers].sort((a, b) => a.provider.name.localeCompare(b.provider.name))) {
+  for (const run of [...record.providers].sort((a, b) =>
+    a.provider.name.localeCompare(b.provider.name),
+  )) {
     const p = run.provider;
     for (const area of AREA_ORDER) {
       const findings = run.findings.filter((f) => f.area === area);
@@ -31,7 +33,9 @@ export function junitXml(record: RunRecord): string {
         const name = xmlEscape(findingPath(p.title, f));
         const classname = xmlEscape(`${p.name}.${area}`);
         const props = `<properties><property name="check" value="${xmlEscape(f.checkId)}"/><property name="level" value="${f.level}"/><property name="outcome" value="${f.outcome}"/><property name="spec" value="${xmlEscape(f.spec.url)}"/></properties>`;
-        const detail = xmlEscape(`${f.message}\nlevel: ${f.level}\nspec: ${f.spec.label} ${f.spec.url}\ncheck: ${f.checkId}\nprovider: ${p.name} (${p.tokenEndpoint})`);
+        const detail = xmlEscape(
+          `${f.message}\nlevel: ${f.level}\nspec: ${f.spec.label} ${f.spec.url}\ncheck: ${f.checkId}\nprovider: ${p.name} (${p.tokenEndpoint})`,
+        );
         let body = '';
         if (f.outcome === 'fail') {
           count.failures++;

@@ -14,7 +14,12 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describeProxyUse, readRunRecord, type ProviderRun, type RunRecord } from '../run-record.js';
+import {
+  describeProxyUse,
+  readRunRecord,
+  type ProviderRun,
+  type RunRecord,
+} from '../run-record.js';
 import { FINDING_LABEL, reportEntries, type ReportEntry } from './presentation.js';
 import { readPastRuns, trendOf, type ProviderTrend } from './trend.js';
 import { summarize, type ProviderVerdict, type VerdictSummary } from './verdict.js';
@@ -31,12 +36,24 @@ export interface LandingData {
 }
 
 /** What the landing page needs besides the Allure results; read before allure generate appends this run to the history. */
-export function landingData(runFile: string, resultsDir: string, historyFile: string | undefined): LandingData {
+export function landingData(
+  runFile: string,
+  resultsDir: string,
+  historyFile: string | undefined,
+): LandingData {
   const record = readRunRecord(runFile);
   const entries = reportEntries(record);
   const past = readPastRuns(historyFile);
-  const trends = new Map(record.providers.map((r) => [r.provider.name, trendOf(r.provider.name, past, entries)]));
-  return { record, entries, trends, resultIds: resultIdsOf(resultsDir), ...(historyFile ? { historyFile } : {}) };
+  const trends = new Map(
+    record.providers.map((r) => [r.provider.name, trendOf(r.provider.name, past, entries)]),
+  );
+  return {
+    record,
+    entries,
+    trends,
+    resultIds: resultIdsOf(resultsDir),
+    ...(historyFile ? { historyFile } : {}),
+  };
 }
 
 /** Allure names a result md5(uuid) (@allurereport/core, store/convert.ts); the report links with #<id>. */
@@ -44,7 +61,10 @@ export function resultIdsOf(resultsDir: string): Map<string, string> {
   const ids = new Map<string, string>();
   for (const file of readdirSync(resultsDir)) {
     if (!file.endsWith('-result.json')) continue;
-    const r = JSON.parse(readFileSync(path.join(resultsDir, file), 'utf8')) as { uuid?: string; labels?: { name: string; value: string }[] };
+    const r = JSON.parse(readFileSync(path.join(resultsDir, file), 'utf8')) as {
+      uuid?: string;
+      labels?: { name: string; value: string }[];
+    };
     const key = r.labels?.find((l) => l.name === FINDING_LABEL)?.value;
     if (key && r.uuid) ids.set(key, createHash('md5').update(r.uuid).digest('hex'));
   }
@@ -53,11 +73,23 @@ export function resultIdsOf(resultsDir: string): Map<string, string> {
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const SYMBOL: Record<ProviderVerdict, string> = { conformant: '✓', 'non-conformant': '✗', 'not verified': '?' };
-const CLASS: Record<ProviderVerdict, string> = { conformant: 'tc-ok', 'non-conformant': 'tc-fail', 'not verified': 'tc-nv' };
+const SYMBOL: Record<ProviderVerdict, string> = {
+  conformant: '✓',
+  'non-conformant': '✗',
+  'not verified': '?',
+};
+const CLASS: Record<ProviderVerdict, string> = {
+  conformant: 'tc-ok',
+  'non-conformant': 'tc-fail',
+  'not verified': 'tc-nv',
+};
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
-const utc = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+const utc = (ms: number): string =>
+  new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 
 export function formatSeconds(ms: number): string {
   const s = ms / 1000;
@@ -69,7 +101,11 @@ function counts(v: VerdictSummary): string {
   if (v.shouldFailed > 0) parts.push(`${v.shouldFailed} SHOULD failed (--strict)`);
   parts.push(plural(v.warnings, 'warning'));
   if (v.deviations > 0) parts.push(plural(v.deviations, 'known deviation'));
-  parts.push(v.judged > 0 ? `${v.passed} of ${plural(v.judged, 'judged check')} passed` : 'no check judged the endpoint');
+  parts.push(
+    v.judged > 0
+      ? `${v.passed} of ${plural(v.judged, 'judged check')} passed`
+      : 'no check judged the endpoint',
+  );
   if (v.notJudged > 0) parts.push(`${v.notJudged} not judged`);
   parts.push(plural(v.requests, 'request'));
   return parts.join(' · ');
@@ -81,11 +117,19 @@ function link(data: LandingData, key: string, text: string): string {
 }
 
 function trendHtml(data: LandingData, v: VerdictSummary, t: ProviderTrend | undefined): string {
-  if (!t) return `<div class="tc-trend" data-testid="tc-trend">Trend: no earlier run in this history${data.historyFile ? ` (${esc(path.basename(data.historyFile))})` : ''}</div>`;
-  const marks = t.previous.map((r) => `<span class="${CLASS[r.verdict]}" title="${esc(`${utc(r.timestamp)}: ${r.verdict}`)}">${SYMBOL[r.verdict]}</span>`);
-  marks.push(`<span class="${CLASS[v.verdict]}" title="now: ${v.verdict}">${SYMBOL[v.verdict]}</span>`);
+  if (!t)
+    return `<div class="tc-trend" data-testid="tc-trend">Trend: no earlier run in this history${data.historyFile ? ` (${esc(path.basename(data.historyFile))})` : ''}</div>`;
+  const marks = t.previous.map(
+    (r) =>
+      `<span class="${CLASS[r.verdict]}" title="${esc(`${utc(r.timestamp)}: ${r.verdict}`)}">${SYMBOL[r.verdict]}</span>`,
+  );
+  marks.push(
+    `<span class="${CLASS[v.verdict]}" title="now: ${v.verdict}">${SYMBOL[v.verdict]}</span>`,
+  );
   const changes = (label: string, cs: ProviderTrend['regressed'], testid: string) =>
-    cs.length === 0 ? '' : `<div class="tc-changes" data-testid="${testid}">${label}: ${cs.map((c) => `${link(data, c.key, c.name)} (${c.from} → ${c.to})`).join('; ')}</div>`;
+    cs.length === 0
+      ? ''
+      : `<div class="tc-changes" data-testid="${testid}">${label}: ${cs.map((c) => `${link(data, c.key, c.name)} (${c.from} → ${c.to})`).join('; ')}</div>`;
   return [
     `<div class="tc-trend" data-testid="tc-trend">Trend, oldest to now: ${marks.join(' ')} · since the last run: ${plural(t.regressed.length, 'check')} regressed, ${t.fixed.length} fixed</div>`,
     changes('Regressed', t.regressed, 'tc-regressed'),
@@ -168,24 +212,38 @@ const OPTIONS = /(window\.allureReportOptions = )(\{.*\})(\s*\n)/;
 function withRunSummary(html: string, record: RunRecord): string {
   const m = OPTIONS.exec(html);
   if (!m?.[2]) return html;
-  const options = JSON.parse(m[2]) as { runSummary?: unknown; runSummaryByEnv?: Record<string, unknown> };
+  const options = JSON.parse(m[2]) as {
+    runSummary?: unknown;
+    runSummaryByEnv?: Record<string, unknown>;
+  };
   const start = Date.parse(record.startedAt);
   const stop = Date.parse(record.finishedAt);
   const summary = { start, stop, duration: stop - start };
   options.runSummary = summary;
-  for (const env of Object.keys(options.runSummaryByEnv ?? {})) if (options.runSummaryByEnv) options.runSummaryByEnv[env] = summary;
-  return html.replace(OPTIONS, (_all, head: string, _json: string, tail: string) => `${head}${JSON.stringify(options)}${tail}`);
+  for (const env of Object.keys(options.runSummaryByEnv ?? {}))
+    if (options.runSummaryByEnv) options.runSummaryByEnv[env] = summary;
+  return html.replace(
+    OPTIONS,
+    (_all, head: string, _json: string, tail: string) => `${head}${JSON.stringify(options)}${tail}`,
+  );
 }
 
 /** The donut's percentage over judged checks: passed / (passed + failed + unknown, i.e. SHOULD not met). */
 function withJudgedRate(html: string): string {
-  return html.replace(/d\("(widgets\/(?:[^"/]+\/)?pie_chart\.json)","([A-Za-z0-9+/=]*)"\)/g, (all, name: string, b64: string) => {
-    const pie = JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as { slices?: { status?: string; count?: number }[]; percentage?: number };
-    const n = (status: string) => pie.slices?.filter((s) => s.status === status).reduce((a, s) => a + (s.count ?? 0), 0) ?? 0;
-    const judged = n('passed') + n('failed') + n('unknown');
-    pie.percentage = judged > 0 ? Math.floor((n('passed') / judged) * 10000) / 100 : 0;
-    return `d("${name}","${Buffer.from(JSON.stringify(pie), 'utf8').toString('base64')}")`;
-  });
+  return html.replace(
+    /d\("(widgets\/(?:[^"/]+\/)?pie_chart\.json)","([A-Za-z0-9+/=]*)"\)/g,
+    (all, name: string, b64: string) => {
+      const pie = JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as {
+        slices?: { status?: string; count?: number }[];
+        percentage?: number;
+      };
+      const n = (status: string) =>
+        pie.slices?.filter((s) => s.status === status).reduce((a, s) => a + (s.count ?? 0), 0) ?? 0;
+      const judged = n('passed') + n('failed') + n('unknown');
+      pie.percentage = judged > 0 ? Math.floor((n('passed') / judged) * 10000) / 100 : 0;
+      return `d("${name}","${Buffer.from(JSON.stringify(pie), 'utf8').toString('base64')}")`;
+    },
+  );
 }
 
 /** The generated single-file report, with the landing block and the two corrections. */

@@ -35,7 +35,8 @@ export const OUTCOME_LABEL = 'outcome';
 
 const NOT_APPLICABLE = /^not applicable:\s*/;
 
-export const isNotApplicable = (f: Finding): boolean => f.outcome === 'skipped' && NOT_APPLICABLE.test(f.message);
+export const isNotApplicable = (f: Finding): boolean =>
+  f.outcome === 'skipped' && NOT_APPLICABLE.test(f.message);
 
 /** Allure shows no warning or "accepted" status without counting it as failed, so each outcome gets the nearest honest one. */
 const STATUS: Record<Outcome, AllureStatus> = {
@@ -72,14 +73,20 @@ export function findingKey(provider: string, f: Finding): string {
 
 /** What the check found, without the declaration evaluate() puts in front of a deviation's message. */
 function found(f: Finding): string {
-  const prefix = f.deviation ? `known deviation (${f.deviation.reason}; ${f.deviation.link}): ` : '';
+  const prefix = f.deviation
+    ? `known deviation (${f.deviation.reason}; ${f.deviation.link}): `
+    : '';
   return prefix && f.message.startsWith(prefix) ? f.message.slice(prefix.length) : f.message;
 }
 
 /** The error box of a failed check: the verdict with its level, what was expected and the spec it comes from. No stack trace. */
 export function failureMessage(f: Finding): string {
   const client = f.params['client'];
-  return [`${f.level}: ${f.message}`, `expected: ${f.title}${client ? ` (${client})` : ''}`, `spec: ${f.spec.label} ${f.spec.url}`].join('\n');
+  return [
+    `${f.level}: ${f.message}`,
+    `expected: ${f.title}${client ? ` (${client})` : ''}`,
+    `spec: ${f.spec.label} ${f.spec.url}`,
+  ].join('\n');
 }
 
 const md = (s: string): string => s.replace(/([\\`*_[\]<>])/g, '\\$1');
@@ -116,7 +123,11 @@ function checkDescription(run: ProviderRun, f: Finding): string {
     .join('\n\n');
 }
 
-function notApplicableEntry(run: ProviderRun, area: Area, findings: Finding[]): Omit<ReportEntry, 'rank'> {
+function notApplicableEntry(
+  run: ProviderRun,
+  area: Area,
+  findings: Finding[],
+): Omit<ReportEntry, 'rank'> {
   const p = run.provider;
   const byReason = new Map<string, Finding[]>();
   for (const f of findings) {
@@ -126,19 +137,38 @@ function notApplicableEntry(run: ProviderRun, area: Area, findings: Finding[]): 
   const n = findings.length;
   const counted = `${n} check${n === 1 ? '' : 's'} not applicable`;
   const [only] = byReason.keys();
-  const name = byReason.size === 1 && only !== undefined ? `${counted}: ${only}` : `${counted} (${byReason.size} reasons)`;
-  const lines = [`**Not applicable** — what ${md(p.file)} declares rules these ${AREA_TITLES[area]} checks out; they are not judged and not counted (run.json lists each one).`];
+  const name =
+    byReason.size === 1 && only !== undefined
+      ? `${counted}: ${only}`
+      : `${counted} (${byReason.size} reasons)`;
+  const lines = [
+    `**Not applicable** — what ${md(p.file)} declares rules these ${AREA_TITLES[area]} checks out; they are not judged and not counted (run.json lists each one).`,
+  ];
   for (const [reason, fs] of byReason) {
-    lines.push(`**${md(reason)}**`, fs.map((f) => `- ${md(f.title)} — \`${f.checkId}\`, ${f.level}`).join('\n'));
+    lines.push(
+      `**${md(reason)}**`,
+      fs.map((f) => `- ${md(f.title)} — \`${f.checkId}\`, ${f.level}`).join('\n'),
+    );
   }
-  return { key: `${p.name}:not-applicable:${area}`, provider: p.name, area, kind: 'not-applicable', name, status: 'skipped', description: lines.join('\n\n'), findings };
+  return {
+    key: `${p.name}:not-applicable:${area}`,
+    provider: p.name,
+    area,
+    kind: 'not-applicable',
+    name,
+    status: 'skipped',
+    description: lines.join('\n\n'),
+    findings,
+  };
 }
 
 /** Every entry of the report, in report order. */
 export function reportEntries(record: RunRecord): ReportEntry[] {
   const entries: ReportEntry[] = [];
   const areas = Object.keys(AREA_TITLES) as Area[];
-  for (const run of [...record.providers].sort((a, b) => a.provider.name.localeCompare(b.provider.name))) {
+  for (const run of [...record.providers].sort((a, b) =>
+    a.provider.name.localeCompare(b.provider.name),
+  )) {
     for (const area of areas) {
       // evaluate() lists findings in catalogue order; the not-applicable entry closes its area.
       const inArea = run.findings.filter((f) => f.area === area);
@@ -151,14 +181,19 @@ export function reportEntries(record: RunRecord): ReportEntry[] {
           kind: 'check',
           name: checkTitle(f),
           status,
-          ...(status === 'failed' ? { message: failureMessage(f) } : status === 'broken' ? { message: f.message } : {}),
+          ...(status === 'failed'
+            ? { message: failureMessage(f) }
+            : status === 'broken'
+              ? { message: f.message }
+              : {}),
           description: checkDescription(run, f),
           rank: entries.length,
           findings: [f],
         });
       }
       const na = inArea.filter(isNotApplicable);
-      if (na.length > 0) entries.push({ ...notApplicableEntry(run, area, na), rank: entries.length });
+      if (na.length > 0)
+        entries.push({ ...notApplicableEntry(run, area, na), rank: entries.length });
     }
   }
   return entries;
@@ -169,7 +204,10 @@ export function reportEntries(record: RunRecord): ReportEntry[] {
  * report order (1 ms apart from the run's start); the duration is the time its exchanges took.
  * The run's real duration is written into the report's header separately (see landing.ts).
  */
-export function entryTiming(entry: ReportEntry, record: RunRecord): { start: number; stop: number } {
+export function entryTiming(
+  entry: ReportEntry,
+  record: RunRecord,
+): { start: number; stop: number } {
   const run = record.providers.find((r) => r.provider.name === entry.provider);
   const start = Date.parse(record.startedAt) + entry.rank;
   const probes = new Set(entry.findings.flatMap((f) => f.probes));

@@ -23,7 +23,14 @@ let current: RunnerTask | undefined;
  * copies every label of every result into each later report's history, so they would cost size run
  * after run.
  */
-const NOISE_LABELS = new Set(['framework', 'language', 'host', 'thread', 'package', '_fallbackTestCaseId']);
+const NOISE_LABELS = new Set([
+  'framework',
+  'language',
+  'host',
+  'thread',
+  'package',
+  '_fallbackTestCaseId',
+]);
 
 export default class ConformanceAllureReporter extends AllureVitestReporter {
   constructor(config: AllureVitestReporterConfig = {}) {
@@ -38,7 +45,10 @@ export default class ConformanceAllureReporter extends AllureVitestReporter {
     };
     super({
       ...config,
-      listeners: [...(config.listeners ?? []), { beforeTestResultWrite: (result: TestResult) => adjust(result, current, entries) }],
+      listeners: [
+        ...(config.listeners ?? []),
+        { beforeTestResultWrite: (result: TestResult) => adjust(result, current, entries) },
+      ],
     });
   }
 
@@ -54,11 +64,16 @@ export default class ConformanceAllureReporter extends AllureVitestReporter {
   }
 }
 
-function adjust(result: TestResult, task: RunnerTask | undefined, report: () => { record: RunRecord; entries: Map<string, ReportEntry> }): void {
+function adjust(
+  result: TestResult,
+  task: RunnerTask | undefined,
+  report: () => { record: RunRecord; entries: Map<string, ReportEntry> },
+): void {
   if (!task || task.type !== 'test') return;
   // Provider › Area › Check, instead of "<package>:suites/<file>.test.ts#…": no file paths for QA.
   const names: string[] = [task.name];
-  for (let s = task.suite; s && s.type === 'suite' && s.name && s !== s.file; s = s.suite) names.unshift(s.name);
+  for (let s = task.suite; s && s.type === 'suite' && s.name && s !== s.file; s = s.suite)
+    names.unshift(s.name);
   result.fullName = names.join(' › ');
   result.titlePath = names.slice(0, -1);
   result.labels = result.labels.filter((l) => !NOISE_LABELS.has(l.name));
@@ -68,8 +83,13 @@ function adjust(result: TestResult, task: RunnerTask | undefined, report: () => 
   if (!entry) {
     // Not a finding: a verdict of another suite (the Migration suite's ConformanceFailure, an
     // AssertionError) is failed; anything else (a harness bug) broken. Never with the stack.
-    if (task.result?.state === 'fail') result.status = (task.result.errors?.some((e) => e.name === 'AssertionError') ? 'failed' : 'broken') as Status;
-    result.statusDetails = result.statusDetails?.message ? { message: result.statusDetails.message } : {};
+    if (task.result?.state === 'fail')
+      result.status = (
+        task.result.errors?.some((e) => e.name === 'AssertionError') ? 'failed' : 'broken'
+      ) as Status;
+    result.statusDetails = result.statusDetails?.message
+      ? { message: result.statusDetails.message }
+      : {};
     return;
   }
   result.status = entry.status as Status;

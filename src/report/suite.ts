@@ -9,7 +9,13 @@ import { describe, test } from 'vitest';
 import { AREA_TITLES, type Area } from '../checks/types.js';
 import { readRunRecord, type ProviderRun } from '../run-record.js';
 import { reportCurl } from './ca-files.js';
-import { FINDING_LABEL, OUTCOME_LABEL, providerLabel, reportEntries, type ReportEntry } from './presentation.js';
+import {
+  FINDING_LABEL,
+  OUTCOME_LABEL,
+  providerLabel,
+  reportEntries,
+  type ReportEntry,
+} from './presentation.js';
 import { authMethodOf, renderExchange, requestedScopeOf } from './render.js';
 import { inert } from '../text/inert.js';
 
@@ -63,7 +69,11 @@ async function annotate(run: ProviderRun, entry: ReportEntry): Promise<void> {
     const ex = run.evidence.exchanges[probe];
     if (!ex) continue;
     await allure.attachment(`exchange: ${ex.purpose}`, renderExchange(ex), 'text/plain');
-    await allure.attachment(`curl: ${ex.purpose}`, `${inert(reportCurl(ex.curl, p.name, p.caCertificates !== undefined), { max: 64 * 1024, multiline: true })}\n`, 'text/plain');
+    await allure.attachment(
+      `curl: ${ex.purpose}`,
+      `${inert(reportCurl(ex.curl, p.name, p.caCertificates !== undefined), { max: 64 * 1024, multiline: true })}\n`,
+      'text/plain',
+    );
   }
 }
 
@@ -75,7 +85,9 @@ async function annotate(run: ProviderRun, entry: ReportEntry): Promise<void> {
 export function registerArea(area: Area): void {
   const record = readRunRecord();
   const entries = reportEntries(record).filter((e) => e.area === area);
-  for (const run of [...record.providers].sort((a, b) => a.provider.name.localeCompare(b.provider.name))) {
+  for (const run of [...record.providers].sort((a, b) =>
+    a.provider.name.localeCompare(b.provider.name),
+  )) {
     describe(providerLabel(run.provider), () => {
       describe(AREA_TITLES[area], () => {
         for (const entry of entries.filter((e) => e.provider === run.provider.name)) {
@@ -83,7 +95,8 @@ export function registerArea(area: Area): void {
             // The message may quote the server: inert wherever it shows (status details, steps, annotations).
             if (entry.message !== undefined) entry.message = inert(entry.message);
             await annotate(run, entry);
-            if (entry.status === 'failed') throw new ConformanceFailure(entry.message ?? entry.name);
+            if (entry.status === 'failed')
+              throw new ConformanceFailure(entry.message ?? entry.name);
             if (entry.status === 'broken') throw new BrokenCheck(entry.message ?? entry.name);
             if (entry.status === 'skipped') ctx.skip();
           });

@@ -67,7 +67,8 @@ export function readPastRuns(historyFile: string | undefined): PastRun[] {
 
 function verdictOf(outcomes: string[]): ProviderVerdict {
   if (outcomes.includes('fail')) return 'non-conformant';
-  if (outcomes.includes('broken') || !outcomes.some((o) => o === 'pass' || o === 'warn')) return 'not verified';
+  if (outcomes.includes('broken') || !outcomes.some((o) => o === 'pass' || o === 'warn'))
+    return 'not verified';
   return 'conformant';
 }
 
@@ -75,9 +76,16 @@ function verdictOf(outcomes: string[]): ProviderVerdict {
 const SEVERITY: Partial<Record<string, number>> = { pass: 0, warn: 1, fail: 2 };
 
 /** The provider's trend, or undefined when no earlier run in the history had it. */
-export function trendOf(provider: string, past: PastRun[], entries: ReportEntry[]): ProviderTrend | undefined {
+export function trendOf(
+  provider: string,
+  past: PastRun[],
+  entries: ReportEntry[],
+): ProviderTrend | undefined {
   const runs = past
-    .map((r) => ({ timestamp: r.timestamp, outcomes: [...r.findings.entries()].filter(([, v]) => v.provider === provider) }))
+    .map((r) => ({
+      timestamp: r.timestamp,
+      outcomes: [...r.findings.entries()].filter(([, v]) => v.provider === provider),
+    }))
     .filter((r) => r.outcomes.length > 0);
   const last = runs.at(-1);
   if (!last) return undefined;
@@ -91,10 +99,18 @@ export function trendOf(provider: string, past: PastRun[], entries: ReportEntry[
     const was = from === undefined ? undefined : SEVERITY[from];
     const now = SEVERITY[f.outcome];
     if (was === undefined || now === undefined || was === now) continue;
-    (now > was ? regressed : fixed).push({ key: e.key, name: e.name, from: from as Outcome, to: f.outcome });
+    (now > was ? regressed : fixed).push({
+      key: e.key,
+      name: e.name,
+      from: from as Outcome,
+      to: f.outcome,
+    });
   }
   return {
-    previous: runs.slice(-MAX_RUNS).map((r) => ({ timestamp: r.timestamp, verdict: verdictOf(r.outcomes.map(([, v]) => v.outcome)) })),
+    previous: runs.slice(-MAX_RUNS).map((r) => ({
+      timestamp: r.timestamp,
+      verdict: verdictOf(r.outcomes.map(([, v]) => v.outcome)),
+    })),
     regressed,
     fixed,
   };

@@ -35,7 +35,8 @@ export interface VerdictSummary {
 
 export function summarize(run: ProviderRun): VerdictSummary {
   const count = (pred: (f: Finding) => boolean): number => run.findings.filter(pred).length;
-  const failed = (level: Finding['level']) => count((f) => f.outcome === 'fail' && f.level === level);
+  const failed = (level: Finding['level']) =>
+    count((f) => f.outcome === 'fail' && f.level === level);
   const s = {
     mustFailed: failed('MUST'),
     expectationFailed: failed('EXPECTATION'),
@@ -50,11 +51,16 @@ export function summarize(run: ProviderRun): VerdictSummary {
   const judged = s.passed + s.mustFailed + s.expectationFailed + s.shouldFailed + s.warnings;
   const anyFailed = s.mustFailed + s.expectationFailed + s.shouldFailed > 0;
   const reasons = new Map<string, number>();
-  for (const f of run.findings) if (f.outcome === 'broken') reasons.set(f.message, (reasons.get(f.message) ?? 0) + 1);
+  for (const f of run.findings)
+    if (f.outcome === 'broken') reasons.set(f.message, (reasons.get(f.message) ?? 0) + 1);
   const brokenReason = [...reasons].sort((a, b) => b[1] - a[1])[0]?.[0];
   return {
     provider: run.provider.name,
-    verdict: anyFailed ? 'non-conformant' : s.notJudged > 0 || judged === 0 ? 'not verified' : 'conformant',
+    verdict: anyFailed
+      ? 'non-conformant'
+      : s.notJudged > 0 || judged === 0
+        ? 'not verified'
+        : 'conformant',
     ...s,
     judged,
     requests: run.evidence.requestsSent,

@@ -6,7 +6,13 @@ import { formatSummary } from '../report/summary.js';
 import { changeLines, summaryMarkdown } from '../report/summary-md.js';
 import { writeRunRecord, type RunRecord } from '../run-record.js';
 import { runVerdict, type ExitCode } from '../verdict.js';
-import { appendHistory, changesSince, historyLineOf, readHistory, type ProviderChanges } from './history.js';
+import {
+  appendHistory,
+  changesSince,
+  historyLineOf,
+  readHistory,
+  type ProviderChanges,
+} from './history.js';
 
 export interface FinishOptions {
   report: boolean;
@@ -19,8 +25,15 @@ export interface FinishOptions {
  * What every run ends with, one run or merged shards alike: run.json, junit.xml, summary.md (and
  * $GITHUB_STEP_SUMMARY), the history, the report, the summary on the terminal, and the exit code.
  */
-export async function finishRun(record: RunRecord, out: OutputPaths, options: FinishOptions): Promise<ExitCode> {
-  const verdict = runVerdict(record.providers.map((r) => ({ name: r.provider.name, findings: r.findings })), { strict: record.strict, allowUnverified: record.allowUnverified ?? false });
+export async function finishRun(
+  record: RunRecord,
+  out: OutputPaths,
+  options: FinishOptions,
+): Promise<ExitCode> {
+  const verdict = runVerdict(
+    record.providers.map((r) => ({ name: r.provider.name, findings: r.findings })),
+    { strict: record.strict, allowUnverified: record.allowUnverified ?? false },
+  );
   const line = historyLineOf(record);
   const changes: ProviderChanges[] = changesSince(readHistory(options.historyFile), line);
   const withChanges: RunRecord = { ...record, sinceLastRun: changes };
@@ -37,9 +50,16 @@ export async function finishRun(record: RunRecord, out: OutputPaths, options: Fi
     const report = await generateReport(out);
     options.write(`${report.message}\n`);
   }
-  options.write(`junit: ${shown(out.junitFile)}, summary: ${shown(out.summaryFile)}, history: ${shown(options.historyFile)}\n`);
+  options.write(
+    `junit: ${shown(out.junitFile)}, summary: ${shown(out.summaryFile)}, history: ${shown(options.historyFile)}\n`,
+  );
   const changed = changeLines(changes);
-  options.write(formatSummary(withChanges).replace(/\n(Result: [^\n]*)\n*$/, `\n${changed.length ? `${changed.join('\n')}\n\n` : ''}$1\n`));
+  options.write(
+    formatSummary(withChanges).replace(
+      /\n(Result: [^\n]*)\n*$/,
+      `\n${changed.length ? `${changed.join('\n')}\n\n` : ''}$1\n`,
+    ),
+  );
   return verdict.code;
 }
 

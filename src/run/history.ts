@@ -1,4 +1,11 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Finding, Outcome } from '../evaluate.js';
 import type { RunRecord } from '../run-record.js';
@@ -35,7 +42,12 @@ export function historyLineOf(record: RunRecord): HistoryLine {
   return {
     v: 1,
     finishedAt: record.finishedAt,
-    providers: Object.fromEntries(record.providers.map((r) => [r.provider.name, Object.fromEntries(r.findings.map((f) => [instanceKey(f), f.outcome]))])),
+    providers: Object.fromEntries(
+      record.providers.map((r) => [
+        r.provider.name,
+        Object.fromEntries(r.findings.map((f) => [instanceKey(f), f.outcome])),
+      ]),
+    ),
   };
 }
 
@@ -64,10 +76,18 @@ export function changesSince(history: HistoryLine[], current: HistoryLine): Prov
     return {
       provider,
       ...(before ? { since: before.finishedAt } : {}),
-      newFailures: prev ? keys.filter((k) => failing(now[k]) && !failing(prev[k])) : keys.filter((k) => failing(now[k])),
-      fixed: prev ? Object.keys(prev).filter((k) => failing(prev[k]) && !failing(now[k]) && now[k] !== undefined).sort() : [],
+      newFailures: prev
+        ? keys.filter((k) => failing(now[k]) && !failing(prev[k]))
+        : keys.filter((k) => failing(now[k])),
+      fixed: prev
+        ? Object.keys(prev)
+            .filter((k) => failing(prev[k]) && !failing(now[k]) && now[k] !== undefined)
+            .sort()
+        : [],
       stillFailing: prev ? keys.filter((k) => failing(now[k]) && failing(prev[k])) : [],
-      newlyUnverified: prev ? keys.filter((k) => now[k] === 'broken' && prev[k] !== undefined && prev[k] !== 'broken') : [],
+      newlyUnverified: prev
+        ? keys.filter((k) => now[k] === 'broken' && prev[k] !== undefined && prev[k] !== 'broken')
+        : [],
     };
   });
 }

@@ -11,7 +11,8 @@ export function parseShard(value: string): Shard | string {
   if (!m) return `--shard: ${JSON.stringify(value)} is not k/n (e.g. 1/4)`;
   const index = Number(m[1]);
   const total = Number(m[2]);
-  if (total < 1 || index < 1 || index > total) return `--shard: ${value}: k must be between 1 and n`;
+  if (total < 1 || index < 1 || index > total)
+    return `--shard: ${value}: k must be between 1 and n`;
   return { index, total };
 }
 

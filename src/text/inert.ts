@@ -24,13 +24,16 @@ export const DEFAULT_MAX_CHARS = 2000;
  * bidi embeddings, overrides, isolates and marks, the line and paragraph separators, and the BOM /
  * zero-width no-break space; lone surrogates (invalid UTF-16, never valid output) too.
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNSAFE =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 function escapeChar(c: string, multiline: boolean): string {
   if (multiline && (c === '\n' || c === '\t')) return c;
   const code = c.charCodeAt(0);
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
 /**
@@ -49,7 +52,9 @@ export function inert(text: string, options: InertOptions = {}): string {
     tail = `… [cut: ${text.length} chars in all]`;
   }
   // A CR right before a LF ends a line like the LF does (CRLF bodies); anywhere else it overwrites.
-  const safe = kept.replace(UNSAFE, (c, offset: number) => (multiline && c === '\r' && kept.charAt(offset + 1) === '\n' ? c : escapeChar(c, multiline)));
+  const safe = kept.replace(UNSAFE, (c, offset: number) =>
+    multiline && c === '\r' && kept.charAt(offset + 1) === '\n' ? c : escapeChar(c, multiline),
+  );
   return `${safe}${tail}`;
 }
 
@@ -57,7 +62,11 @@ export function inert(text: string, options: InertOptions = {}): string {
 export function isInert(text: string, multiline = false): boolean {
   for (const m of text.matchAll(UNSAFE)) {
     const c = m[0];
-    if (multiline && (c === '\n' || c === '\t' || (c === '\r' && text.charAt((m.index ?? 0) + 1) === '\n'))) continue;
+    if (
+      multiline &&
+      (c === '\n' || c === '\t' || (c === '\r' && text.charAt((m.index ?? 0) + 1) === '\n'))
+    )
+      continue;
     return false;
   }
   return true;

@@ -15,6 +15,9 @@ describe('docs/checks.md', () => {
   it('has unique, stable-looking check ids', () => {
     const ids = CHECKS.map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ids) expect(id).toMatch(/^(grant|client-auth|discovery|response|jwt|introspection|resource|expiry|scope|errors)\.[a-z0-9-]+$/);
+    for (const id of ids)
+      expect(id).toMatch(
+        /^(grant|client-auth|discovery|response|jwt|introspection|resource|expiry|scope|errors)\.[a-z0-9-]+$/,
+      );
   });
 });

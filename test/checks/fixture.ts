@@ -4,7 +4,10 @@ import type { Provider } from '../../src/descriptor/types.js';
 import type { Exchange, RecordedResponse, TokenFacts } from '../../src/evidence/types.js';
 
 type Recording = { provider: Provider; evidence: Evidence };
-const load = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/${name}-evidence.json`, import.meta.url), 'utf8')) as Recording;
+const load = (name: string) =>
+  JSON.parse(
+    readFileSync(new URL(`../fixtures/${name}-evidence.json`, import.meta.url), 'utf8'),
+  ) as Recording;
 const RECORDINGS = { reference: load('reference'), 'jwt-bearer': load('reference-jwt-bearer') };
 export type FixtureName = keyof typeof RECORDINGS;
 
@@ -15,7 +18,8 @@ export type FixtureName = keyof typeof RECORDINGS;
 export function conformant(name: FixtureName = 'reference'): Recording {
   const copy = structuredClone(RECORDINGS[name]);
   copy.evidence.exchanges['token.0']!.response!.headers['pragma'] = ['no-cache'];
-  if (copy.evidence.exchanges['client-auth.far-future-exp']) errorResponse(copy.evidence, 'client-auth.far-future-exp', 401, 'invalid_client');
+  if (copy.evidence.exchanges['client-auth.far-future-exp'])
+    errorResponse(copy.evidence, 'client-auth.far-future-exp', 401, 'invalid_client');
   return copy;
 }
 
@@ -58,7 +62,12 @@ export function grantsToken(evidence: Evidence, probe: string, scope = 'api:read
 }
 
 /** Turns a response into an OAuth error response. */
-export function errorResponse(evidence: Evidence, probe: string, status: number, error: string): void {
+export function errorResponse(
+  evidence: Evidence,
+  probe: string,
+  status: number,
+  error: string,
+): void {
   const r = res(evidence, probe);
   r.status = status;
   r.json = { error };

@@ -12,7 +12,12 @@ import { fingerprint, placeholder } from '../../src/compare/fingerprint.js';
 import { clientRoles, pairClients } from '../../src/compare/roles.js';
 import type { Comparison } from '../../src/compare/types.js';
 import type { ClientDescriptor } from '../../src/descriptor/types.js';
-import { assertionClient, bodySecretClient, mtlsClient, secretClient } from '../../src/probes/clients.js';
+import {
+  assertionClient,
+  bodySecretClient,
+  mtlsClient,
+  secretClient,
+} from '../../src/probes/clients.js';
 import { conformant, errorResponse, exchange, grantsToken, json, res } from '../checks/fixture.js';
 import { side, tokenResponses } from './recorded-sides.js';
 
@@ -27,7 +32,8 @@ function setLifetime(e: Evidence, seconds: number): void {
   }
 }
 
-const summary = (c: Comparison) => c.differences.map((d) => `${d.class}: ${d.title}: ${d.baseline} → ${d.candidate}`);
+const summary = (c: Comparison) =>
+  c.differences.map((d) => `${d.class}: ${d.title}: ${d.baseline} → ${d.candidate}`);
 
 describe('a recording compared with itself', () => {
   const c = compareRuns(side(), side());
@@ -35,7 +41,9 @@ describe('a recording compared with itself', () => {
     expect(c.differences).toEqual([]);
     expect(c.notComparable).toEqual([]);
     expect(c.noise).toEqual([]);
-    expect(c.counts.unchanged).toBe(Object.values(side().run.evidence.exchanges).filter((x) => x.response).length);
+    expect(c.counts.unchanged).toBe(
+      Object.values(side().run.evidence.exchanges).filter((x) => x.response).length,
+    );
   });
 });
 
@@ -43,20 +51,36 @@ describe('one behaviour changed', () => {
   it('a shorter lifetime breaks clients, once, on every token response, with the lifetime check it moved', () => {
     const candidate = side((e) => setLifetime(e, 3));
     const c = compareRuns(side(), candidate);
-    expect(summary(c)).toEqual(['breaks-clients: Token lifetime shrinks: expires_in 5, exp − iat 5 → expires_in 3, exp − iat 3']);
+    expect(summary(c)).toEqual([
+      'breaks-clients: Token lifetime shrinks: expires_in 5, exp − iat 5 → expires_in 3, exp − iat 3',
+    ]);
     const [d] = c.differences;
-    expect(d!.where.map((w) => w.probe).sort()).toEqual(tokenResponses(candidate.run.evidence).sort());
+    expect(d!.where.map((w) => w.probe).sort()).toEqual(
+      tokenResponses(candidate.run.evidence).sort(),
+    );
     // The descriptor promises 5 s: the candidate breaks that promise, shown with the behaviour.
-    expect(d!.checks.map((k) => `${k.checkId} ${k.baseline.outcome}→${k.candidate.outcome} ${k.class}`)).toContain('expiry.expires-in-declared pass→fail conformance-regression');
+    expect(
+      d!.checks.map((k) => `${k.checkId} ${k.baseline.outcome}→${k.candidate.outcome} ${k.class}`),
+    ).toContain('expiry.expires-in-declared pass→fail conformance-regression');
     expect(c.notComparable).toEqual([]);
   });
 
   it('a longer lifetime is neutral, raised to a regression by the check it moves', () => {
-    const c = compareRuns(side(), side((e) => setLifetime(e, 60)));
+    const c = compareRuns(
+      side(),
+      side((e) => setLifetime(e, 60)),
+    );
     expect(c.differences).toHaveLength(1);
-    expect(c.differences[0]).toMatchObject({ title: 'Token lifetime grows', class: 'conformance-regression', reason: 'a longer lifetime takes nothing away' });
+    expect(c.differences[0]).toMatchObject({
+      title: 'Token lifetime grows',
+      class: 'conformance-regression',
+      reason: 'a longer lifetime takes nothing away',
+    });
     // The declared lifetime, and introspection's exp (left as recorded) now disagreeing with the response.
-    expect(c.differences[0]!.checks.map((k) => k.checkId).sort()).toEqual(['expiry.expires-in-declared', 'introspection.agrees-with-token-response']);
+    expect(c.differences[0]!.checks.map((k) => k.checkId).sort()).toEqual([
+      'expiry.expires-in-declared',
+      'introspection.agrees-with-token-response',
+    ]);
   });
 
   it('scope no longer echoed: a member disappears', () => {
@@ -69,35 +93,65 @@ describe('one behaviour changed', () => {
         }
       }),
     );
-    expect(summary(c)).toEqual(['breaks-clients: Scope no longer echoed: scope echoed → scope not echoed']);
+    expect(summary(c)).toEqual([
+      'breaks-clients: Scope no longer echoed: scope echoed → scope not echoed',
+    ]);
   });
 
   it('401 → 400 for a wrong secret: a status change on a refusal breaks clients (and the Basic check)', () => {
-    const c = compareRuns(side(), side((e) => (res(e, 'errors.wrong-secret').status = 400)));
+    const c = compareRuns(
+      side(),
+      side((e) => (res(e, 'errors.wrong-secret').status = 400)),
+    );
     expect(summary(c)).toEqual(['breaks-clients: Status changes: 401 → 400']);
     expect(c.differences[0]!.where.map((w) => w.probe)).toEqual(['errors.wrong-secret']);
-    expect(c.differences[0]!.checks.map((k) => k.checkId)).toContain('errors.invalid-client-401-challenge');
+    expect(c.differences[0]!.checks.map((k) => k.checkId)).toContain(
+      'errors.invalid-client-401-challenge',
+    );
   });
 
   it('a token request that succeeded is refused: one difference, not one per member', () => {
-    const c = compareRuns(side(), side((e) => errorResponse(e, 'token.1', 401, 'invalid_client')));
-    expect(summary(c)).toEqual(['breaks-clients: A request that succeeded is refused: 200 (accepted) → 401 invalid_client']);
-    expect(c.differences[0]!.where).toEqual([expect.objectContaining({ probe: 'token.1', role: 'body-secret client' })]);
+    const c = compareRuns(
+      side(),
+      side((e) => errorResponse(e, 'token.1', 401, 'invalid_client')),
+    );
+    expect(summary(c)).toEqual([
+      'breaks-clients: A request that succeeded is refused: 200 (accepted) → 401 invalid_client',
+    ]);
+    expect(c.differences[0]!.where).toEqual([
+      expect.objectContaining({ probe: 'token.1', role: 'body-secret client' }),
+    ]);
   });
 
   it('a wrong secret accepted: no client depends on it, the checks make it a regression', () => {
-    const c = compareRuns(side(), side((e) => grantsToken(e, 'errors.wrong-secret')));
+    const c = compareRuns(
+      side(),
+      side((e) => grantsToken(e, 'errors.wrong-secret')),
+    );
     expect(c.differences).toHaveLength(1);
     const d = c.differences[0]!;
-    expect(d).toMatchObject({ title: 'A request no working client sends is now accepted', class: 'conformance-regression' });
+    expect(d).toMatchObject({
+      title: 'A request no working client sends is now accepted',
+      class: 'conformance-regression',
+    });
     expect(d.checks.map((k) => k.checkId)).toContain('errors.wrong-secret');
   });
 
   it('a member added is neutral; a JWT claim that changes value breaks clients', () => {
-    const added = compareRuns(side(), side((e) => (json(e, 'token.0')['foo'] = 'bar')));
+    const added = compareRuns(
+      side(),
+      side((e) => (json(e, 'token.0')['foo'] = 'bar')),
+    );
     expect(summary(added)).toEqual(['neutral: Members added: (none) → foo']);
-    const iss = compareRuns(side(), side((e) => (res(e, 'token.0').accessToken!.jwt!.payload['iss'] = 'https://elsewhere.example')));
-    expect(summary(iss)[0]).toBe('breaks-clients: JWT claim iss changes: iss={issuer} → iss=https://elsewhere.example');
+    const iss = compareRuns(
+      side(),
+      side(
+        (e) => (res(e, 'token.0').accessToken!.jwt!.payload['iss'] = 'https://elsewhere.example'),
+      ),
+    );
+    expect(summary(iss)[0]).toBe(
+      'breaks-clients: JWT claim iss changes: iss={issuer} → iss=https://elsewhere.example',
+    );
     expect(iss.differences[0]!.checks.map((k) => k.checkId)).toContain('jwt.iss');
   });
 
@@ -105,10 +159,14 @@ describe('one behaviour changed', () => {
     const candidate = side();
     const pragma = candidate.run.findings.find((f) => f.checkId === 'response.pragma')!;
     const baseline = side();
-    baseline.run.findings = baseline.run.findings.map((f) => (f.checkId === 'response.pragma' ? { ...f, outcome: 'warn', message: 'Pragma is absent' } : f));
+    baseline.run.findings = baseline.run.findings.map((f) =>
+      f.checkId === 'response.pragma' ? { ...f, outcome: 'warn', message: 'Pragma is absent' } : f,
+    );
     expect(pragma.outcome).toBe('pass');
     const c = compareRuns(baseline, candidate);
-    expect(c.differences).toEqual([expect.objectContaining({ kind: 'check', class: 'fixed', title: pragma.title })]);
+    expect(c.differences).toEqual([
+      expect.objectContaining({ kind: 'check', class: 'fixed', title: pragma.title }),
+    ]);
   });
 
   it('a probe one side does not run is not comparable, kept apart with the verdicts that rest on it', () => {
@@ -121,15 +179,28 @@ describe('one behaviour changed', () => {
     );
     expect(c.differences).toEqual([]);
     expect(c.notComparable).toHaveLength(1);
-    expect(c.notComparable[0]).toMatchObject({ aspect: 'answer', baseline: 'answered', candidate: 'not run (ruled out)' });
-    expect(c.notComparable[0]!.checks.map((k) => k.checkId).sort()).toEqual(['resource.tampered-token-challenge', 'resource.tampered-token-refused']);
+    expect(c.notComparable[0]).toMatchObject({
+      aspect: 'answer',
+      baseline: 'answered',
+      candidate: 'not run (ruled out)',
+    });
+    expect(c.notComparable[0]!.checks.map((k) => k.checkId).sort()).toEqual([
+      'resource.tampered-token-challenge',
+      'resource.tampered-token-refused',
+    ]);
   });
 });
 
 describe('two descriptors that differ where they must', () => {
   it('other URLs and client ids line up: no difference', () => {
     const moved = side((e, p) => {
-      const text = JSON.stringify({ e, p }).split('127.0.0.1:8443').join('auth.example.net').split('ref-basic').join('acme-basic').split('ref-post').join('acme-post');
+      const text = JSON.stringify({ e, p })
+        .split('127.0.0.1:8443')
+        .join('auth.example.net')
+        .split('ref-basic')
+        .join('acme-basic')
+        .split('ref-post')
+        .join('acme-post');
       const copy = JSON.parse(text) as { e: Evidence; p: typeof p };
       Object.assign(e, copy.e);
       Object.assign(p, copy.p);
@@ -147,29 +218,45 @@ describe('two descriptors that differ where they must', () => {
       const order = [0, 1, 7, 2, 3, 4, 5, 6, 8];
       const tokens = order.map((i) => e.exchanges[`token.${i}`]!);
       p.clients = order.map((i) => p.clients[i]!);
-      tokens.forEach((ex, i) => (e.exchanges[`token.${i}`] = { ...ex, probe: `token.${i}` as typeof ex.probe }));
+      tokens.forEach(
+        (ex, i) => (e.exchanges[`token.${i}`] = { ...ex, probe: `token.${i}` as typeof ex.probe }),
+      );
     });
     const c = compareRuns(side(), reordered);
     expect(c.differences).toEqual([]);
     const tls = c.unchanged.find((u) => u.role === 'TLS client');
     expect(tls).toMatchObject({ key: 'token[TLS client]', probe: 'token.7' });
-    expect(c.unchanged.find((u) => u.role === 'assertion client')).toMatchObject({ probe: 'token.2' });
+    expect(c.unchanged.find((u) => u.role === 'assertion client')).toMatchObject({
+      probe: 'token.2',
+    });
   });
 });
 
 describe('noise', () => {
   it('what differs between the baseline and its secondary is taken out, and shown apart', () => {
-    const c = compareRuns(side(), side((e) => setLifetime(e, 3)), side((e) => setLifetime(e, 2)));
+    const c = compareRuns(
+      side(),
+      side((e) => setLifetime(e, 3)),
+      side((e) => setLifetime(e, 2)),
+    );
     expect(c.differences).toEqual([]);
     const lifetime = c.noise.find((n) => n.aspect === 'lifetime');
     expect(lifetime).toMatchObject({ class: 'noise', title: 'Token lifetime shrinks' });
     expect(lifetime!.suppressed).toBe(tokenResponses(side().run.evidence).length);
     // The verdict the secondary moves too is noise as well.
-    expect(c.noise.some((n) => n.kind === 'check' && n.checks[0]!.checkId === 'expiry.expires-in-declared')).toBe(true);
+    expect(
+      c.noise.some(
+        (n) => n.kind === 'check' && n.checks[0]!.checkId === 'expiry.expires-in-declared',
+      ),
+    ).toBe(true);
   });
 
   it('a secondary that agrees with the baseline leaves the differences as they are', () => {
-    const c = compareRuns(side(), side((e) => setLifetime(e, 3)), side());
+    const c = compareRuns(
+      side(),
+      side((e) => setLifetime(e, 3)),
+      side(),
+    );
     expect(c.differences).toHaveLength(1);
     expect(c.noise).toEqual([]);
   });
@@ -179,17 +266,29 @@ describe('fingerprints', () => {
   it('never hold a token, a jti or an absolute time', () => {
     const s = side();
     for (const ex of Object.values(s.run.evidence.exchanges)) {
-      const fp = JSON.stringify(fingerprint(ex, undefined, { tokenEndpoint: s.run.provider.tokenEndpoint }));
+      const fp = JSON.stringify(
+        fingerprint(ex, undefined, { tokenEndpoint: s.run.provider.tokenEndpoint }),
+      );
       const payload = ex.response?.accessToken?.jwt?.payload;
-      if (payload) for (const claim of ['jti', 'iat', 'exp']) expect(fp).not.toContain(String(payload[claim]));
+      if (payload)
+        for (const claim of ['jti', 'iat', 'exp']) expect(fp).not.toContain(String(payload[claim]));
       if (ex.response?.accessToken) expect(fp).not.toContain(ex.response.accessToken.preview);
     }
   });
 
   it('compare JWT details only when both tokens are JWTs', () => {
     const s = side();
-    const jwt = fingerprint(exchange(s.run.evidence, 'token.0'), undefined, { tokenEndpoint: s.run.provider.tokenEndpoint });
-    const opaque = { ...jwt, format: 'opaque' as const, jwtHeader: undefined, jwtClaims: undefined, jwtValues: undefined, certificateBound: undefined };
+    const jwt = fingerprint(exchange(s.run.evidence, 'token.0'), undefined, {
+      tokenEndpoint: s.run.provider.tokenEndpoint,
+    });
+    const opaque = {
+      ...jwt,
+      format: 'opaque' as const,
+      jwtHeader: undefined,
+      jwtClaims: undefined,
+      jwtValues: undefined,
+      certificateBound: undefined,
+    };
     delete opaque.jwtHeader;
     delete opaque.jwtClaims;
     delete opaque.jwtValues;
@@ -198,7 +297,11 @@ describe('fingerprints', () => {
   });
 
   it('name what a descriptor names', () => {
-    const names = { issuer: 'https://as.example', tokenEndpoint: 'https://as.example/token', resourceUrl: 'https://api.example/x' };
+    const names = {
+      issuer: 'https://as.example',
+      tokenEndpoint: 'https://as.example/token',
+      resourceUrl: 'https://api.example/x',
+    };
     expect(placeholder('https://as.example', names)).toBe('{issuer}');
     expect(placeholder('https://as.example/other', names)).toBe('{issuer}/other');
     expect(placeholder('https://api.example/x', names)).toBe('{resource}');
@@ -222,10 +325,13 @@ describe('roles', () => {
     ]);
   });
 
-  it('agree with the probes\' own client selectors (read from the methods, as a run record keeps no secrets)', () => {
+  it("agree with the probes' own client selectors (read from the methods, as a run record keeps no secrets)", () => {
     for (const fixture of ['reference', 'jwt-bearer'] as const) {
       const { provider } = conformant(fixture);
-      const roles = clientRoles(side(undefined, { fixture }).run.provider, conformant(fixture).evidence);
+      const roles = clientRoles(
+        side(undefined, { fixture }).run.provider,
+        conformant(fixture).evidence,
+      );
       const holder = (role: string) => roles.findIndex((r) => r.includes(role));
       const index = (c: ClientDescriptor | undefined) => (c ? provider.clients.indexOf(c) : -1);
       expect(holder('secret client'), fixture).toBe(index(secretClient(provider)));
@@ -237,7 +343,13 @@ describe('roles', () => {
   });
 
   it('pair what both sides have, and say what one side has alone', () => {
-    const pairing = pairClients([['primary', 'client_secret_basic'], ['TLS client', 'tls_client_auth']], [['primary', 'client_secret_post']]);
+    const pairing = pairClients(
+      [
+        ['primary', 'client_secret_basic'],
+        ['TLS client', 'tls_client_auth'],
+      ],
+      [['primary', 'client_secret_post']],
+    );
     expect(pairing.pairs).toEqual([{ baseline: 0, candidate: 0, role: 'primary' }]);
     expect(pairing.onlyBaseline).toEqual([{ index: 1, role: 'TLS client' }]);
   });

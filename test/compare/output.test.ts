@@ -18,7 +18,6 @@ import { conformant, exchange, json, res } from '../checks/fixture.js';
 import { side } from './recorded-sides.js';
 import { validateCompare } from './schema.js';
 
-
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -33,10 +32,15 @@ function sample() {
 
 describe('compare.json', () => {
   it('follows schemas/compare.schema.json', () => {
-    const file = buildCompareFile([sample()], { failOn: DEFAULT_FAIL_ON, runStartedAt: '2026-01-01T00:00:00.000Z' });
+    const file = buildCompareFile([sample()], {
+      failOn: DEFAULT_FAIL_ON,
+      runStartedAt: '2026-01-01T00:00:00.000Z',
+    });
     expect(validateCompare(file), JSON.stringify(validateCompare.errors?.slice(0, 3))).toBe(true);
     expect(file.failed).toBe(true);
-    expect(buildCompareFile([sample()], { failOn: ['fixed'], runStartedAt: 'x' }).failed).toBe(false);
+    expect(buildCompareFile([sample()], { failOn: ['fixed'], runStartedAt: 'x' }).failed).toBe(
+      false,
+    );
   });
 
   it('is used by the report only with the run record it was written with', () => {
@@ -70,8 +74,12 @@ describe('for people', () => {
 
   it('the terminal table names class, difference, both sides and where', () => {
     const text = formatCompareFile(file);
-    expect(text).toMatch(/BREAKS CLIENTS\s+Status changes\s+401\s+400\s+1 request: errors\.wrong-secret/);
-    expect(text).toContain('Comparison: 1 difference of the classes --fail-on names (breaks-clients, conformance-regression)');
+    expect(text).toMatch(
+      /BREAKS CLIENTS\s+Status changes\s+401\s+400\s+1 request: errors\.wrong-secret/,
+    );
+    expect(text).toContain(
+      'Comparison: 1 difference of the classes --fail-on names (breaks-clients, conformance-regression)',
+    );
   });
 
   it('the side-by-side attachment shows both exchanges as text, nothing executable', () => {
@@ -89,7 +97,9 @@ describe('for people', () => {
 describe('replay', () => {
   it('judges recorded evidence as the run did', () => {
     const { provider, evidence } = conformant();
-    expect(rejudge(provider, evidence, false)).toEqual(evaluate(provider, evidence, { strict: false }));
+    expect(rejudge(provider, evidence, false)).toEqual(
+      evaluate(provider, evidence, { strict: false }),
+    );
   });
 
   it('a check whose probe is not in the recording is not verified: not recorded', () => {
@@ -97,10 +107,15 @@ describe('replay', () => {
     delete evidence.exchanges['resource.tampered'];
     const findings = rejudge(provider, evidence, false);
     const tampered = findings.filter((f) => f.probes.includes('resource.tampered'));
-    expect(tampered.map((f) => f.checkId).sort()).toEqual(['resource.tampered-token-challenge', 'resource.tampered-token-refused']);
+    expect(tampered.map((f) => f.checkId).sort()).toEqual([
+      'resource.tampered-token-challenge',
+      'resource.tampered-token-refused',
+    ]);
     for (const f of tampered) {
       expect(f.outcome).toBe('broken');
-      expect(f.message).toBe('not verified: not recorded: the recording has no exchange for probe resource.tampered');
+      expect(f.message).toBe(
+        'not verified: not recorded: the recording has no exchange for probe resource.tampered',
+      );
     }
     const others = findings.filter((f) => !f.probes.includes('resource.tampered'));
     expect(others.every((f) => f.outcome === 'pass' || f.outcome === 'skipped')).toBe(true);
@@ -115,11 +130,27 @@ describe('replay', () => {
         auth: {
           ...c.auth,
           ...(c.auth.secret ? { secret: 'S3CRET-client-secret' } : {}),
-          ...(c.auth.assertion?.key ? { assertion: { ...c.auth.assertion, key: { kind: 'pem' as const, material: '-----BEGIN PRIVATE KEY-----PK1' } } } : {}),
+          ...(c.auth.assertion?.key
+            ? {
+                assertion: {
+                  ...c.auth.assertion,
+                  key: { kind: 'pem' as const, material: '-----BEGIN PRIVATE KEY-----PK1' },
+                },
+              }
+            : {}),
           ...(c.auth.tls ? { tls: { ...c.auth.tls, key: '-----BEGIN PRIVATE KEY-----TLS1' } } : {}),
         },
       })),
-      proxy: { mode: 'proxy', noProxy: '', https: { url: 'http://user:PROXYPASS@proxy.example:3128', hostPort: 'proxy.example:3128', from: 'HTTPS_PROXY', envName: 'HTTPS_PROXY' } },
+      proxy: {
+        mode: 'proxy',
+        noProxy: '',
+        https: {
+          url: 'http://user:PROXYPASS@proxy.example:3128',
+          hostPort: 'proxy.example:3128',
+          from: 'HTTPS_PROXY',
+          envName: 'HTTPS_PROXY',
+        },
+      },
       secrets: [{ value: 'S3CRET-client-secret', envName: 'X' }],
     };
     const text = JSON.stringify(replayableProvider(secretful));
@@ -127,6 +158,10 @@ describe('replay', () => {
     // What the checks read stays: ids, thumbprints, the proxy's host:port.
     expect(text).toContain(provider.clients[7]!.auth.tls!.thumbprint);
     expect(text).toContain('proxy.example:3128');
-    expect(rejudge(replayableProvider(secretful), conformant().evidence, false).filter((f) => f.outcome === 'fail')).toEqual([]);
+    expect(
+      rejudge(replayableProvider(secretful), conformant().evidence, false).filter(
+        (f) => f.outcome === 'fail',
+      ),
+    ).toEqual([]);
   });
 });

@@ -10,11 +10,18 @@ import { sideOf } from '../../src/compare/since.js';
 import { publicProvider } from '../../src/run-record.js';
 import { conformant, type FixtureName } from '../checks/fixture.js';
 
-export function side(mutate?: (e: Evidence, p: Provider) => void, options: { name?: string; fixture?: FixtureName } = {}): SideRun {
+export function side(
+  mutate?: (e: Evidence, p: Provider) => void,
+  options: { name?: string; fixture?: FixtureName } = {},
+): SideRun {
   const { provider, evidence } = conformant(options.fixture);
   mutate?.(evidence, provider);
   const p = options.name ? { ...provider, name: options.name } : provider;
-  const run = { provider: publicProvider(p), evidence, findings: evaluate(p, evidence, { strict: false }) };
+  const run = {
+    provider: publicProvider(p),
+    evidence,
+    findings: evaluate(p, evidence, { strict: false }),
+  };
   return { side: sideOf(run, 'observed', { startedAt: evidence.startedAt }), run };
 }
 

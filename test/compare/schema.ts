@@ -6,9 +6,12 @@ import { REPO_ROOT } from '../e2e/run-cli.js';
 
 // ajv-formats ships CJS with a default export; under NodeNext it arrives as the module namespace.
 type AddFormats = (a: Ajv) => Ajv;
-const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ??
+  addFormatsModule) as unknown as AddFormats;
 const ajv = new Ajv({ strict: true, allErrors: true });
 addFormats(ajv);
 
 /** schemas/compare.schema.json, compiled strictly: a schema mistake fails the tests too. */
-export const validateCompare = ajv.compile(JSON.parse(readFileSync(path.join(REPO_ROOT, 'schemas/compare.schema.json'), 'utf8')) as object);
+export const validateCompare = ajv.compile(
+  JSON.parse(readFileSync(path.join(REPO_ROOT, 'schemas/compare.schema.json'), 'utf8')) as object,
+);

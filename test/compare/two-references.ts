@@ -8,7 +8,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { startReference, type ReferenceOptions, type ReferenceServer } from '../../src/reference/server.js';
+import {
+  startReference,
+  type ReferenceOptions,
+  type ReferenceServer,
+} from '../../src/reference/server.js';
 import { REPO_ROOT } from '../e2e/run-cli.js';
 
 export interface ReferenceSide {
@@ -29,21 +33,33 @@ export interface SideSpec {
   expect?: Record<string, unknown>;
 }
 
-type Descriptor = Record<string, unknown> & { clients: { auth: { method: string } }[]; expect: Record<string, unknown>; limits: Record<string, unknown> };
+type Descriptor = Record<string, unknown> & {
+  clients: { auth: { method: string } }[];
+  expect: Record<string, unknown>;
+  limits: Record<string, unknown>;
+};
 
 /**
  * The reference descriptor for one side. The client_secret_post client comes first: it is then the
  * client every secret probe uses, so "a wrong secret" travels in the request body.
  */
 export function referenceDescriptor(spec: SideSpec, dir: string): string {
-  const text = readFileSync(path.join(REPO_ROOT, 'providers/reference.yaml'), 'utf8').split('TC_REF_').join(spec.prefix);
+  const text = readFileSync(path.join(REPO_ROOT, 'providers/reference.yaml'), 'utf8')
+    .split('TC_REF_')
+    .join(spec.prefix);
   const d = parse(text) as Descriptor;
   delete d['embedded'];
   d['name'] = spec.name;
   d['title'] = `${spec.name} (oidc-provider)`;
   const post = d.clients.findIndex((c) => c.auth.method === 'client_secret_post');
   d.clients.unshift(...d.clients.splice(post, 1));
-  d.expect = { ...d.expect, ...(spec.options.accessTokenTtlSeconds ? { expiresIn: spec.options.accessTokenTtlSeconds } : {}), ...spec.expect };
+  d.expect = {
+    ...d.expect,
+    ...(spec.options.accessTokenTtlSeconds
+      ? { expiresIn: spec.options.accessTokenTtlSeconds }
+      : {}),
+    ...spec.expect,
+  };
   // Lifetimes of minutes are not waited out: the expiry-at-resource probes are skipped on both sides alike.
   d.limits = { ...d.limits, maxExpiryWaitSeconds: 30 };
   const file = path.join(dir, `${spec.name}.yaml`);
@@ -51,7 +67,13 @@ export function referenceDescriptor(spec: SideSpec, dir: string): string {
   return file;
 }
 
-export async function startSides(specs: SideSpec[]): Promise<{ sides: ReferenceSide[]; env: Record<string, string>; secrets: string[]; dir: string; close(): Promise<void> }> {
+export async function startSides(specs: SideSpec[]): Promise<{
+  sides: ReferenceSide[];
+  env: Record<string, string>;
+  secrets: string[];
+  dir: string;
+  close(): Promise<void>;
+}> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tc-compare-refs-'));
   const sides: ReferenceSide[] = [];
   const close = async (): Promise<void> => {
@@ -61,14 +83,22 @@ export async function startSides(specs: SideSpec[]): Promise<{ sides: ReferenceS
   try {
     for (const spec of specs) {
       const server = await startReference(spec.options);
-      const env = Object.fromEntries(Object.entries(server.env).map(([k, v]) => [k.replace(/^TC_REF_/, spec.prefix), v]));
+      const env = Object.fromEntries(
+        Object.entries(server.env).map(([k, v]) => [k.replace(/^TC_REF_/, spec.prefix), v]),
+      );
       sides.push({ file: referenceDescriptor(spec, dir), server, env });
     }
   } catch (e) {
     await close();
     throw e;
   }
-  return { sides, env: Object.assign({}, ...sides.map((s) => s.env)) as Record<string, string>, secrets: sides.flatMap((s) => s.server.secrets), dir, close };
+  return {
+    sides,
+    env: Object.assign({}, ...sides.map((s) => s.env)) as Record<string, string>,
+    secrets: sides.flatMap((s) => s.server.secrets),
+    dir,
+    close,
+  };
 }
 
 /** The migration of the comparison's end-to-end test: exactly five behaviour changes. */
@@ -81,6 +111,12 @@ export const BASELINE: SideSpec = {
 export const CANDIDATE: SideSpec = {
   name: 'candidate',
   prefix: 'TC_CAND_',
-  options: { accessTokenTtlSeconds: 60, accessTokenFormat: 'jwt', scopeEcho: false, refreshToken: true, wrongBodySecretStatus: 400 },
+  options: {
+    accessTokenTtlSeconds: 60,
+    accessTokenFormat: 'jwt',
+    scopeEcho: false,
+    refreshToken: true,
+    wrongBodySecretStatus: 400,
+  },
   expect: { tokenFormat: 'jwt', scopeEcho: 'when-different', refreshToken: 'allowed' },
 };

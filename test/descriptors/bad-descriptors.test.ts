@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DescriptorError, PROVIDERS_DIR, readDescriptor, resolveProvider } from '../../src/descriptor/load.js';
+import {
+  DescriptorError,
+  PROVIDERS_DIR,
+  readDescriptor,
+  resolveProvider,
+} from '../../src/descriptor/load.js';
 import { startReference, type ReferenceServer } from '../../src/reference/server.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -40,25 +45,29 @@ describe('bad descriptors', () => {
     expect(files.some((f) => f.endsWith('.json'))).toBe(true);
   });
 
-  it.each(files)('%s: one DescriptorError line naming the file, the field and the problem', async (name) => {
-    const file = path.join(BAD_DIR, name);
-    const m = EXPECT_LINE.exec(await readFile(file, 'utf8'));
-    if (!m?.[1] || !m[2]) throw new Error(`${name} has no "# expect: <field> — <substring>" line`);
-    const [, field, substring] = m;
+  it.each(files)(
+    '%s: one DescriptorError line naming the file, the field and the problem',
+    async (name) => {
+      const file = path.join(BAD_DIR, name);
+      const m = EXPECT_LINE.exec(await readFile(file, 'utf8'));
+      if (!m?.[1] || !m[2])
+        throw new Error(`${name} has no "# expect: <field> — <substring>" line`);
+      const [, field, substring] = m;
 
-    const err = load(file);
-    expect(err).toBeInstanceOf(DescriptorError);
-    const e = err as DescriptorError;
-    const shown = path.relative(process.cwd(), file);
-    expect(e.message.split('\n')).toHaveLength(1);
-    expect(e.message.startsWith(`${shown}: `)).toBe(true);
-    expect(e.file).toBe(shown);
-    expect(e.field).toBe(field);
-    expect(e.message.startsWith(`${shown}: ${field}: `)).toBe(true);
-    expect(e.problem).toContain(substring);
-    // Secret values never appear in an error message.
-    expect(e.message).not.toContain(ENV['TC_BAD_SECRET']);
-  });
+      const err = load(file);
+      expect(err).toBeInstanceOf(DescriptorError);
+      const e = err as DescriptorError;
+      const shown = path.relative(process.cwd(), file);
+      expect(e.message.split('\n')).toHaveLength(1);
+      expect(e.message.startsWith(`${shown}: `)).toBe(true);
+      expect(e.file).toBe(shown);
+      expect(e.field).toBe(field);
+      expect(e.message.startsWith(`${shown}: ${field}: `)).toBe(true);
+      expect(e.problem).toContain(substring);
+      // Secret values never appear in an error message.
+      expect(e.message).not.toContain(ENV['TC_BAD_SECRET']);
+    },
+  );
 
   it('the template the corpus departs from is valid, so each bad file fails only for its own defect', () => {
     const p = resolveProvider(readDescriptor(path.join(HERE, 'good', 'minimal.yaml')), ENV);
@@ -87,10 +96,17 @@ describe('bad descriptors', () => {
       const e = load(file);
       expect(e).toBeInstanceOf(DescriptorError);
       expect((e as DescriptorError).field).toBe('tokenEndpoint');
-      expect((e as DescriptorError).problem).toBe('environment variables not set: TC_BAD_URL_UNSET, TC_BAD_SECRET_UNSET');
+      expect((e as DescriptorError).problem).toBe(
+        'environment variables not set: TC_BAD_URL_UNSET, TC_BAD_SECRET_UNSET',
+      );
       // An empty value counts as unset: "${env:X}" with X="" would send an empty secret.
-      const e2 = load(file, { TC_BAD_URL_UNSET: 'https://auth.example.test/token', TC_BAD_SECRET_UNSET: '' });
-      expect((e2 as DescriptorError).message).toMatch(/: clients\[0\]\.auth\.secret: environment variable not set: TC_BAD_SECRET_UNSET$/);
+      const e2 = load(file, {
+        TC_BAD_URL_UNSET: 'https://auth.example.test/token',
+        TC_BAD_SECRET_UNSET: '',
+      });
+      expect((e2 as DescriptorError).message).toMatch(
+        /: clients\[0\]\.auth\.secret: environment variable not set: TC_BAD_SECRET_UNSET$/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -112,9 +128,17 @@ describe('positive control: providers/reference.yaml', () => {
     expect(p.name).toBe('reference');
     expect(p.embedded).toBe('reference');
     expect(p.tokenEndpoint).toBe(ref.env['TC_REF_TOKEN_URL']);
-    expect(p.resource).toEqual({ url: ref.env['TC_REF_RESOURCE_URL'], method: 'GET', requiredScope: 'api:read', insufficientScope: { scope: 'api:write' } });
+    expect(p.resource).toEqual({
+      url: ref.env['TC_REF_RESOURCE_URL'],
+      method: 'GET',
+      requiredScope: 'api:read',
+      insufficientScope: { scope: 'api:write' },
+    });
     // introspection.client defaults to the primary client.
-    expect(p.introspection).toEqual({ url: ref.env['TC_REF_INTROSPECTION_URL'], client: p.clients[0] });
+    expect(p.introspection).toEqual({
+      url: ref.env['TC_REF_INTROSPECTION_URL'],
+      client: p.clients[0],
+    });
     expect(p.clients.map((c) => c.auth.method)).toEqual([
       'client_secret_basic',
       'client_secret_post',
@@ -128,17 +152,33 @@ describe('positive control: providers/reference.yaml', () => {
     ]);
     // Every secret and private key is known to the redactor, under the variable it came from.
     const names = p.secrets.map((s) => s.envName);
-    expect(names).toEqual(expect.arrayContaining(['TC_REF_BASIC_CLIENT_SECRET', 'TC_REF_POST_CLIENT_SECRET', 'TC_REF_JWT_HS_CLIENT_SECRET']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'TC_REF_BASIC_CLIENT_SECRET',
+        'TC_REF_POST_CLIENT_SECRET',
+        'TC_REF_JWT_HS_CLIENT_SECRET',
+      ]),
+    );
     expect(p.secrets.some((s) => s.value.includes('PRIVATE KEY'))).toBe(true);
     expect(p.tls).toEqual({ caFile: ref.env['TC_REF_CA_FILE'], insecureSkipVerify: false });
     expect(p.expect.expiresIn).toBe(5);
   });
 
   it('gives the jwt-bearer descriptor a confidential introspection client of its own, its secret redacted', () => {
-    const p = resolveProvider(readDescriptor(path.join(PROVIDERS_DIR, 'reference-jwt-bearer.yaml')), ref.env);
+    const p = resolveProvider(
+      readDescriptor(path.join(PROVIDERS_DIR, 'reference-jwt-bearer.yaml')),
+      ref.env,
+    );
     expect(p.clients.map((c) => c.auth.method)).toEqual(['none']);
-    expect(p.introspection?.client).toMatchObject({ id: ref.env['TC_REF_BASIC_CLIENT_ID'], label: 'client_secret_basic', auth: { method: 'client_secret_basic', secret: ref.env['TC_REF_BASIC_CLIENT_SECRET'] } });
-    expect(p.secrets).toContainEqual({ value: ref.env['TC_REF_BASIC_CLIENT_SECRET'], envName: 'TC_REF_BASIC_CLIENT_SECRET' });
+    expect(p.introspection?.client).toMatchObject({
+      id: ref.env['TC_REF_BASIC_CLIENT_ID'],
+      label: 'client_secret_basic',
+      auth: { method: 'client_secret_basic', secret: ref.env['TC_REF_BASIC_CLIENT_SECRET'] },
+    });
+    expect(p.secrets).toContainEqual({
+      value: ref.env['TC_REF_BASIC_CLIENT_SECRET'],
+      envName: 'TC_REF_BASIC_CLIENT_SECRET',
+    });
   });
 
   it('without TC_REF_CA_FILE it fails on tls.caFile, naming the variable', () => {

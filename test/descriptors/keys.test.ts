@@ -19,9 +19,26 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'a.crt'), a.certPem);
   await writeFile(path.join(dir, 'a.key'), a.keyPem);
   await writeFile(path.join(dir, 'b.key'), b.keyPem);
-  await writeFile(path.join(dir, 'ec.pem'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  await writeFile(path.join(dir, 'rsa.pem'), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }));
-  await writeFile(path.join(dir, 'public.jwk'), JSON.stringify(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' })));
+  await writeFile(
+    path.join(dir, 'ec.pem'),
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    }),
+  );
+  await writeFile(
+    path.join(dir, 'rsa.pem'),
+    generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+      type: 'pkcs1',
+      format: 'pem',
+    }),
+  );
+  await writeFile(
+    path.join(dir, 'public.jwk'),
+    JSON.stringify(
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }),
+    ),
+  );
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -42,12 +59,42 @@ async function load(auth: string): Promise<unknown> {
 
 describe('key and certificate files', () => {
   it.each([
-    ['a certificate whose key does not match', '{ method: tls_client_auth, certFile: a.crt, keyFile: b.key }', 'clients[0].auth.keyFile', /does not match the certificate/],
-    ['a certificate file that is a key', '{ method: tls_client_auth, certFile: a.key, keyFile: a.key }', 'clients[0].auth.certFile', /not a PEM certificate/],
-    ['a key file that does not exist', '{ method: private_key_jwt, key: nope.pem }', 'clients[0].auth.key', /cannot read the key file .*no such file/],
-    ['an EC key for RS256', '{ method: private_key_jwt, key: ec.pem, alg: RS256 }', 'clients[0].auth.key', /a ec key cannot sign RS256/],
-    ['a public JWK', '{ method: private_key_jwt, key: public.jwk, alg: ES256 }', 'clients[0].auth.key', /public key/],
-    ['a certificate as the signing key', '{ method: private_key_jwt, key: a.crt, alg: ES256 }', 'clients[0].auth.key', /not a private key/],
+    [
+      'a certificate whose key does not match',
+      '{ method: tls_client_auth, certFile: a.crt, keyFile: b.key }',
+      'clients[0].auth.keyFile',
+      /does not match the certificate/,
+    ],
+    [
+      'a certificate file that is a key',
+      '{ method: tls_client_auth, certFile: a.key, keyFile: a.key }',
+      'clients[0].auth.certFile',
+      /not a PEM certificate/,
+    ],
+    [
+      'a key file that does not exist',
+      '{ method: private_key_jwt, key: nope.pem }',
+      'clients[0].auth.key',
+      /cannot read the key file .*no such file/,
+    ],
+    [
+      'an EC key for RS256',
+      '{ method: private_key_jwt, key: ec.pem, alg: RS256 }',
+      'clients[0].auth.key',
+      /a ec key cannot sign RS256/,
+    ],
+    [
+      'a public JWK',
+      '{ method: private_key_jwt, key: public.jwk, alg: ES256 }',
+      'clients[0].auth.key',
+      /public key/,
+    ],
+    [
+      'a certificate as the signing key',
+      '{ method: private_key_jwt, key: a.crt, alg: ES256 }',
+      'clients[0].auth.key',
+      /not a private key/,
+    ],
   ])('%s → one line naming the field', async (_name, auth, field, problem) => {
     const e = await load(auth);
     expect(e).toBeInstanceOf(DescriptorError);
@@ -61,7 +108,14 @@ describe('key and certificate files', () => {
     const ok = await load('{ method: tls_client_auth, certFile: a.crt, keyFile: a.key }');
     expect(ok).not.toBeInstanceOf(Error);
     const rsa = await load('{ method: private_key_jwt, key: rsa.pem, kid: k1 }');
-    expect(rsa).toMatchObject({ clients: [{ label: 'private_key_jwt RS256', auth: { assertion: { alg: 'RS256', kid: 'k1', key: { kind: 'pem' } } } }] });
+    expect(rsa).toMatchObject({
+      clients: [
+        {
+          label: 'private_key_jwt RS256',
+          auth: { assertion: { alg: 'RS256', kid: 'k1', key: { kind: 'pem' } } },
+        },
+      ],
+    });
     // The key is a secret: the provider knows it, so the runner redacts it wherever it might appear.
     expect((rsa as { secrets: unknown[] }).secrets.length).toBeGreaterThan(0);
   });

@@ -11,12 +11,23 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DescriptorError, PROVIDERS_DIR, readDescriptor, resolveProvider } from '../../src/descriptor/load.js';
+import {
+  DescriptorError,
+  PROVIDERS_DIR,
+  readDescriptor,
+  resolveProvider,
+} from '../../src/descriptor/load.js';
 import type { Provider } from '../../src/descriptor/types.js';
 import { CHECKS } from '../../src/checks/index.js';
 import { createCa, issueCert } from '../../src/reference/certs.js';
 
-const SEEDS = ['federated-directory', 'akamai-identity-cloud', 'raidiam-connect', 'signaturgruppen-broker', 'ist-educloud'] as const;
+const SEEDS = [
+  'federated-directory',
+  'akamai-identity-cloud',
+  'raidiam-connect',
+  'signaturgruppen-broker',
+  'ist-educloud',
+] as const;
 type Seed = (typeof SEEDS)[number];
 
 const fileOf = (name: Seed) => path.join(PROVIDERS_DIR, `${name}.yaml`);
@@ -24,14 +35,25 @@ const shownOf = (name: Seed) => path.relative(process.cwd(), fileOf(name));
 
 /** The variables a descriptor's header comment lists: `#   NAME   what it is` lines before the first field. */
 function headerVariables(text: string): string[] {
-  const header = text.split('\n').filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('#') || x.trim() === ''));
-  return header.map((l) => /^#\s+([A-Z][A-Z0-9_]+)\s{2,}\S/.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+  const header = text
+    .split('\n')
+    .filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('#') || x.trim() === ''));
+  return header
+    .map((l) => /^#\s+([A-Z][A-Z0-9_]+)\s{2,}\S/.exec(l)?.[1])
+    .filter((n): n is string => n !== undefined);
 }
 
 /** Every ${env:NAME} the descriptor uses, comments left out. */
 function usedVariables(text: string): string[] {
-  const code = text.split('\n').map((l) => l.replace(/(^|\s)#.*$/, '')).join('\n');
-  return [...new Set([...code.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}/g)].map((m) => m[1] ?? ''))];
+  const code = text
+    .split('\n')
+    .map((l) => l.replace(/(^|\s)#.*$/, ''))
+    .join('\n');
+  return [
+    ...new Set(
+      [...code.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}/g)].map((m) => m[1] ?? ''),
+    ),
+  ];
 }
 
 function failureOf(fn: () => unknown): DescriptorError {
@@ -69,10 +91,12 @@ beforeAll(async () => {
     FD_KEY_ISSUER: '51f1e656elkv31ypuyf1eeziawusl39k@fd',
     FD_PRIVATE_KEY: fdKey,
 
-    AKAMAI_TOKEN_URL: 'https://v1.api.us.janrain.test/01000000-0000-3000-9000-000000000000/login/token',
+    AKAMAI_TOKEN_URL:
+      'https://v1.api.us.janrain.test/01000000-0000-3000-9000-000000000000/login/token',
     AKAMAI_CLIENT_ID: 'sgnyvus6pc4jm7khr2neq5gs89gbr2eq',
     AKAMAI_CLIENT_SECRET: 'wt4c3un9wkkcfvyknqx44ync476afs68',
-    AKAMAI_API_URL: 'https://v1.api.us.janrain.test/01000000-0000-3000-9000-000000000000/webhooks/subscriptions',
+    AKAMAI_API_URL:
+      'https://v1.api.us.janrain.test/01000000-0000-3000-9000-000000000000/webhooks/subscriptions',
 
     RAIDIAM_ISSUER: 'https://auth.sandbox.raidiam.test',
     RAIDIAM_TOKEN_URL: 'https://auth.sandbox.raidiam.test/token',
@@ -81,7 +105,10 @@ beforeAll(async () => {
     RAIDIAM_MTLS_CERT_FILE: await write('raidiam-transport.crt', mtls.certPem),
     RAIDIAM_MTLS_KEY_FILE: await write('raidiam-transport.key', mtls.keyPem),
     RAIDIAM_PKJWT_CLIENT_ID: 'raidiam-pkjwt-client',
-    RAIDIAM_PKJWT_KEY_FILE: await write('raidiam-signing.pem', rsa().export({ type: 'pkcs8', format: 'pem' }).toString()),
+    RAIDIAM_PKJWT_KEY_FILE: await write(
+      'raidiam-signing.pem',
+      rsa().export({ type: 'pkcs8', format: 'pem' }).toString(),
+    ),
     RAIDIAM_PKJWT_KID: 'raidiam-signing-1',
 
     SG_TOKEN_URL: 'https://pp.netseidbroker.test/op/connect/token',
@@ -100,13 +127,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const resolved = (name: Seed, e: NodeJS.ProcessEnv = env): Provider => resolveProvider(readDescriptor(fileOf(name)), e);
+const resolved = (name: Seed, e: NodeJS.ProcessEnv = env): Provider =>
+  resolveProvider(readDescriptor(fileOf(name)), e);
 
 describe.each(SEEDS)('providers/%s.yaml', (name) => {
   const text = readFileSync(fileOf(name), 'utf8');
 
   it('names its schema, its document, and every variable it uses (and no other)', () => {
-    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../schemas/provider.schema.json');
+    expect(text.split('\n')[0]).toBe(
+      '# yaml-language-server: $schema=../schemas/provider.schema.json',
+    );
     expect(text).toMatch(/Follows \/work\/shared\/seeds\/00[0-4]_[0-9a-f]{16}\.txt/);
     const listed = headerVariables(text);
     expect(listed.length).toBeGreaterThan(0);
@@ -123,13 +153,17 @@ describe.each(SEEDS)('providers/%s.yaml', (name) => {
       grant: { assertion?: { issuer: string; key?: string; keyValue?: string } };
     };
     const whole = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/;
-    for (const v of [d.tokenEndpoint, d.issuer, d.resource?.url].filter((x) => x !== undefined)) expect(v).toMatch(whole);
+    for (const v of [d.tokenEndpoint, d.issuer, d.resource?.url].filter((x) => x !== undefined))
+      expect(v).toMatch(whole);
     for (const c of d.clients) {
       expect(c.id).toMatch(whole);
-      for (const f of ['secret', 'key', 'keyValue', 'kid', 'certFile', 'keyFile']) if (c.auth[f] !== undefined) expect(c.auth[f]).toMatch(whole);
+      for (const f of ['secret', 'key', 'keyValue', 'kid', 'certFile', 'keyFile'])
+        if (c.auth[f] !== undefined) expect(c.auth[f]).toMatch(whole);
     }
     const a = d.grant.assertion;
-    if (a) for (const v of [a.issuer, a.key, a.keyValue].filter((x) => x !== undefined)) expect(v).toMatch(whole);
+    if (a)
+      for (const v of [a.issuer, a.key, a.keyValue].filter((x) => x !== undefined))
+        expect(v).toMatch(whole);
     // No literal endpoint anywhere; the only https literal allowed is a deviation's documentation link.
     const code = text.split('\n').map((l) => l.replace(/(^|\s)#.*$/, ''));
     expect(code.filter((l) => /https?:\/\//.test(l) && !/^\s*link: /.test(l))).toEqual([]);
@@ -151,15 +185,23 @@ describe.each(SEEDS)('providers/%s.yaml', (name) => {
   it('with a fake environment: resolves, with the seed limits and the secrets known for redaction', () => {
     const p = resolved(name);
     expect(p.name).toBe(name);
-    expect(p.limits).toMatchObject({ timeoutMs: 10_000, requestsPerSecond: 2, maxExpiryWaitSeconds: 30 });
+    expect(p.limits).toMatchObject({
+      timeoutMs: 10_000,
+      requestsPerSecond: 2,
+      maxExpiryWaitSeconds: 30,
+    });
     expect(p.limits.maxRequests).toBeLessThanOrEqual(60);
     expect(p.tokenEndpoint).toMatch(/^https:\/\//);
     expect(p.tls.insecureSkipVerify).toBe(false);
     // Only Federated Directory's document describes a departure from the RFCs (its JSON body).
-    expect(p.deviations.flatMap((d) => d.checks)).toEqual(name === 'federated-directory' ? ['grant.form-encoded-body'] : []);
+    expect(p.deviations.flatMap((d) => d.checks)).toEqual(
+      name === 'federated-directory' ? ['grant.form-encoded-body'] : [],
+    );
     for (const c of p.clients) {
-      if (c.auth.secret !== undefined) expect(p.secrets.map((s) => s.value)).toContain(c.auth.secret);
-      if (c.auth.assertion?.key) expect(p.secrets.map((s) => s.value)).toContain(c.auth.assertion.key.material.trim());
+      if (c.auth.secret !== undefined)
+        expect(p.secrets.map((s) => s.value)).toContain(c.auth.secret);
+      if (c.auth.assertion?.key)
+        expect(p.secrets.map((s) => s.value)).toContain(c.auth.assertion.key.material.trim());
     }
   });
 
@@ -178,13 +220,26 @@ describe('what each document promises', () => {
     expect(p.grant).toMatchObject({
       type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
       bodyEncoding: 'json',
-      assertion: { issuer: env['FD_KEY_ISSUER'], subject: env['FD_KEY_ISSUER'], audience: 'key', alg: 'RS256', claims: { scope: ['directoryKey'] }, key: { kind: 'pem' } },
+      assertion: {
+        issuer: env['FD_KEY_ISSUER'],
+        subject: env['FD_KEY_ISSUER'],
+        audience: 'key',
+        alg: 'RS256',
+        claims: { scope: ['directoryKey'] },
+        key: { kind: 'pem' },
+      },
     });
     expect(p.grant.assertion?.kid).toBeUndefined();
     // The document's request has no client authentication: one public client.
     expect(p.clients).toHaveLength(1);
     expect(p.clients[0]).toMatchObject({ id: env['FD_KEY_ISSUER'], auth: { method: 'none' } });
-    expect(p.expect).toMatchObject({ tokenType: 'Bearer', expiresIn: 28800, expiresInTolerance: 0, tokenFormat: 'jwt', refreshToken: 'absent' });
+    expect(p.expect).toMatchObject({
+      tokenType: 'Bearer',
+      expiresIn: 28800,
+      expiresInTolerance: 0,
+      tokenFormat: 'jwt',
+      refreshToken: 'absent',
+    });
     // 8 hours is not waited for: the expiry-at-resource checks are skipped with that reason.
     expect(p.expect.expiresIn ?? 0).toBeGreaterThan(p.limits.maxExpiryWaitSeconds);
     expect(p.secrets).toContainEqual({ value: fdKey.trim(), envName: 'FD_PRIVATE_KEY' });
@@ -194,7 +249,8 @@ describe('what each document promises', () => {
     expect(p.deviations).toEqual([
       {
         checks: ['grant.form-encoded-body'],
-        reason: 'Federated Directory takes the jwt-bearer token request as a JSON body; RFC 6749 §4.1.3/§4.4.2 and RFC 7521 §4.1 use application/x-www-form-urlencoded',
+        reason:
+          'Federated Directory takes the jwt-bearer token request as a JSON body; RFC 6749 §4.1.3/§4.4.2 and RFC 7521 §4.1 use application/x-www-form-urlencoded',
         link: 'https://www.federated.directory',
       },
     ]);
@@ -210,33 +266,67 @@ describe('what each document promises', () => {
     expect(new URL(p.tokenEndpoint).pathname).toMatch(/^\/[^/]+\/login\/token$/);
     expect(p.grant).toEqual({ type: 'client_credentials', bodyEncoding: 'form' });
     expect(p.clients).toEqual([
-      { id: env['AKAMAI_CLIENT_ID'], label: 'client_secret_basic (configuration client)', auth: { method: 'client_secret_basic', secret: env['AKAMAI_CLIENT_SECRET'] } },
+      {
+        id: env['AKAMAI_CLIENT_ID'],
+        label: 'client_secret_basic (configuration client)',
+        auth: { method: 'client_secret_basic', secret: env['AKAMAI_CLIENT_SECRET'] },
+      },
     ]);
     expect(p.scopes).toEqual({ request: '*:webhooks/**' });
-    expect(p.expect).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, refreshToken: 'absent', scopeEcho: 'always', tokenFormat: 'any' });
+    expect(p.expect).toMatchObject({
+      tokenType: 'Bearer',
+      expiresIn: 3600,
+      refreshToken: 'absent',
+      scopeEcho: 'always',
+      tokenFormat: 'any',
+    });
     expect(p.resource).toEqual({ url: env['AKAMAI_API_URL'], method: 'GET' });
-    expect(p.secrets).toContainEqual({ value: env['AKAMAI_CLIENT_SECRET'], envName: 'AKAMAI_CLIENT_SECRET' });
+    expect(p.secrets).toContainEqual({
+      value: env['AKAMAI_CLIENT_SECRET'],
+      envName: 'AKAMAI_CLIENT_SECRET',
+    });
   });
 
-  it('002 Raidiam Connect: discovery, tls_client_auth with bound tokens and private_key_jwt, scope directory:software, JWT signed with the client\'s algorithm', () => {
+  it("002 Raidiam Connect: discovery, tls_client_auth with bound tokens and private_key_jwt, scope directory:software, JWT signed with the client's algorithm", () => {
     const p = resolved('raidiam-connect');
-    expect(p).toMatchObject({ issuer: env['RAIDIAM_ISSUER'], discovery: 'openid-configuration', tokenEndpoint: env['RAIDIAM_TOKEN_URL'] });
+    expect(p).toMatchObject({
+      issuer: env['RAIDIAM_ISSUER'],
+      discovery: 'openid-configuration',
+      tokenEndpoint: env['RAIDIAM_TOKEN_URL'],
+    });
     expect(p.grant).toEqual({ type: 'client_credentials', bodyEncoding: 'form' });
     expect(p.clients.map((c) => c.auth.method)).toEqual(['tls_client_auth', 'private_key_jwt']);
     const [mtls, pkjwt] = p.clients;
     expect(mtls?.id).toBe(env['RAIDIAM_MTLS_CLIENT_ID']);
-    expect(mtls?.auth.tls).toMatchObject({ certFile: env['RAIDIAM_MTLS_CERT_FILE'], keyFile: env['RAIDIAM_MTLS_KEY_FILE'], boundTokens: true });
+    expect(mtls?.auth.tls).toMatchObject({
+      certFile: env['RAIDIAM_MTLS_CERT_FILE'],
+      keyFile: env['RAIDIAM_MTLS_KEY_FILE'],
+      boundTokens: true,
+    });
     expect(mtls?.auth.tls?.thumbprint).toMatch(/^[\w-]{43}$/);
     expect(pkjwt?.id).toBe(env['RAIDIAM_PKJWT_CLIENT_ID']);
-    expect(pkjwt?.auth.assertion).toMatchObject({ alg: 'PS256', kid: env['RAIDIAM_PKJWT_KID'], audience: 'token-endpoint', key: { kind: 'pem' } });
+    expect(pkjwt?.auth.assertion).toMatchObject({
+      alg: 'PS256',
+      kid: env['RAIDIAM_PKJWT_KID'],
+      audience: 'token-endpoint',
+      key: { kind: 'pem' },
+    });
     expect(p.scopes).toEqual({ request: 'directory:software' });
-    expect(p.expect).toMatchObject({ tokenType: 'Bearer', tokenFormat: 'jwt', refreshToken: 'allowed' });
+    expect(p.expect).toMatchObject({
+      tokenType: 'Bearer',
+      tokenFormat: 'jwt',
+      refreshToken: 'allowed',
+    });
     expect(p.expect.expiresIn).toBeUndefined();
     // "signed using the algorithm configured for your client": every (asymmetric) algorithm the schema knows.
-    const schema = JSON.parse(readFileSync(path.join(PROVIDERS_DIR, '../schemas/provider.schema.json'), 'utf8')) as {
+    const schema = JSON.parse(
+      readFileSync(path.join(PROVIDERS_DIR, '../schemas/provider.schema.json'), 'utf8'),
+    ) as {
       properties: { expect: { properties: { jwtAlgs: { items: { enum: string[] } } } } };
     };
-    expect([...p.expect.jwtAlgs].sort()).toEqual([...schema.properties.expect.properties.jwtAlgs.items.enum].sort());
+    expect([...p.expect.jwtAlgs].sort()).toEqual(
+      [...schema.properties.expect.properties.jwtAlgs.items.enum].sort(),
+    );
     expect(p.expect.jwtAlgs.some((a) => a.startsWith('HS'))).toBe(false);
     expect(p.tls.caFile).toBe(env['RAIDIAM_CA_FILE']);
   });
@@ -249,11 +339,21 @@ describe('what each document promises', () => {
       [env['SG_PKJWT_CLIENT_ID'], 'private_key_jwt'],
     ]);
     expect(p.clients[0]?.auth.secret).toBe(env['SG_CLIENT_SECRET']);
-    expect(p.clients[1]?.auth.assertion).toMatchObject({ alg: 'RS256', key: { kind: 'jwk', material: sgKey } });
-    expect(p.expect).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, refreshToken: 'allowed' });
+    expect(p.clients[1]?.auth.assertion).toMatchObject({
+      alg: 'RS256',
+      key: { kind: 'jwk', material: sgKey },
+    });
+    expect(p.expect).toMatchObject({
+      tokenType: 'Bearer',
+      expiresIn: 3600,
+      refreshToken: 'allowed',
+    });
     expect(p.scopes).toEqual({});
     expect(p.secrets).toContainEqual({ value: sgKey, envName: 'SG_PKJWT_KEY' });
-    expect(p.secrets).toContainEqual({ value: env['SG_CLIENT_SECRET'], envName: 'SG_CLIENT_SECRET' });
+    expect(p.secrets).toContainEqual({
+      value: env['SG_CLIENT_SECRET'],
+      envName: 'SG_CLIENT_SECRET',
+    });
   });
 
   it('004 IST EduCloud: client_credentials with form values and Basic, skolid.profile, no scope = every scope of the client, 3600 s, scope echoed', () => {
@@ -267,10 +367,12 @@ describe('what each document promises', () => {
     expect(p.expect).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, scopeEcho: 'always' });
   });
 
-  it('004 IST EduCloud: the client\'s scope list from the environment is validated as scope-tokens, naming the variable', () => {
+  it("004 IST EduCloud: the client's scope list from the environment is validated as scope-tokens, naming the variable", () => {
     // The raw ${env:IST_ALL_SCOPES} passes the scope pattern ($, {, :, } are scope-token characters);
     // the resolved value is validated again.
-    const e = failureOf(() => resolved('ist-educloud', { ...env, IST_ALL_SCOPES: 'skolid.profile  "quoted"' }));
+    const e = failureOf(() =>
+      resolved('ist-educloud', { ...env, IST_ALL_SCOPES: 'skolid.profile  "quoted"' }),
+    );
     expect(e.field).toBe('scopes.default');
     expect(e.problem).toContain('(value of ${env:IST_ALL_SCOPES})');
     expect(e.message.split('\n')).toHaveLength(1);

@@ -7,12 +7,22 @@ import { existsSync } from 'node:fs';
 import { describe } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const missing = !existsSync(CHROMIUM);
 if (missing && !process.env['CI']) {
-  process.stderr.write(`\n*** SKIPPING the browser tests: ${CHROMIUM} is missing. Install Debian's package: apt-get install chromium ***\n\n`);
+  process.stderr.write(
+    `\n*** SKIPPING the browser tests: ${CHROMIUM} is missing. Install Debian's package: apt-get install chromium ***\n\n`,
+  );
 }
 
 /** `describe` for tests that open the report in chromium: skipped (loudly) without it, unless CI is set. */
-export const describeInBrowser: typeof describe.skip = missing && !process.env['CI'] ? describe.skip : describe;
+export const describeInBrowser: typeof describe.skip =
+  missing && !process.env['CI'] ? describe.skip : describe;

@@ -7,8 +7,22 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptAnything, closedPort, mustNotBeCalled, startHttpsServer, type TestServer } from './https-fixture.js';
-import { describeRun, freshDir, parseSummary, readRun, removeTempDirs, runCli, type CliResult } from './run-cli.js';
+import {
+  acceptAnything,
+  closedPort,
+  mustNotBeCalled,
+  startHttpsServer,
+  type TestServer,
+} from './https-fixture.js';
+import {
+  describeRun,
+  freshDir,
+  parseSummary,
+  readRun,
+  removeTempDirs,
+  runCli,
+  type CliResult,
+} from './run-cli.js';
 import { createCa, issueCert } from '../../src/reference/certs.js';
 
 const SECRET_ENV = 'E2E_SECRET';
@@ -47,9 +61,24 @@ describe('usage and descriptor errors: exit 2, one line, no request sent', () =>
     server = await startHttpsServer(mustNotBeCalled());
     const dir = freshDir();
     const tokenUrl = `${server.origin}/token`;
-    files['wrongField'] = write(dir, 'wrong-field.yaml', descriptor('wrong-field', tokenUrl).replace('method: client_secret_basic', 'method: basic'));
-    files['missingEnv'] = write(dir, 'missing-env.yaml', descriptor('missing-env', tokenUrl).replace(`\${env:${SECRET_ENV}}`, `\${env:${UNSET_ENV}}`));
-    files['syntax'] = write(dir, 'syntax.yaml', descriptor('syntax', tokenUrl).replace('grant: { type: client_credentials }', 'grant: { type: client_credentials'));
+    files['wrongField'] = write(
+      dir,
+      'wrong-field.yaml',
+      descriptor('wrong-field', tokenUrl).replace('method: client_secret_basic', 'method: basic'),
+    );
+    files['missingEnv'] = write(
+      dir,
+      'missing-env.yaml',
+      descriptor('missing-env', tokenUrl).replace(`\${env:${SECRET_ENV}}`, `\${env:${UNSET_ENV}}`),
+    );
+    files['syntax'] = write(
+      dir,
+      'syntax.yaml',
+      descriptor('syntax', tokenUrl).replace(
+        'grant: { type: client_credentials }',
+        'grant: { type: client_credentials',
+      ),
+    );
     // A valid descriptor for the same server: selected together with a bad one, it must not be probed either.
     files['valid'] = write(dir, 'valid.yaml', descriptor('valid', tokenUrl));
     // Key material is read when the descriptor loads: a missing key file, a certificate with another key.
@@ -58,8 +87,22 @@ describe('usage and descriptor errors: exit 2, one line, no request sent', () =>
     const b = await issueCert(ca, { commonName: 'client-b', usage: 'client' });
     write(dir, 'a.crt', a.certPem);
     write(dir, 'b.key', b.keyPem);
-    files['missingKey'] = write(dir, 'missing-key.yaml', descriptor('missing-key', tokenUrl).replace(/auth: \{.*\}$/m, 'auth: { method: private_key_jwt, key: ./no-such-key.pem }'));
-    files['certMismatch'] = write(dir, 'cert-mismatch.yaml', descriptor('cert-mismatch', tokenUrl).replace(/auth: \{.*\}$/m, 'auth: { method: tls_client_auth, certFile: a.crt, keyFile: b.key }'));
+    files['missingKey'] = write(
+      dir,
+      'missing-key.yaml',
+      descriptor('missing-key', tokenUrl).replace(
+        /auth: \{.*\}$/m,
+        'auth: { method: private_key_jwt, key: ./no-such-key.pem }',
+      ),
+    );
+    files['certMismatch'] = write(
+      dir,
+      'cert-mismatch.yaml',
+      descriptor('cert-mismatch', tokenUrl).replace(
+        /auth: \{.*\}$/m,
+        'auth: { method: tls_client_auth, certFile: a.crt, keyFile: b.key }',
+      ),
+    );
     const env = { [SECRET_ENV]: 'e2e-secret-value' };
     const cases: [string, string[]][] = [
       ['wrongField', ['--provider', files['wrongField']]],
@@ -71,7 +114,9 @@ describe('usage and descriptor errors: exit 2, one line, no request sent', () =>
       ['missingKey', ['--provider', files['missingKey']]],
       ['certMismatch', ['--provider', files['certMismatch']]],
     ];
-    const results = await Promise.all(cases.map(([, args]) => runCli(args, { env, timeoutMs: 30_000 })));
+    const results = await Promise.all(
+      cases.map(([, args]) => runCli(args, { env, timeoutMs: 30_000 })),
+    );
     cases.forEach(([name], i) => {
       const r = results[i];
       if (r) runs[name] = r;
@@ -168,11 +213,18 @@ describe('an unreachable endpoint', () => {
   beforeAll(async () => {
     const port = await closedPort();
     const dir = freshDir();
-    const file = write(dir, 'unreachable.yaml', descriptor('unreachable', `https://127.0.0.1:${port}/token`));
-    r = await runCli(['--provider', file], { env: { [SECRET_ENV]: 'e2e-secret-value' }, timeoutMs: 240_000 });
+    const file = write(
+      dir,
+      'unreachable.yaml',
+      descriptor('unreachable', `https://127.0.0.1:${port}/token`),
+    );
+    r = await runCli(['--provider', file], {
+      env: { [SECRET_ENV]: 'e2e-secret-value' },
+      timeoutMs: 240_000,
+    });
   });
 
-  it('ends by itself with exit 4: not verified, never failed (its duration is the benchmark\'s business)', () => {
+  it("ends by itself with exit 4: not verified, never failed (its duration is the benchmark's business)", () => {
     expect(r.timedOut, describeRun(r)).toBe(false);
     expect(r.code, describeRun(r)).toBe(4);
     expect(r.stderr).toBe('');
@@ -199,7 +251,8 @@ describe('an unreachable endpoint', () => {
     const findings = readRun(r).providers[0]?.findings ?? [];
     const onProbes = findings.filter((f) => f.outcome === 'broken' && f.probes.length > 0);
     expect(onProbes.length).toBeGreaterThan(0);
-    for (const f of onProbes) expect(f.message, f.checkId).toMatch(/connection refused by 127\.0\.0\.1:\d+/);
+    for (const f of onProbes)
+      expect(f.message, f.checkId).toMatch(/connection refused by 127\.0\.0\.1:\d+/);
   });
 
   // The checks over all error responses read many probes; when none was answered they name the outage.
@@ -229,8 +282,15 @@ describe('a non-conformant endpoint', () => {
     server = await startHttpsServer(acceptAnything());
     const dir = freshDir();
     write(dir, 'ca.pem', server.caPem); // named relative to the descriptor
-    const file = write(dir, 'accepts-anything.yaml', descriptor('accepts-anything', `${server.origin}/token`, 'tls: { caFile: ca.pem }'));
-    r = await runCli(['--provider', file, '--no-report'], { env: { [SECRET_ENV]: 'e2e-secret-value' }, timeoutMs: 240_000 });
+    const file = write(
+      dir,
+      'accepts-anything.yaml',
+      descriptor('accepts-anything', `${server.origin}/token`, 'tls: { caFile: ca.pem }'),
+    );
+    r = await runCli(['--provider', file, '--no-report'], {
+      env: { [SECRET_ENV]: 'e2e-secret-value' },
+      timeoutMs: 240_000,
+    });
   });
 
   afterAll(async () => {

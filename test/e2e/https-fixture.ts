@@ -32,7 +32,12 @@ export async function startHttpsServer(handler: Handler): Promise<TestServer> {
   const leaf = await issueServerCert(ca, { ips: ['127.0.0.1'], dns: ['localhost'] });
   const requests: RecordedRequest[] = [];
   const server = createServer({ key: leaf.keyPem, cert: leaf.certPem }, (req, res) => {
-    const recorded: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' };
+    const recorded: RecordedRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      body: '',
+    };
     requests.push(recorded);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -68,9 +73,19 @@ export interface AcceptAnythingTokens {
  * A non-conformant token endpoint: every request, whatever its method, credentials or parameters,
  * gets 200 with a fresh-looking token response and no Cache-Control or Pragma header.
  */
-export function acceptAnything(tokens: AcceptAnythingTokens = { accessToken: 'abcdefghijklmnopqrstuvwxyz0123456789', refreshToken: 'r' }): Handler {
+export function acceptAnything(
+  tokens: AcceptAnythingTokens = {
+    accessToken: 'abcdefghijklmnopqrstuvwxyz0123456789',
+    refreshToken: 'r',
+  },
+): Handler {
   return (_req, res) => {
-    const body = JSON.stringify({ access_token: tokens.accessToken, token_type: 'Bearer', expires_in: 60, refresh_token: tokens.refreshToken });
+    const body = JSON.stringify({
+      access_token: tokens.accessToken,
+      token_type: 'Bearer',
+      expires_in: 60,
+      refresh_token: tokens.refreshToken,
+    });
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(body);
   };
@@ -94,7 +109,14 @@ export function echoEverything(tokens: EchoTokens): Handler {
     const url = new URL(req.url, 'https://127.0.0.1');
     const query = [...url.searchParams.entries()];
     const form = [...new URLSearchParams(req.body).entries()];
-    const echo = { method: req.method, url: req.url, headers: req.headers, body: req.body, query: Object.fromEntries(query), form };
+    const echo = {
+      method: req.method,
+      url: req.url,
+      headers: req.headers,
+      body: req.body,
+      query: Object.fromEntries(query),
+      form,
+    };
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'x-echo-url': headerSafe(req.url),
@@ -104,13 +126,26 @@ export function echoEverything(tokens: EchoTokens): Handler {
       'x-echo-form': headerSafe(form.map(([k, v]) => `${k}=${v}`).join(' ')),
       'x-echo-access-token': tokens.accessToken,
     };
-    const grantType = new URLSearchParams(req.body).get('grant_type') ?? url.searchParams.get('grant_type');
-    const refuse = req.method === 'GET' && url.pathname === '/token' ? true : grantType !== null && !/client_credentials|jwt-bearer/.test(grantType);
-    const nested = { list: [req.body, req.headers.authorization ?? null, { deeper: [Object.fromEntries(form), { query: Object.fromEntries(query) }] }], request: echo };
+    const grantType =
+      new URLSearchParams(req.body).get('grant_type') ?? url.searchParams.get('grant_type');
+    const refuse =
+      req.method === 'GET' && url.pathname === '/token'
+        ? true
+        : grantType !== null && !/client_credentials|jwt-bearer/.test(grantType);
+    const nested = {
+      list: [
+        req.body,
+        req.headers.authorization ?? null,
+        { deeper: [Object.fromEntries(form), { query: Object.fromEntries(query) }] },
+      ],
+      request: echo,
+    };
     if (refuse) {
       const description = `refused ${req.method} ${req.url} with ${req.body} (${req.headers.authorization ?? 'no Authorization'})`;
       res.writeHead(400, headers);
-      res.end(JSON.stringify({ error: 'invalid_request', error_description: description, echo, nested }));
+      res.end(
+        JSON.stringify({ error: 'invalid_request', error_description: description, echo, nested }),
+      );
       return;
     }
     const body = {
@@ -119,7 +154,10 @@ export function echoEverything(tokens: EchoTokens): Handler {
       expires_in: 60,
       refresh_token: tokens.refreshToken,
       echo,
-      nested: { ...nested, issued: [{ id_token: tokens.idToken, refresh_token: tokens.refreshToken }] },
+      nested: {
+        ...nested,
+        issued: [{ id_token: tokens.idToken, refresh_token: tokens.refreshToken }],
+      },
     };
     res.writeHead(200, headers);
     res.end(JSON.stringify(body));

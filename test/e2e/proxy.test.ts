@@ -11,7 +11,15 @@ import { PROVIDERS_DIR } from '../../src/descriptor/load.js';
 import { startReference, type ReferenceServer } from '../../src/reference/server.js';
 import type { ProviderRun } from '../../src/run-record.js';
 import { startConnectProxy, type ConnectProxy } from '../http/connect-proxy.js';
-import { describeRun, freshDir, listFiles, readRun, removeTempDirs, runCli, type CliResult } from './run-cli.js';
+import {
+  describeRun,
+  freshDir,
+  listFiles,
+  readRun,
+  removeTempDirs,
+  runCli,
+  type CliResult,
+} from './run-cli.js';
 
 const PROXY_PASSWORD = 's3cr3t-proxy-pw';
 const RUN_TIMEOUT_MS = 150_000;
@@ -23,11 +31,21 @@ let bypassed: ConnectProxy;
 let forced: ConnectProxy;
 let refusing: ConnectProxy;
 let embedded: ConnectProxy;
-const runs = {} as Record<'viaEnv' | 'bypassed' | 'forced' | 'refusing' | 'embedded' | 'literal', CliResult>;
+const runs = {} as Record<
+  'viaEnv' | 'bypassed' | 'forced' | 'refusing' | 'embedded' | 'literal',
+  CliResult
+>;
 
 /** Every proxy variable unset first, so the machine's own settings never leak into a run. */
 function env(overrides: Record<string, string>): Record<string, string | undefined> {
-  const unset = { HTTPS_PROXY: undefined, https_proxy: undefined, HTTP_PROXY: undefined, http_proxy: undefined, NO_PROXY: undefined, no_proxy: undefined };
+  const unset = {
+    HTTPS_PROXY: undefined,
+    https_proxy: undefined,
+    HTTP_PROXY: undefined,
+    http_proxy: undefined,
+    NO_PROXY: undefined,
+    no_proxy: undefined,
+  };
   return { ...unset, ...ref.env, ...overrides };
 }
 
@@ -42,14 +60,23 @@ beforeAll(async () => {
   const dir = freshDir('tc-e2e-proxy-');
   // providers/reference.yaml as a descriptor of an ordinary provider: its variables come from the
   // reference started above instead of one the CLI would start (and keep off the proxy).
-  const text = readFileSync(path.join(PROVIDERS_DIR, 'reference.yaml'), 'utf8').replace(/^embedded: reference\n/m, '');
+  const text = readFileSync(path.join(PROVIDERS_DIR, 'reference.yaml'), 'utf8').replace(
+    /^embedded: reference\n/m,
+    '',
+  );
   expect(text).not.toMatch(/^embedded:/m);
   const plain = path.join(dir, 'proxied-reference.yaml');
   writeFileSync(plain, text.replace(/^name: reference$/m, 'name: proxied-reference'));
   const withProxy = path.join(dir, 'forced-proxy-reference.yaml');
-  writeFileSync(withProxy, `${text.replace(/^name: reference$/m, 'name: forced-proxy-reference')}proxy:\n  url: \${env:CORP_PROXY}\n`);
+  writeFileSync(
+    withProxy,
+    `${text.replace(/^name: reference$/m, 'name: forced-proxy-reference')}proxy:\n  url: \${env:CORP_PROXY}\n`,
+  );
   const literal = path.join(dir, 'literal-proxy-password.yaml');
-  writeFileSync(literal, `${text.replace(/^name: reference$/m, 'name: literal-proxy-password')}proxy:\n  url: http://alice:${PROXY_PASSWORD}@127.0.0.1:3128\n`);
+  writeFileSync(
+    literal,
+    `${text.replace(/^name: reference$/m, 'name: literal-proxy-password')}proxy:\n  url: http://alice:${PROXY_PASSWORD}@127.0.0.1:3128\n`,
+  );
 
   [viaEnv, bypassed, forced, refusing, embedded] = await Promise.all([
     startConnectProxy({ credentials: { user: 'alice', password: PROXY_PASSWORD } }),
@@ -61,14 +88,37 @@ beforeAll(async () => {
   proxies.push(viaEnv, bypassed, forced, refusing, embedded);
   const timeoutMs = RUN_TIMEOUT_MS;
   // The runs mostly wait (for token expiry): side by side they take as long as one.
-  [runs.viaEnv, runs.bypassed, runs.forced, runs.refusing, runs.embedded, runs.literal] = await Promise.all([
-    runCli(['--provider', plain], { env: env({ HTTPS_PROXY: `http://alice:${PROXY_PASSWORD}@127.0.0.1:${viaEnv.port}` }), timeoutMs }),
-    runCli(['--provider', plain, '--no-report'], { env: env({ https_proxy: bypassed.url, no_proxy: 'localhost,127.0.0.1' }), timeoutMs }),
-    runCli(['--provider', withProxy, '--no-report'], { env: env({ CORP_PROXY: forced.url, NO_PROXY: '127.0.0.1' }), timeoutMs }),
-    runCli(['--provider', plain, '--no-report'], { env: env({ HTTPS_PROXY: refusing.url }), timeoutMs }),
-    runCli(['--provider', 'reference', '--no-report'], { env: { HTTPS_PROXY: embedded.url, https_proxy: undefined, HTTP_PROXY: undefined, http_proxy: undefined, NO_PROXY: undefined, no_proxy: undefined }, timeoutMs }),
-    runCli(['--provider', literal, '--no-report'], { env: env({}), timeoutMs }),
-  ]);
+  [runs.viaEnv, runs.bypassed, runs.forced, runs.refusing, runs.embedded, runs.literal] =
+    await Promise.all([
+      runCli(['--provider', plain], {
+        env: env({ HTTPS_PROXY: `http://alice:${PROXY_PASSWORD}@127.0.0.1:${viaEnv.port}` }),
+        timeoutMs,
+      }),
+      runCli(['--provider', plain, '--no-report'], {
+        env: env({ https_proxy: bypassed.url, no_proxy: 'localhost,127.0.0.1' }),
+        timeoutMs,
+      }),
+      runCli(['--provider', withProxy, '--no-report'], {
+        env: env({ CORP_PROXY: forced.url, NO_PROXY: '127.0.0.1' }),
+        timeoutMs,
+      }),
+      runCli(['--provider', plain, '--no-report'], {
+        env: env({ HTTPS_PROXY: refusing.url }),
+        timeoutMs,
+      }),
+      runCli(['--provider', 'reference', '--no-report'], {
+        env: {
+          HTTPS_PROXY: embedded.url,
+          https_proxy: undefined,
+          HTTP_PROXY: undefined,
+          http_proxy: undefined,
+          NO_PROXY: undefined,
+          no_proxy: undefined,
+        },
+        timeoutMs,
+      }),
+      runCli(['--provider', literal, '--no-report'], { env: env({}), timeoutMs }),
+    ]);
 }, 2 * RUN_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -88,20 +138,35 @@ describe('HTTPS_PROXY set: every request goes through the proxy', () => {
     const basic = `Basic ${Buffer.from(`alice:${PROXY_PASSWORD}`).toString('base64')}`;
     expect(viaEnv.authorizations.every((a) => a === basic)).toBe(true);
     // Token endpoint, discovery, JWK Set, resource, introspection (one host) and the mTLS alias.
-    expect(new Set(viaEnv.tunnels)).toEqual(new Set([hostOf(ref.env['TC_REF_TOKEN_URL']), hostOf(ref.env['TC_REF_MTLS_TOKEN_URL'])]));
+    expect(new Set(viaEnv.tunnels)).toEqual(
+      new Set([hostOf(ref.env['TC_REF_TOKEN_URL']), hostOf(ref.env['TC_REF_MTLS_TOKEN_URL'])]),
+    );
   });
 
   it('says which proxy in the summary, run.json and the report environment: host:port, never the credentials', () => {
     const r = runs.viaEnv;
     const proxy = `127.0.0.1:${viaEnv.port}`;
-    expect(r.stdout).toMatch(new RegExp(`^proxied-reference: through the proxy ${proxy} \\(HTTPS_PROXY\\): ${viaEnv.tunnels.length} tunnels to 127\\.0\\.0\\.1:\\d+, 127\\.0\\.0\\.1:\\d+$`, 'm'));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^proxied-reference: through the proxy ${proxy} \\(HTTPS_PROXY\\): ${viaEnv.tunnels.length} tunnels to 127\\.0\\.0\\.1:\\d+, 127\\.0\\.0\\.1:\\d+$`,
+        'm',
+      ),
+    );
     const report = providerRun(r).provider.proxy;
     expect(report.proxies).toEqual([{ proxy, from: 'HTTPS_PROXY', for: 'https' }]);
     expect(report.tunnels.reduce((n, t) => n + t.count, 0)).toBe(viaEnv.tunnels.length);
     expect(report.refusedTunnels).toBe(0);
-    const environment = readFileSync(path.join(r.outDir, 'allure-results/environment.properties'), 'utf8');
-    expect(environment).toMatch(new RegExp(`proxied-reference\\\\? proxy\\s*=\\s*through the proxy ${proxy} \\(HTTPS_PROXY\\)`));
-    for (const file of listFiles(r.outDir)) expect(readFileSync(file, 'utf8'), file).not.toContain(PROXY_PASSWORD);
+    const environment = readFileSync(
+      path.join(r.outDir, 'allure-results/environment.properties'),
+      'utf8',
+    );
+    expect(environment).toMatch(
+      new RegExp(
+        `proxied-reference\\\\? proxy\\s*=\\s*through the proxy ${proxy} \\(HTTPS_PROXY\\)`,
+      ),
+    );
+    for (const file of listFiles(r.outDir))
+      expect(readFileSync(file, 'utf8'), file).not.toContain(PROXY_PASSWORD);
     expect(r.stdout + r.stderr).not.toContain(PROXY_PASSWORD);
   });
 });
@@ -112,7 +177,9 @@ describe('NO_PROXY naming the host: the proxy is bypassed', () => {
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stdout).toContain('Result: CONFORMANT');
     expect(bypassed.connects).toBe(0);
-    expect(r.stdout).toContain(`proxied-reference: direct: no request went through the proxy 127.0.0.1:${bypassed.port} (https_proxy) (NO_PROXY: localhost,127.0.0.1)`);
+    expect(r.stdout).toContain(
+      `proxied-reference: direct: no request went through the proxy 127.0.0.1:${bypassed.port} (https_proxy) (NO_PROXY: localhost,127.0.0.1)`,
+    );
     expect(providerRun(r).provider.proxy.tunnels).toEqual([]);
   });
 });
@@ -122,7 +189,13 @@ describe('proxy.url in the descriptor: mTLS through the tunnel', () => {
     const r = runs.forced;
     expect(r.code, describeRun(r)).toBe(0);
     expect(forced.tunnels).toContain(hostOf(ref.env['TC_REF_MTLS_TOKEN_URL']));
-    expect(providerRun(r).provider.proxy.proxies).toEqual([{ proxy: `127.0.0.1:${forced.port}`, from: 'proxy.url (${env:CORP_PROXY})', for: 'https, http' }]);
+    expect(providerRun(r).provider.proxy.proxies).toEqual([
+      {
+        proxy: `127.0.0.1:${forced.port}`,
+        from: 'proxy.url (${env:CORP_PROXY})',
+        for: 'https, http',
+      },
+    ]);
   });
 
   it('keeps the certificate binding: the client certificate reaches the endpoint through the tunnel', () => {
@@ -141,7 +214,9 @@ describe('a proxy that answers 407', () => {
     const r = runs.refusing;
     expect(r.code, describeRun(r)).toBe(4);
     const message = `the proxy 127.0.0.1:${refusing.port} refused the tunnel: 407 Proxy Authentication Required`;
-    expect(r.stdout).toContain(`proxied-reference: BROKEN — no check could run: proxy failure, the endpoint was not reached: ${message}`);
+    expect(r.stdout).toContain(
+      `proxied-reference: BROKEN — no check could run: proxy failure, the endpoint was not reached: ${message}`,
+    );
     expect(r.stdout).toContain('Result: NOT VERIFIED');
     expect(refusing.tunnels).toEqual([]);
     const run = providerRun(r);
@@ -158,7 +233,9 @@ describe('a proxy password written in the descriptor', () => {
     expect(r.code, describeRun(r)).toBe(2);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: .*literal-proxy-password\.yaml: proxy\.url: must not hold credentials \(user:password@\): put the whole proxy URL in an \$\{env:NAME\} reference$/);
+    expect(lines[0]).toMatch(
+      /^error: .*literal-proxy-password\.yaml: proxy\.url: must not hold credentials \(user:password@\): put the whole proxy URL in an \$\{env:NAME\} reference$/,
+    );
     expect(r.stdout + r.stderr).not.toContain(PROXY_PASSWORD);
   });
 });
@@ -168,6 +245,8 @@ describe('the embedded reference', () => {
     const r = runs.embedded;
     expect(r.code, describeRun(r)).toBe(0);
     expect(embedded.connects).toBe(0);
-    expect(r.stdout).toContain(`reference: direct, not through HTTPS_PROXY 127.0.0.1:${embedded.port}: the embedded reference runs on 127.0.0.1 and is never proxied`);
+    expect(r.stdout).toContain(
+      `reference: direct, not through HTTPS_PROXY 127.0.0.1:${embedded.port}: the embedded reference runs on 127.0.0.1 and is never proxied`,
+    );
   });
 });

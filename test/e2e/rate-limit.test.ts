@@ -7,7 +7,15 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpsServer, type TestServer } from './https-fixture.js';
-import { describeRun, freshDir, parseSummary, readRun, removeTempDirs, runCli, type CliResult } from './run-cli.js';
+import {
+  describeRun,
+  freshDir,
+  parseSummary,
+  readRun,
+  removeTempDirs,
+  runCli,
+  type CliResult,
+} from './run-cli.js';
 
 describe('an endpoint that answers 429 to everything', () => {
   let server: TestServer;
@@ -37,7 +45,9 @@ describe('an endpoint that answers 429 to everything', () => {
         '',
       ].join('\n'),
     );
-    r = await runCli(['--provider', file, '--no-report'], { env: { E2E_SECRET: 'e2e-throttled-secret' } });
+    r = await runCli(['--provider', file, '--no-report'], {
+      env: { E2E_SECRET: 'e2e-throttled-secret' },
+    });
   }, 240_000);
 
   afterAll(async () => {
@@ -50,14 +60,20 @@ describe('an endpoint that answers 429 to everything', () => {
     const [row] = parseSummary(r.stdout);
     expect(row).toMatchObject({ provider: 'throttled', failed: 0, warnings: 0, passed: 0 });
     expect(row?.broken).toBeGreaterThan(20);
-    expect(r.stdout).toContain('rate-limited: the endpoint answered 429 Too Many Requests 3 times (Retry-After: 1)');
+    expect(r.stdout).toContain(
+      'rate-limited: the endpoint answered 429 Too Many Requests 3 times (Retry-After: 1)',
+    );
   });
 
   it('sent each of two requests three times, then stopped (circuit breaker), every attempt counted', () => {
     expect(server.requests).toHaveLength(6);
     const { evidence, findings } = readRun(r).providers[0]!;
     expect(evidence.requestsSent).toBe(6);
-    expect(evidence.exchanges['token.0']).toMatchObject({ attempts: 3, transportError: { kind: 'rate-limited', code: '429' }, rateLimitedResponse: { status: 429 } });
+    expect(evidence.exchanges['token.0']).toMatchObject({
+      attempts: 3,
+      transportError: { kind: 'rate-limited', code: '429' },
+      rateLimitedResponse: { status: 429 },
+    });
     expect(evidence.exchanges['token.0']?.response).toBeUndefined();
     const judged = findings.filter((f) => f.outcome !== 'skipped');
     expect(judged.filter((f) => f.outcome !== 'broken')).toEqual([]);

@@ -12,7 +12,17 @@ import type { Outcome } from '../../src/evaluate.js';
 import type { ProviderRun, RunRecord } from '../../src/run-record.js';
 import { isNotApplicable, reportEntries, type ReportEntry } from '../../src/report/presentation.js';
 import { summarize } from '../../src/report/verdict.js';
-import { describeRun, labelsOf, parseSummary, readAllureResults, readRun, removeTempDirs, runCli, type AllureResult, type CliResult } from './run-cli.js';
+import {
+  describeRun,
+  labelsOf,
+  parseSummary,
+  readAllureResults,
+  readRun,
+  removeTempDirs,
+  runCli,
+  type AllureResult,
+  type CliResult,
+} from './run-cli.js';
 import { launchChromium, ReportPage, resultIdOf } from './report-page.js';
 import { AREA_TITLES } from '../../src/checks/types.js';
 
@@ -23,7 +33,14 @@ const CACHE_CONTROL_CHECK = 'The token response forbids caching (Cache-Control: 
 const PRAGMA_CHECK = 'SHOULD not met: The token response carries Pragma: no-cache';
 
 /** How the suites' reporter writes each finding outcome as an Allure status. */
-const ALLURE_STATUS: Record<Outcome, string> = { pass: 'passed', fail: 'failed', warn: 'unknown', skipped: 'skipped', broken: 'broken', deviation: 'skipped' };
+const ALLURE_STATUS: Record<Outcome, string> = {
+  pass: 'passed',
+  fail: 'failed',
+  warn: 'unknown',
+  skipped: 'skipped',
+  broken: 'broken',
+  deviation: 'skipped',
+};
 
 let run: CliResult;
 
@@ -78,9 +95,12 @@ describe('a run against the embedded reference', () => {
   });
 
   it('passes (or skips) every MUST and EXPECTATION check', () => {
-    const binding = reference.findings.filter((f) => f.level === 'MUST' || f.level === 'EXPECTATION');
+    const binding = reference.findings.filter(
+      (f) => f.level === 'MUST' || f.level === 'EXPECTATION',
+    );
     expect(binding.length).toBeGreaterThan(0);
-    for (const f of binding) expect(['pass', 'skipped'], `${f.checkId}: ${f.outcome}: ${f.message}`).toContain(f.outcome);
+    for (const f of binding)
+      expect(['pass', 'skipped'], `${f.checkId}: ${f.outcome}: ${f.message}`).toContain(f.outcome);
   });
 
   it('covers every area', () => {
@@ -91,7 +111,9 @@ describe('a run against the embedded reference', () => {
     const all = readAllureResults(run.outDir);
     const entries = reportEntries(record);
     expect(all).toHaveLength(entries.length);
-    expect(entries.length).toBeLessThan(record.providers.reduce((n, p) => n + p.findings.length, 0));
+    expect(entries.length).toBeLessThan(
+      record.providers.reduce((n, p) => n + p.findings.length, 0),
+    );
     // Equal ids would make Allure fold different providers' checks into "retries" of one test.
     expect(new Set(all.map((r) => r.testCaseId)).size).toBe(all.length);
     expect(new Set(all.map((r) => r.historyId)).size).toBe(all.length);
@@ -106,19 +128,32 @@ describe('a run against the embedded reference', () => {
     }
     // Each judged finding has its result, in its area and with its status…
     const key = (check: string, area: string, status: string) => `${check} | ${area} | ${status}`;
-    const fromResults = results.filter((r) => labelsOf(r, 'check').length > 0).map((r: AllureResult) => key(labelsOf(r, 'check')[0] ?? '?', labelsOf(r, 'suite')[0] ?? '?', r.status)).sort();
-    const fromFindings = reference.findings.filter((f) => !isNotApplicable(f)).map((f) => key(f.checkId, f.areaTitle, ALLURE_STATUS[f.outcome])).sort();
+    const fromResults = results
+      .filter((r) => labelsOf(r, 'check').length > 0)
+      .map((r: AllureResult) =>
+        key(labelsOf(r, 'check')[0] ?? '?', labelsOf(r, 'suite')[0] ?? '?', r.status),
+      )
+      .sort();
+    const fromFindings = reference.findings
+      .filter((f) => !isNotApplicable(f))
+      .map((f) => key(f.checkId, f.areaTitle, ALLURE_STATUS[f.outcome]))
+      .sort();
     expect(fromResults).toEqual(fromFindings);
     // …and the ones that do not apply are counted in one skipped result per area, which run.json still lists one by one.
     const folded = results.filter((r) => labelsOf(r, 'check').length === 0);
-    expect(folded.every((r) => r.status === 'skipped' && /^\d+ checks? not applicable/.test(r.name))).toBe(true);
-    expect(folded.reduce((n, r) => n + Number(/^\d+/.exec(r.name)?.[0]), 0)).toBe(reference.findings.filter(isNotApplicable).length);
+    expect(
+      folded.every((r) => r.status === 'skipped' && /^\d+ checks? not applicable/.test(r.name)),
+    ).toBe(true);
+    expect(folded.reduce((n, r) => n + Number(/^\d+/.exec(r.name)?.[0]), 0)).toBe(
+      reference.findings.filter(isNotApplicable).length,
+    );
   });
 
   it('writes no stack trace and no error box around a reason: only failed and broken results carry a message', () => {
     for (const r of readAllureResults(run.outDir)) {
       expect(r.statusDetails?.trace, r.name).toBeUndefined();
-      if (r.status !== 'failed' && r.status !== 'broken') expect(r.statusDetails?.message, r.name).toBeUndefined();
+      if (r.status !== 'failed' && r.status !== 'broken')
+        expect(r.statusDetails?.message, r.name).toBeUndefined();
     }
   });
 
@@ -154,7 +189,9 @@ describeInBrowser('the HTML report in a browser (file://, no network)', () => {
       const v = summarize(r);
       const line = lines.get(r.provider.name);
       expect(line?.verdict).toBe('conformant');
-      expect(line?.text).toContain(`${r.provider.name}: 0 MUST and 0 EXPECTATION failures · ${v.warnings} warning`);
+      expect(line?.text).toContain(
+        `${r.provider.name}: 0 MUST and 0 EXPECTATION failures · ${v.warnings} warning`,
+      );
       expect(line?.text).toContain(`${v.passed} of ${v.judged} judged checks passed`);
       expect(line?.text).toContain(`${r.evidence.requestsSent} requests`);
       expect(line?.text).toContain(r.provider.tokenEndpoint);
@@ -168,22 +205,36 @@ describeInBrowser('the HTML report in a browser (file://, no network)', () => {
     // Allure writes "<date> (8s 168ms)": the run record's span, not the few milliseconds the suites took.
     const took = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
     expect(took).toBeGreaterThan(1000);
-    expect(await report.page.getByTestId('report-data').innerText()).toContain(`(${Math.floor(took / 1000)}s`);
-    expect(await report.page.getByTestId('tc-run').innerText()).toContain(`took ${(took / 1000).toFixed(1)} s`);
+    expect(await report.page.getByTestId('report-data').innerText()).toContain(
+      `(${Math.floor(took / 1000)}s`,
+    );
+    expect(await report.page.getByTestId('tc-run').innerText()).toContain(
+      `took ${(took / 1000).toFixed(1)} s`,
+    );
     const passed = entries.filter((e) => e.status === 'passed').length;
-    const judged = passed + entries.filter((e) => e.status === 'failed' || e.status === 'unknown').length;
-    await report.page.getByText(`${Math.floor((passed / judged) * 10000) / 100}%`, { exact: true }).waitFor();
+    const judged =
+      passed + entries.filter((e) => e.status === 'failed' || e.status === 'unknown').length;
+    await report.page
+      .getByText(`${Math.floor((passed / judged) * 10000) / 100}%`, { exact: true })
+      .waitFor();
   });
 
-  it('shows the providers by name and each area\'s checks in catalogue order, the ones that do not apply as one entry', async () => {
+  it("shows the providers by name and each area's checks in catalogue order, the ones that do not apply as one entry", async () => {
     await report.open();
-    const top = report.page.locator('[data-testid=tree-content] > div > [data-testid=tree-section] [data-testid=tree-section-title]');
+    const top = report.page.locator(
+      '[data-testid=tree-content] > div > [data-testid=tree-section] [data-testid=tree-section-title]',
+    );
     await top.first().waitFor();
-    expect((await top.allInnerTexts()).slice(0, 2)).toEqual([PROVIDER_TITLE, 'reference-jwt-bearer · Embedded reference, jwt-bearer grant (oidc-provider)']);
+    expect((await top.allInnerTexts()).slice(0, 2)).toEqual([
+      PROVIDER_TITLE,
+      'reference-jwt-bearer · Embedded reference, jwt-bearer grant (oidc-provider)',
+    ]);
     for (const area of ['Client authentication', 'Response schema'] as const) {
       await report.open();
       const leaves = await report.leaves(PROVIDER_TITLE, area);
-      const expected = entries.filter((e) => e.provider === 'reference' && AREA_TITLES[e.area] === area).map((e) => e.name);
+      const expected = entries
+        .filter((e) => e.provider === 'reference' && AREA_TITLES[e.area] === area)
+        .map((e) => e.name);
       expect(leaves).toEqual(expected);
       expect(leaves.filter((l) => /not applicable/.test(l)).length).toBeLessThanOrEqual(1);
     }
@@ -192,14 +243,23 @@ describeInBrowser('the HTML report in a browser (file://, no network)', () => {
   it('shows a check with its spec link, parameters and redacted evidence', async () => {
     await report.open(`#${resultIdOf(run.outDir, 'reference:response.cache-control')}`);
     const page = report.page;
-    await page.getByTestId('test-result-info-title').filter({ hasText: CACHE_CONTROL_CHECK }).waitFor();
+    await page
+      .getByTestId('test-result-info-title')
+      .filter({ hasText: CACHE_CONTROL_CHECK })
+      .waitFor();
     await page.getByTestId('test-result-status-passed').waitFor();
 
     const link = page.getByTestId('test-result-meta-link').locator('a');
-    expect(await link.getAttribute('href')).toBe('https://www.rfc-editor.org/rfc/rfc6749#section-5.1');
+    expect(await link.getAttribute('href')).toBe(
+      'https://www.rfc-editor.org/rfc/rfc6749#section-5.1',
+    );
 
-    const param = page.getByTestId('metadata-item').filter({ has: page.getByTestId('metadata-item-key').filter({ hasText: /^check id$/ }) });
-    expect(await param.getByTestId('metadata-item-value').innerText()).toBe('response.cache-control');
+    const param = page
+      .getByTestId('metadata-item')
+      .filter({ has: page.getByTestId('metadata-item-key').filter({ hasText: /^check id$/ }) });
+    expect(await param.getByTestId('metadata-item-value').innerText()).toBe(
+      'response.cache-control',
+    );
 
     const names = await page.getByTestId('test-result-attachment-header').allInnerTexts();
     expect(names.some((n) => n.includes('exchange: '))).toBe(true);
@@ -224,7 +284,9 @@ describeInBrowser('the HTML report in a browser (file://, no network)', () => {
     expect(ca).toBe('ca/reference.pem');
     const file = path.join(run.outDir, 'html', ca ?? '');
     expect(existsSync(file)).toBe(true);
-    expect(readFileSync(file, 'utf8')).toBe(record.providers.find((r) => r.provider.name === 'reference')?.provider.caCertificates);
+    expect(readFileSync(file, 'utf8')).toBe(
+      record.providers.find((r) => r.provider.name === 'reference')?.provider.caCertificates,
+    );
     expect(readFileSync(file, 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
   });
 
@@ -233,7 +295,9 @@ describeInBrowser('the HTML report in a browser (file://, no network)', () => {
     await report.expand(PROVIDER_TITLE, report.sectionTitle('Response schema'));
     await report.expand('Response schema', report.leafTitle(PRAGMA_CHECK));
     expect(await report.leaf(PRAGMA_CHECK).getByTestId('tree-leaf-status-unknown').count()).toBe(1);
-    expect(await report.leaf(CACHE_CONTROL_CHECK).getByTestId('tree-leaf-status-passed').count()).toBe(1);
+    expect(
+      await report.leaf(CACHE_CONTROL_CHECK).getByTestId('tree-leaf-status-passed').count(),
+    ).toBe(1);
     await report.leaf(PRAGMA_CHECK).click();
     const page = report.page;
     await page.getByTestId('test-result-info-title').filter({ hasText: PRAGMA_CHECK }).waitFor();

@@ -6,9 +6,22 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+} from 'playwright-core';
 
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -20,8 +33,12 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export function resultIdOf(outDir: string, key: string): string {
   const dir = path.join(outDir, 'allure-results');
   for (const f of readdirSync(dir).filter((x) => x.endsWith('-result.json'))) {
-    const r = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { uuid: string; labels: { name: string; value: string }[] };
-    if (r.labels.some((l) => l.name === 'finding' && l.value === key)) return createHash('md5').update(r.uuid).digest('hex');
+    const r = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as {
+      uuid: string;
+      labels: { name: string; value: string }[];
+    };
+    if (r.labels.some((l) => l.name === 'finding' && l.value === key))
+      return createHash('md5').update(r.uuid).digest('hex');
   }
   throw new Error(`no Allure result for ${key} in ${dir}`);
 }
@@ -58,7 +75,11 @@ export class ReportPage {
       }
     });
     await this.page.goto(`${this.url}${hash}`);
-    await (hash && hash !== '#categories' ? this.page.getByTestId('test-result-info-title') : this.page.getByTestId('report-title')).waitFor();
+    await (
+      hash && hash !== '#categories'
+        ? this.page.getByTestId('test-result-info-title')
+        : this.page.getByTestId('report-title')
+    ).waitFor();
     return this.page;
   }
 
@@ -67,11 +88,15 @@ export class ReportPage {
   }
 
   sectionTitle(name: string): Locator {
-    return this.page.getByTestId('tree-section-title').filter({ hasText: new RegExp(`^${escape(name)}$`) });
+    return this.page
+      .getByTestId('tree-section-title')
+      .filter({ hasText: new RegExp(`^${escape(name)}$`) });
   }
 
   leafTitle(name: string): Locator {
-    return this.page.getByTestId('tree-leaf-title').filter({ hasText: new RegExp(`^${escape(name)}$`) });
+    return this.page
+      .getByTestId('tree-leaf-title')
+      .filter({ hasText: new RegExp(`^${escape(name)}$`) });
   }
 
   /** A leaf by title, inside `within` (a provider's group when several show the same check). */
@@ -92,37 +117,56 @@ export class ReportPage {
     await lines.first().waitFor();
     const out = new Map<string, { verdict: string; text: string }>();
     for (const line of await lines.all()) {
-      out.set((await line.getAttribute('data-provider')) ?? '?', { verdict: (await line.getAttribute('data-verdict')) ?? '?', text: await line.innerText() });
+      out.set((await line.getAttribute('data-provider')) ?? '?', {
+        verdict: (await line.getAttribute('data-verdict')) ?? '?',
+        text: await line.innerText(),
+      });
     }
     return out;
   }
 
   /** A tree group (its header and its content), by title, inside `within`. */
   group(title: string, within: Locator = this.page.locator('body')): Locator {
-    return within.getByTestId('tree-section').filter({ has: this.sectionTitle(title) }).first().locator('xpath=..');
+    return within
+      .getByTestId('tree-section')
+      .filter({ has: this.sectionTitle(title) })
+      .first()
+      .locator('xpath=..');
   }
 
   /** The leaf titles of one provider's area, in the order the tree shows them. */
   async leaves(provider: string, area: string): Promise<string[]> {
     await this.expand(provider, this.sectionTitle(area));
     const areaGroup = this.group(area, this.group(provider));
-    const titles = areaGroup.locator(':scope > [data-testid=tree-content] > [data-testid=tree-leaf] [data-testid=tree-leaf-title]');
-    if ((await titles.count()) === 0) await areaGroup.getByTestId('tree-section-title').first().click();
+    const titles = areaGroup.locator(
+      ':scope > [data-testid=tree-content] > [data-testid=tree-leaf] [data-testid=tree-leaf-title]',
+    );
+    if ((await titles.count()) === 0)
+      await areaGroup.getByTestId('tree-section-title').first().click();
     await titles.first().waitFor();
     return titles.allInnerTexts();
   }
 
   /** A check's description: Allure renders it in a frame of its own. */
   async descriptionText(): Promise<string> {
-    const body = this.page.frameLocator('[data-testid=test-result-description-frame]').locator('body');
+    const body = this.page
+      .frameLocator('[data-testid=test-result-description-frame]')
+      .locator('body');
     await body.locator('p').first().waitFor();
     return body.innerText();
   }
 
   /** The text of an attachment on a check's page, opened inline. */
   async attachmentText(prefix: string): Promise<string> {
-    await this.page.getByTestId('test-result-attachment-header').filter({ hasText: prefix }).first().click();
-    const attachment = this.page.getByTestId('test-result-attachment').filter({ hasText: prefix }).first();
+    await this.page
+      .getByTestId('test-result-attachment-header')
+      .filter({ hasText: prefix })
+      .first()
+      .click();
+    const attachment = this.page
+      .getByTestId('test-result-attachment')
+      .filter({ hasText: prefix })
+      .first();
     await attachment.locator('pre, code').first().waitFor();
     return attachment.innerText();
   }

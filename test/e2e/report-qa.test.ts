@@ -19,9 +19,23 @@ import { AREA_TITLES } from '../../src/checks/types.js';
 import { reportEntries } from '../../src/report/presentation.js';
 import { summarize } from '../../src/report/verdict.js';
 import type { RunRecord } from '../../src/run-record.js';
-import { closedPort, startHttpsServer, type RecordedRequest, type TestServer } from './https-fixture.js';
+import {
+  closedPort,
+  startHttpsServer,
+  type RecordedRequest,
+  type TestServer,
+} from './https-fixture.js';
 import { launchChromium, ReportPage, resultIdOf } from './report-page.js';
-import { childEnv, describeRun, freshDir, readRun, removeTempDirs, REPO_ROOT, runCli, type CliResult } from './run-cli.js';
+import {
+  childEnv,
+  describeRun,
+  freshDir,
+  readRun,
+  removeTempDirs,
+  REPO_ROOT,
+  runCli,
+  type CliResult,
+} from './run-cli.js';
 
 const SECRET = { E2E_SECRET: 'e2e-secret-value' };
 
@@ -44,7 +58,13 @@ function descriptor(name: string, tokenEndpoint: string, extra = ''): string {
 let cachingHeaders: Record<string, string> = {};
 function tokenForAnything(_req: RecordedRequest, res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'application/json', ...cachingHeaders });
-  res.end(JSON.stringify({ access_token: 'abcdefghijklmnopqrstuvwxyz0123456789', token_type: 'Bearer', expires_in: 60 }));
+  res.end(
+    JSON.stringify({
+      access_token: 'abcdefghijklmnopqrstuvwxyz0123456789',
+      token_type: 'Bearer',
+      expires_in: 60,
+    }),
+  );
 }
 
 let server: TestServer;
@@ -60,10 +80,20 @@ beforeAll(async () => {
   const dir = freshDir('tc-e2e-qa-');
   writeFileSync(path.join(dir, 'ca.pem'), server.caPem);
   const files = [
-    ['accepts-anything.yaml', descriptor('accepts-anything', `${server.origin}/token`, 'tls: { caFile: ca.pem }')],
+    [
+      'accepts-anything.yaml',
+      descriptor('accepts-anything', `${server.origin}/token`, 'tls: { caFile: ca.pem }'),
+    ],
     ['unreachable.yaml', descriptor('unreachable', `https://127.0.0.1:${port}/token`)],
     // The same server, its acceptance of a wrong secret declared as a deviation.
-    ['declared.yaml', descriptor('declared', `${server.origin}/token`, 'tls: { caFile: ca.pem }\ndeviations:\n  - { check: errors.wrong-secret, reason: "takes any secret in the sandbox", link: "https://example.test/sandbox" }')],
+    [
+      'declared.yaml',
+      descriptor(
+        'declared',
+        `${server.origin}/token`,
+        'tls: { caFile: ca.pem }\ndeviations:\n  - { check: errors.wrong-secret, reason: "takes any secret in the sandbox", link: "https://example.test/sandbox" }',
+      ),
+    ],
   ].map(([file, text]) => {
     const p = path.join(dir, file ?? '');
     writeFileSync(p, text ?? '');
@@ -105,7 +135,9 @@ describe('the landing page', () => {
       const v = summarize(run(name));
       expect(v.mustFailed).toBeGreaterThan(0);
       expect(lines.get(name)?.verdict).toBe('non-conformant');
-      expect(lines.get(name)?.text).toContain(`${name}: ${v.mustFailed} MUST and ${v.expectationFailed} EXPECTATION failure`);
+      expect(lines.get(name)?.text).toContain(
+        `${name}: ${v.mustFailed} MUST and ${v.expectationFailed} EXPECTATION failure`,
+      );
       expect(lines.get(name)?.text).toContain(`${v.warnings} warning`);
       expect(lines.get(name)?.text).toContain(`${v.requests} requests`);
       expect(lines.get(name)?.text).toContain(`${server.origin}/token`);
@@ -117,16 +149,27 @@ describe('the landing page', () => {
     await report.page.screenshot({ path: path.join(second.outDir, 'qa-landing.png') });
   });
 
-  it('shows each provider\'s trend and the checks that regressed or were fixed since the last run, linked', async () => {
+  it("shows each provider's trend and the checks that regressed or were fixed since the last run, linked", async () => {
     await report.open();
     const line = report.page.locator('[data-testid=tc-verdict][data-provider="accepts-anything"]');
-    expect(await line.getByTestId('tc-trend').innerText()).toMatch(/Trend, oldest to now: ✗ ✗ · since the last run: 1 check regressed, 1 fixed/);
-    expect(await line.getByTestId('tc-regressed').innerText()).toMatch(/^Regressed: SHOULD not met: The token response carries Pragma: no-cache \(pass → warn\)$/);
-    expect(await line.getByTestId('tc-fixed').innerText()).toMatch(/^Fixed: The token response forbids caching \(Cache-Control: no-store\) \(fail → pass\)$/);
+    expect(await line.getByTestId('tc-trend').innerText()).toMatch(
+      /Trend, oldest to now: ✗ ✗ · since the last run: 1 check regressed, 1 fixed/,
+    );
+    expect(await line.getByTestId('tc-regressed').innerText()).toMatch(
+      /^Regressed: SHOULD not met: The token response carries Pragma: no-cache \(pass → warn\)$/,
+    );
+    expect(await line.getByTestId('tc-fixed').innerText()).toMatch(
+      /^Fixed: The token response forbids caching \(Cache-Control: no-store\) \(fail → pass\)$/,
+    );
     await line.getByTestId('tc-fixed').locator('a').click();
-    await report.page.getByTestId('test-result-info-title').filter({ hasText: 'The token response forbids caching (Cache-Control: no-store)' }).waitFor();
+    await report.page
+      .getByTestId('test-result-info-title')
+      .filter({ hasText: 'The token response forbids caching (Cache-Control: no-store)' })
+      .waitFor();
     await report.page.getByTestId('test-result-status-passed').waitFor();
-    expect(await report.page.locator('[data-testid=tc-verdict][data-provider="unreachable"]').count()).toBe(0); // the check page has no landing block
+    expect(
+      await report.page.locator('[data-testid=tc-verdict][data-provider="unreachable"]').count(),
+    ).toBe(0); // the check page has no landing block
   });
 });
 
@@ -152,20 +195,39 @@ describe('the tree', () => {
     const errors = await report.leaves(provider, 'Error behaviour');
     const deviation = 'Known deviation: A wrong client secret does not obtain a token';
     expect(errors).toContain(deviation);
-    expect(await report.leaf(deviation, report.group(provider)).getByTestId('tree-leaf-status-skipped').count()).toBe(1);
+    expect(
+      await report
+        .leaf(deviation, report.group(provider))
+        .getByTestId('tree-leaf-status-skipped')
+        .count(),
+    ).toBe(1);
     const grants = await report.leaves(provider, 'Grant handling');
     const warning = grants.find((l) => l.startsWith('SHOULD not met: '));
     const failure = 'A token request without grant_type does not obtain a token';
     expect(warning).toBeDefined();
     expect(grants).toContain(failure);
-    expect(await report.leaf(warning ?? '', report.group(provider)).getByTestId('tree-leaf-status-unknown').count()).toBe(1);
-    expect(await report.leaf(failure, report.group(provider)).getByTestId('tree-leaf-status-failed').count()).toBe(1);
+    expect(
+      await report
+        .leaf(warning ?? '', report.group(provider))
+        .getByTestId('tree-leaf-status-unknown')
+        .count(),
+    ).toBe(1);
+    expect(
+      await report
+        .leaf(failure, report.group(provider))
+        .getByTestId('tree-leaf-status-failed')
+        .count(),
+    ).toBe(1);
     await report.page.screenshot({ path: path.join(second.outDir, 'qa-tree.png') });
 
     await report.open(`#${resultIdOf(second.outDir, 'declared:errors.wrong-secret')}`);
     await report.page.getByTestId('test-result-status-skipped').waitFor();
-    await report.page.getByText('Category: Known deviation (declared in the descriptor)', { exact: true }).waitFor();
-    expect(await report.descriptionText()).toMatch(/^Known deviation, declared in .*declared\.yaml: takes any secret in the sandbox/);
+    await report.page
+      .getByText('Category: Known deviation (declared in the descriptor)', { exact: true })
+      .waitFor();
+    expect(await report.descriptionText()).toMatch(
+      /^Known deviation, declared in .*declared\.yaml: takes any secret in the sandbox/,
+    );
     expect(await report.page.getByTestId('test-result-error').count()).toBe(0);
   });
 });
@@ -179,25 +241,39 @@ describe('a failed check', () => {
     const error = await page.getByTestId('test-result-error').first().innerText();
     expect(error).toContain('MUST: a wrong client secret was answered 200 with an access token');
     expect(error).toContain('expected: A wrong client secret does not obtain a token');
-    expect(error).toMatch(/spec: RFC 6749 §\S+ https:\/\/www\.rfc-editor\.org\/rfc\/rfc6749#section-/);
+    expect(error).toMatch(
+      /spec: RFC 6749 §\S+ https:\/\/www\.rfc-editor\.org\/rfc\/rfc6749#section-/,
+    );
     expect(await page.getByTestId('test-result-error-trace').count()).toBe(0);
     const body = await page.locator('body').innerText();
-    expect(body).not.toMatch(/\bat .*\.(ts|js|mjs):\d+|node_modules|AssertionError|ConformanceFailure/);
+    expect(body).not.toMatch(
+      /\bat .*\.(ts|js|mjs):\d+|node_modules|AssertionError|ConformanceFailure/,
+    );
     await page.screenshot({ path: path.join(second.outDir, 'qa-failed.png') });
   });
 
   it('has a curl line that works from a copy of the report folder, with the CA the report carries', async () => {
     await report.open(`#${resultIdOf(second.outDir, 'accepts-anything:response.pragma')}`);
-    const curl = (await report.attachmentText('curl: ')).split('\n').filter((l) => !l.startsWith('#')).join('\n');
+    const curl = (await report.attachmentText('curl: '))
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .join('\n');
     expect(curl).toContain("--cacert 'ca/accepts-anything.pem'");
     // QA's machine: the report folder copied elsewhere, the run's own files out of reach.
     const elsewhere = mkdtempSync(path.join(freshDir('tc-e2e-qa-copy-'), 'report-'));
     cpSync(path.join(second.outDir, 'html'), elsewhere, { recursive: true });
     const before = server.requests.length;
-    const { stdout } = await promisify(execFile)('bash', ['-c', curl], { cwd: elsewhere, env: { PATH: process.env['PATH'], ...SECRET }, encoding: 'utf8', timeout: 20_000 });
+    const { stdout } = await promisify(execFile)('bash', ['-c', curl], {
+      cwd: elsewhere,
+      env: { PATH: process.env['PATH'], ...SECRET },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(stdout).toMatch(/^HTTP\/[\d.]+ 200/);
     expect(server.requests.length).toBe(before + 1);
-    expect(server.requests.at(-1)?.headers.authorization).toBe(`Basic ${Buffer.from('e2e-client:e2e-secret-value').toString('base64')}`);
+    expect(server.requests.at(-1)?.headers.authorization).toBe(
+      `Basic ${Buffer.from('e2e-client:e2e-secret-value').toString('base64')}`,
+    );
   });
 });
 
@@ -230,7 +306,11 @@ describe('a relative --out', () => {
       const file = path.join(caller, 'unreachable.yaml');
       writeFileSync(file, descriptor('unreachable', `https://127.0.0.1:${port}/token`));
       const code = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn('npm', ['run', '--silent', 'conformance', '--', '--provider', file, '--no-report', '--out', rel], { cwd: caller, env: childEnv(SECRET), stdio: 'ignore' });
+        const child = spawn(
+          'npm',
+          ['run', '--silent', 'conformance', '--', '--provider', file, '--no-report', '--out', rel],
+          { cwd: caller, env: childEnv(SECRET), stdio: 'ignore' },
+        );
         child.on('error', reject);
         child.on('close', resolve);
       });

@@ -87,12 +87,16 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const started = Date.now();
   return new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX_CLI, options.entry ?? 'src/cli.ts', ...args, '--out', outDir], {
-      cwd: REPO_ROOT,
-      env: childEnv(options.env ?? {}),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // own process group, so the timeout can kill grandchildren too
-    });
+    const child = spawn(
+      process.execPath,
+      [TSX_CLI, options.entry ?? 'src/cli.ts', ...args, '--out', outDir],
+      {
+        cwd: REPO_ROOT,
+        env: childEnv(options.env ?? {}),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true, // own process group, so the timeout can kill grandchildren too
+      },
+    );
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => stdout.push(b));
@@ -150,24 +154,48 @@ export interface SummaryRow {
   requests: number;
 }
 
-const SUMMARY_COLUMNS = ['provider', 'passed', 'failed', 'warnings', 'skipped', 'broken', 'deviations', 'requests'] as const;
+const SUMMARY_COLUMNS = [
+  'provider',
+  'passed',
+  'failed',
+  'warnings',
+  'skipped',
+  'broken',
+  'deviations',
+  'requests',
+] as const;
 
 /** Parses the summary table (`provider  passed  failed  warnings  skipped  broken  deviations  requests`) from stdout. */
 export function parseSummary(stdout: string): SummaryRow[] {
   const lines = stdout.split('\n');
-  const head = lines.findIndex((l) => l.trim().split(/\s+/).join(' ') === SUMMARY_COLUMNS.join(' '));
+  const head = lines.findIndex(
+    (l) => l.trim().split(/\s+/).join(' ') === SUMMARY_COLUMNS.join(' '),
+  );
   if (head < 0) throw new Error(`no summary table in stdout:\n${stdout}`);
   const rows: SummaryRow[] = [];
   for (const line of lines.slice(head + 1)) {
     if (line.trim() === '') break;
     const cells = line.trim().split(/\s+/);
-    if (cells.length !== SUMMARY_COLUMNS.length) throw new Error(`malformed summary row: ${JSON.stringify(line)}`);
+    if (cells.length !== SUMMARY_COLUMNS.length)
+      throw new Error(`malformed summary row: ${JSON.stringify(line)}`);
     const [provider = '', ...counts] = cells;
     const n = counts.map((c) => {
-      if (!/^\d+$/.test(c)) throw new Error(`non-numeric cell ${JSON.stringify(c)} in summary row ${JSON.stringify(line)}`);
+      if (!/^\d+$/.test(c))
+        throw new Error(
+          `non-numeric cell ${JSON.stringify(c)} in summary row ${JSON.stringify(line)}`,
+        );
       return Number(c);
     });
-    rows.push({ provider, passed: n[0] ?? 0, failed: n[1] ?? 0, warnings: n[2] ?? 0, skipped: n[3] ?? 0, broken: n[4] ?? 0, deviations: n[5] ?? 0, requests: n[6] ?? 0 });
+    rows.push({
+      provider,
+      passed: n[0] ?? 0,
+      failed: n[1] ?? 0,
+      warnings: n[2] ?? 0,
+      skipped: n[3] ?? 0,
+      broken: n[4] ?? 0,
+      deviations: n[5] ?? 0,
+      requests: n[6] ?? 0,
+    });
   }
   return rows;
 }

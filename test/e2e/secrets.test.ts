@@ -9,14 +9,24 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoEverything, startHttpsServer, type TestServer } from './https-fixture.js';
-import { describeRun, freshDir, listFiles, readRun, REPO_ROOT, removeTempDirs, runCli, type CliResult } from './run-cli.js';
+import {
+  describeRun,
+  freshDir,
+  listFiles,
+  readRun,
+  REPO_ROOT,
+  removeTempDirs,
+  runCli,
+  type CliResult,
+} from './run-cli.js';
 import { generateKeyPairSync } from 'node:crypto';
 
 const BASIC_ID = 'e2e-basic-client';
 const BASIC_SECRET = 's3cr3t-Value+/=%';
 const POST_ID = 'e2e-post-client';
 const POST_SECRET = 'p0st&Secret=?#/+x';
-const ACCESS_TOKEN = 'AT-e2e.Zq9xW3vB7nK2mP5rT8yL4cF6hJ1dS0gA-known-long-access-token_value~0123456789';
+const ACCESS_TOKEN =
+  'AT-e2e.Zq9xW3vB7nK2mP5rT8yL4cF6hJ1dS0gA-known-long-access-token_value~0123456789';
 const REFRESH_TOKEN = 'RT-e2e.Yh3kL8pQ2wE6rT9uI4oP7aS1dF5gH0jK-known-long-refresh-token_value';
 const ID_TOKEN = 'ID-e2e.Qw8eR4tY2uI6oP0aS3dF7gH1jK5lZ9xC-known-long-id-token-nested-deep';
 
@@ -41,10 +51,14 @@ function tokenForms(token: string): Record<string, string> {
 }
 
 /** A private key the harness signs client assertions with: its PEM body must never surface. */
-const PRIVATE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const PRIVATE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 const KEY_LINES = PRIVATE_KEY.split('\n').filter((l) => l && !l.startsWith('-----'));
 /** The key the jwt-bearer grant assertions are signed with. */
-const GRANT_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const GRANT_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 const GRANT_KEY_LINES = GRANT_KEY.split('\n').filter((l) => l && !l.startsWith('-----'));
 const HS_SECRET = 'hs-Secret+/= with spaces & 0123456789abcdef';
 
@@ -53,7 +67,10 @@ const NEEDLES: Record<string, string> = Object.fromEntries([
   ...KEY_LINES.map((l, i) => [`private key, line ${i + 1}`, l]),
   ['grant key, PEM body', GRANT_KEY_LINES.join('')],
   ...GRANT_KEY_LINES.map((l, i) => [`grant key, line ${i + 1}`, l]),
-  ...Object.entries(secretForms('hs-client', HS_SECRET)).map(([k, v]) => [`client_secret_jwt secret, ${k}`, v]),
+  ...Object.entries(secretForms('hs-client', HS_SECRET)).map(([k, v]) => [
+    `client_secret_jwt secret, ${k}`,
+    v,
+  ]),
   ...Object.entries(secretForms(BASIC_ID, BASIC_SECRET)).map(([k, v]) => [`basic secret, ${k}`, v]),
   ...Object.entries(secretForms(POST_ID, POST_SECRET)).map(([k, v]) => [`post secret, ${k}`, v]),
   ...Object.entries(tokenForms(ACCESS_TOKEN)).map(([k, v]) => [`access token, ${k}`, v]),
@@ -88,7 +105,8 @@ function findLeaks(where: string, text: string): string[] {
   const decoded = views(text);
   for (const [name, needle] of Object.entries(NEEDLES)) {
     if (decoded.some((v) => v.includes(needle))) leaks.push(`${where}: ${name}`);
-    else if (base64Fragments(needle).some((f) => text.includes(f))) leaks.push(`${where}: ${name} (base64)`);
+    else if (base64Fragments(needle).some((f) => text.includes(f)))
+      leaks.push(`${where}: ${name} (base64)`);
   }
   return leaks;
 }
@@ -98,7 +116,9 @@ describe('secret hygiene of a full run', () => {
   let r: CliResult;
 
   beforeAll(async () => {
-    server = await startHttpsServer(echoEverything({ accessToken: ACCESS_TOKEN, refreshToken: REFRESH_TOKEN, idToken: ID_TOKEN }));
+    server = await startHttpsServer(
+      echoEverything({ accessToken: ACCESS_TOKEN, refreshToken: REFRESH_TOKEN, idToken: ID_TOKEN }),
+    );
     const dir = freshDir();
     writeFileSync(path.join(dir, 'ca.pem'), server.caPem);
     const file = path.join(dir, 'leaky.yaml');
@@ -144,13 +164,22 @@ describe('secret hygiene of a full run', () => {
         '',
       ].join('\n'),
     );
-    r = await runCli(['--provider', file, '--provider', grantFile], { env: { E2E_SECRET: BASIC_SECRET, E2E_POST_SECRET: POST_SECRET, E2E_PRIVATE_KEY: PRIVATE_KEY, E2E_HS_SECRET: HS_SECRET, E2E_GRANT_KEY: GRANT_KEY } });
+    r = await runCli(['--provider', file, '--provider', grantFile], {
+      env: {
+        E2E_SECRET: BASIC_SECRET,
+        E2E_POST_SECRET: POST_SECRET,
+        E2E_PRIVATE_KEY: PRIVATE_KEY,
+        E2E_HS_SECRET: HS_SECRET,
+        E2E_GRANT_KEY: GRANT_KEY,
+      },
+    });
     // The client and grant assertions the harness signed are credentials too: past their preview, never shown.
     for (const q of server.requests) {
       const query = new URL(q.url, server.origin).searchParams;
       const form = new URLSearchParams(q.body);
       for (const name of ['client_assertion', 'assertion']) {
-        for (const assertion of [...form.getAll(name), ...query.getAll(name)]) NEEDLES[`${name} …${assertion.slice(-12)}, past the preview`] = assertion.slice(8); // the signature tells them apart
+        for (const assertion of [...form.getAll(name), ...query.getAll(name)])
+          NEEDLES[`${name} …${assertion.slice(-12)}, past the preview`] = assertion.slice(8); // the signature tells them apart
       }
     }
   }, 120_000);
@@ -165,25 +194,39 @@ describe('secret hygiene of a full run', () => {
     const auth = server.requests.map((q) => q.headers.authorization ?? '');
     expect(auth).toContain(`Basic ${b64(`${formEncode(BASIC_ID)}:${formEncode(BASIC_SECRET)}`)}`);
     expect(auth).toContain(`Bearer ${ACCESS_TOKEN}`);
-    expect(server.requests.some((q) => q.body.includes(`client_secret=${formEncode(POST_SECRET)}`))).toBe(true);
+    expect(
+      server.requests.some((q) => q.body.includes(`client_secret=${formEncode(POST_SECRET)}`)),
+    ).toBe(true);
     // The query-credentials probe uses the client_secret_post client (src/probes/clients.ts bodySecretClient).
-    expect(server.requests.some((q) => q.url.includes(`client_secret=${formEncode(POST_SECRET)}`))).toBe(true);
+    expect(
+      server.requests.some((q) => q.url.includes(`client_secret=${formEncode(POST_SECRET)}`)),
+    ).toBe(true);
     expect(existsSync(path.join(r.outDir, 'html/index.html'))).toBe(true);
     // The previews are there: the tokens went through the recorder.
     const runJson = readFileSync(path.join(r.outDir, '.run/run.json'), 'utf8');
-    expect(runJson).toContain(`${ACCESS_TOKEN.slice(0, 8)}...(redacted, ${ACCESS_TOKEN.length} chars)`);
+    expect(runJson).toContain(
+      `${ACCESS_TOKEN.slice(0, 8)}...(redacted, ${ACCESS_TOKEN.length} chars)`,
+    );
     // …and the secrets are named by their variables, so the curl lines still reproduce the requests.
     expect(runJson).toContain('$E2E_SECRET');
     expect(runJson).toContain('$E2E_POST_SECRET');
-    expect(readRun(r).providers.reduce((n, p) => n + p.evidence.requestsSent, 0)).toBe(server.requests.length);
+    expect(readRun(r).providers.reduce((n, p) => n + p.evidence.requestsSent, 0)).toBe(
+      server.requests.length,
+    );
   });
 
   it('the server echoed every credential back, and the grant assertion travelled in a URL', () => {
     expect(readRun(r).providers.map((p) => p.provider.name)).toEqual(['leaky', 'leaky-grant']);
-    const get = server.requests.find((q) => q.method === 'GET' && new URL(q.url, server.origin).searchParams.has('assertion'));
+    const get = server.requests.find(
+      (q) => q.method === 'GET' && new URL(q.url, server.origin).searchParams.has('assertion'),
+    );
     expect(get).toBeDefined();
-    expect(Object.keys(NEEDLES).filter((k) => k.startsWith('assertion ')).length).toBeGreaterThan(5);
-    expect(Object.keys(NEEDLES).filter((k) => k.startsWith('client_assertion ')).length).toBeGreaterThan(5);
+    expect(Object.keys(NEEDLES).filter((k) => k.startsWith('assertion ')).length).toBeGreaterThan(
+      5,
+    );
+    expect(
+      Object.keys(NEEDLES).filter((k) => k.startsWith('client_assertion ')).length,
+    ).toBeGreaterThan(5);
     // The echo is in the evidence, redacted: its shape is there, and the previews in place of the values.
     const runJson = readFileSync(path.join(r.outDir, '.run/run.json'), 'utf8');
     expect(runJson).toContain('x-echo-authorization');
@@ -193,9 +236,13 @@ describe('secret hygiene of a full run', () => {
 
   it('the scanner finds what it looks for (raw, decoded base64, base64 at any alignment)', () => {
     expect(findLeaks('t', `x ${BASIC_SECRET} y`)).toContain('t: basic secret, raw');
-    expect(findLeaks('t', `d("a.txt","${b64(`header\nAuthorization: ${ACCESS_TOKEN}\n`)}")`)).toContain('t: access token, full');
+    expect(
+      findLeaks('t', `d("a.txt","${b64(`header\nAuthorization: ${ACCESS_TOKEN}\n`)}")`),
+    ).toContain('t: access token, full');
     for (const prefix of ['', 'a', 'ab']) {
-      expect(findLeaks('t', `<${b64(`${prefix}${POST_SECRET}tail`)}>`), prefix).toContain('t: post secret, raw (base64)');
+      expect(findLeaks('t', `<${b64(`${prefix}${POST_SECRET}tail`)}>`), prefix).toContain(
+        't: post secret, raw (base64)',
+      );
     }
     expect(findLeaks('t', `${ACCESS_TOKEN.slice(0, 8)}...(redacted, 80 chars)`)).toEqual([]);
   });
@@ -209,15 +256,22 @@ describe('secret hygiene of a full run', () => {
     const names = files.map((f) => path.relative(r.outDir, f));
     expect(names).toContain('.run/run.json');
     expect(names).toContain('html/index.html');
-    expect(names.filter((n) => n.startsWith('allure-results/') && n.endsWith('-attachment.txt')).length).toBeGreaterThan(0);
+    expect(
+      names.filter((n) => n.startsWith('allure-results/') && n.endsWith('-attachment.txt')).length,
+    ).toBeGreaterThan(0);
     // The HTML report inlines its data as base64: the scan must reach into it (the preview is in an attachment).
     const html = readFileSync(path.join(r.outDir, 'html/index.html'), 'utf8');
     expect(html).not.toContain(ACCESS_TOKEN.slice(0, 8));
-    expect(views(html).some((v) => v.includes(`${ACCESS_TOKEN.slice(0, 8)}...(redacted`))).toBe(true);
-    const leaks = files.flatMap((f) => findLeaks(path.relative(r.outDir, f), readFileSync(f, 'utf8')));
+    expect(views(html).some((v) => v.includes(`${ACCESS_TOKEN.slice(0, 8)}...(redacted`))).toBe(
+      true,
+    );
+    const leaks = files.flatMap((f) =>
+      findLeaks(path.relative(r.outDir, f), readFileSync(f, 'utf8')),
+    );
     // The report history is kept outside --out (reports/history, see reports/allurerc.mjs); the run appends to it.
     const history = path.join(REPO_ROOT, 'reports/history/history.jsonl');
-    if (existsSync(history)) leaks.push(...findLeaks('reports/history/history.jsonl', readFileSync(history, 'utf8')));
+    if (existsSync(history))
+      leaks.push(...findLeaks('reports/history/history.jsonl', readFileSync(history, 'utf8')));
     expect(leaks).toEqual([]);
   });
 });

@@ -9,7 +9,14 @@ import { locateDescriptor, readDescriptor, resolveProvider } from '../../src/des
 import { evaluate } from '../../src/evaluate.js';
 import { observe } from '../../src/observe.js';
 import { startStandIns, STAND_IN_NAMES, trustStandIns } from '../../src/emulate/index.js';
-import { describeRun, listFiles, parseSummary, readRun, removeTempDirs, runCli } from '../e2e/run-cli.js';
+import {
+  describeRun,
+  listFiles,
+  parseSummary,
+  readRun,
+  removeTempDirs,
+  runCli,
+} from '../e2e/run-cli.js';
 
 afterAll(() => removeTempDirs());
 
@@ -20,15 +27,22 @@ describe('npm run conformance -- --emulate', () => {
     const rows = parseSummary(r.stdout);
     expect(rows.map((row) => row.provider).sort()).toEqual([...STAND_IN_NAMES].sort());
     for (const row of rows) {
-      expect({ provider: row.provider, failed: row.failed, broken: row.broken }).toEqual({ provider: row.provider, failed: 0, broken: 0 });
+      expect({ provider: row.provider, failed: row.failed, broken: row.broken }).toEqual({
+        provider: row.provider,
+        failed: 0,
+        broken: 0,
+      });
       expect(row.passed, row.provider).toBeGreaterThan(0);
       expect(row.deviations, row.provider).toBe(row.provider === 'federated-directory' ? 1 : 0);
     }
     const fd = readRun(r).providers.find((p) => p.provider.name === 'federated-directory');
-    expect(fd?.findings.filter((f) => f.outcome === 'deviation').map((f) => f.checkId)).toEqual(['grant.form-encoded-body']);
+    expect(fd?.findings.filter((f) => f.outcome === 'deviation').map((f) => f.checkId)).toEqual([
+      'grant.form-encoded-body',
+    ]);
     // The stand-ins' private keys (FD_PRIVATE_KEY, SG_PKJWT_KEY) never reach the report.
     for (const file of listFiles(r.outDir)) {
-      if (/\.(json|txt|html|sh)$/.test(file)) expect(readFileSync(file, 'utf8'), file).not.toContain('PRIVATE KEY');
+      if (/\.(json|txt|html|sh)$/.test(file))
+        expect(readFileSync(file, 'utf8'), file).not.toContain('PRIVATE KEY');
     }
   }, 300_000);
 });
@@ -44,15 +58,25 @@ describe('each stand-in with its documented promise broken fails the check that 
   it.concurrent.each(proofs)('%s → %s fails', async (service, check) => {
     const standIns = await startStandIns({ only: [service], broken: service });
     try {
-      const p = trustStandIns(resolveProvider(readDescriptor(locateDescriptor(service)), { ...process.env, ...standIns.env }), standIns.caFile);
+      const p = trustStandIns(
+        resolveProvider(readDescriptor(locateDescriptor(service)), {
+          ...process.env,
+          ...standIns.env,
+        }),
+        standIns.caFile,
+      );
       const evidence = await observe(p);
       // The stand-in's secrets are registered for redaction through the descriptor's ${env:…} references.
       const recorded = JSON.stringify(evidence);
-      for (const secret of standIns.secrets) expect(recorded.includes(secret), `a secret of ${service} was recorded`).toBe(false);
+      for (const secret of standIns.secrets)
+        expect(recorded.includes(secret), `a secret of ${service} was recorded`).toBe(false);
       const findings = evaluate(p, evidence, { strict: false });
       const guarded = findings.filter((f) => f.checkId === check);
       expect(guarded.length, `${check} was not evaluated`).toBeGreaterThan(0);
-      expect(guarded.map((f) => f.outcome), guarded.map((f) => f.message).join('\n')).toContain('fail');
+      expect(
+        guarded.map((f) => f.outcome),
+        guarded.map((f) => f.message).join('\n'),
+      ).toContain('fail');
     } finally {
       await standIns.close();
     }

@@ -21,11 +21,32 @@
  * run-time CA of src/reference/certs.ts.
  */
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { calculateJwkThumbprint, compactVerify, decodeJwt, decodeProtectedHeader, errors as joseErrors, exportJWK, exportPKCS8, generateKeyPair, generateSecret, jwtVerify, SignJWT, UnsecuredJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import {
+  calculateJwkThumbprint,
+  compactVerify,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  generateSecret,
+  jwtVerify,
+  SignJWT,
+  UnsecuredJWT,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import { createCa, issueCert, issueServerCert } from '../../src/reference/certs.js';
 
 const HOST = '127.0.0.1';
@@ -61,20 +82,26 @@ const MTLS_SUBJECT_CN = 'faults-mtls';
 export const DEFECTS = {
   // Grant handling
   'grant.client-credentials': 'refuses the client_secret_post client with 400 unauthorized_client',
-  'grant.token-accepted-at-resource': 'the resource refuses every token (it expects another audience)',
+  'grant.token-accepted-at-resource':
+    'the resource refuses every token (it expects another audience)',
   'grant.get-refused': 'a GET with the parameters in the query string issues a token',
   'grant.missing-grant-type': 'a request without grant_type is answered unsupported_grant_type',
-  'grant.missing-grant-type-not-accepted': 'a request without grant_type is taken as client_credentials',
+  'grant.missing-grant-type-not-accepted':
+    'a request without grant_type is taken as client_credentials',
   'grant.unknown-grant-type': 'an unknown grant_type is answered invalid_grant',
   'grant.unknown-grant-type-not-accepted': 'an unknown grant_type is taken as client_credentials',
   'grant.repeated-parameter-not-accepted': 'repeated parameters are accepted (the last one wins)',
   'grant.repeated-parameter': 'a repeated parameter is refused with unsupported_grant_type',
   // Only a client_secret_post client gets through (a Basic client is refused for its method), so a
   // probe made with the Basic client would miss it: the probe must use the post client.
-  'grant.query-credentials-refused': 'query parameters are merged into the body: client_id/client_secret in the URL authenticate a client_secret_post client',
-  'grant.query-credentials-error-code': 'client credentials in the query string are answered with a 500 HTML page',
-  'grant.two-auth-methods-refused': 'Basic plus client_secret in the body: Basic is used, the body ignored',
-  'grant.two-auth-methods-error-code': 'Basic plus client_secret in the body is refused with unauthorized_client',
+  'grant.query-credentials-refused':
+    'query parameters are merged into the body: client_id/client_secret in the URL authenticate a client_secret_post client',
+  'grant.query-credentials-error-code':
+    'client credentials in the query string are answered with a 500 HTML page',
+  'grant.two-auth-methods-refused':
+    'Basic plus client_secret in the body: Basic is used, the body ignored',
+  'grant.two-auth-methods-error-code':
+    'Basic plus client_secret in the body is refused with unauthorized_client',
   'grant.no-refresh-token': 'a refresh_token is issued with every client_credentials token',
   // Response schema
   'response.status-200': 'successful token responses are 201 Created',
@@ -85,7 +112,8 @@ export const DEFECTS = {
   'response.expires-in-positive': 'expires_in is 0',
   'response.expires-in-integer': 'expires_in is fractional (2.5)',
   'response.expires-in-present': 'token responses omit expires_in',
-  'response.unique-members': 'token responses carry expires_in twice (same value), which JSON.parse hides',
+  'response.unique-members':
+    'token responses carry expires_in twice (same value), which JSON.parse hides',
   'response.scope-syntax': 'scope is a JSON array of scope-tokens',
   'response.cache-control': 'token responses carry Cache-Control: no-cache, without no-store',
   'response.pragma': 'token responses lack Pragma: no-cache',
@@ -93,20 +121,24 @@ export const DEFECTS = {
   // Expiry
   'expiry.expires-in-declared': 'tokens live 3 s (expires_in 3) where 2 s is declared',
   'expiry.jwt-lifetime': 'the JWT iat is 8 s early: exp − iat is 8 s longer than expires_in',
-  'expiry.jwt-iat-current': "the server's clock is an hour slow (iat, exp and the resource's own check)",
+  'expiry.jwt-iat-current':
+    "the server's clock is an hour slow (iat, exp and the resource's own check)",
   'expiry.refused-after-expiry': 'the resource ignores exp (a day of clock tolerance)',
-  'expiry.expired-token-challenge': 'the resource answers an expired token 401 without WWW-Authenticate',
+  'expiry.expired-token-challenge':
+    'the resource answers an expired token 401 without WWW-Authenticate',
   // Scope
   'scope.requested-granted': 'api:write is silently narrowed away',
   'scope.echoed': 'scope is omitted whenever it equals the request',
   'scope.returned-when-different': 'api:write is narrowed away and scope is never returned',
   'scope.not-broader': 'every scope the client may have is granted, whatever was requested',
   'scope.default': 'a request without scope is granted api:read',
-  'scope.none-default-or-invalid-scope': 'a request without scope is refused with 400 invalid_request (scope is required, but with the wrong error)',
+  'scope.none-default-or-invalid-scope':
+    'a request without scope is refused with 400 invalid_request (scope is required, but with the wrong error)',
   'scope.required': 'a request without scope is granted every scope the client may have',
   'scope.forbidden': 'admin is granted to the clients when asked for next to a scope they may have',
   'scope.ungrantable-alone': 'admin is granted to the clients when it is the only scope asked for',
-  'scope.refused-with-invalid-scope': 'a scope the client may not have is refused with 403 access_denied',
+  'scope.refused-with-invalid-scope':
+    'a scope the client may not have is refused with 403 access_denied',
   'scope.jwt-claim-agrees': "the JWT's scope claim drops the last granted scope",
   // Errors
   'errors.wrong-secret': 'the client secret is not checked',
@@ -114,8 +146,10 @@ export const DEFECTS = {
   'errors.unknown-client': 'an unknown client id gets a token',
   'errors.unknown-client-error-code': 'an unknown client id is answered 400 access_denied',
   'errors.no-client-auth': 'a request without client authentication gets a token',
-  'errors.no-client-auth-error-code': 'a request without client authentication is answered 400 unauthorized_client',
-  'errors.invalid-client-401-challenge': 'invalid_client after HTTP Basic is 400 without a challenge',
+  'errors.no-client-auth-error-code':
+    'a request without client authentication is answered 400 unauthorized_client',
+  'errors.invalid-client-401-challenge':
+    'invalid_client after HTTP Basic is 400 without a challenge',
   'errors.status': 'a request without grant_type is answered 500 invalid_request',
   'errors.content-type-json': 'error responses are JSON sent as text/plain',
   'errors.schema': 'error_description contains double quotes',
@@ -124,31 +158,45 @@ export const DEFECTS = {
   'client-auth.expired-assertion': 'the exp of a client assertion is not checked',
   'client-auth.wrong-audience': 'the aud of a client assertion is not checked',
   'client-auth.wrong-issuer': 'the iss of a client assertion is not checked',
-  'client-auth.wrong-subject': 'the sub of a client assertion is not checked (the client is found by client_id)',
+  'client-auth.wrong-subject':
+    'the sub of a client assertion is not checked (the client is found by client_id)',
   'client-auth.alg-none': 'unsigned client assertions (alg none) are accepted',
   'client-auth.unknown-key': 'the signature of a client assertion is not verified',
   'client-auth.missing-jti': 'client assertions without jti are accepted',
   'client-auth.far-future-exp': 'client assertions valid for a year are accepted',
-  'client-auth.expired-assertion-error-code': 'an expired client assertion is refused with invalid_grant',
-  'client-auth.wrong-audience-error-code': 'a client assertion for another audience is refused with invalid_grant',
-  'client-auth.wrong-issuer-error-code': 'a client assertion with a wrong iss is refused with invalid_grant',
-  'client-auth.wrong-subject-error-code': 'a client assertion with a wrong sub is refused with invalid_grant',
+  'client-auth.expired-assertion-error-code':
+    'an expired client assertion is refused with invalid_grant',
+  'client-auth.wrong-audience-error-code':
+    'a client assertion for another audience is refused with invalid_grant',
+  'client-auth.wrong-issuer-error-code':
+    'a client assertion with a wrong iss is refused with invalid_grant',
+  'client-auth.wrong-subject-error-code':
+    'a client assertion with a wrong sub is refused with invalid_grant',
   'client-auth.alg-none-error-code': 'an unsigned client assertion is refused with invalid_grant',
-  'client-auth.unknown-key-error-code': 'a client assertion signed by an unknown key is refused with invalid_grant',
-  'client-auth.missing-jti-error-code': 'a client assertion without jti is refused with invalid_grant',
-  'client-auth.far-future-exp-error-code': 'a year-long client assertion is refused with invalid_grant',
+  'client-auth.unknown-key-error-code':
+    'a client assertion signed by an unknown key is refused with invalid_grant',
+  'client-auth.missing-jti-error-code':
+    'a client assertion without jti is refused with invalid_grant',
+  'client-auth.far-future-exp-error-code':
+    'a year-long client assertion is refused with invalid_grant',
   'client-auth.replayed-jti': 'used jti values are not remembered: an assertion can be replayed',
-  'client-auth.assertion-max-lifetime': 'client assertions valid for up to an hour are accepted (a year is still refused)',
-  'client-auth.mtls-without-certificate': 'the tls_client_auth client is accepted without a certificate',
-  'client-auth.mtls-without-certificate-error-code': 'an mTLS request without a certificate is answered 403 with an HTML page',
-  'client-auth.certificate-bound-token': 'access tokens of mTLS clients carry no cnf (they are not bound to the certificate)',
+  'client-auth.assertion-max-lifetime':
+    'client assertions valid for up to an hour are accepted (a year is still refused)',
+  'client-auth.mtls-without-certificate':
+    'the tls_client_auth client is accepted without a certificate',
+  'client-auth.mtls-without-certificate-error-code':
+    'an mTLS request without a certificate is answered 403 with an HTML page',
+  'client-auth.certificate-bound-token':
+    'access tokens of mTLS clients carry no cnf (they are not bound to the certificate)',
   // Discovery (RFC 8414)
   'discovery.metadata': 'the metadata is JSON sent as text/html',
   'discovery.issuer': 'the metadata issuer has a trailing slash',
-  'discovery.token-endpoint': 'the metadata names another token endpoint (/oauth2/token), which answers 404',
+  'discovery.token-endpoint':
+    'the metadata names another token endpoint (/oauth2/token), which answers 404',
   'discovery.mtls-endpoint-aliases': 'mtls_endpoint_aliases.token_endpoint is an http: URL',
   'discovery.grant-types-supported': 'grant_types_supported omits client_credentials',
-  'discovery.auth-methods-supported': 'token_endpoint_auth_methods_supported lists only the two secret methods',
+  'discovery.auth-methods-supported':
+    'token_endpoint_auth_methods_supported lists only the two secret methods',
   'discovery.jwks': 'the JWK Set also publishes a symmetric (oct) key',
   // JWT access tokens (RFC 9068)
   'jwt.typ': 'the JWT header says typ JWT',
@@ -160,40 +208,59 @@ export const DEFECTS = {
   'jwt.aud': 'the aud claim names another resource',
   'jwt.client-id': 'the client_id claim names another client',
   'jwt.jti-unique': 'every access token has the same jti',
-  'response.token-entropy': 'opaque access tokens are 24 random hex digits (96 bits: long enough to pass the length bound, short of the estimate)',
-  'response.token-entropy-bound': 'opaque access tokens are one fixed 32-character prefix and a counter (…-000001, …-000002)',
+  'response.token-entropy':
+    'opaque access tokens are 24 random hex digits (96 bits: long enough to pass the length bound, short of the estimate)',
+  'response.token-entropy-bound':
+    'opaque access tokens are one fixed 32-character prefix and a counter (…-000001, …-000002)',
   // Introspection (RFC 7662)
   'introspection.fresh-active': 'every token introspects as active: false',
   'introspection.agrees-with-token-response': 'introspection names another client_id',
   'introspection.expired-inactive': 'introspection ignores exp: an expired token is still active',
-  'introspection.requires-authentication': 'introspection answers callers that send no client authentication',
-  'introspection.unauthenticated-error': 'introspection without client authentication is answered 403 access_denied',
-  'introspection.unknown-token-inactive': 'a token the server does not know is answered 400 invalid_token instead of active: false',
-  'introspection.inactive-only-active': 'inactive answers say why the token is inactive (a reason member)',
+  'introspection.requires-authentication':
+    'introspection answers callers that send no client authentication',
+  'introspection.unauthenticated-error':
+    'introspection without client authentication is answered 403 access_denied',
+  'introspection.unknown-token-inactive':
+    'a token the server does not know is answered 400 invalid_token instead of active: false',
+  'introspection.inactive-only-active':
+    'inactive answers say why the token is inactive (a reason member)',
   // Protected resource (RFC 6750)
   'resource.no-token-refused': 'the resource serves requests that carry no token',
-  'resource.no-token-challenge': 'a request without a token is answered 401 without WWW-Authenticate',
-  'resource.no-token-no-error-code': 'a request without a token is challenged with error="invalid_token"',
-  'resource.tampered-token-refused': 'the resource checks the claims of a JWT but not its signature',
-  'resource.tampered-token-challenge': 'a token whose signature does not verify is answered 400 invalid_request',
+  'resource.no-token-challenge':
+    'a request without a token is answered 401 without WWW-Authenticate',
+  'resource.no-token-no-error-code':
+    'a request without a token is challenged with error="invalid_token"',
+  'resource.tampered-token-refused':
+    'the resource checks the claims of a JWT but not its signature',
+  'resource.tampered-token-challenge':
+    'a token whose signature does not verify is answered 400 invalid_request',
   'resource.insufficient-scope-refused': 'the resource does not check the scope it requires',
-  'resource.insufficient-scope-challenge': 'a token without the required scope is answered 401 invalid_token',
+  'resource.insufficient-scope-challenge':
+    'a token without the required scope is answered 401 invalid_token',
   // The jwt-bearer grant (RFC 7523 §2.1, §3)
-  'grant.jwt-bearer': 'refuses the jwt-bearer grant to the client_secret_post client with 400 unauthorized_client',
-  'grant.form-encoded-body': 'takes token requests as JSON only and refuses the form-encoded one (RFC 6749 §4.4.2)',
+  'grant.jwt-bearer':
+    'refuses the jwt-bearer grant to the client_secret_post client with 400 unauthorized_client',
+  'grant.form-encoded-body':
+    'takes token requests as JSON only and refuses the form-encoded one (RFC 6749 §4.4.2)',
   'grant.assertion-expired': 'the exp of a grant assertion is not checked',
   'grant.assertion-wrong-audience': 'the aud of a grant assertion is not checked',
-  'grant.assertion-wrong-issuer': 'the iss of a grant assertion is not checked (any issuer is trusted)',
+  'grant.assertion-wrong-issuer':
+    'the iss of a grant assertion is not checked (any issuer is trusted)',
   'grant.assertion-alg-none': 'unsigned grant assertions (alg none) are accepted',
   'grant.assertion-unknown-key': 'the signature of a grant assertion is not verified',
   'grant.assertion-far-future-exp': 'grant assertions valid for a year are accepted',
   'grant.assertion-replay': 'used grant-assertion jti values are not remembered',
   'grant.assertion-expired-error-code': 'an expired grant assertion is refused with invalid_client',
-  'grant.assertion-wrong-audience-error-code': 'a grant assertion for another audience is refused with invalid_client',
-  'grant.assertion-wrong-issuer-error-code': 'a grant assertion from an unknown issuer is refused with invalid_client',
-  'grant.assertion-alg-none-error-code': 'an unsigned grant assertion is refused with invalid_client',
-  'grant.assertion-unknown-key-error-code': 'a grant assertion signed by an unknown key is refused with invalid_client',
-  'grant.assertion-far-future-exp-error-code': 'a year-long grant assertion is refused with invalid_client',
+  'grant.assertion-wrong-audience-error-code':
+    'a grant assertion for another audience is refused with invalid_client',
+  'grant.assertion-wrong-issuer-error-code':
+    'a grant assertion from an unknown issuer is refused with invalid_client',
+  'grant.assertion-alg-none-error-code':
+    'an unsigned grant assertion is refused with invalid_client',
+  'grant.assertion-unknown-key-error-code':
+    'a grant assertion signed by an unknown key is refused with invalid_client',
+  'grant.assertion-far-future-exp-error-code':
+    'a year-long grant assertion is refused with invalid_client',
 } as const;
 export type DefectId = keyof typeof DEFECTS;
 
@@ -201,46 +268,81 @@ export type DefectId = keyof typeof DEFECTS;
 export const QUIRKS = {
   'lowercase-bearer': 'token_type "bearer" (compared case-insensitively, RFC 6749 §5.1)',
   'json-no-charset': 'Content-Type application/json without charset',
-  'json-uppercase': 'Content-Type Application/JSON;Charset=UTF-8 (media types are case-insensitive)',
+  'json-uppercase':
+    'Content-Type Application/JSON;Charset=UTF-8 (media types are case-insensitive)',
   'extra-fields': 'unknown members in token and error responses (the client MUST ignore them)',
   'scope-reordered': 'granted scope-tokens returned sorted, not in the order requested',
   'omit-identical-scope': 'scope omitted when it equals the request (RFC 6749 §5.1)',
   'cache-control-no-cache': 'Cache-Control: no-store, no-cache',
-  'cache-control-split': 'Cache-Control in two header fields (private / No-Store, max-age=0) and Pragma: No-Cache',
-  'token-endpoint-alias': 'the metadata names an alias of the token endpoint (/oauth/token) that answers like it',
-  'token-cache': 'the same still-valid token is handed out again for the same client and scope (a token cache)',
-  'remaining-lifetime': 'expires_in is the remaining lifetime, rounded down (one second less than declared)',
+  'cache-control-split':
+    'Cache-Control in two header fields (private / No-Store, max-age=0) and Pragma: No-Cache',
+  'token-endpoint-alias':
+    'the metadata names an alias of the token endpoint (/oauth/token) that answers like it',
+  'token-cache':
+    'the same still-valid token is handed out again for the same client and scope (a token cache)',
+  'remaining-lifetime':
+    'expires_in is the remaining lifetime, rounded down (one second less than declared)',
   'short-lived-tokens': `tokens that live ${SHORT_LIFETIME_SECONDS} s: the expiry probes wait them out and see them refused`,
   'error-uri': 'error_uri in every error response',
   'errors-bare': 'error responses carry only the error member',
-  'post-invalid-client-400': 'invalid_client is 400 without a challenge when the client did not use HTTP Basic',
-  'no-auth-invalid-request': 'a request without client authentication is answered 400 invalid_request',
-  'two-methods-invalid-client': 'two authentication methods are answered 401 invalid_client with a Basic challenge',
+  'post-invalid-client-400':
+    'invalid_client is 400 without a challenge when the client did not use HTTP Basic',
+  'no-auth-invalid-request':
+    'a request without client authentication is answered 400 invalid_request',
+  'two-methods-invalid-client':
+    'two authentication methods are answered 401 invalid_client with a Basic challenge',
   'get-405-html': 'GET is answered 405 with an HTML page',
-  'challenge-variants': 'challenges with lower-case schemes, reordered and escaped parameters, and a second challenge in its own field',
-  'multi-challenge': 'two challenges in ONE WWW-Authenticate field (RFC 9110 §11.6.1), the Basic/Bearer one second',
-  'fractional-numericdate': 'iat and exp with fractional seconds (a NumericDate may be non-integer, RFC 7519 §2)',
+  'challenge-variants':
+    'challenges with lower-case schemes, reordered and escaped parameters, and a second challenge in its own field',
+  'multi-challenge':
+    'two challenges in ONE WWW-Authenticate field (RFC 9110 §11.6.1), the Basic/Bearer one second',
+  'fractional-numericdate':
+    'iat and exp with fractional seconds (a NumericDate may be non-integer, RFC 7519 §2)',
   'connection-close': 'Connection: close on every response',
-  'narrow-forbidden': 'a forbidden scope is silently removed from the grant and the rest echoed; asked alone, api:read is granted (and echoed) instead (RFC 6749 §3.3 allows both)',
-  'narrow-mixed-refuse-alone': 'a forbidden scope next to an allowed one is removed (the rest echoed), alone it is refused with invalid_scope',
-  'scope-required': 'a request without scope is refused with invalid_scope (RFC 6749 §3.3 allows it instead of a default)',
-  'opaque-vendor-tokens': 'opaque tokens of a constant prefix and 40 random decimal digits (tcat_…: 133 bits, all digits at the end, yet no counter)',
-  'assertion-skew-tolerance': 'client assertions are accepted up to the maximum lifetime plus 60 s of clock tolerance',
-  'opaque-tokens': 'random opaque access tokens (256 bits), validated by the resource from a server-side map',
+  'narrow-forbidden':
+    'a forbidden scope is silently removed from the grant and the rest echoed; asked alone, api:read is granted (and echoed) instead (RFC 6749 §3.3 allows both)',
+  'narrow-mixed-refuse-alone':
+    'a forbidden scope next to an allowed one is removed (the rest echoed), alone it is refused with invalid_scope',
+  'scope-required':
+    'a request without scope is refused with invalid_scope (RFC 6749 §3.3 allows it instead of a default)',
+  'opaque-vendor-tokens':
+    'opaque tokens of a constant prefix and 40 random decimal digits (tcat_…: 133 bits, all digits at the end, yet no counter)',
+  'assertion-skew-tolerance':
+    'client assertions are accepted up to the maximum lifetime plus 60 s of clock tolerance',
+  'opaque-tokens':
+    'random opaque access tokens (256 bits), validated by the resource from a server-side map',
   'es256-access-tokens': 'access tokens signed with ES256 (the JWK Set holds an RSA and an EC key)',
-  'typ-application-at-jwt': 'the JWT header says typ application/at+jwt (RFC 9068 §2.1 allows the long form)',
+  'typ-application-at-jwt':
+    'the JWT header says typ application/at+jwt (RFC 9068 §2.1 allows the long form)',
   'aud-array': 'the aud claim is an array naming the resource and another API',
-  'challenge-scope': 'Bearer challenges with realm and scope, followed by a DPoP challenge in the same field and a Basic one in another',
-  'bare-bearer-challenge': 'a request without a token is challenged with a bare "Bearer" (no attributes)',
-  'introspection-401-challenges': 'introspection without client authentication: 401 invalid_client with a Basic and a Bearer challenge in one field',
-  'introspection-inactive-cache': '{"active": false} with Cache-Control: private, max-age=0, Expires and Vary instead of no-store',
+  'challenge-scope':
+    'Bearer challenges with realm and scope, followed by a DPoP challenge in the same field and a Basic one in another',
+  'bare-bearer-challenge':
+    'a request without a token is challenged with a bare "Bearer" (no attributes)',
+  'introspection-401-challenges':
+    'introspection without client authentication: 401 invalid_client with a Basic and a Bearer challenge in one field',
+  'introspection-inactive-cache':
+    '{"active": false} with Cache-Control: private, max-age=0, Expires and Vary instead of no-store',
 } as const;
 export type QuirkId = keyof typeof QUIRKS;
 
 export type Mode = 'ok' | DefectId | QuirkId;
 /** The modes whose tokens are short-lived: those that test what happens after expiry. */
-export const SHORT_LIVED: readonly Mode[] = ['short-lived-tokens', 'expiry.refused-after-expiry', 'expiry.expired-token-challenge', 'introspection.expired-inactive', 'introspection.unknown-token-inactive', 'introspection.inactive-only-active', 'challenge-variants', 'multi-challenge'];
-export const MODES: readonly Mode[] = ['ok', ...(Object.keys(DEFECTS) as DefectId[]), ...(Object.keys(QUIRKS) as QuirkId[])];
+export const SHORT_LIVED: readonly Mode[] = [
+  'short-lived-tokens',
+  'expiry.refused-after-expiry',
+  'expiry.expired-token-challenge',
+  'introspection.expired-inactive',
+  'introspection.unknown-token-inactive',
+  'introspection.inactive-only-active',
+  'challenge-variants',
+  'multi-challenge',
+];
+export const MODES: readonly Mode[] = [
+  'ok',
+  ...(Object.keys(DEFECTS) as DefectId[]),
+  ...(Object.keys(QUIRKS) as QuirkId[]),
+];
 const isMode = (s: string): s is Mode => (MODES as readonly string[]).includes(s);
 
 export interface ClientCredentials {
@@ -285,7 +387,13 @@ export interface FaultServer {
 interface RegisteredClient {
   id: string;
   secret: string;
-  method: 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
+  method:
+    | 'client_secret_basic'
+    | 'client_secret_post'
+    | 'client_secret_jwt'
+    | 'private_key_jwt'
+    | 'tls_client_auth'
+    | 'self_signed_tls_client_auth';
   scopes: string[];
   /** private_key_jwt: the public key that verifies its assertions. */
   publicKey?: CryptoKey;
@@ -334,16 +442,21 @@ function parseForm(text: string): Params {
 }
 
 /** RFC 8705 §3.1 x5t#S256: base64url SHA-256 of the DER certificate. */
-const x5tS256 = (der: ArrayBuffer | Buffer) => createHash('sha256').update(Buffer.from(der as ArrayBuffer)).digest('base64url');
+const x5tS256 = (der: ArrayBuffer | Buffer) =>
+  createHash('sha256')
+    .update(Buffer.from(der as ArrayBuffer))
+    .digest('base64url');
 
 /** The DER of the certificate the client presented on this request's connection, if any. */
 function peerCertificate(req: IncomingMessage): Buffer | undefined {
   const socket = req.socket as Partial<TLSSocket>;
-  const cert = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+  const cert =
+    typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
   return cert && Object.keys(cert).length > 0 ? cert.raw : undefined;
 }
 
-const b64json = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+const b64json = (value: unknown) =>
+  Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
 /** Constant-time comparison of two secrets of any length. */
 function sameSecret(a: string, b: string): boolean {
@@ -356,7 +469,8 @@ async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string
   let total = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     total += chunk.length;
-    if (total > limit) throw new OAuthError(400, 'invalid_request', 'the request body is too large');
+    if (total > limit)
+      throw new OAuthError(400, 'invalid_request', 'the request body is too large');
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -366,15 +480,25 @@ async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string
 function basicCredentials(header: string | undefined): ClientCredentials | undefined {
   if (header === undefined) return undefined;
   const m = /^basic +([A-Za-z0-9+/]+=*) *$/i.exec(header);
-  if (!m?.[1]) throw new OAuthError(401, 'invalid_client', 'malformed HTTP Basic credentials', true);
+  if (!m?.[1])
+    throw new OAuthError(401, 'invalid_client', 'malformed HTTP Basic credentials', true);
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) throw new OAuthError(401, 'invalid_client', 'malformed HTTP Basic credentials', true);
+  if (colon < 0)
+    throw new OAuthError(401, 'invalid_client', 'malformed HTTP Basic credentials', true);
   try {
-    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+    return {
+      id: formDecode(decoded.slice(0, colon)),
+      secret: formDecode(decoded.slice(colon + 1)),
+    };
   } catch {
     // A '%' not followed by two hex digits: the client skipped the Appendix B encoding.
-    throw new OAuthError(401, 'invalid_client', 'HTTP Basic credentials are not form-urlencoded', true);
+    throw new OAuthError(
+      401,
+      'invalid_client',
+      'HTTP Basic credentials are not form-urlencoded',
+      true,
+    );
   }
 }
 
@@ -398,16 +522,50 @@ export async function startFaultServer(): Promise<FaultServer> {
 
   // The Basic secret changes under form-urlencoding (' ', '+', '/', ':', '%'), and the id holds a ':'
   // (encoded as %3A), so a server (or harness) that skips Appendix B fails to authenticate.
-  const basic: RegisteredClient = { id: 'faults:basic', secret: `${randomBytes(18).toString('base64url')} +/:%`, method: 'client_secret_basic', scopes: CLIENT_SCOPES };
-  const post: RegisteredClient = { id: 'faults-post', secret: randomBytes(24).toString('base64url'), method: 'client_secret_post', scopes: CLIENT_SCOPES };
-  const secretJwt: RegisteredClient = { id: 'faults-secret-jwt', secret: randomBytes(32).toString('base64url'), method: 'client_secret_jwt', scopes: CLIENT_SCOPES };
+  const basic: RegisteredClient = {
+    id: 'faults:basic',
+    secret: `${randomBytes(18).toString('base64url')} +/:%`,
+    method: 'client_secret_basic',
+    scopes: CLIENT_SCOPES,
+  };
+  const post: RegisteredClient = {
+    id: 'faults-post',
+    secret: randomBytes(24).toString('base64url'),
+    method: 'client_secret_post',
+    scopes: CLIENT_SCOPES,
+  };
+  const secretJwt: RegisteredClient = {
+    id: 'faults-secret-jwt',
+    secret: randomBytes(32).toString('base64url'),
+    method: 'client_secret_jwt',
+    scopes: CLIENT_SCOPES,
+  };
   const pkjwtKeys = await generateKeyPair('ES256', { extractable: true });
-  const privateKeyJwt: RegisteredClient = { id: 'faults-private-key-jwt', secret: '', method: 'private_key_jwt', scopes: CLIENT_SCOPES, publicKey: pkjwtKeys.publicKey };
+  const privateKeyJwt: RegisteredClient = {
+    id: 'faults-private-key-jwt',
+    secret: '',
+    method: 'private_key_jwt',
+    scopes: CLIENT_SCOPES,
+    publicKey: pkjwtKeys.publicKey,
+  };
   const mtlsCert = await issueCert(ca, { commonName: MTLS_SUBJECT_CN, usage: 'client' });
-  const mtls: RegisteredClient = { id: 'faults-mtls', secret: '', method: 'tls_client_auth', scopes: CLIENT_SCOPES };
+  const mtls: RegisteredClient = {
+    id: 'faults-mtls',
+    secret: '',
+    method: 'tls_client_auth',
+    scopes: CLIENT_SCOPES,
+  };
   const selfSignedCert = await createCa({ commonName: 'faults-self-signed' });
-  const selfSigned: RegisteredClient = { id: 'faults-self-signed', secret: '', method: 'self_signed_tls_client_auth', scopes: CLIENT_SCOPES, thumbprint: x5tS256(selfSignedCert.cert.rawData) };
-  const registered = new Map([basic, post, secretJwt, privateKeyJwt, mtls, selfSigned].map((c) => [c.id, c]));
+  const selfSigned: RegisteredClient = {
+    id: 'faults-self-signed',
+    secret: '',
+    method: 'self_signed_tls_client_auth',
+    scopes: CLIENT_SCOPES,
+    thumbprint: x5tS256(selfSignedCert.cert.rawData),
+  };
+  const registered = new Map(
+    [basic, post, secretJwt, privateKeyJwt, mtls, selfSigned].map((c) => [c.id, c]),
+  );
   /** jti values of accepted client assertions, per client, until their exp (ms): replay protection. */
   const usedJti = new Map<string, number>();
   /** The trusted issuer of jwt-bearer grant assertions (ES256). */
@@ -416,7 +574,13 @@ export async function startFaultServer(): Promise<FaultServer> {
   const opaque = new Map<string, { expMs: number; payload: JWTPayload }>();
   /** The token-cache quirk's tokens by client and granted scope. */
   const tokenCache = new Map<string, { expMs: number; body: Record<string, unknown> }>();
-  const OPAQUE_MODES: Mode[] = ['response.token-format', 'response.token-entropy', 'response.token-entropy-bound', 'opaque-tokens', 'opaque-vendor-tokens'];
+  const OPAQUE_MODES: Mode[] = [
+    'response.token-format',
+    'response.token-entropy',
+    'response.token-entropy-bound',
+    'opaque-tokens',
+    'opaque-vendor-tokens',
+  ];
   const requests = { https: 0, http: 0 };
 
   function handlerFor(listener: 'https' | 'http', origin: () => string) {
@@ -428,10 +592,25 @@ export async function startFaultServer(): Promise<FaultServer> {
       const m8414 = /^\/\.well-known\/oauth-authorization-server\/([^/]+)$/.exec(pathPart);
       const [, first = '', second = '', ...rest] = pathPart.split('/');
       const mode = m8414?.[1] ?? first;
-      const alias = mode === 'token-endpoint-alias' && second === 'oauth' && rest.join('/') === 'token';
-      const endpoint = m8414 ? 'metadata' : rest.join('/') === 'openid-configuration' && second === '.well-known' ? 'metadata' : alias ? 'token' : rest.length > 0 ? '' : second;
-      if (!isMode(mode) || !['token', 'resource', 'introspect', 'jwks', 'metadata'].includes(endpoint)) {
-        send(res, 'ok', 'error', 404, { error: 'invalid_request', error_description: 'no such endpoint' });
+      const alias =
+        mode === 'token-endpoint-alias' && second === 'oauth' && rest.join('/') === 'token';
+      const endpoint = m8414
+        ? 'metadata'
+        : rest.join('/') === 'openid-configuration' && second === '.well-known'
+          ? 'metadata'
+          : alias
+            ? 'token'
+            : rest.length > 0
+              ? ''
+              : second;
+      if (
+        !isMode(mode) ||
+        !['token', 'resource', 'introspect', 'jwks', 'metadata'].includes(endpoint)
+      ) {
+        send(res, 'ok', 'error', 404, {
+          error: 'invalid_request',
+          error_description: 'no such endpoint',
+        });
         return;
       }
       const base = `${origin()}/${mode}`;
@@ -442,23 +621,38 @@ export async function startFaultServer(): Promise<FaultServer> {
             ? resource(mode, base, req, res)
             : endpoint === 'introspect'
               ? introspect(mode, base, req, res, query)
-            : endpoint === 'jwks'
-              ? Promise.resolve(jwks(mode, res))
-              : Promise.resolve(metadata(mode, base, res));
+              : endpoint === 'jwks'
+                ? Promise.resolve(jwks(mode, res))
+                : Promise.resolve(metadata(mode, base, res));
       work.catch((err: unknown) => {
         if (res.headersSent) {
           res.destroy();
           return;
         }
         if (err instanceof OAuthError) sendError(res, mode, err, undefined);
-        else send(res, mode, 'error', 500, { error: 'server_error', error_description: 'unexpected error' });
+        else
+          send(res, mode, 'error', 500, {
+            error: 'server_error',
+            error_description: 'unexpected error',
+          });
       });
     };
   }
 
   /** Writes a JSON response with the headers of `kind`, as `mode` has them. */
-  function send(res: ServerResponse, mode: Mode, kind: 'token' | 'error' | 'resource' | 'metadata', status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
-    const h: Record<string, string | string[]> = { 'content-type': JSON_TYPE, 'cache-control': 'no-store', pragma: 'no-cache' };
+  function send(
+    res: ServerResponse,
+    mode: Mode,
+    kind: 'token' | 'error' | 'resource' | 'metadata',
+    status: number,
+    body: unknown,
+    headers: Record<string, string | string[]> = {},
+  ): void {
+    const h: Record<string, string | string[]> = {
+      'content-type': JSON_TYPE,
+      'cache-control': 'no-store',
+      pragma: 'no-cache',
+    };
     if (mode === 'json-no-charset') h['content-type'] = 'application/json';
     if (mode === 'json-uppercase') h['content-type'] = 'Application/JSON;Charset=UTF-8';
     if (mode === 'cache-control-no-cache') h['cache-control'] = 'no-store, no-cache';
@@ -485,16 +679,30 @@ export async function startFaultServer(): Promise<FaultServer> {
     res.writeHead(status, { ...h, ...headers });
     let text = JSON.stringify(body);
     // A repeated member only exists in the text: JSON.stringify of an object cannot write one.
-    if (kind === 'token' && mode === 'response.unique-members' && typeof (body as Record<string, unknown>)['expires_in'] === 'number') {
-      text = text.replace(/\}$/, `,"expires_in":${String((body as Record<string, unknown>)['expires_in'])}}`);
+    if (
+      kind === 'token' &&
+      mode === 'response.unique-members' &&
+      typeof (body as Record<string, unknown>)['expires_in'] === 'number'
+    ) {
+      text = text.replace(
+        /\}$/,
+        `,"expires_in":${String((body as Record<string, unknown>)['expires_in'])}}`,
+      );
     }
     res.end(text);
   }
 
-  function sendError(res: ServerResponse, mode: Mode, e: OAuthError, auth: ClientAuth | undefined): void {
+  function sendError(
+    res: ServerResponse,
+    mode: Mode,
+    e: OAuthError,
+    auth: ClientAuth | undefined,
+  ): void {
     if (e.html) {
       res.writeHead(e.status, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><title>${e.status} ${e.description}</title><h1>${e.description}</h1>`);
+      res.end(
+        `<!doctype html><title>${e.status} ${e.description}</title><h1>${e.description}</h1>`,
+      );
       return;
     }
     let status = e.status;
@@ -502,7 +710,10 @@ export async function startFaultServer(): Promise<FaultServer> {
     let challenge = e.challenge;
     if (e.code === 'invalid_client') {
       const basicUsed = auth?.kind === 'client_secret_basic' || auth === undefined;
-      if (mode === 'errors.invalid-client-401-challenge' || (mode === 'post-invalid-client-400' && !basicUsed)) {
+      if (
+        mode === 'errors.invalid-client-401-challenge' ||
+        (mode === 'post-invalid-client-400' && !basicUsed)
+      ) {
         status = 400;
         challenge = false;
       }
@@ -518,13 +729,25 @@ export async function startFaultServer(): Promise<FaultServer> {
               : `Basic realm="${REALM}"`;
     }
     const body: Record<string, unknown> = { error: e.code };
-    if (mode !== 'errors-bare') body['error_description'] = mode === 'errors.schema' ? `${e.description} (see "${e.code}")` : e.description;
+    if (mode !== 'errors-bare')
+      body['error_description'] =
+        mode === 'errors.schema' ? `${e.description} (see "${e.code}")` : e.description;
     if (mode === 'error-uri') body['error_uri'] = `https://${HOST}/docs/errors#${e.code}`;
-    if (mode === 'extra-fields') Object.assign(body, { error_codes: [70011], trace_id: randomBytes(8).toString('hex'), timestamp: new Date().toISOString() });
+    if (mode === 'extra-fields')
+      Object.assign(body, {
+        error_codes: [70011],
+        trace_id: randomBytes(8).toString('hex'),
+        timestamp: new Date().toISOString(),
+      });
     send(res, mode, 'error', status, body, headers);
   }
 
-  function authenticate(mode: Mode, req: IncomingMessage, params: Params, queryParams: Params): ClientAuth {
+  function authenticate(
+    mode: Mode,
+    req: IncomingMessage,
+    params: Params,
+    queryParams: Params,
+  ): ClientAuth {
     const one = (p: Params, name: string) => p.get(name)?.at(-1);
     const basicCreds = basicCredentials(req.headers.authorization);
     const bodyId = one(params, 'client_id');
@@ -532,29 +755,64 @@ export async function startFaultServer(): Promise<FaultServer> {
     const queryId = one(queryParams, 'client_id');
     const querySecret = one(queryParams, 'client_secret');
     if (queryId !== undefined || querySecret !== undefined) {
-      if (mode === 'grant.query-credentials-error-code') throw new HtmlError(500, 'Internal Server Error');
-      if (mode !== 'grant.query-credentials-refused') throw new OAuthError(400, 'invalid_request', 'client credentials must not be sent in the request URI');
-      if (queryId === undefined || querySecret === undefined) throw new OAuthError(400, 'invalid_request', 'client_id and client_secret are both needed');
+      if (mode === 'grant.query-credentials-error-code')
+        throw new HtmlError(500, 'Internal Server Error');
+      if (mode !== 'grant.query-credentials-refused')
+        throw new OAuthError(
+          400,
+          'invalid_request',
+          'client credentials must not be sent in the request URI',
+        );
+      if (queryId === undefined || querySecret === undefined)
+        throw new OAuthError(400, 'invalid_request', 'client_id and client_secret are both needed');
       return { kind: 'client_secret_post', id: queryId, secret: querySecret };
     }
     const assertion = one(params, 'client_assertion');
     const assertionType = one(params, 'client_assertion_type');
     if (assertion !== undefined || assertionType !== undefined) {
-      if (basicCreds || bodySecret !== undefined) throw new OAuthError(400, 'invalid_request', 'more than one client authentication method was used');
-      if (assertionType !== CLIENT_ASSERTION_TYPE || assertion === undefined) throw new OAuthError(400, 'invalid_request', 'client_assertion and client_assertion_type must be sent together');
+      if (basicCreds || bodySecret !== undefined)
+        throw new OAuthError(
+          400,
+          'invalid_request',
+          'more than one client authentication method was used',
+        );
+      if (assertionType !== CLIENT_ASSERTION_TYPE || assertion === undefined)
+        throw new OAuthError(
+          400,
+          'invalid_request',
+          'client_assertion and client_assertion_type must be sent together',
+        );
       return { kind: 'assertion', id: bodyId, assertion };
     }
     if (basicCreds && bodySecret !== undefined) {
-      if (mode === 'two-methods-invalid-client') throw new OAuthError(401, 'invalid_client', 'more than one client authentication method was used', true);
-      if (mode === 'grant.two-auth-methods-error-code') throw new OAuthError(400, 'unauthorized_client', 'more than one client authentication method was used');
-      if (mode !== 'grant.two-auth-methods-refused') throw new OAuthError(400, 'invalid_request', 'more than one client authentication method was used');
+      if (mode === 'two-methods-invalid-client')
+        throw new OAuthError(
+          401,
+          'invalid_client',
+          'more than one client authentication method was used',
+          true,
+        );
+      if (mode === 'grant.two-auth-methods-error-code')
+        throw new OAuthError(
+          400,
+          'unauthorized_client',
+          'more than one client authentication method was used',
+        );
+      if (mode !== 'grant.two-auth-methods-refused')
+        throw new OAuthError(
+          400,
+          'invalid_request',
+          'more than one client authentication method was used',
+        );
     }
     if (basicCreds) {
-      if (bodyId !== undefined && bodyId !== basicCreds.id) throw new OAuthError(400, 'invalid_request', 'client_id differs from the HTTP Basic user');
+      if (bodyId !== undefined && bodyId !== basicCreds.id)
+        throw new OAuthError(400, 'invalid_request', 'client_id differs from the HTTP Basic user');
       return { kind: 'client_secret_basic', ...basicCreds };
     }
     if (bodySecret !== undefined) {
-      if (bodyId === undefined) throw new OAuthError(400, 'invalid_request', 'client_secret without client_id');
+      if (bodyId === undefined)
+        throw new OAuthError(400, 'invalid_request', 'client_secret without client_id');
       return { kind: 'client_secret_post', id: bodyId, secret: bodySecret };
     }
     if (bodyId !== undefined) return { kind: 'public', id: bodyId };
@@ -603,7 +861,13 @@ export async function startFaultServer(): Promise<FaultServer> {
     mode: Mode,
     base: string,
     jwt: string,
-    expect: { issuer: string; subject?: string; key: CryptoKey | Uint8Array; algorithms: string[]; rules: AssertionRules },
+    expect: {
+      issuer: string;
+      subject?: string;
+      key: CryptoKey | Uint8Array;
+      algorithms: string[];
+      rules: AssertionRules;
+    },
     refuse: (why: string, rule?: keyof AssertionRules) => never,
   ): Promise<JWTPayload> {
     const { rules } = expect;
@@ -626,16 +890,25 @@ export async function startFaultServer(): Promise<FaultServer> {
       }
     }
     const now = Date.now() / 1000;
-    if (mode !== rules.issuer && claims.iss !== expect.issuer) refuse('iss is not the expected issuer', 'issuer');
-    if (expect.subject !== undefined && mode !== rules.subject && claims.sub !== expect.subject) refuse('sub is not the client', 'subject');
+    if (mode !== rules.issuer && claims.iss !== expect.issuer)
+      refuse('iss is not the expected issuer', 'issuer');
+    if (expect.subject !== undefined && mode !== rules.subject && claims.sub !== expect.subject)
+      refuse('sub is not the client', 'subject');
     if (typeof claims.sub !== 'string' || claims.sub === '') refuse('no sub');
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (mode !== rules.audience && !aud.includes(`${base}/token`) && !aud.includes(base)) refuse('aud is not this server', 'audience');
+    if (mode !== rules.audience && !aud.includes(`${base}/token`) && !aud.includes(base))
+      refuse('aud is not this server', 'audience');
     if (typeof claims.exp !== 'number') refuse('no exp');
     const exp = claims.exp!;
     if (mode !== rules.expired && exp <= now) refuse('expired', 'expired');
-    const maxSeconds = mode === 'client-auth.assertion-max-lifetime' ? 3600 : mode === 'assertion-skew-tolerance' ? MAX_ASSERTION_SECONDS + 60 : MAX_ASSERTION_SECONDS;
-    if (mode !== rules.farFuture && exp - now > maxSeconds) refuse(`valid for more than ${maxSeconds} s`, 'farFuture');
+    const maxSeconds =
+      mode === 'client-auth.assertion-max-lifetime'
+        ? 3600
+        : mode === 'assertion-skew-tolerance'
+          ? MAX_ASSERTION_SECONDS + 60
+          : MAX_ASSERTION_SECONDS;
+    if (mode !== rules.farFuture && exp - now > maxSeconds)
+      refuse(`valid for more than ${maxSeconds} s`, 'farFuture');
     if (typeof claims.jti !== 'string' || claims.jti === '') {
       if (mode !== rules.noJti) refuse('no jti', 'noJti');
     } else if (mode !== rules.replay) {
@@ -648,10 +921,15 @@ export async function startFaultServer(): Promise<FaultServer> {
   }
 
   /** client_secret_jwt / private_key_jwt: the client whose assertion this is, or invalid_client. */
-  async function assertionClient(mode: Mode, base: string, auth: { id: string | undefined; assertion: string }): Promise<RegisteredClient> {
+  async function assertionClient(
+    mode: Mode,
+    base: string,
+    auth: { id: string | undefined; assertion: string },
+  ): Promise<RegisteredClient> {
     const refuse = (why: string, rule?: keyof AssertionRules): never => {
       // The "-error-code" defects refuse the right assertion with the wrong code (RFC 7523 §3.2 wants invalid_client).
-      if (rule && mode === `${CLIENT_ASSERTION_RULES[rule]}-error-code`) throw new OAuthError(400, 'invalid_grant', `client assertion refused: ${why}`);
+      if (rule && mode === `${CLIENT_ASSERTION_RULES[rule]}-error-code`)
+        throw new OAuthError(400, 'invalid_grant', `client assertion refused: ${why}`);
       throw new OAuthError(401, 'invalid_client', `client assertion refused: ${why}`, true);
     };
     let sub: unknown;
@@ -662,9 +940,22 @@ export async function startFaultServer(): Promise<FaultServer> {
     }
     const id = auth.id ?? (typeof sub === 'string' ? sub : undefined);
     const client = id === undefined ? undefined : registered.get(id);
-    if (!client || (client.method !== 'client_secret_jwt' && client.method !== 'private_key_jwt')) return refuse('unknown client');
+    if (!client || (client.method !== 'client_secret_jwt' && client.method !== 'private_key_jwt'))
+      return refuse('unknown client');
     const hmac = client.method === 'client_secret_jwt';
-    await verifyAssertion(mode, base, auth.assertion, { issuer: client.id, subject: client.id, key: hmac ? new TextEncoder().encode(client.secret) : client.publicKey!, algorithms: hmac ? ['HS256', 'HS384', 'HS512'] : ['ES256'], rules: CLIENT_ASSERTION_RULES }, refuse);
+    await verifyAssertion(
+      mode,
+      base,
+      auth.assertion,
+      {
+        issuer: client.id,
+        subject: client.id,
+        key: hmac ? new TextEncoder().encode(client.secret) : client.publicKey!,
+        algorithms: hmac ? ['HS256', 'HS384', 'HS512'] : ['ES256'],
+        rules: CLIENT_ASSERTION_RULES,
+      },
+      refuse,
+    );
     return client;
   }
 
@@ -672,67 +963,117 @@ export async function startFaultServer(): Promise<FaultServer> {
    * RFC 8705 §2.1: a certificate that chains to our CA with the registered subject (tls_client_auth),
    * or §2.2: exactly the registered self-signed certificate (self_signed_tls_client_auth).
    */
-  function mtlsClient(mode: Mode, req: IncomingMessage, client: RegisteredClient): RegisteredClient {
+  function mtlsClient(
+    mode: Mode,
+    req: IncomingMessage,
+    client: RegisteredClient,
+  ): RegisteredClient {
     if (mode === 'client-auth.mtls-without-certificate') return client;
     const der = peerCertificate(req);
     if (!der) {
-      if (mode === 'client-auth.mtls-without-certificate-error-code') throw new HtmlError(403, 'Forbidden');
+      if (mode === 'client-auth.mtls-without-certificate-error-code')
+        throw new HtmlError(403, 'Forbidden');
       throw new OAuthError(401, 'invalid_client', 'no client certificate was presented', true);
     }
     const socket = req.socket as TLSSocket;
-    const ok = client.method === 'tls_client_auth' ? socket.authorized && socket.getPeerCertificate().subject?.CN === MTLS_SUBJECT_CN : x5tS256(der) === client.thumbprint;
-    if (!ok) throw new OAuthError(401, 'invalid_client', 'the client certificate is not the registered one', true);
+    const ok =
+      client.method === 'tls_client_auth'
+        ? socket.authorized && socket.getPeerCertificate().subject?.CN === MTLS_SUBJECT_CN
+        : x5tS256(der) === client.thumbprint;
+    if (!ok)
+      throw new OAuthError(
+        401,
+        'invalid_client',
+        'the client certificate is not the registered one',
+        true,
+      );
     return client;
   }
 
   /** The client the request authenticates, or an invalid_client error. */
-  async function clientOf(mode: Mode, base: string, req: IncomingMessage, auth: ClientAuth): Promise<RegisteredClient> {
+  async function clientOf(
+    mode: Mode,
+    base: string,
+    req: IncomingMessage,
+    auth: ClientAuth,
+  ): Promise<RegisteredClient> {
     if (auth.kind === 'assertion') return assertionClient(mode, base, auth);
     if (auth.kind === 'none') {
-      if (mode === 'errors.no-client-auth') return { id: 'anonymous', secret: '', method: 'client_secret_post', scopes: CLIENT_SCOPES };
-      if (mode === 'no-auth-invalid-request') throw new OAuthError(400, 'invalid_request', 'no client authentication was included');
-      if (mode === 'errors.no-client-auth-error-code') throw new OAuthError(400, 'unauthorized_client', 'no client authentication was included');
+      if (mode === 'errors.no-client-auth')
+        return { id: 'anonymous', secret: '', method: 'client_secret_post', scopes: CLIENT_SCOPES };
+      if (mode === 'no-auth-invalid-request')
+        throw new OAuthError(400, 'invalid_request', 'no client authentication was included');
+      if (mode === 'errors.no-client-auth-error-code')
+        throw new OAuthError(400, 'unauthorized_client', 'no client authentication was included');
       throw new OAuthError(401, 'invalid_client', 'no client authentication was included', true);
     }
     const client = registered.get(auth.id);
     if (!client) {
-      if (mode === 'errors.unknown-client' && auth.kind !== 'public') return { id: auth.id, secret: auth.secret, method: 'client_secret_basic', scopes: CLIENT_SCOPES };
-      if (mode === 'errors.unknown-client-error-code') throw new OAuthError(400, 'access_denied', 'unknown client');
+      if (mode === 'errors.unknown-client' && auth.kind !== 'public')
+        return {
+          id: auth.id,
+          secret: auth.secret,
+          method: 'client_secret_basic',
+          scopes: CLIENT_SCOPES,
+        };
+      if (mode === 'errors.unknown-client-error-code')
+        throw new OAuthError(400, 'access_denied', 'unknown client');
       throw new OAuthError(401, 'invalid_client', 'unknown client', true);
     }
     if (auth.kind === 'public') {
-      if (client.method === 'tls_client_auth' || client.method === 'self_signed_tls_client_auth') return mtlsClient(mode, req, client);
+      if (client.method === 'tls_client_auth' || client.method === 'self_signed_tls_client_auth')
+        return mtlsClient(mode, req, client);
       throw new OAuthError(401, 'invalid_client', 'the client must authenticate', true);
     }
-    if (auth.kind !== client.method) throw new OAuthError(401, 'invalid_client', `the client is registered for ${client.method}`, true);
+    if (auth.kind !== client.method)
+      throw new OAuthError(
+        401,
+        'invalid_client',
+        `the client is registered for ${client.method}`,
+        true,
+      );
     if (mode !== 'errors.wrong-secret' && !sameSecret(auth.secret, client.secret)) {
-      if (mode === 'errors.wrong-secret-error-code') throw new OAuthError(400, 'access_denied', 'client authentication failed');
+      if (mode === 'errors.wrong-secret-error-code')
+        throw new OAuthError(400, 'access_denied', 'client authentication failed');
       throw new OAuthError(401, 'invalid_client', 'client authentication failed', true);
     }
     return client;
   }
 
   /** Requested scope → granted scope, per RFC 6749 §3.3, or invalid_scope. */
-  function grant(mode: Mode, client: RegisteredClient, raw: string | undefined): { requested: string[]; granted: string[] } {
-    if (raw !== undefined && raw !== '' && !SCOPE_SYNTAX.test(raw)) throw new OAuthError(400, 'invalid_scope', 'scope is not a list of scope-tokens');
+  function grant(
+    mode: Mode,
+    client: RegisteredClient,
+    raw: string | undefined,
+  ): { requested: string[]; granted: string[] } {
+    if (raw !== undefined && raw !== '' && !SCOPE_SYNTAX.test(raw))
+      throw new OAuthError(400, 'invalid_scope', 'scope is not a list of scope-tokens');
     const requested = [...new Set((raw ?? '').split(' ').filter(Boolean))];
-    if (requested.length === 0 && mode === 'scope-required') throw new OAuthError(400, 'invalid_scope', 'scope is required');
-    if (requested.length === 0 && mode === 'scope.none-default-or-invalid-scope') throw new OAuthError(400, 'invalid_request', 'scope is required');
+    if (requested.length === 0 && mode === 'scope-required')
+      throw new OAuthError(400, 'invalid_scope', 'scope is required');
+    if (requested.length === 0 && mode === 'scope.none-default-or-invalid-scope')
+      throw new OAuthError(400, 'invalid_request', 'scope is required');
     // Mixed: something the client may have was asked for next to what it may not.
     const mixed = requested.some((s) => client.scopes.includes(s));
-    const leaks = (mode === 'scope.forbidden' && mixed) || (mode === 'scope.ungrantable-alone' && !mixed);
+    const leaks =
+      (mode === 'scope.forbidden' && mixed) || (mode === 'scope.ungrantable-alone' && !mixed);
     let granted: string[] = [];
     for (const s of requested) {
-      if (!SERVER_SCOPES.includes(s)) throw new OAuthError(400, 'invalid_scope', `unknown scope ${s}`);
+      if (!SERVER_SCOPES.includes(s))
+        throw new OAuthError(400, 'invalid_scope', `unknown scope ${s}`);
       const allowed = client.scopes.includes(s) || (leaks && s === 'admin');
       if (allowed) granted.push(s);
-      else if (mode === 'narrow-forbidden' || (mode === 'narrow-mixed-refuse-alone' && mixed)) continue;
-      else if (mode === 'scope.refused-with-invalid-scope') throw new OAuthError(403, 'access_denied', `the client may not have ${s}`);
+      else if (mode === 'narrow-forbidden' || (mode === 'narrow-mixed-refuse-alone' && mixed))
+        continue;
+      else if (mode === 'scope.refused-with-invalid-scope')
+        throw new OAuthError(403, 'access_denied', `the client may not have ${s}`);
       else throw new OAuthError(400, 'invalid_scope', `the client may not have ${s}`);
     }
     // Nothing grantable was asked for: this server ignores the request and grants its usual scope.
-    if (mode === 'narrow-forbidden' && requested.length > 0 && granted.length === 0) granted = [CLIENT_SCOPES[0]!];
-    if (mode === 'scope.requested-granted' || mode === 'scope.returned-when-different') granted = granted.filter((s) => s !== 'api:write');
+    if (mode === 'narrow-forbidden' && requested.length > 0 && granted.length === 0)
+      granted = [CLIENT_SCOPES[0]!];
+    if (mode === 'scope.requested-granted' || mode === 'scope.returned-when-different')
+      granted = granted.filter((s) => s !== 'api:write');
     if (mode === 'scope.not-broader' && requested.length > 0) granted = [...client.scopes];
     if (mode === 'scope.default' && requested.length === 0) granted = ['api:read'];
     if (mode === 'scope.required' && requested.length === 0) granted = [...client.scopes];
@@ -740,18 +1081,35 @@ export async function startFaultServer(): Promise<FaultServer> {
     return { requested, granted };
   }
 
-  async function tokenEndpoint(mode: Mode, base: string, req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
+  async function tokenEndpoint(
+    mode: Mode,
+    base: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: string,
+  ): Promise<void> {
     const queryParams = parseForm(query);
     let params: Params;
     if (req.method === 'GET' && mode === 'grant.get-refused') {
       params = queryParams;
     } else if (req.method !== 'POST') {
       if (mode === 'get-405-html') {
-        res.writeHead(405, { allow: 'POST', 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        res.writeHead(405, {
+          allow: 'POST',
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-store',
+        });
         res.end('<!doctype html><title>405</title><h1>Method Not Allowed</h1>');
         return;
       }
-      send(res, mode, 'error', 405, { error: 'invalid_request', error_description: 'the token endpoint accepts POST only' }, { allow: 'POST' });
+      send(
+        res,
+        mode,
+        'error',
+        405,
+        { error: 'invalid_request', error_description: 'the token endpoint accepts POST only' },
+        { allow: 'POST' },
+      );
       return;
     } else {
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
@@ -764,10 +1122,20 @@ export async function startFaultServer(): Promise<FaultServer> {
         } catch {
           throw new OAuthError(400, 'invalid_request', 'the body is not JSON');
         }
-        if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new OAuthError(400, 'invalid_request', 'the body must be a JSON object');
-        params = new Map(Object.entries(obj as Record<string, unknown>).map(([k, v]) => [k, [typeof v === 'string' ? v : JSON.stringify(v)]]));
+        if (!obj || typeof obj !== 'object' || Array.isArray(obj))
+          throw new OAuthError(400, 'invalid_request', 'the body must be a JSON object');
+        params = new Map(
+          Object.entries(obj as Record<string, unknown>).map(([k, v]) => [
+            k,
+            [typeof v === 'string' ? v : JSON.stringify(v)],
+          ]),
+        );
       } else if (type !== 'application/x-www-form-urlencoded') {
-        throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
+        throw new OAuthError(
+          400,
+          'invalid_request',
+          'the body must be application/x-www-form-urlencoded',
+        );
       } else if (mode === 'grant.form-encoded-body') {
         throw new OAuthError(400, 'invalid_request', 'this endpoint takes a JSON body');
       } else {
@@ -777,35 +1145,76 @@ export async function startFaultServer(): Promise<FaultServer> {
     let auth: ClientAuth | undefined;
     try {
       const repeated = [...params].find(([, v]) => v.length > 1)?.[0];
-      if (repeated !== undefined && mode !== 'grant.repeated-parameter-not-accepted') throw new OAuthError(400, mode === 'grant.repeated-parameter' ? 'unsupported_grant_type' : 'invalid_request', `parameter ${repeated} is repeated`);
+      if (repeated !== undefined && mode !== 'grant.repeated-parameter-not-accepted')
+        throw new OAuthError(
+          400,
+          mode === 'grant.repeated-parameter' ? 'unsupported_grant_type' : 'invalid_request',
+          `parameter ${repeated} is repeated`,
+        );
       // The GET defect reads grant_type and scope from the query; the client authenticates with Basic.
       const viaGet = req.method === 'GET';
       auth = authenticate(mode, req, viaGet ? new Map() : params, viaGet ? new Map() : queryParams);
       const client = await clientOf(mode, base, req, auth);
       let grantType = params.get('grant_type')?.at(-1);
-      if ((grantType === undefined || grantType === '') && mode === 'grant.missing-grant-type-not-accepted') grantType = 'client_credentials';
-      if (grantType !== undefined && grantType.startsWith('urn:example:') && mode === 'grant.unknown-grant-type-not-accepted') grantType = 'client_credentials';
+      if (
+        (grantType === undefined || grantType === '') &&
+        mode === 'grant.missing-grant-type-not-accepted'
+      )
+        grantType = 'client_credentials';
+      if (
+        grantType !== undefined &&
+        grantType.startsWith('urn:example:') &&
+        mode === 'grant.unknown-grant-type-not-accepted'
+      )
+        grantType = 'client_credentials';
       if (grantType === undefined || grantType === '') {
-        if (mode === 'grant.missing-grant-type') throw new OAuthError(400, 'unsupported_grant_type', 'grant_type is missing');
-        throw new OAuthError(mode === 'errors.status' ? 500 : 400, 'invalid_request', 'grant_type is missing');
+        if (mode === 'grant.missing-grant-type')
+          throw new OAuthError(400, 'unsupported_grant_type', 'grant_type is missing');
+        throw new OAuthError(
+          mode === 'errors.status' ? 500 : 400,
+          'invalid_request',
+          'grant_type is missing',
+        );
       }
       let subject = client.id;
       if (grantType === JWT_BEARER) {
         // RFC 7523 §2.1: the assertion is the grant; a bad one is invalid_grant (§3.1).
-        if (mode === 'grant.jwt-bearer' && client.id === post.id) throw new OAuthError(400, 'unauthorized_client', 'the client may not use jwt-bearer');
+        if (mode === 'grant.jwt-bearer' && client.id === post.id)
+          throw new OAuthError(400, 'unauthorized_client', 'the client may not use jwt-bearer');
         const assertion = params.get('assertion')?.at(-1);
         if (!assertion) throw new OAuthError(400, 'invalid_request', 'assertion is missing');
-        const claims = await verifyAssertion(mode, base, assertion, { issuer: GRANT_ISSUER, key: grantIssuer.publicKey, algorithms: ['ES256'], rules: GRANT_ASSERTION_RULES }, (why, rule) => {
-          if (rule && mode === `${GRANT_ASSERTION_RULES[rule]}-error-code`) throw new OAuthError(401, 'invalid_client', `grant assertion refused: ${why}`);
-          throw new OAuthError(400, 'invalid_grant', `grant assertion refused: ${why}`);
-        });
+        const claims = await verifyAssertion(
+          mode,
+          base,
+          assertion,
+          {
+            issuer: GRANT_ISSUER,
+            key: grantIssuer.publicKey,
+            algorithms: ['ES256'],
+            rules: GRANT_ASSERTION_RULES,
+          },
+          (why, rule) => {
+            if (rule && mode === `${GRANT_ASSERTION_RULES[rule]}-error-code`)
+              throw new OAuthError(401, 'invalid_client', `grant assertion refused: ${why}`);
+            throw new OAuthError(400, 'invalid_grant', `grant assertion refused: ${why}`);
+          },
+        );
         subject = claims.sub!;
       } else if (grantType !== 'client_credentials') {
         throw mode === 'grant.unknown-grant-type'
           ? new OAuthError(400, 'invalid_grant', `grant_type ${grantType} is not valid`)
-          : new OAuthError(400, 'unsupported_grant_type', `grant_type ${grantType} is not supported`);
+          : new OAuthError(
+              400,
+              'unsupported_grant_type',
+              `grant_type ${grantType} is not supported`,
+            );
       }
-      if (mode === 'grant.client-credentials' && client.id === post.id) throw new OAuthError(400, 'unauthorized_client', 'the client may not use client_credentials');
+      if (mode === 'grant.client-credentials' && client.id === post.id)
+        throw new OAuthError(
+          400,
+          'unauthorized_client',
+          'the client may not use client_credentials',
+        );
       const { requested, granted } = grant(mode, client, params.get('scope')?.at(-1));
       await issue(mode, base, client, subject, requested, granted, res, req);
     } catch (e) {
@@ -814,7 +1223,16 @@ export async function startFaultServer(): Promise<FaultServer> {
     }
   }
 
-  async function issue(mode: Mode, base: string, client: RegisteredClient, subject: string, requested: string[], granted: string[], res: ServerResponse, req: IncomingMessage): Promise<void> {
+  async function issue(
+    mode: Mode,
+    base: string,
+    client: RegisteredClient,
+    subject: string,
+    requested: string[],
+    granted: string[],
+    res: ServerResponse,
+    req: IncomingMessage,
+  ): Promise<void> {
     const cacheKey = `${client.id} ${granted.join(' ')}`;
     const cached = mode === 'token-cache' ? tokenCache.get(cacheKey) : undefined;
     if (cached && cached.expMs > Date.now()) {
@@ -830,7 +1248,8 @@ export async function startFaultServer(): Promise<FaultServer> {
     const now = mode === 'fractional-numericdate' ? nowMs / 1000 : Math.ceil(nowMs / 1000);
     const iat = mode === 'expiry.jwt-lifetime' ? now - 8 : now;
     const exp = now + lifetime;
-    const claimScope = mode === 'scope.jwt-claim-agrees' && granted.length > 1 ? granted.slice(0, -1) : granted;
+    const claimScope =
+      mode === 'scope.jwt-claim-agrees' && granted.length > 1 ? granted.slice(0, -1) : granted;
 
     let accessToken: string;
     if (OPAQUE_MODES.includes(mode)) {
@@ -842,29 +1261,65 @@ export async function startFaultServer(): Promise<FaultServer> {
             : mode === 'opaque-vendor-tokens'
               ? `tcat_${Array.from({ length: 40 }, () => randomInt(10)).join('')}`
               : randomBytes(32).toString('base64url');
-      opaque.set(accessToken, { expMs: Date.now() + lifetime * 1000, payload: { iss: base, sub: subject, client_id: client.id, exp, iat, ...(granted.length > 0 ? { scope: granted.join(' ') } : {}) } });
+      opaque.set(accessToken, {
+        expMs: Date.now() + lifetime * 1000,
+        payload: {
+          iss: base,
+          sub: subject,
+          client_id: client.id,
+          exp,
+          iat,
+          ...(granted.length > 0 ? { scope: granted.join(' ') } : {}),
+        },
+      });
     } else {
       // RFC 9068 §2.2 claims, each spoilt by its own defect.
       const claims: JWTPayload = {
         iss: mode === 'jwt.iss' ? `${base}-elsewhere` : base,
         sub: subject,
-        aud: mode === 'jwt.aud' ? `${base}/other-resource` : mode === 'aud-array' ? [`${base}/resource`, `${base}/other-api`] : `${base}/resource`,
+        aud:
+          mode === 'jwt.aud'
+            ? `${base}/other-resource`
+            : mode === 'aud-array'
+              ? [`${base}/resource`, `${base}/other-api`]
+              : `${base}/resource`,
         client_id: mode === 'jwt.client-id' ? 'someone-else' : client.id,
         iat,
         exp,
-        ...(mode === 'jwt.required-claims' ? {} : { jti: mode === 'jwt.jti-unique' ? 'jti-1' : randomBytes(16).toString('base64url') }),
+        ...(mode === 'jwt.required-claims'
+          ? {}
+          : { jti: mode === 'jwt.jti-unique' ? 'jti-1' : randomBytes(16).toString('base64url') }),
         ...(claimScope.length > 0 ? { scope: claimScope.join(' ') } : {}),
       };
       // RFC 8705 §3: tokens of mTLS clients are bound to the certificate they presented.
       const der = client.method.endsWith('tls_client_auth') ? peerCertificate(req) : undefined;
-      if (der && mode !== 'client-auth.certificate-bound-token') claims['cnf'] = { 'x5t#S256': x5tS256(der) };
-      const typ = mode === 'jwt.typ' ? 'JWT' : mode === 'typ-application-at-jwt' ? 'application/at+jwt' : 'at+jwt';
+      if (der && mode !== 'client-auth.certificate-bound-token')
+        claims['cnf'] = { 'x5t#S256': x5tS256(der) };
+      const typ =
+        mode === 'jwt.typ'
+          ? 'JWT'
+          : mode === 'typ-application-at-jwt'
+            ? 'application/at+jwt'
+            : 'at+jwt';
       // Unsecured (RFC 7519 §6), with the typ it would otherwise have: only the alg is wrong.
-      if (mode === 'jwt.alg-not-none') accessToken = `${b64json({ alg: 'none', typ })}.${b64json(claims)}.`;
-      else if (mode === 'jwt.alg-allowed') accessToken = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ }).sign(hmac);
-      else if (mode === 'es256-access-tokens') accessToken = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ, kid: ecKid }).sign(ec.privateKey);
-      else if (mode === 'jwt.signature') accessToken = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ, kid: rogueKid }).sign(rogue.privateKey);
-      else accessToken = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ, kid }).sign(privateKey);
+      if (mode === 'jwt.alg-not-none')
+        accessToken = `${b64json({ alg: 'none', typ })}.${b64json(claims)}.`;
+      else if (mode === 'jwt.alg-allowed')
+        accessToken = await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'HS256', typ })
+          .sign(hmac);
+      else if (mode === 'es256-access-tokens')
+        accessToken = await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'ES256', typ, kid: ecKid })
+          .sign(ec.privateKey);
+      else if (mode === 'jwt.signature')
+        accessToken = await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'RS256', typ, kid: rogueKid })
+          .sign(rogue.privateKey);
+      else
+        accessToken = await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'RS256', typ, kid })
+          .sign(privateKey);
     }
     if (mode === 'response.access-token-syntax') accessToken += '\t';
 
@@ -876,12 +1331,23 @@ export async function startFaultServer(): Promise<FaultServer> {
     else if (mode === 'response.expires-in-positive') body['expires_in'] = 0;
     else if (mode === 'remaining-lifetime') body['expires_in'] = lifetime - 1;
     else if (mode !== 'response.expires-in-present') body['expires_in'] = lifetime;
-    const sameAsRequest = granted.length === requested.length && granted.every((s) => requested.includes(s));
-    const omitScope = mode === 'scope.returned-when-different' || ((mode === 'scope.echoed' || mode === 'omit-identical-scope') && sameAsRequest);
-    if (granted.length > 0 && !omitScope) body['scope'] = mode === 'response.scope-syntax' ? granted : granted.join(' ');
-    if (mode === 'grant.no-refresh-token') body['refresh_token'] = randomBytes(24).toString('base64url');
+    const sameAsRequest =
+      granted.length === requested.length && granted.every((s) => requested.includes(s));
+    const omitScope =
+      mode === 'scope.returned-when-different' ||
+      ((mode === 'scope.echoed' || mode === 'omit-identical-scope') && sameAsRequest);
+    if (granted.length > 0 && !omitScope)
+      body['scope'] = mode === 'response.scope-syntax' ? granted : granted.join(' ');
+    if (mode === 'grant.no-refresh-token')
+      body['refresh_token'] = randomBytes(24).toString('base64url');
     if (mode === 'extra-fields') {
-      Object.assign(body, { ext_expires_in: lifetime, 'not-before-policy': 0, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', vendor: { region: 'eu-1', tags: ['a', 'b'] }, session_state: null });
+      Object.assign(body, {
+        ext_expires_in: lifetime,
+        'not-before-policy': 0,
+        issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        vendor: { region: 'eu-1', tags: ['a', 'b'] },
+        session_state: null,
+      });
     }
     if (mode === 'token-cache') tokenCache.set(cacheKey, { expMs: exp * 1000, body });
     send(res, mode, 'token', mode === 'response.status-200' ? 201 : 200, body);
@@ -889,18 +1355,37 @@ export async function startFaultServer(): Promise<FaultServer> {
 
   /** RFC 8414 §2 metadata of the mode's issuer. */
   function metadata(mode: Mode, base: string, res: ServerResponse): void {
-    const methods = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'];
+    const methods = [
+      'client_secret_basic',
+      'client_secret_post',
+      'client_secret_jwt',
+      'private_key_jwt',
+      'tls_client_auth',
+      'self_signed_tls_client_auth',
+    ];
     const httpBase = `${httpOrigin}/${mode}`;
     send(res, mode, 'metadata', 200, {
       issuer: mode === 'discovery.issuer' ? `${base}/` : base,
-      token_endpoint: mode === 'discovery.token-endpoint' ? `${base}/oauth2/token` : mode === 'token-endpoint-alias' ? `${base}/oauth/token` : `${base}/token`,
+      token_endpoint:
+        mode === 'discovery.token-endpoint'
+          ? `${base}/oauth2/token`
+          : mode === 'token-endpoint-alias'
+            ? `${base}/oauth/token`
+            : `${base}/token`,
       jwks_uri: `${base}/jwks`,
-      grant_types_supported: mode === 'discovery.grant-types-supported' ? ['authorization_code', 'refresh_token'] : ['client_credentials', JWT_BEARER],
-      token_endpoint_auth_methods_supported: mode === 'discovery.auth-methods-supported' ? methods.slice(0, 2) : methods,
+      grant_types_supported:
+        mode === 'discovery.grant-types-supported'
+          ? ['authorization_code', 'refresh_token']
+          : ['client_credentials', JWT_BEARER],
+      token_endpoint_auth_methods_supported:
+        mode === 'discovery.auth-methods-supported' ? methods.slice(0, 2) : methods,
       token_endpoint_auth_signing_alg_values_supported: ['HS256', 'ES256'],
       scopes_supported: SERVER_SCOPES,
       response_types_supported: [],
-      mtls_endpoint_aliases: { token_endpoint: mode === 'discovery.mtls-endpoint-aliases' ? `${httpBase}/token` : `${base}/token` },
+      mtls_endpoint_aliases: {
+        token_endpoint:
+          mode === 'discovery.mtls-endpoint-aliases' ? `${httpBase}/token` : `${base}/token`,
+      },
       tls_client_certificate_bound_access_tokens: false,
     });
   }
@@ -911,7 +1396,13 @@ export async function startFaultServer(): Promise<FaultServer> {
       { ...publicJwk, kid, alg: 'RS256', use: 'sig' },
       { ...ecJwk, kid: ecKid, alg: 'ES256', use: 'sig' },
     ];
-    if (mode === 'discovery.jwks') keys.push({ kty: 'oct', kid: 'hmac', alg: 'HS256', k: randomBytes(32).toString('base64url') });
+    if (mode === 'discovery.jwks')
+      keys.push({
+        kty: 'oct',
+        kid: 'hmac',
+        alg: 'HS256',
+        k: randomBytes(32).toString('base64url'),
+      });
     send(res, mode, 'metadata', 200, { keys });
   }
 
@@ -919,30 +1410,57 @@ export async function startFaultServer(): Promise<FaultServer> {
     if (mode === 'challenge-variants') {
       // Lower-case scheme, error before realm, a quoted comma and escaped quotes, and a DPoP
       // challenge in its own header field.
-      return ['DPoP algs="ES256 PS256"', `bearer ${error ? `error="${error}", error_description="the token \\"${description ?? ''}\\", renew it", ` : ''}realm="${REALM}"`];
+      return [
+        'DPoP algs="ES256 PS256"',
+        `bearer ${error ? `error="${error}", error_description="the token \\"${description ?? ''}\\", renew it", ` : ''}realm="${REALM}"`,
+      ];
     }
     const bearer = `Bearer realm="${REALM}"${error ? `, error="${error}"` : ''}${description ? `, error_description="${description}"` : ''}`;
     // RFC 6750 §3: realm and scope are optional attributes; RFC 9110 §11.6.1: several challenges per field.
-    if (mode === 'challenge-scope') return [`Bearer realm="${REALM}", scope="${RESOURCE_SCOPE} api:write"${error ? `, error="${error}"` : ''}, DPoP algs="ES256"`, `Basic realm="${REALM}"`];
+    if (mode === 'challenge-scope')
+      return [
+        `Bearer realm="${REALM}", scope="${RESOURCE_SCOPE} api:write"${error ? `, error="${error}"` : ''}, DPoP algs="ES256"`,
+        `Basic realm="${REALM}"`,
+      ];
     return mode === 'multi-challenge' ? `DPoP algs="ES256 PS256", ${bearer}` : bearer;
   }
 
-  async function resource(mode: Mode, base: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function resource(
+    mode: Mode,
+    base: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
     if (req.method !== 'GET') {
       send(res, mode, 'resource', 405, { error: 'invalid_request' }, { allow: 'GET' });
       return;
     }
     /** `challenge` null: no WWW-Authenticate at all (a defect). */
-    const refuse = (status: number, error: string | undefined, description: string | undefined, challenge: string | string[] | null = bearerChallenge(mode, error, description)) => {
-      const headers: Record<string, string | string[]> = challenge === null ? {} : { 'www-authenticate': challenge };
-      send(res, mode, 'resource', status, error ? { error, error_description: description } : { error: 'unauthorized' }, headers);
+    const refuse = (
+      status: number,
+      error: string | undefined,
+      description: string | undefined,
+      challenge: string | string[] | null = bearerChallenge(mode, error, description),
+    ) => {
+      const headers: Record<string, string | string[]> =
+        challenge === null ? {} : { 'www-authenticate': challenge };
+      send(
+        res,
+        mode,
+        'resource',
+        status,
+        error ? { error, error_description: description } : { error: 'unauthorized' },
+        headers,
+      );
     };
     const authorization = req.headers.authorization;
     if (authorization === undefined || !/^bearer(\s|$)/i.test(authorization)) {
       // RFC 6750 §3.1: no credentials → a challenge without error information.
-      if (mode === 'resource.no-token-refused') send(res, mode, 'resource', 200, { ok: true, anonymous: true });
+      if (mode === 'resource.no-token-refused')
+        send(res, mode, 'resource', 200, { ok: true, anonymous: true });
       else if (mode === 'resource.no-token-challenge') refuse(401, undefined, undefined, null);
-      else if (mode === 'resource.no-token-no-error-code') refuse(401, 'invalid_token', 'no access token was presented');
+      else if (mode === 'resource.no-token-no-error-code')
+        refuse(401, 'invalid_token', 'no access token was presented');
       else if (mode === 'bare-bearer-challenge') refuse(401, undefined, undefined, 'Bearer');
       else refuse(401, undefined, undefined);
       return;
@@ -960,7 +1478,14 @@ export async function startFaultServer(): Promise<FaultServer> {
       if (forged && mode === 'resource.tampered-token-refused') {
         payload = decodeJwt(m[1]); // the claims are trusted without their signature
       } else if (e instanceof joseErrors.JWTExpired) {
-        refuse(401, 'invalid_token', 'the access token expired', mode === 'expiry.expired-token-challenge' ? null : bearerChallenge(mode, 'invalid_token', 'the access token expired'));
+        refuse(
+          401,
+          'invalid_token',
+          'the access token expired',
+          mode === 'expiry.expired-token-challenge'
+            ? null
+            : bearerChallenge(mode, 'invalid_token', 'the access token expired'),
+        );
         return;
       } else if (forged && mode === 'resource.tampered-token-challenge') {
         refuse(400, 'invalid_request', 'the access token signature is malformed');
@@ -973,57 +1498,108 @@ export async function startFaultServer(): Promise<FaultServer> {
     // RFC 6749 §7: the token's scope must cover the resource (RFC 6750 §3.1 insufficient_scope, 403).
     const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [];
     if (!scopes.includes(RESOURCE_SCOPE) && mode !== 'resource.insufficient-scope-refused') {
-      if (mode === 'resource.insufficient-scope-challenge') refuse(401, 'invalid_token', 'the access token is not valid here');
+      if (mode === 'resource.insufficient-scope-challenge')
+        refuse(401, 'invalid_token', 'the access token is not valid here');
       else refuse(403, 'insufficient_scope', `the access token lacks ${RESOURCE_SCOPE}`);
       return;
     }
-    send(res, mode, 'resource', 200, { ok: true, client_id: payload['client_id'], scope: payload['scope'] });
+    send(res, mode, 'resource', 200, {
+      ok: true,
+      client_id: payload['client_id'],
+      scope: payload['scope'],
+    });
   }
 
   /**
    * The claims of a token this mode issued, or an error (JWTExpired when only its time is up). The
    * resource and introspection trust what their own server issues in the mode: a defect is consistent.
    */
-  async function validate(mode: Mode, base: string, token: string, by: 'resource' | 'introspection'): Promise<JWTPayload> {
-    const ignoreExp = (by === 'resource' && mode === 'expiry.refused-after-expiry') || (by === 'introspection' && mode === 'introspection.expired-inactive');
+  async function validate(
+    mode: Mode,
+    base: string,
+    token: string,
+    by: 'resource' | 'introspection',
+  ): Promise<JWTPayload> {
+    const ignoreExp =
+      (by === 'resource' && mode === 'expiry.refused-after-expiry') ||
+      (by === 'introspection' && mode === 'introspection.expired-inactive');
     if (OPAQUE_MODES.includes(mode)) {
       const entry = opaque.get(token);
       if (!entry) throw new Error('unknown token');
-      if (Date.now() >= entry.expMs && !ignoreExp) throw new joseErrors.JWTExpired('expired', entry.payload);
+      if (Date.now() >= entry.expMs && !ignoreExp)
+        throw new joseErrors.JWTExpired('expired', entry.payload);
       return entry.payload;
     }
     const options = {
       issuer: mode === 'jwt.iss' ? `${base}-elsewhere` : base,
       // Only the resource is an audience; the server introspects its own tokens whatever their aud.
-      ...(by === 'resource' ? { audience: mode === 'grant.token-accepted-at-resource' || mode === 'jwt.aud' ? `${base}/other-resource` : `${base}/resource` } : {}),
+      ...(by === 'resource'
+        ? {
+            audience:
+              mode === 'grant.token-accepted-at-resource' || mode === 'jwt.aud'
+                ? `${base}/other-resource`
+                : `${base}/resource`,
+          }
+        : {}),
       ...(mode === 'jwt.typ' ? {} : { typ: 'at+jwt' }),
       // No clock tolerance: a token is refused from the second its exp is reached.
-      ...(mode === 'expiry.jwt-iat-current' ? { currentDate: new Date(Date.now() - 3600_000) } : {}),
+      ...(mode === 'expiry.jwt-iat-current'
+        ? { currentDate: new Date(Date.now() - 3600_000) }
+        : {}),
       ...(ignoreExp ? { clockTolerance: '1 day' } : {}),
     };
     const [key, alg]: [CryptoKey | Uint8Array, string] =
-      mode === 'jwt.alg-allowed' ? [hmac, 'HS256'] : mode === 'es256-access-tokens' ? [ec.publicKey, 'ES256'] : mode === 'jwt.signature' ? [rogue.publicKey, 'RS256'] : [publicKey, 'RS256'];
-    const { payload } = mode === 'jwt.alg-not-none' ? UnsecuredJWT.decode(token, options) : await jwtVerify(token, key, { ...options, algorithms: [alg] });
+      mode === 'jwt.alg-allowed'
+        ? [hmac, 'HS256']
+        : mode === 'es256-access-tokens'
+          ? [ec.publicKey, 'ES256']
+          : mode === 'jwt.signature'
+            ? [rogue.publicKey, 'RS256']
+            : [publicKey, 'RS256'];
+    const { payload } =
+      mode === 'jwt.alg-not-none'
+        ? UnsecuredJWT.decode(token, options)
+        : await jwtVerify(token, key, { ...options, algorithms: [alg] });
     return payload;
   }
 
   /** RFC 7662: any registered client may introspect; an invalid or expired token is just inactive. */
-  async function introspect(mode: Mode, base: string, req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
+  async function introspect(
+    mode: Mode,
+    base: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: string,
+  ): Promise<void> {
     if (req.method !== 'POST') {
-      send(res, mode, 'error', 405, { error: 'invalid_request', error_description: 'introspection accepts POST only' }, { allow: 'POST' });
+      send(
+        res,
+        mode,
+        'error',
+        405,
+        { error: 'invalid_request', error_description: 'introspection accepts POST only' },
+        { allow: 'POST' },
+      );
       return;
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     const params = parseForm(await readBody(req));
     let auth: ClientAuth | undefined;
     try {
-      if (type !== 'application/x-www-form-urlencoded') throw new OAuthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
+      if (type !== 'application/x-www-form-urlencoded')
+        throw new OAuthError(
+          400,
+          'invalid_request',
+          'the body must be application/x-www-form-urlencoded',
+        );
       auth = authenticate(mode, req, params, parseForm(query));
       // RFC 7662 §2.1: the caller must be authorized. Refused here, whatever the token endpoint's
       // defect mode does with such requests; only the introspection defects answer differently.
       if (auth.kind === 'none' && mode !== 'introspection.requires-authentication') {
-        if (mode === 'introspection.unauthenticated-error') throw new OAuthError(403, 'access_denied', 'introspection requires authorization');
-        if (mode === 'no-auth-invalid-request') throw new OAuthError(400, 'invalid_request', 'no client authentication was included');
+        if (mode === 'introspection.unauthenticated-error')
+          throw new OAuthError(403, 'access_denied', 'introspection requires authorization');
+        if (mode === 'no-auth-invalid-request')
+          throw new OAuthError(400, 'invalid_request', 'no client authentication was included');
         throw new OAuthError(401, 'invalid_client', 'no client authentication was included', true);
       }
       if (auth.kind !== 'none') await clientOf(mode, base, req, auth);
@@ -1033,17 +1609,34 @@ export async function startFaultServer(): Promise<FaultServer> {
       let payload: JWTPayload | undefined;
       let expired = false;
       try {
-        payload = mode === 'introspection.fresh-active' ? undefined : await validate(mode, base, token, 'introspection');
+        payload =
+          mode === 'introspection.fresh-active'
+            ? undefined
+            : await validate(mode, base, token, 'introspection');
       } catch (e) {
         payload = undefined;
         expired = e instanceof joseErrors.JWTExpired;
       }
-      if (!payload && !expired && mode === 'introspection.unknown-token-inactive') throw new OAuthError(400, 'invalid_token', 'unknown token');
-      const inactive = mode === 'introspection.inactive-only-active' ? { active: false, reason: expired ? 'the token expired' : 'unknown token' } : { active: false };
+      if (!payload && !expired && mode === 'introspection.unknown-token-inactive')
+        throw new OAuthError(400, 'invalid_token', 'unknown token');
+      const inactive =
+        mode === 'introspection.inactive-only-active'
+          ? { active: false, reason: expired ? 'the token expired' : 'unknown token' }
+          : { active: false };
       const body = payload
-        ? { active: true, token_type: 'Bearer', ...payload, ...(mode === 'introspection.agrees-with-token-response' ? { client_id: 'someone-else' } : {}) }
+        ? {
+            active: true,
+            token_type: 'Bearer',
+            ...payload,
+            ...(mode === 'introspection.agrees-with-token-response'
+              ? { client_id: 'someone-else' }
+              : {}),
+          }
         : inactive;
-      const cacheable: Record<string, string> = !payload && mode === 'introspection-inactive-cache' ? { 'cache-control': 'private, max-age=0', expires: '0', vary: 'Authorization' } : {};
+      const cacheable: Record<string, string> =
+        !payload && mode === 'introspection-inactive-cache'
+          ? { 'cache-control': 'private, max-age=0', expires: '0', vary: 'Authorization' }
+          : {};
       send(res, mode, 'token', 200, body, cacheable);
     } catch (e) {
       if (e instanceof OAuthError) sendError(res, mode, e, auth);
@@ -1054,7 +1647,16 @@ export async function startFaultServer(): Promise<FaultServer> {
   let httpsOrigin = '';
   let httpOrigin = '';
   // Client certificates are asked for, never required: only the tls_client_auth client must send one.
-  const https = createHttpsServer({ key: tls.keyPem, cert: tls.certPem, requestCert: true, rejectUnauthorized: false, ca: [ca.certPem] }, handlerFor('https', () => httpsOrigin));
+  const https = createHttpsServer(
+    {
+      key: tls.keyPem,
+      cert: tls.certPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      ca: [ca.certPem],
+    },
+    handlerFor('https', () => httpsOrigin),
+  );
   const http: Server = createHttpServer(handlerFor('http', () => httpOrigin));
   const listen = (s: Server) =>
     new Promise<number>((resolve, reject) => {
@@ -1081,7 +1683,8 @@ export async function startFaultServer(): Promise<FaultServer> {
     throw e;
   }
 
-  const url = (mode: Mode, what: string, scheme: 'https' | 'http') => `${scheme === 'https' ? httpsOrigin : httpOrigin}/${mode}/${what}`;
+  const url = (mode: Mode, what: string, scheme: 'https' | 'http') =>
+    `${scheme === 'https' ? httpsOrigin : httpOrigin}/${mode}/${what}`;
   return {
     origin: httpsOrigin,
     httpOrigin,
@@ -1092,7 +1695,11 @@ export async function startFaultServer(): Promise<FaultServer> {
       secretJwt: { id: secretJwt.id, secret: secretJwt.secret },
       privateKeyJwt: { id: privateKeyJwt.id, keyPem: await exportPKCS8(pkjwtKeys.privateKey) },
       mtls: { id: mtls.id, keyPem: mtlsCert.keyPem, certPem: mtlsCert.certPem },
-      selfSigned: { id: selfSigned.id, keyPem: selfSignedCert.keyPem, certPem: selfSignedCert.certPem },
+      selfSigned: {
+        id: selfSigned.id,
+        keyPem: selfSignedCert.keyPem,
+        certPem: selfSignedCert.certPem,
+      },
     },
     grantIssuer: { issuer: GRANT_ISSUER, keyPem: await exportPKCS8(grantIssuer.privateKey) },
     requests,

@@ -135,13 +135,28 @@ describe('the harness against oauth2-mock-server over HTTPS', () => {
         issuer: '${env:MOCK_ISSUER}',
         discovery: 'openid-configuration',
         clients: [
-          { id: 'mock-basic', label: 'client_secret_basic', auth: { method: 'client_secret_basic', secret: '${env:MOCK_SECRET_BASIC}' } },
-          { id: 'mock-post', label: 'client_secret_post', auth: { method: 'client_secret_post', secret: '${env:MOCK_SECRET_POST}' } },
+          {
+            id: 'mock-basic',
+            label: 'client_secret_basic',
+            auth: { method: 'client_secret_basic', secret: '${env:MOCK_SECRET_BASIC}' },
+          },
+          {
+            id: 'mock-post',
+            label: 'client_secret_post',
+            auth: { method: 'client_secret_post', secret: '${env:MOCK_SECRET_POST}' },
+          },
         ],
         grant: { type: 'client_credentials' },
         scopes: { request: 'api:read', default: '', forbidden: 'admin' },
         // Its documented behaviour: one-hour JWTs, the requested scope echoed.
-        expect: { tokenType: 'Bearer', expiresIn: 3600, refreshToken: 'absent', scopeEcho: 'always', forbiddenScope: 'invalid_scope', tokenFormat: 'jwt' },
+        expect: {
+          tokenType: 'Bearer',
+          expiresIn: 3600,
+          refreshToken: 'absent',
+          scopeEcho: 'always',
+          forbiddenScope: 'invalid_scope',
+          tokenFormat: 'jwt',
+        },
         limits: { maxExpiryWaitSeconds: 5 },
         tls: { caFile: './ca.pem' },
       }),
@@ -165,32 +180,57 @@ describe('the harness against oauth2-mock-server over HTTPS', () => {
   it('reaches the server over HTTPS with the run-time CA: no check is broken by transport', () => {
     // Two token requests, eleven refusal and scope probes; no resource, so no expiry wait.
     expect(requestsSent).toBeGreaterThanOrEqual(13);
-    expect(findings.filter((f) => f.outcome === 'broken' && /unreachable|TLS|timeout|within \d+ ms|reset|harness error/.test(f.message)).map((f) => `${f.checkId}: ${f.message}`)).toEqual([]);
+    expect(
+      findings
+        .filter(
+          (f) =>
+            f.outcome === 'broken' &&
+            /unreachable|TLS|timeout|within \d+ ms|reset|harness error/.test(f.message),
+        )
+        .map((f) => `${f.checkId}: ${f.message}`),
+    ).toEqual([]);
     expect(outcome('grant.client-credentials')).toEqual(['pass', 'pass']);
   });
 
   it('goes red on every refusal of bad credentials it never makes', () => {
     for (const id of ['errors.wrong-secret', 'errors.unknown-client', 'errors.no-client-auth']) {
       expect(outcome(id), id).toEqual(['fail']);
-      expect(findings.find((f) => f.checkId === id)?.message, id).toMatch(/was answered 200 with an access token: the request was accepted/);
+      expect(findings.find((f) => f.checkId === id)?.message, id).toMatch(
+        /was answered 200 with an access token: the request was accepted/,
+      );
     }
     // SHOULD-level refusals it also skips: warnings.
     for (const id of ['grant.query-credentials-refused', 'grant.two-auth-methods-refused']) {
       expect(outcome(id), id).toEqual(['warn']);
-      expect(findings.find((f) => f.checkId === id)?.message, id).toMatch(/was answered 200 with an access token: the request was accepted/);
+      expect(findings.find((f) => f.checkId === id)?.message, id).toMatch(
+        /was answered 200 with an access token: the request was accepted/,
+      );
     }
-    expect(findings.find((f) => f.checkId === 'scope.forbidden')?.message).toMatch(/a request for "api:read admin" was answered with a token that grants "admin", which the client may not have/);
-    expect(findings.find((f) => f.checkId === 'scope.ungrantable-alone')?.message).toMatch(/a request for "admin" was answered with a token that grants "admin"/);
-    expect(findings.find((f) => f.checkId === 'grant.unknown-grant-type')?.message).toMatch(/answered 400 invalid_grant; expected a 4xx with error unsupported_grant_type/);
+    expect(findings.find((f) => f.checkId === 'scope.forbidden')?.message).toMatch(
+      /a request for "api:read admin" was answered with a token that grants "admin", which the client may not have/,
+    );
+    expect(findings.find((f) => f.checkId === 'scope.ungrantable-alone')?.message).toMatch(
+      /a request for "admin" was answered with a token that grants "admin"/,
+    );
+    expect(findings.find((f) => f.checkId === 'grant.unknown-grant-type')?.message).toMatch(
+      /answered 400 invalid_grant; expected a 4xx with error unsupported_grant_type/,
+    );
   });
 
   it('has exactly the expected verdict on every check', () => {
     const got = Object.fromEntries(
-      CHECKS.filter((c) => c.id in EXPECTED).map((c) => [c.id, [...new Set(outcome(c.id))].join(',')]),
+      CHECKS.filter((c) => c.id in EXPECTED).map((c) => [
+        c.id,
+        [...new Set(outcome(c.id))].join(','),
+      ]),
     );
     expect(got).toEqual(EXPECTED);
     // Checks outside this list (added later) must at least not call a valid response a failure.
     const others = findings.filter((f) => !(f.checkId in EXPECTED));
-    expect(others.filter((f) => f.outcome !== 'skipped' && f.outcome !== 'pass').map((f) => `${f.checkId}: ${f.outcome} (${f.message})`)).toEqual([]);
+    expect(
+      others
+        .filter((f) => f.outcome !== 'skipped' && f.outcome !== 'pass')
+        .map((f) => `${f.checkId}: ${f.outcome} (${f.message})`),
+    ).toEqual([]);
   });
 });

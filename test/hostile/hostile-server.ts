@@ -37,7 +37,11 @@ export type Answerer = (req: SeenRequest) => Answer;
 
 /** A token response a conformant server could send (RFC 6749 §5.1): JSON, no-store, a fresh token. */
 export function conformantAnswer(): Answer {
-  const body = JSON.stringify({ access_token: randomBytes(24).toString('base64url'), token_type: 'Bearer', expires_in: 300 });
+  const body = JSON.stringify({
+    access_token: randomBytes(24).toString('base64url'),
+    token_type: 'Bearer',
+    expires_in: 300,
+  });
   return {
     status: 200,
     headers: [
@@ -71,16 +75,28 @@ function readRequest(socket: TLSSocket, onRequest: (req: SeenRequest) => void): 
     if (end < 0) return;
     const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
     const [method = '', url = ''] = (lines[0] ?? '').split(' ');
-    const headers = lines.slice(1).map((l): [string, string] => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]);
+    const headers = lines
+      .slice(1)
+      .map((l): [string, string] => [
+        l.slice(0, l.indexOf(':')).toLowerCase(),
+        l.slice(l.indexOf(':') + 1).trim(),
+      ]);
     const length = Number(headers.find(([n]) => n === 'content-length')?.[1] ?? '0');
     if (buf.length < end + 4 + length) return;
     socket.off('data', onData);
-    onRequest({ method, url, headers, body: buf.subarray(end + 4, end + 4 + length).toString('utf8') });
+    onRequest({
+      method,
+      url,
+      headers,
+      body: buf.subarray(end + 4, end + 4 + length).toString('utf8'),
+    });
   };
   socket.on('data', onData);
 }
 
-export async function startHostileServer(answer: Answerer = conformantAnswer): Promise<HostileServer> {
+export async function startHostileServer(
+  answer: Answerer = conformantAnswer,
+): Promise<HostileServer> {
   const dir = await mkdtemp(join(tmpdir(), 'tc-hostile-'));
   const ca = await createCa({ commonName: 'token-conformance hostile test CA' });
   const leaf = await issueServerCert(ca, { ips: ['127.0.0.1'] });
@@ -100,11 +116,21 @@ export async function startHostileServer(answer: Answerer = conformantAnswer): P
       try {
         a = state.answer(req);
       } catch (e) {
-        a = { status: 500, headers: [['Content-Type', 'text/plain']], body: Buffer.from(`answerer failed: ${(e as Error).message}`) };
+        a = {
+          status: 500,
+          headers: [['Content-Type', 'text/plain']],
+          body: Buffer.from(`answerer failed: ${(e as Error).message}`),
+        };
       }
       const head: Buffer[] = [Buffer.from(`HTTP/1.1 ${a.status} X\r\n`, 'latin1')];
-      for (const [n, v] of a.headers) head.push(Buffer.from(`${n}: `, 'latin1'), typeof v === 'string' ? Buffer.from(v, 'latin1') : v, Buffer.from('\r\n'));
-      if (!a.noLength && !a.headers.some(([n]) => /^content-length$/i.test(n))) head.push(Buffer.from(`Content-Length: ${a.body.length}\r\n`));
+      for (const [n, v] of a.headers)
+        head.push(
+          Buffer.from(`${n}: `, 'latin1'),
+          typeof v === 'string' ? Buffer.from(v, 'latin1') : v,
+          Buffer.from('\r\n'),
+        );
+      if (!a.noLength && !a.headers.some(([n]) => /^content-length$/i.test(n)))
+        head.push(Buffer.from(`Content-Length: ${a.body.length}\r\n`));
       head.push(Buffer.from('Connection: close\r\n\r\n'));
       socket.write(Buffer.concat(head));
       const body = a.stopAfter !== undefined ? a.body.subarray(0, a.stopAfter) : a.body;

@@ -23,7 +23,12 @@ export type Mutation =
   /** The access token as a JWT with segments of these sizes (its payload nested `payloadDepth` deep). */
   | { kind: 'jwt'; headerChars: number; payloadChars: number; payloadDepth: number }
   /** The body compressed (or, when not valid, random bytes declared as compressed); a bomb expands to `bomb` bytes. */
-  | { kind: 'encoding'; coding: 'gzip' | 'br' | 'deflate' | 'x-unknown'; valid: boolean; bomb: number }
+  | {
+      kind: 'encoding';
+      coding: 'gzip' | 'br' | 'deflate' | 'x-unknown';
+      valid: boolean;
+      bomb: number;
+    }
   /** The body sent `bytes` at a time every `everyMs`. */
   | { kind: 'trickle'; bytes: number; everyMs: number }
   /** The connection destroyed after this many body bytes. */
@@ -37,7 +42,9 @@ export type Mutation =
 const b64url = (s: string | Buffer): string => Buffer.from(s).toString('base64url');
 
 function nested(depth: number, open: '[' | '{'): string {
-  return open === '[' ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  return open === '['
+    ? `${'['.repeat(depth)}1${']'.repeat(depth)}`
+    : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
 function jwt(m: Extract<Mutation, { kind: 'jwt' }>): string {
@@ -48,7 +55,10 @@ function jwt(m: Extract<Mutation, { kind: 'jwt' }>): string {
     return JSON.stringify({ ...json, pad: 'p'.repeat(extra) });
   };
   const header = pad({ alg: 'RS256', typ: 'at+jwt' }, m.headerChars);
-  const claims = m.payloadDepth > 0 ? `{"sub":"x","deep":${nested(m.payloadDepth, '{')}}` : pad({ sub: 'x', exp: 4_000_000_000 }, m.payloadChars);
+  const claims =
+    m.payloadDepth > 0
+      ? `{"sub":"x","deep":${nested(m.payloadDepth, '{')}}`
+      : pad({ sub: 'x', exp: 4_000_000_000 }, m.payloadChars);
   return `${b64url(header)}.${b64url(claims)}.${b64url(randomBytes(32))}`;
 }
 
@@ -76,24 +86,35 @@ export function answerFor(mutations: Mutation[]): Answer {
       if (m.inside) set('nested', nested(m.depth, m.open));
       else whole = nested(m.depth, m.open);
     } else if (m.kind === 'number') set('expires_in', m.literal);
-    else if (m.kind === 'members') for (let i = 0; i < m.count; i++) members.push([`m${i}`, String(i)]);
-    else if (m.kind === 'tokens') set('issued', `[${Array.from({ length: m.count }, (_, i) => `{"refresh_token":"rt-${i}-${randomBytes(6).toString('hex')}"}`).join(',')}]`);
+    else if (m.kind === 'members')
+      for (let i = 0; i < m.count; i++) members.push([`m${i}`, String(i)]);
+    else if (m.kind === 'tokens')
+      set(
+        'issued',
+        `[${Array.from({ length: m.count }, (_, i) => `{"refresh_token":"rt-${i}-${randomBytes(6).toString('hex')}"}`).join(',')}]`,
+      );
     else if (m.kind === 'jwt') set('access_token', JSON.stringify(jwt(m)));
     else if (m.kind === 'control') {
       if (m.where === 'strings') {
         set('token_type', JSON.stringify(`Bearer${m.text}`));
         set('error_description', JSON.stringify(m.text));
         set(m.text, JSON.stringify(m.text));
-      } else if (m.where === 'header') headers.push(['X-Note', Buffer.from(m.text.replace(/[\r\n]/g, ''), 'latin1')]);
+      } else if (m.where === 'header')
+        headers.push(['X-Note', Buffer.from(m.text.replace(/[\r\n]/g, ''), 'latin1')]);
       else {
         whole = m.text;
         headers[0] = ['Content-Type', 'text/plain'];
       }
     } else if (m.kind === 'status') status = m.status;
-    else if (m.kind === 'headers') for (let i = 0; i < m.count; i++) headers.push([m.same ? 'X-Same' : `X-H${i}`, `v${i}`]);
-    else if (m.kind === 'duplicate-headers') headers.push(['Content-Type', 'text/html'], ['Cache-Control', 'public, max-age=3600']);
+    else if (m.kind === 'headers')
+      for (let i = 0; i < m.count; i++) headers.push([m.same ? 'X-Same' : `X-H${i}`, `v${i}`]);
+    else if (m.kind === 'duplicate-headers')
+      headers.push(['Content-Type', 'text/html'], ['Cache-Control', 'public, max-age=3600']);
   }
-  let body = Buffer.from(whole ?? `{${members.map(([n, v]) => `${JSON.stringify(n)}:${v}`).join(',')}}`, 'utf8');
+  let body = Buffer.from(
+    whole ?? `{${members.map(([n, v]) => `${JSON.stringify(n)}:${v}`).join(',')}}`,
+    'utf8',
+  );
   for (const m of mutations) {
     if (m.kind !== 'bytes') continue;
     const at = Math.floor(Math.min(Math.max(m.at, 0), 1) * body.length);
@@ -103,8 +124,12 @@ export function answerFor(mutations: Mutation[]): Answer {
   for (const m of mutations) {
     if (m.kind === 'encoding') {
       const source = m.bomb > 0 ? Buffer.alloc(m.bomb, 0x20) : answer.body;
-      const compress = m.coding === 'gzip' ? gzipSync : m.coding === 'br' ? brotliCompressSync : deflateSync;
-      answer.body = m.valid && m.coding !== 'x-unknown' ? compress(source) : randomBytes(Math.min(source.length, 4096));
+      const compress =
+        m.coding === 'gzip' ? gzipSync : m.coding === 'br' ? brotliCompressSync : deflateSync;
+      answer.body =
+        m.valid && m.coding !== 'x-unknown'
+          ? compress(source)
+          : randomBytes(Math.min(source.length, 4096));
       answer.headers.push(['Content-Encoding', m.coding]);
     } else if (m.kind === 'trickle') answer.trickle = { bytes: m.bytes, everyMs: m.everyMs };
     else if (m.kind === 'stop') answer.stopAfter = m.after;

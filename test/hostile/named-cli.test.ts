@@ -13,7 +13,16 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isInert } from '../../src/text/inert.js';
-import { describeRun, freshDir, parseSummary, readAllureResults, readRun, removeTempDirs, runCli, type CliResult } from '../e2e/run-cli.js';
+import {
+  describeRun,
+  freshDir,
+  parseSummary,
+  readAllureResults,
+  readRun,
+  removeTempDirs,
+  runCli,
+  type CliResult,
+} from '../e2e/run-cli.js';
 import { startHostileServer, type HostileServer } from './hostile-server.js';
 import { answerFor } from './mutations.js';
 
@@ -41,7 +50,9 @@ const stderrLines = (r: CliResult): string[] => r.stderr.replace(/\n$/, '').spli
 
 /** Every file under `dir`, recursively. */
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)],
+  );
 }
 
 afterAll(() => {
@@ -65,7 +76,17 @@ describe('a deep-nesting endpoint and an escape-sequence endpoint next to the em
     const dir = freshDir();
     writeFileSync(path.join(dir, 'deep.yaml'), descriptorFor('deep', deep));
     writeFileSync(path.join(dir, 'escapes.yaml'), descriptorFor('escapes', escapes));
-    r = await runCli(['--provider', 'reference', '--provider', path.join(dir, 'deep.yaml'), '--provider', path.join(dir, 'escapes.yaml')], { env: ENV, timeoutMs: 240_000 });
+    r = await runCli(
+      [
+        '--provider',
+        'reference',
+        '--provider',
+        path.join(dir, 'deep.yaml'),
+        '--provider',
+        path.join(dir, 'escapes.yaml'),
+      ],
+      { env: ENV, timeoutMs: 240_000 },
+    );
   }, 300_000);
 
   afterAll(async () => {
@@ -79,7 +100,7 @@ describe('a deep-nesting endpoint and an escape-sequence endpoint next to the em
     expect(r.stdout).toMatch(/^report: /m);
   });
 
-  it("gives the reference its usual findings: nothing failed, nothing broken", () => {
+  it('gives the reference its usual findings: nothing failed, nothing broken', () => {
     const row = parseSummary(r.stdout).find((x) => x.provider === 'reference');
     expect(row, describeRun(r)).toMatchObject({ failed: 0, broken: 0 });
     expect(row?.passed).toBeGreaterThan(50);
@@ -89,9 +110,12 @@ describe('a deep-nesting endpoint and an escape-sequence endpoint next to the em
     const row = parseSummary(r.stdout).find((x) => x.provider === 'deep');
     expect(row, describeRun(r)).toMatchObject({ passed: 0, failed: 0 });
     expect(row?.broken).toBeGreaterThan(0);
-    expect(r.stdout).toMatch(/deep: BROKEN — no check could run: endpoint unreachable or misbehaving: the response \(HTTP 200, \d+ bytes\) nests deeper than 64 levels/);
+    expect(r.stdout).toMatch(
+      /deep: BROKEN — no check could run: endpoint unreachable or misbehaving: the response \(HTTP 200, \d+ bytes\) nests deeper than 64 levels/,
+    );
     const deepRun = readRun(r).providers.find((p) => p.provider.name === 'deep');
-    for (const f of deepRun?.findings ?? []) expect(['broken', 'skipped'], `${f.checkId}: ${f.message}`).toContain(f.outcome);
+    for (const f of deepRun?.findings ?? [])
+      expect(['broken', 'skipped'], `${f.checkId}: ${f.message}`).toContain(f.outcome);
   });
 
   it('judges the escape-sequence provider, and prints nothing it sent raw', () => {
@@ -108,7 +132,9 @@ describe('a deep-nesting endpoint and an escape-sequence endpoint next to the em
     const deepResults = results.filter((x) => x.testCaseId?.startsWith('deep:'));
     expect(deepResults.length, 'results of the deep provider').toBeGreaterThan(0);
     expect(deepResults.filter((x) => x.status === 'broken').length).toBeGreaterThan(0);
-    expect(deepResults.some((x) => /nests deeper than 64 levels/.test(x.statusDetails?.message ?? ''))).toBe(true);
+    expect(
+      deepResults.some((x) => /nests deeper than 64 levels/.test(x.statusDetails?.message ?? '')),
+    ).toBe(true);
     for (const file of filesUnder(path.join(r.outDir, 'allure-results'))) {
       expect(isInert(readFileSync(file, 'utf8'), true), file).toBe(true);
     }
@@ -130,7 +156,12 @@ describe('bad input: exit 2 with one line, before any run', () => {
     files['valid'] = path.join(dir, 'valid.yaml');
     writeFileSync(files['valid'], valid);
     files['bomb'] = path.join(dir, 'alias-bomb.yaml');
-    const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)];
+    const bomb = [
+      'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+      ...'bcdefghi'
+        .split('')
+        .map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`),
+    ];
     writeFileSync(files['bomb'], `${valid}${bomb.join('\n')}\n`);
     files['deep'] = path.join(dir, 'deep.yaml');
     writeFileSync(files['deep'], `${valid}description: ${'['.repeat(100)}${']'.repeat(100)}\n`);
@@ -141,7 +172,11 @@ describe('bad input: exit 2 with one line, before any run', () => {
       ['devZero', ['--provider', '/dev/zero'], undefined],
       ['deepDescriptor', ['--provider', files['deep']], undefined],
     ];
-    const results = await Promise.all(cases.map(([, args, out]) => runCli(args, { env: ENV, timeoutMs: 60_000, ...(out ? { out } : {}) })));
+    const results = await Promise.all(
+      cases.map(([, args, out]) =>
+        runCli(args, { env: ENV, timeoutMs: 60_000, ...(out ? { out } : {}) }),
+      ),
+    );
     cases.forEach(([name], i) => (runs[name] = results[i]!));
   }, 120_000);
 
@@ -152,9 +187,15 @@ describe('bad input: exit 2 with one line, before any run', () => {
   it.each([
     ['outUnderFile', /^error: --out: .*a-regular-file is a file, not a directory$/],
     ['outInProc', /^error: --out: cannot create the directory \/proc\/x \(ENOENT\)$/],
-    ['aliasBomb', /^error: .*alias-bomb\.yaml: \(file\): YAML: too many aliases \(more than 100 resolved\)/],
+    [
+      'aliasBomb',
+      /^error: .*alias-bomb\.yaml: \(file\): YAML: too many aliases \(more than 100 resolved\)/,
+    ],
     ['devZero', /^error: \/dev\/zero: \(file\): cannot read: it is not a regular file$/],
-    ['deepDescriptor', /^error: .*deep\.yaml: (\(file\): nests deeper than 32 levels|line \d+, column \d+: YAML: nests too deeply)/],
+    [
+      'deepDescriptor',
+      /^error: .*deep\.yaml: (\(file\): nests deeper than 32 levels|line \d+, column \d+: YAML: nests too deeply)/,
+    ],
   ])('%s', (name, line) => {
     const r = runs[name]!;
     expect(r.timedOut, describeRun(r)).toBe(false);

@@ -15,7 +15,12 @@ import { observe } from '../../src/observe.js';
 import { renderExchange } from '../../src/report/render.js';
 import { formatSummary } from '../../src/report/summary.js';
 import { publicProvider, type ProviderRun, type RunRecord } from '../../src/run-record.js';
-import { descriptor, loadProvider, startTokenServer, type TokenServer } from '../robustness/servers.js';
+import {
+  descriptor,
+  loadProvider,
+  startTokenServer,
+  type TokenServer,
+} from '../robustness/servers.js';
 import { startHostileServer, type HostileServer } from './hostile-server.js';
 
 /** Small limits so a misbehaving endpoint costs about a second: the deadlines a run must keep. */
@@ -36,8 +41,21 @@ export async function startPair(hostileExtra: Record<string, unknown> = {}): Pro
   const okServer: TokenServer = await startTokenServer();
   const hostileServer = await startHostileServer();
   // The conformant provider waits longer: on a busy machine its verdicts must not depend on the load.
-  const conformant = await loadProvider(dir, descriptor('conformant', okServer.tokenUrl, { tls: { caFile: okServer.caFile }, limits: { ...LIMITS, timeoutMs: 15_000 } }));
-  const hostile = await loadProvider(dir, descriptor('hostile', hostileServer.tokenUrl, { tls: { caFile: hostileServer.caFile }, limits: LIMITS, ...hostileExtra }));
+  const conformant = await loadProvider(
+    dir,
+    descriptor('conformant', okServer.tokenUrl, {
+      tls: { caFile: okServer.caFile },
+      limits: { ...LIMITS, timeoutMs: 15_000 },
+    }),
+  );
+  const hostile = await loadProvider(
+    dir,
+    descriptor('hostile', hostileServer.tokenUrl, {
+      tls: { caFile: hostileServer.caFile },
+      limits: LIMITS,
+      ...hostileExtra,
+    }),
+  );
   return {
     conformant,
     hostile,
@@ -53,7 +71,11 @@ export async function startPair(hostileExtra: Record<string, unknown> = {}): Pro
 export function runProvider(p: Provider): Promise<ProviderRun> {
   return contain(p, async () => {
     const evidence = await observe(p);
-    return { provider: publicProvider(p), evidence, findings: evaluate(p, evidence, { strict: false }) };
+    return {
+      provider: publicProvider(p),
+      evidence,
+      findings: evaluate(p, evidence, { strict: false }),
+    };
   });
 }
 
@@ -72,12 +94,23 @@ export interface RunOutput {
 export async function runTogether(providers: Provider[]): Promise<RunOutput> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the run did not end within ${DEADLINE_MS} ms`)), DEADLINE_MS);
+    timer = setTimeout(
+      () => reject(new Error(`the run did not end within ${DEADLINE_MS} ms`)),
+      DEADLINE_MS,
+    );
   });
   try {
     const runs = await Promise.race([Promise.all(providers.map(runProvider)), deadline]);
     const now = new Date().toISOString();
-    const record: RunRecord = { version: 1, harnessVersion: 'test', nodeVersion: process.version, strict: false, startedAt: now, finishedAt: now, providers: runs };
+    const record: RunRecord = {
+      version: 1,
+      harnessVersion: 'test',
+      nodeVersion: process.version,
+      strict: false,
+      startedAt: now,
+      finishedAt: now,
+      providers: runs,
+    };
     return {
       record,
       json: JSON.stringify(record, null, 2),

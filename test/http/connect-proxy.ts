@@ -32,10 +32,16 @@ const LOOPBACK = /^(127\.0\.0\.1|localhost|\[::1\]):\d+$/;
 
 export async function startConnectProxy(options: ConnectProxyOptions = {}): Promise<ConnectProxy> {
   const sockets = new Set<Socket>();
-  const proxy: Omit<ConnectProxy, 'url' | 'port' | 'close'> = { tunnels: [], connects: 0, authorizations: [] };
+  const proxy: Omit<ConnectProxy, 'url' | 'port' | 'close'> = {
+    tunnels: [],
+    connects: 0,
+    authorizations: [],
+  };
   const refuse = (socket: Socket, status: number): void => {
     const challenge = status === 407 ? 'Proxy-Authenticate: Basic realm="test proxy"\r\n' : '';
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${challenge}Content-Length: 0\r\nConnection: close\r\n\r\n`);
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${challenge}Content-Length: 0\r\nConnection: close\r\n\r\n`,
+    );
   };
   const server = createServer((_req, res) => {
     res.writeHead(405, { 'content-type': 'text/plain' });

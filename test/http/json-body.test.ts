@@ -21,7 +21,13 @@ beforeAll(async () => {
   const ca = await createCa();
   const cert = await issueServerCert(ca, { ips: ['127.0.0.1'] });
   await writeFile(path.join(dir, 'ca.pem'), ca.certPem);
-  await writeFile(path.join(dir, 'issuer.pem'), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  await writeFile(
+    path.join(dir, 'issuer.pem'),
+    generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    }),
+  );
   server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -65,11 +71,20 @@ describe('bodyEncoding: json', () => {
     expect(first?.type).toBe('application/json');
     const body = JSON.parse(first?.body ?? '{}') as Record<string, string>;
     expect(body['grant_type']).toBe('urn:ietf:params:oauth:grant-type:jwt-bearer');
-    const claims = JSON.parse(Buffer.from(body['assertion']?.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
-    expect(claims).toMatchObject({ iss: 'my-issuer', sub: 'my-issuer', aud: 'key', scope: ['directoryKey'] });
+    const claims = JSON.parse(
+      Buffer.from(body['assertion']?.split('.')[1] ?? '', 'base64url').toString(),
+    ) as Record<string, unknown>;
+    expect(claims).toMatchObject({
+      iss: 'my-issuer',
+      sub: 'my-issuer',
+      aud: 'key',
+      scope: ['directoryKey'],
+    });
     const ex = evidence.exchanges['token.0'];
     // The record keeps the JSON shape, the assertion only as a preview, its claims decoded.
-    expect(ex?.request.body).toMatch(/^\{"grant_type":"urn:ietf:params:oauth:grant-type:jwt-bearer","assertion":"eyJ[\w-]{5}\.\.\.\(redacted, \d+ chars\)"/);
+    expect(ex?.request.body).toMatch(
+      /^\{"grant_type":"urn:ietf:params:oauth:grant-type:jwt-bearer","assertion":"eyJ[\w-]{5}\.\.\.\(redacted, \d+ chars\)"/,
+    );
     expect(ex?.request.assertion?.payload).toMatchObject({ iss: 'my-issuer', aud: 'key' });
     expect(ex?.curl).toContain(`"assertion":"'"$ASSERTION"'"`);
     expect(ex?.curl).not.toContain(body['assertion']);

@@ -5,7 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { jsonTextFacts, mapJsonStrings } from '../../src/http/json-text.js';
-import { formEncode, learnJsonTokens, learnTextTokens, previewOf, redactAuthorization, Redactor, redactJsonText, redactJsonTokens } from '../../src/http/redact.js';
+import {
+  formEncode,
+  learnJsonTokens,
+  learnTextTokens,
+  previewOf,
+  redactAuthorization,
+  Redactor,
+  redactJsonText,
+  redactJsonTokens,
+} from '../../src/http/redact.js';
 
 const SECRET = 's3cr3t-Value+/=% "q" \\ end';
 const SHOWN = '$E2E_SECRET';
@@ -25,7 +34,10 @@ describe('Redactor.scrub: every form a secret travels in', () => {
     ['form-urlencoded (RFC 6749 Appendix B)', formEncode(SECRET)],
     ['percent-encoded (encodeURIComponent)', encodeURIComponent(SECRET)],
     ['inside a JSON string', JSON.stringify(SECRET).slice(1, -1)],
-    ['inside a JSON string, "/" escaped as "\\/"', JSON.stringify(SECRET).slice(1, -1).replace(/\//g, '\\/')],
+    [
+      'inside a JSON string, "/" escaped as "\\/"',
+      JSON.stringify(SECRET).slice(1, -1).replace(/\//g, '\\/'),
+    ],
   ])('%s', (_form, encoded) => {
     const out = redactor().scrub(`before ${encoded} after`);
     expect(out).toBe(`before ${SHOWN} after`);
@@ -41,7 +53,9 @@ describe('Redactor.scrub: every form a secret travels in', () => {
   });
 
   it('every occurrence, in one string', () => {
-    expect(redactor().scrub(`${SECRET}|${formEncode(SECRET)}|${TOKEN}|${SECRET}`)).toBe(`${SHOWN}|${SHOWN}|${previewOf(TOKEN)}|${SHOWN}`);
+    expect(redactor().scrub(`${SECRET}|${formEncode(SECRET)}|${TOKEN}|${SECRET}`)).toBe(
+      `${SHOWN}|${SHOWN}|${previewOf(TOKEN)}|${SHOWN}`,
+    );
   });
 
   it('overlapping secrets: the longer one first, so neither leaves a piece behind', () => {
@@ -70,7 +84,7 @@ describe('Redactor.scrub: every form a secret travels in', () => {
     expect(r.scrub('abc xyz')).toBe('abc xyz');
   });
 
-  it('a token that is a known secret keeps the secret\'s name (never a preview of a secret)', () => {
+  it("a token that is a known secret keeps the secret's name (never a preview of a secret)", () => {
     const r = redactor();
     r.addToken(SECRET);
     expect(r.replacementFor(SECRET)).toBe(SHOWN);
@@ -81,8 +95,16 @@ describe('Redactor.scrub: every form a secret travels in', () => {
 
 describe('redactAuthorization', () => {
   it.each([
-    ['Basic, form-encoded credentials (RFC 6749 §2.3.1)', `Basic ${b64(`my%20id:${formEncode(SECRET)}`)}`, 'Basic [redacted: base64 of "my%20id:<secret>"]'],
-    ['Basic whose id is itself a secret', `Basic ${b64(`${SECRET}:x`)}`, `Basic [redacted: base64 of "${SHOWN}:<secret>"]`],
+    [
+      'Basic, form-encoded credentials (RFC 6749 §2.3.1)',
+      `Basic ${b64(`my%20id:${formEncode(SECRET)}`)}`,
+      'Basic [redacted: base64 of "my%20id:<secret>"]',
+    ],
+    [
+      'Basic whose id is itself a secret',
+      `Basic ${b64(`${SECRET}:x`)}`,
+      `Basic [redacted: base64 of "${SHOWN}:<secret>"]`,
+    ],
     ['Bearer', `Bearer ${TOKEN}`, `Bearer ${previewOf(TOKEN)}`],
     ['DPoP', `DPoP ${TOKEN}`, `DPoP ${previewOf(TOKEN)}`],
     ['no scheme', TOKEN, '[redacted]'],
@@ -96,8 +118,19 @@ describe('redactJsonTokens: every string at any depth', () => {
     access_token: TOKEN,
     token_type: 'Bearer',
     expires_in: 3600,
-    nested: { deeper: { refresh_token: 'RT-nested-refresh-token-value', note: `echo: ${formEncode(SECRET)}` } },
-    list: [{ id_token: 'ID-token-in-an-array-element' }, `secret in an array: ${SECRET}`, 42, null, true],
+    nested: {
+      deeper: {
+        refresh_token: 'RT-nested-refresh-token-value',
+        note: `echo: ${formEncode(SECRET)}`,
+      },
+    },
+    list: [
+      { id_token: 'ID-token-in-an-array-element' },
+      `secret in an array: ${SECRET}`,
+      42,
+      null,
+      true,
+    ],
     tokens: { access_token: ['AT-first-of-an-array', 'AT-second-of-an-array'] },
     error_description: `you sent client_secret=${formEncode(SECRET)} and Bearer ${TOKEN}`,
     [`key ${SECRET}`]: 'a secret as a member name',
@@ -113,9 +146,22 @@ describe('redactJsonTokens: every string at any depth', () => {
       access_token: previewOf(TOKEN),
       token_type: 'Bearer',
       expires_in: 3600,
-      nested: { deeper: { refresh_token: previewOf('RT-nested-refresh-token-value'), note: `echo: ${SHOWN}` } },
-      list: [{ id_token: previewOf('ID-token-in-an-array-element') }, `secret in an array: ${SHOWN}`, 42, null, true],
-      tokens: { access_token: [previewOf('AT-first-of-an-array'), previewOf('AT-second-of-an-array')] },
+      nested: {
+        deeper: {
+          refresh_token: previewOf('RT-nested-refresh-token-value'),
+          note: `echo: ${SHOWN}`,
+        },
+      },
+      list: [
+        { id_token: previewOf('ID-token-in-an-array-element') },
+        `secret in an array: ${SHOWN}`,
+        42,
+        null,
+        true,
+      ],
+      tokens: {
+        access_token: [previewOf('AT-first-of-an-array'), previewOf('AT-second-of-an-array')],
+      },
       error_description: `you sent client_secret=${SHOWN} and Bearer ${previewOf(TOKEN)}`,
       [`key ${SHOWN}`]: 'a secret as a member name',
       // A client secret is never previewed: its first characters are secret too.
@@ -123,7 +169,9 @@ describe('redactJsonTokens: every string at any depth', () => {
       client_assertion: previewOf('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln'),
     });
     // Tokens seen now are scrubbed from every later string.
-    expect(r.scrub('later: RT-nested-refresh-token-value / AT-second-of-an-array')).toBe(`later: ${previewOf('RT-nested-refresh-token-value')} / ${previewOf('AT-second-of-an-array')}`);
+    expect(r.scrub('later: RT-nested-refresh-token-value / AT-second-of-an-array')).toBe(
+      `later: ${previewOf('RT-nested-refresh-token-value')} / ${previewOf('AT-second-of-an-array')}`,
+    );
     expect(r.scrub('an-unknown-client-secret')).toBe('[client secret]');
   });
 
@@ -143,7 +191,9 @@ describe('redactJsonText: the wire text, redacted, otherwise as it came', () => 
     const text = `{ "access_token" : "${TOKEN.replace(/\//g, '\\/')}",\n  "expires_in": 3600.0, "expires_in": 1e3, "scope":"a b" }`;
     const r = redactor();
     learnJsonTokens(JSON.parse(text), r);
-    expect(redactJsonText(text, r)).toBe(`{ "access_token" : ${JSON.stringify(previewOf(TOKEN))},\n  "expires_in": 3600.0, "expires_in": 1e3, "scope":"a b" }`);
+    expect(redactJsonText(text, r)).toBe(
+      `{ "access_token" : ${JSON.stringify(previewOf(TOKEN))},\n  "expires_in": 3600.0, "expires_in": 1e3, "scope":"a b" }`,
+    );
   });
 
   it('scrubs strings at any depth however they are escaped, and member names', () => {
@@ -152,7 +202,9 @@ describe('redactJsonText: the wire text, redacted, otherwise as it came', () => 
     const r = redactor();
     learnJsonTokens(JSON.parse(text), r);
     const out = redactJsonText(text, r);
-    expect(out).toBe(`{"echo":{"body":["x", "${SHOWN}"]},"error_description":${JSON.stringify(`got ${previewOf(TOKEN)}`)},"${SHOWN}":1,"refresh_token":${JSON.stringify(previewOf('RT-abcdefgh-1234'))}}`);
+    expect(out).toBe(
+      `{"echo":{"body":["x", "${SHOWN}"]},"error_description":${JSON.stringify(`got ${previewOf(TOKEN)}`)},"${SHOWN}":1,"refresh_token":${JSON.stringify(previewOf('RT-abcdefgh-1234'))}}`,
+    );
     expect(JSON.parse(out)).toEqual(redactJsonTokens(JSON.parse(text), r));
   });
 
@@ -160,14 +212,24 @@ describe('redactJsonText: the wire text, redacted, otherwise as it came', () => 
     const text = `{"echo":"Bearer AT-echoed-first-12345","access_token":"AT-echoed-first-12345"}`;
     const r = new Redactor();
     learnJsonTokens(JSON.parse(text), r);
-    expect(redactJsonText(text, r)).toBe(`{"echo":"Bearer ${previewOf('AT-echoed-first-12345')}","access_token":"${previewOf('AT-echoed-first-12345')}"}`);
+    expect(redactJsonText(text, r)).toBe(
+      `{"echo":"Bearer ${previewOf('AT-echoed-first-12345')}","access_token":"${previewOf('AT-echoed-first-12345')}"}`,
+    );
   });
 });
 
 describe('learnTextTokens: bodies that are not whole JSON', () => {
   it.each([
-    ['JSON cut at the body cap, mid-token', '{"token_type":"Bearer","access_token":"AT-cut-by-the-cap-0123', 'AT-cut-by-the-cap-0123'],
-    ['JSON inside an HTML page', '<pre>{"refresh_token": "RT-in-html-0123456"}</pre>', 'RT-in-html-0123456'],
+    [
+      'JSON cut at the body cap, mid-token',
+      '{"token_type":"Bearer","access_token":"AT-cut-by-the-cap-0123',
+      'AT-cut-by-the-cap-0123',
+    ],
+    [
+      'JSON inside an HTML page',
+      '<pre>{"refresh_token": "RT-in-html-0123456"}</pre>',
+      'RT-in-html-0123456',
+    ],
     ['form-encoded', 'access_token=AT%2Fform%2Bencoded&token_type=bearer', 'AT/form+encoded'],
     ['a query string', 'see /cb?x=1&id_token=ID-in-a-query-123 for details', 'ID-in-a-query-123'],
   ])('%s', (_what, text, token) => {
@@ -181,16 +243,41 @@ describe('learnTextTokens: bodies that are not whole JSON', () => {
 describe('jsonTextFacts: what JSON.parse hides', () => {
   it.each<[string, string, Record<string, string>, string[]]>([
     ['integer literals', '{"expires_in":3600,"a":"x"}', { expires_in: '3600' }, []],
-    ['3600.0 stays 3600.0', '{"access_token":"t","expires_in":3600.0}', { expires_in: '3600.0' }, []],
-    ['exponent and negative', '{"a":1e3,"b":-0,"c":-1.5E-2}', { a: '1e3', b: '-0', c: '-1.5E-2' }, []],
+    [
+      '3600.0 stays 3600.0',
+      '{"access_token":"t","expires_in":3600.0}',
+      { expires_in: '3600.0' },
+      [],
+    ],
+    [
+      'exponent and negative',
+      '{"a":1e3,"b":-0,"c":-1.5E-2}',
+      { a: '1e3', b: '-0', c: '-1.5E-2' },
+      [],
+    ],
     ['nested numbers are not top-level members', '{"o":{"expires_in":1.0},"l":[2.0]}', {}, []],
-    ['a repeated member: the last literal counts, as JSON.parse reads it', '{"expires_in":3600,"x":1,"expires_in":60.0}', { x: '1', expires_in: '60.0' }, ['expires_in']],
+    [
+      'a repeated member: the last literal counts, as JSON.parse reads it',
+      '{"expires_in":3600,"x":1,"expires_in":60.0}',
+      { x: '1', expires_in: '60.0' },
+      ['expires_in'],
+    ],
     ['repeated, number then string', '{"expires_in":3600,"expires_in":"3600"}', {}, ['expires_in']],
     ['repeated, number then object', '{"e":1,"e":{"f":2}}', {}, ['e']],
     ['names compared after unescaping', '{"a\\u0062":1,"ab":2}', { ab: '2' }, ['ab']],
     ['nested repeats are not top-level repeats', '{"o":{"k":1,"k":2},"p":{"k":3}}', {}, []],
-    ['several repeats, in order of first repetition', '{"b":1,"a":1,"a":2,"b":2,"a":3}', { a: '3', b: '2' }, ['a', 'b']],
-    ['strings with braces, commas and escaped quotes do not confuse it', '{"s":"}{,:\\"[","n":7}', { n: '7' }, []],
+    [
+      'several repeats, in order of first repetition',
+      '{"b":1,"a":1,"a":2,"b":2,"a":3}',
+      { a: '3', b: '2' },
+      ['a', 'b'],
+    ],
+    [
+      'strings with braces, commas and escaped quotes do not confuse it',
+      '{"s":"}{,:\\"[","n":7}',
+      { n: '7' },
+      [],
+    ],
     ['whitespace everywhere', ' {\n\t"n" :\r\n 5 ,"m":true } ', { n: '5' }, []],
     ['an empty object', '{}', {}, []],
   ])('%s', (_what, text, numberLiterals, duplicateMembers) => {
@@ -199,6 +286,8 @@ describe('jsonTextFacts: what JSON.parse hides', () => {
 
   it('mapJsonStrings re-encodes only the strings it changes', () => {
     const text = '{"a" : "x\\/y", "b":[ "keep\\u0041", 1.50 ]}';
-    expect(mapJsonStrings(text, (v) => (v === 'x/y' ? 'changed "q"' : v))).toBe('{"a" : "changed \\"q\\"", "b":[ "keep\\u0041", 1.50 ]}');
+    expect(mapJsonStrings(text, (v) => (v === 'x/y' ? 'changed "q"' : v))).toBe(
+      '{"a" : "changed \\"q\\"", "b":[ "keep\\u0041", 1.50 ]}',
+    );
   });
 });

@@ -63,6 +63,8 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Sunday, 06-Nov-94 08:49:37 GMT', Date.UTC(2030, 0, 1))).toBe(0);
     // In 2025, "30" is 2030 (within 50 years): a wait until then.
     const now = Date.UTC(2025, 0, 1);
-    expect(parseRetryAfter('Wednesday, 06-Nov-30 08:49:37 GMT', now)).toBe((Date.UTC(2030, 10, 6, 8, 49, 37) - now) / 1000);
+    expect(parseRetryAfter('Wednesday, 06-Nov-30 08:49:37 GMT', now)).toBe(
+      (Date.UTC(2030, 10, 6, 8, 49, 37) - now) / 1000,
+    );
   });
 });

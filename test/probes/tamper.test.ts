@@ -4,10 +4,12 @@ import { tamper } from '../../src/probes/resource.js';
 
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/; // RFC 6750 §2.1
 
-const differing = (a: string, b: string) => [...a].map((c, i) => (c === b[i] ? -1 : i)).filter((i) => i >= 0);
+const differing = (a: string, b: string) =>
+  [...a].map((c, i) => (c === b[i] ? -1 : i)).filter((i) => i >= 0);
 
 describe('tamper', () => {
-  const signature = 'MEUCIQDx7n3kVOv8dNm2c1oVtZ3bQmPn6pH2iJ4m0y9oKfA3pwIgZ8_s4q1Yv3wR9c0u7JkP2oXh6Nb5tL1yQ3a8ZmRkV-E';
+  const signature =
+    'MEUCIQDx7n3kVOv8dNm2c1oVtZ3bQmPn6pH2iJ4m0y9oKfA3pwIgZ8_s4q1Yv3wR9c0u7JkP2oXh6Nb5tL1yQ3a8ZmRkV-E';
   const jwt = `eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.${signature}`;
 
   it('changes one character in the middle of a JWS signature, nothing else', () => {
@@ -17,7 +19,9 @@ describe('tamper', () => {
     expect(at).toHaveLength(1);
     expect(at[0]).toBe(jwt.lastIndexOf('.') + 1 + Math.floor(signature.length / 2));
     // The decoded signature differs (a middle base64url character carries six significant bits).
-    expect(Buffer.from(out.split('.')[2]!, 'base64url').equals(Buffer.from(signature, 'base64url'))).toBe(false);
+    expect(
+      Buffer.from(out.split('.')[2]!, 'base64url').equals(Buffer.from(signature, 'base64url')),
+    ).toBe(false);
     expect(out).toMatch(B64TOKEN);
   });
 
@@ -30,6 +34,8 @@ describe('tamper', () => {
   });
 
   it('gives an unsigned JWS (alg none) a signature it cannot have', () => {
-    expect(tamper('eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.')).toBe('eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.A');
+    expect(tamper('eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.')).toBe(
+      'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.A',
+    );
   });
 });

@@ -27,7 +27,12 @@ const sha256 = (data: Buffer): string => createHash('sha256').update(data).diges
 /** An unsecured JWT (RFC 7519 §6): header {"alg":"none"}, empty signature. */
 const unsecured = (claims: JWTPayload): string =>
   `${base64url.encode(JSON.stringify({ alg: 'none' }))}.${base64url.encode(JSON.stringify(claims))}.`;
-const sign = (claims: JWTPayload, key: CryptoKey | Uint8Array, alg: string, kid?: string): Promise<string> =>
+const sign = (
+  claims: JWTPayload,
+  key: CryptoKey | Uint8Array,
+  alg: string,
+  kid?: string,
+): Promise<string> =>
   new SignJWT(claims).setProtectedHeader({ alg, ...(kid === undefined ? {} : { kid }) }).sign(key);
 
 /** Exact application/x-www-form-urlencoded encoding of one value (RFC 6749 Appendix B). */
@@ -74,9 +79,19 @@ describe('embedded reference endpoint', () => {
     const ca = await readFile(env.TC_REF_CA_FILE ?? '', 'utf8');
     const file = (name: string): Promise<string> => readFile(env[name] ?? '', 'utf8');
     agent = new Agent({ connect: { ca } });
-    mtlsAgent = new Agent({ connect: { ca, cert: await file('TC_REF_MTLS_CERT_FILE'), key: await file('TC_REF_MTLS_KEY_FILE') } });
+    mtlsAgent = new Agent({
+      connect: {
+        ca,
+        cert: await file('TC_REF_MTLS_CERT_FILE'),
+        key: await file('TC_REF_MTLS_KEY_FILE'),
+      },
+    });
     selfSignedAgent = new Agent({
-      connect: { ca, cert: await file('TC_REF_SELF_SIGNED_CERT_FILE'), key: await file('TC_REF_SELF_SIGNED_KEY_FILE') },
+      connect: {
+        ca,
+        cert: await file('TC_REF_SELF_SIGNED_CERT_FILE'),
+        key: await file('TC_REF_SELF_SIGNED_KEY_FILE'),
+      },
     });
   });
 
@@ -94,20 +109,32 @@ describe('embedded reference endpoint', () => {
   async function token(
     params: Record<string, string>,
     headers: Record<string, string> = {},
-    { url = v('TC_REF_TOKEN_URL'), dispatcher = agent }: { url?: string; dispatcher?: Dispatcher } = {},
+    {
+      url = v('TC_REF_TOKEN_URL'),
+      dispatcher = agent,
+    }: { url?: string; dispatcher?: Dispatcher } = {},
   ): Promise<{ res: Response; body: TokenBody }> {
     const res = await fetch(url, {
       method: 'POST',
       dispatcher,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        ...headers,
+      },
       body: new URLSearchParams(params).toString(),
     });
     return { res, body: (await res.json()) as TokenBody };
   }
-  const basicToken = (params: Record<string, string> = {}): Promise<{ res: Response; body: TokenBody }> =>
-    token({ grant_type: 'client_credentials', ...params }, {
-      authorization: basicAuth(v('TC_REF_BASIC_CLIENT_ID'), v('TC_REF_BASIC_CLIENT_SECRET')),
-    });
+  const basicToken = (
+    params: Record<string, string> = {},
+  ): Promise<{ res: Response; body: TokenBody }> =>
+    token(
+      { grant_type: 'client_credentials', ...params },
+      {
+        authorization: basicAuth(v('TC_REF_BASIC_CLIENT_ID'), v('TC_REF_BASIC_CLIENT_SECRET')),
+      },
+    );
   const resource = (authorization?: string, dispatcher: Dispatcher = agent): Promise<Response> =>
     fetch(v('TC_REF_RESOURCE_URL'), {
       dispatcher,
@@ -116,28 +143,56 @@ describe('embedded reference endpoint', () => {
 
   it('exposes exactly the documented environment and secrets', () => {
     expect(Object.keys(env).sort()).toEqual([
-      'TC_REF_ASSERTION_ISSUER', 'TC_REF_ASSERTION_KEY_FILE', 'TC_REF_ASSERTION_KID',
-      'TC_REF_BASIC_CLIENT_ID', 'TC_REF_BASIC_CLIENT_SECRET', 'TC_REF_CA_FILE', 'TC_REF_DISCOVERY_URL',
-      'TC_REF_INTROSPECTION_URL', 'TC_REF_ISSUER', 'TC_REF_JWT_BEARER_CLIENT_ID',
-      'TC_REF_JWT_HS_CLIENT_ID', 'TC_REF_JWT_HS_CLIENT_SECRET',
-      'TC_REF_MTLS_CERT_FILE', 'TC_REF_MTLS_CLIENT_ID', 'TC_REF_MTLS_KEY_FILE', 'TC_REF_MTLS_TOKEN_URL',
-      'TC_REF_PKJWT_CLIENT_ID', 'TC_REF_PKJWT_EC_KEY_FILE', 'TC_REF_PKJWT_EC_KID', 'TC_REF_PKJWT_ED_KEY_FILE',
-      'TC_REF_PKJWT_ED_KID', 'TC_REF_PKJWT_RSA_KEY_FILE', 'TC_REF_PKJWT_RSA_KID',
-      'TC_REF_POST_CLIENT_ID', 'TC_REF_POST_CLIENT_SECRET', 'TC_REF_RESOURCE_URL',
-      'TC_REF_SELF_SIGNED_CERT_FILE', 'TC_REF_SELF_SIGNED_CLIENT_ID', 'TC_REF_SELF_SIGNED_KEY_FILE',
+      'TC_REF_ASSERTION_ISSUER',
+      'TC_REF_ASSERTION_KEY_FILE',
+      'TC_REF_ASSERTION_KID',
+      'TC_REF_BASIC_CLIENT_ID',
+      'TC_REF_BASIC_CLIENT_SECRET',
+      'TC_REF_CA_FILE',
+      'TC_REF_DISCOVERY_URL',
+      'TC_REF_INTROSPECTION_URL',
+      'TC_REF_ISSUER',
+      'TC_REF_JWT_BEARER_CLIENT_ID',
+      'TC_REF_JWT_HS_CLIENT_ID',
+      'TC_REF_JWT_HS_CLIENT_SECRET',
+      'TC_REF_MTLS_CERT_FILE',
+      'TC_REF_MTLS_CLIENT_ID',
+      'TC_REF_MTLS_KEY_FILE',
+      'TC_REF_MTLS_TOKEN_URL',
+      'TC_REF_PKJWT_CLIENT_ID',
+      'TC_REF_PKJWT_EC_KEY_FILE',
+      'TC_REF_PKJWT_EC_KID',
+      'TC_REF_PKJWT_ED_KEY_FILE',
+      'TC_REF_PKJWT_ED_KID',
+      'TC_REF_PKJWT_RSA_KEY_FILE',
+      'TC_REF_PKJWT_RSA_KID',
+      'TC_REF_POST_CLIENT_ID',
+      'TC_REF_POST_CLIENT_SECRET',
+      'TC_REF_RESOURCE_URL',
+      'TC_REF_SELF_SIGNED_CERT_FILE',
+      'TC_REF_SELF_SIGNED_CLIENT_ID',
+      'TC_REF_SELF_SIGNED_KEY_FILE',
       'TC_REF_TOKEN_URL',
     ]);
     expect(v('TC_REF_ISSUER')).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(v('TC_REF_TOKEN_URL')).toBe(`${v('TC_REF_ISSUER')}/token`);
-    expect(v('TC_REF_DISCOVERY_URL')).toBe(`${v('TC_REF_ISSUER')}/.well-known/openid-configuration`);
+    expect(v('TC_REF_DISCOVERY_URL')).toBe(
+      `${v('TC_REF_ISSUER')}/.well-known/openid-configuration`,
+    );
     expect(v('TC_REF_INTROSPECTION_URL')).toBe(`${v('TC_REF_ISSUER')}/token/introspection`);
     // The mTLS alias is another origin (port) on the same host.
     expect(v('TC_REF_MTLS_TOKEN_URL')).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/token$/);
     expect(new URL(v('TC_REF_MTLS_TOKEN_URL')).origin).not.toBe(v('TC_REF_ISSUER'));
     expect(ref.secrets.sort()).toEqual(
-      [v('TC_REF_BASIC_CLIENT_SECRET'), v('TC_REF_POST_CLIENT_SECRET'), v('TC_REF_JWT_HS_CLIENT_SECRET')].sort(),
+      [
+        v('TC_REF_BASIC_CLIENT_SECRET'),
+        v('TC_REF_POST_CLIENT_SECRET'),
+        v('TC_REF_JWT_HS_CLIENT_SECRET'),
+      ].sort(),
     );
-    expect(Buffer.from(v('TC_REF_JWT_HS_CLIENT_SECRET'), 'base64url').length).toBeGreaterThanOrEqual(32);
+    expect(
+      Buffer.from(v('TC_REF_JWT_HS_CLIENT_SECRET'), 'base64url').length,
+    ).toBeGreaterThanOrEqual(32);
     expect(v('TC_REF_ASSERTION_ISSUER')).toBe('ref-assertion-issuer');
     // Key and certificate files: absolute, private, in the run's directory (next to the CA).
     for (const name of Object.keys(env).filter((k) => k.endsWith('_FILE'))) {
@@ -161,7 +216,11 @@ describe('embedded reference endpoint', () => {
     const jwt = body.access_token ?? '';
     expect(decodeProtectedHeader(jwt)).toMatchObject({ typ: 'at+jwt', alg: 'RS256' });
     const claims = decodeJwt(jwt);
-    expect(claims).toMatchObject({ iss: v('TC_REF_ISSUER'), aud: v('TC_REF_RESOURCE_URL'), client_id: 'ref-basic' });
+    expect(claims).toMatchObject({
+      iss: v('TC_REF_ISSUER'),
+      aud: v('TC_REF_RESOURCE_URL'),
+      client_id: 'ref-basic',
+    });
     expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(TTL);
   });
 
@@ -184,12 +243,21 @@ describe('embedded reference endpoint', () => {
   });
 
   it('answers a wrong secret with 401 invalid_client (+ WWW-Authenticate when Basic was used)', async () => {
-    const basic = await token({ grant_type: 'client_credentials' }, { authorization: basicAuth(v('TC_REF_BASIC_CLIENT_ID'), 'wrong') });
+    const basic = await token(
+      { grant_type: 'client_credentials' },
+      { authorization: basicAuth(v('TC_REF_BASIC_CLIENT_ID'), 'wrong') },
+    );
     expect(basic.res.status).toBe(401);
     expect(basic.body.error).toBe('invalid_client');
-    expect(basic.res.headers.get('www-authenticate')).toMatch(/^Basic realm="[^"]+", error="invalid_client"/);
+    expect(basic.res.headers.get('www-authenticate')).toMatch(
+      /^Basic realm="[^"]+", error="invalid_client"/,
+    );
 
-    const post = await token({ grant_type: 'client_credentials', client_id: v('TC_REF_POST_CLIENT_ID'), client_secret: 'wrong' });
+    const post = await token({
+      grant_type: 'client_credentials',
+      client_id: v('TC_REF_POST_CLIENT_ID'),
+      client_secret: 'wrong',
+    });
     expect(post.res.status).toBe(401);
     expect(post.body.error).toBe('invalid_client');
   });
@@ -231,32 +299,43 @@ describe('embedded reference endpoint', () => {
     const tampered = `${head}.${payload}.${signature.slice(0, at)}${signature[at] === 'A' ? 'B' : 'A'}${signature.slice(at + 1)}`;
     const altered = await resource(`Bearer ${tampered}`);
     expect(altered.status).toBe(401);
-    expect(altered.headers.get('www-authenticate')).toMatch(/^Bearer realm="reference", error="invalid_token"/);
+    expect(altered.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="reference", error="invalid_token"/,
+    );
 
     // A valid token without api:read, the scope the resource requires: 403 insufficient_scope (RFC 6750 §3.1).
     const narrow = await basicToken({ scope: 'api:write' });
     const forbidden = await resource(`Bearer ${narrow.body.access_token ?? ''}`);
     expect(forbidden.status).toBe(403);
-    expect(forbidden.headers.get('www-authenticate')).toBe('Bearer realm="reference", error="insufficient_scope", error_description="the access token lacks the scope api:read", scope="api:read"');
+    expect(forbidden.headers.get('www-authenticate')).toBe(
+      'Bearer realm="reference", error="insufficient_scope", error_description="the access token lacks the scope api:read", scope="api:read"',
+    );
     const unscoped = await basicToken();
     expect((await resource(`Bearer ${unscoped.body.access_token ?? ''}`)).status).toBe(403);
 
     await sleep((TTL + 1) * 1000);
     const expired = await resource(`Bearer ${body.access_token ?? ''}`);
     expect(expired.status).toBe(401);
-    expect(expired.headers.get('www-authenticate')).toMatch(/^Bearer realm="reference", error="invalid_token"/);
+    expect(expired.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="reference", error="invalid_token"/,
+    );
   }, 15_000);
 
   it('fails TLS for a client that does not trust the run-time CA', async () => {
     const untrusted = new Agent();
     try {
-      const err: unknown = await fetch(v('TC_REF_TOKEN_URL'), { method: 'POST', dispatcher: untrusted }).then(
+      const err: unknown = await fetch(v('TC_REF_TOKEN_URL'), {
+        method: 'POST',
+        dispatcher: untrusted,
+      }).then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(TypeError);
       const cause = (err as { cause?: { code?: string } }).cause;
-      expect(cause?.code).toMatch(/SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/);
+      expect(cause?.code).toMatch(
+        /SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/,
+      );
     } finally {
       await untrusted.close();
     }
@@ -278,32 +357,59 @@ describe('embedded reference endpoint', () => {
     assertion: string,
     options: { url?: string; dispatcher?: Dispatcher } = {},
   ): Promise<{ res: Response; body: TokenBody }> =>
-    token({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion }, {}, options);
+    token(
+      {
+        grant_type: 'client_credentials',
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: assertion,
+      },
+      {},
+      options,
+    );
   const expectInvalidClient = ({ res, body }: { res: Response; body: TokenBody }): void => {
     expect(res.status).toBe(401);
     // oidc-provider keeps the reason to itself (error_detail, visible with DEBUG=oidc-provider:error).
-    expect(body).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
+    expect(body).toEqual({
+      error: 'invalid_client',
+      error_description: 'client authentication failed',
+    });
   };
 
   describe('client_secret_jwt', () => {
     const secret = (): Uint8Array => new TextEncoder().encode(v('TC_REF_JWT_HS_CLIENT_SECRET'));
 
-    it.each(['HS256', 'HS384', 'HS512'])('issues a token for an assertion signed with %s', async (alg) => {
-      const { res, body } = await assertionToken(await sign(assertionClaims(v('TC_REF_JWT_HS_CLIENT_ID')), secret(), alg));
-      expect(res.status).toBe(200);
-      expect(decodeJwt(body.access_token ?? '')).toMatchObject({ client_id: 'ref-jwt-hs', aud: v('TC_REF_RESOURCE_URL') });
-    });
+    it.each(['HS256', 'HS384', 'HS512'])(
+      'issues a token for an assertion signed with %s',
+      async (alg) => {
+        const { res, body } = await assertionToken(
+          await sign(assertionClaims(v('TC_REF_JWT_HS_CLIENT_ID')), secret(), alg),
+        );
+        expect(res.status).toBe(200);
+        expect(decodeJwt(body.access_token ?? '')).toMatchObject({
+          client_id: 'ref-jwt-hs',
+          aud: v('TC_REF_RESOURCE_URL'),
+        });
+      },
+    );
 
     it('refuses a wrong secret and an asymmetric alg with 401 invalid_client', async () => {
       const claims = assertionClaims(v('TC_REF_JWT_HS_CLIENT_ID'));
-      expectInvalidClient(await assertionToken(await sign(claims, new TextEncoder().encode('x'.repeat(64)), 'HS256')));
+      expectInvalidClient(
+        await assertionToken(await sign(claims, new TextEncoder().encode('x'.repeat(64)), 'HS256')),
+      );
       const { privateKey } = await generateKeyPair('RS256');
-      expectInvalidClient(await assertionToken(await sign(assertionClaims(v('TC_REF_JWT_HS_CLIENT_ID')), privateKey, 'RS256')));
+      expectInvalidClient(
+        await assertionToken(
+          await sign(assertionClaims(v('TC_REF_JWT_HS_CLIENT_ID')), privateKey, 'RS256'),
+        ),
+      );
     });
   });
 
   describe('private_key_jwt', () => {
-    const keys = async (): Promise<Record<'RS256' | 'PS256' | 'ES256' | 'EdDSA', { key: CryptoKey; kid: string }>> => {
+    const keys = async (): Promise<
+      Record<'RS256' | 'PS256' | 'ES256' | 'EdDSA', { key: CryptoKey; kid: string }>
+    > => {
       const rsaPem = await readFile(v('TC_REF_PKJWT_RSA_KEY_FILE'), 'utf8');
       const ecJwk = JSON.parse(await readFile(v('TC_REF_PKJWT_EC_KEY_FILE'), 'utf8')) as JWK;
       expect(ecJwk).toMatchObject({ kty: 'EC', crv: 'P-256', kid: v('TC_REF_PKJWT_EC_KID') });
@@ -314,49 +420,112 @@ describe('embedded reference endpoint', () => {
         RS256: { key: await importPKCS8(rsaPem, 'RS256'), kid: v('TC_REF_PKJWT_RSA_KID') },
         PS256: { key: await importPKCS8(rsaPem, 'PS256'), kid: v('TC_REF_PKJWT_RSA_KID') },
         ES256: { key: ec, kid: v('TC_REF_PKJWT_EC_KID') },
-        EdDSA: { key: await importPKCS8(await readFile(v('TC_REF_PKJWT_ED_KEY_FILE'), 'utf8'), 'EdDSA'), kid: v('TC_REF_PKJWT_ED_KID') },
+        EdDSA: {
+          key: await importPKCS8(await readFile(v('TC_REF_PKJWT_ED_KEY_FILE'), 'utf8'), 'EdDSA'),
+          kid: v('TC_REF_PKJWT_ED_KID'),
+        },
       };
     };
-    const rsaAssertion = async (extra: JWTPayload = {}, kid: string | undefined = v('TC_REF_PKJWT_RSA_KID')): Promise<string> =>
-      sign(assertionClaims(v('TC_REF_PKJWT_CLIENT_ID'), extra), (await keys()).RS256.key, 'RS256', kid);
+    const rsaAssertion = async (
+      extra: JWTPayload = {},
+      kid: string | undefined = v('TC_REF_PKJWT_RSA_KID'),
+    ): Promise<string> =>
+      sign(
+        assertionClaims(v('TC_REF_PKJWT_CLIENT_ID'), extra),
+        (await keys()).RS256.key,
+        'RS256',
+        kid,
+      );
 
-    it.each(['RS256', 'PS256', 'ES256', 'EdDSA'] as const)('issues a token for an assertion signed with %s (aud = token endpoint)', async (alg) => {
-      const { key, kid } = (await keys())[alg];
-      const { res, body } = await assertionToken(await sign(assertionClaims(v('TC_REF_PKJWT_CLIENT_ID')), key, alg, kid));
-      expect(res.status).toBe(200);
-      expect(body.token_type).toBe('Bearer');
-      expect(decodeJwt(body.access_token ?? '')).toMatchObject({ client_id: 'ref-pkjwt', sub: 'ref-pkjwt' });
-    });
+    it.each(['RS256', 'PS256', 'ES256', 'EdDSA'] as const)(
+      'issues a token for an assertion signed with %s (aud = token endpoint)',
+      async (alg) => {
+        const { key, kid } = (await keys())[alg];
+        const { res, body } = await assertionToken(
+          await sign(assertionClaims(v('TC_REF_PKJWT_CLIENT_ID')), key, alg, kid),
+        );
+        expect(res.status).toBe(200);
+        expect(body.token_type).toBe('Bearer');
+        expect(decodeJwt(body.access_token ?? '')).toMatchObject({
+          client_id: 'ref-pkjwt',
+          sub: 'ref-pkjwt',
+        });
+      },
+    );
 
     it('also accepts the issuer as aud, an aud array containing the token endpoint, and no kid', async () => {
-      expect((await assertionToken(await rsaAssertion({ aud: v('TC_REF_ISSUER') }))).res.status).toBe(200);
-      expect((await assertionToken(await rsaAssertion({ aud: ['https://other.example', v('TC_REF_TOKEN_URL')] }))).res.status).toBe(200);
+      expect(
+        (await assertionToken(await rsaAssertion({ aud: v('TC_REF_ISSUER') }))).res.status,
+      ).toBe(200);
+      expect(
+        (
+          await assertionToken(
+            await rsaAssertion({ aud: ['https://other.example', v('TC_REF_TOKEN_URL')] }),
+          )
+        ).res.status,
+      ).toBe(200);
       expect((await assertionToken(await rsaAssertion({}, undefined))).res.status).toBe(200);
     });
 
     it('at the mTLS alias accepts the alias URL or the issuer as aud, not the main token endpoint URL', async () => {
       const url = v('TC_REF_MTLS_TOKEN_URL');
-      expect((await assertionToken(await rsaAssertion({ aud: url }), { url })).res.status).toBe(200);
-      expect((await assertionToken(await rsaAssertion({ aud: v('TC_REF_ISSUER') }), { url })).res.status).toBe(200);
+      expect((await assertionToken(await rsaAssertion({ aud: url }), { url })).res.status).toBe(
+        200,
+      );
+      expect(
+        (await assertionToken(await rsaAssertion({ aud: v('TC_REF_ISSUER') }), { url })).res.status,
+      ).toBe(200);
       // oidc-provider derives "the token endpoint URL" from the request's own origin.
       expectInvalidClient(await assertionToken(await rsaAssertion(), { url }));
     });
 
     it('refuses expired, wrong-aud, alg none, unknown-key and replayed assertions with 401 invalid_client', async () => {
       // detail: "jwt expired"
-      expectInvalidClient(await assertionToken(await rsaAssertion({ iat: now() - 120, exp: now() - 60 })));
+      expectInvalidClient(
+        await assertionToken(await rsaAssertion({ iat: now() - 120, exp: now() - 60 })),
+      );
       // detail: "audience (aud) must equal the endpoint url, issuer identifier or token endpoint url"
-      expectInvalidClient(await assertionToken(await rsaAssertion({ aud: 'https://other.example/token' })));
+      expectInvalidClient(
+        await assertionToken(await rsaAssertion({ aud: 'https://other.example/token' })),
+      );
       // detail: "alg mismatch"
-      expectInvalidClient(await assertionToken(unsecured(assertionClaims(v('TC_REF_PKJWT_CLIENT_ID')))));
+      expectInvalidClient(
+        await assertionToken(unsecured(assertionClaims(v('TC_REF_PKJWT_CLIENT_ID')))),
+      );
       // detail: "alg mismatch" (HS* is not a private_key_jwt alg)
-      expectInvalidClient(await assertionToken(await sign(assertionClaims(v('TC_REF_PKJWT_CLIENT_ID')), new Uint8Array(64), 'HS256')));
+      expectInvalidClient(
+        await assertionToken(
+          await sign(assertionClaims(v('TC_REF_PKJWT_CLIENT_ID')), new Uint8Array(64), 'HS256'),
+        ),
+      );
       const { privateKey: stranger } = await generateKeyPair('RS256');
       // detail: "signature verification failed" (registered kid, or no kid)
-      expectInvalidClient(await assertionToken(await sign(assertionClaims(v('TC_REF_PKJWT_CLIENT_ID')), stranger, 'RS256', v('TC_REF_PKJWT_RSA_KID'))));
-      expectInvalidClient(await assertionToken(await sign(assertionClaims(v('TC_REF_PKJWT_CLIENT_ID')), stranger, 'RS256')));
+      expectInvalidClient(
+        await assertionToken(
+          await sign(
+            assertionClaims(v('TC_REF_PKJWT_CLIENT_ID')),
+            stranger,
+            'RS256',
+            v('TC_REF_PKJWT_RSA_KID'),
+          ),
+        ),
+      );
+      expectInvalidClient(
+        await assertionToken(
+          await sign(assertionClaims(v('TC_REF_PKJWT_CLIENT_ID')), stranger, 'RS256'),
+        ),
+      );
       // detail: "no applicable key found in the JSON Web Key Set"
-      expectInvalidClient(await assertionToken(await sign(assertionClaims(v('TC_REF_PKJWT_CLIENT_ID')), stranger, 'RS256', 'unknown-kid')));
+      expectInvalidClient(
+        await assertionToken(
+          await sign(
+            assertionClaims(v('TC_REF_PKJWT_CLIENT_ID')),
+            stranger,
+            'RS256',
+            'unknown-kid',
+          ),
+        ),
+      );
       // detail: "expiration must be specified in the client_assertion JWT"
       expectInvalidClient(await assertionToken(await rsaAssertion({ exp: undefined })));
 
@@ -378,8 +547,16 @@ describe('embedded reference endpoint', () => {
   describe('mutual TLS', () => {
     const certThumbprint = async (name: string): Promise<string> =>
       sha256(new X509Certificate(await readFile(v(name), 'utf8')).raw);
-    const mtlsToken = (clientId: string, dispatcher: Dispatcher, url = v('TC_REF_TOKEN_URL')): Promise<{ res: Response; body: TokenBody }> =>
-      token({ grant_type: 'client_credentials', client_id: clientId, scope: 'api:read api:write' }, {}, { url, dispatcher });
+    const mtlsToken = (
+      clientId: string,
+      dispatcher: Dispatcher,
+      url = v('TC_REF_TOKEN_URL'),
+    ): Promise<{ res: Response; body: TokenBody }> =>
+      token(
+        { grant_type: 'client_credentials', client_id: clientId, scope: 'api:read api:write' },
+        {},
+        { url, dispatcher },
+      );
 
     it('issues certificate-bound tokens to tls_client_auth, at the token endpoint and at its mTLS alias', async () => {
       const expected = await certThumbprint('TC_REF_MTLS_CERT_FILE');
@@ -439,15 +616,21 @@ describe('embedded reference endpoint', () => {
 
         const without = await resource(authorization, agent);
         expect(without.status).toBe(401);
-        expect(without.headers.get('www-authenticate')).toMatch(/^Bearer realm="reference", error="invalid_token"/);
+        expect(without.headers.get('www-authenticate')).toMatch(
+          /^Bearer realm="reference", error="invalid_token"/,
+        );
         expect(await without.json()).toEqual({
           error: 'invalid_token',
-          error_description: 'the access token is bound to a client certificate and none was presented',
+          error_description:
+            'the access token is bound to a client certificate and none was presented',
         });
 
         const wrong = await resource(authorization, other);
         expect(wrong.status).toBe(401);
-        expect(await wrong.json()).toMatchObject({ error: 'invalid_token', error_description: 'the access token is bound to a different client certificate' });
+        expect(await wrong.json()).toMatchObject({
+          error: 'invalid_token',
+          error_description: 'the access token is bound to a different client certificate',
+        });
 
         const ok = await resource(authorization, owner);
         expect(ok.status).toBe(200);
@@ -459,7 +642,8 @@ describe('embedded reference endpoint', () => {
   // ---------------------------------------------------------------------------------------------
   // RFC 7523 §2.1: the jwt-bearer authorization grant.
 
-  const assertionKey = async (): Promise<CryptoKey> => importPKCS8(await readFile(v('TC_REF_ASSERTION_KEY_FILE'), 'utf8'), 'RS256');
+  const assertionKey = async (): Promise<CryptoKey> =>
+    importPKCS8(await readFile(v('TC_REF_ASSERTION_KEY_FILE'), 'utf8'), 'RS256');
   const grantClaims = (extra: JWTPayload = {}): JWTPayload => ({
     iss: v('TC_REF_ASSERTION_ISSUER'),
     sub: 'alice',
@@ -471,7 +655,10 @@ describe('embedded reference endpoint', () => {
   });
   const signedGrant = async (extra: JWTPayload = {}): Promise<string> =>
     sign(grantClaims(extra), await assertionKey(), 'RS256', v('TC_REF_ASSERTION_KID'));
-  const bearerGrant = (assertion: string | undefined, extra: Record<string, string> = {}): Promise<{ res: Response; body: TokenBody }> =>
+  const bearerGrant = (
+    assertion: string | undefined,
+    extra: Record<string, string> = {},
+  ): Promise<{ res: Response; body: TokenBody }> =>
     token({
       grant_type: JWT_BEARER,
       client_id: v('TC_REF_JWT_BEARER_CLIENT_ID'),
@@ -482,7 +669,10 @@ describe('embedded reference endpoint', () => {
   describe('jwt-bearer grant', () => {
     const expectInvalidGrant = ({ res, body }: { res: Response; body: TokenBody }): void => {
       expect(res.status).toBe(400);
-      expect(body).toEqual({ error: 'invalid_grant', error_description: 'grant request is invalid' });
+      expect(body).toEqual({
+        error: 'invalid_grant',
+        error_description: 'grant request is invalid',
+      });
     };
 
     it('issues an access token like the client_credentials ones, for the assertion subject', async () => {
@@ -516,15 +706,30 @@ describe('embedded reference endpoint', () => {
         expired: await signedGrant({ iat: now() - 120, exp: now() - 60 }),
         'wrong aud': await signedGrant({ aud: 'https://other.example/token' }),
         'alg none': unsecured(grantClaims()),
-        'HS256 (key = the kid)': await sign(grantClaims(), new TextEncoder().encode(v('TC_REF_ASSERTION_KID')), 'HS256', v('TC_REF_ASSERTION_KID')),
-        'unknown key, trusted kid': await sign(grantClaims(), stranger, 'RS256', v('TC_REF_ASSERTION_KID')),
+        'HS256 (key = the kid)': await sign(
+          grantClaims(),
+          new TextEncoder().encode(v('TC_REF_ASSERTION_KID')),
+          'HS256',
+          v('TC_REF_ASSERTION_KID'),
+        ),
+        'unknown key, trusted kid': await sign(
+          grantClaims(),
+          stranger,
+          'RS256',
+          v('TC_REF_ASSERTION_KID'),
+        ),
         'unknown kid': await sign(grantClaims(), stranger, 'RS256', 'unknown-kid'),
         'exp a day ahead': await signedGrant({ exp: now() + 86_400 }),
         'exp just over an hour ahead': await signedGrant({ exp: now() + 3_700 }),
         'wrong iss': await signedGrant({ iss: 'someone-else' }),
         'no sub': await signedGrant({ sub: undefined }),
         'no jti': await signedGrant({ jti: undefined }),
-        'no exp': await sign({ ...grantClaims(), exp: undefined }, key, 'RS256', v('TC_REF_ASSERTION_KID')),
+        'no exp': await sign(
+          { ...grantClaims(), exp: undefined },
+          key,
+          'RS256',
+          v('TC_REF_ASSERTION_KID'),
+        ),
         'not a JWT': 'not-a-jwt',
       };
       for (const [name, assertion] of Object.entries(cases)) {
@@ -543,7 +748,10 @@ describe('embedded reference endpoint', () => {
     it('applies the request rules: assertion required, scope allow-list, grant type per client', async () => {
       const missing = await bearerGrant(undefined);
       expect(missing.res.status).toBe(400);
-      expect(missing.body).toEqual({ error: 'invalid_request', error_description: "missing required parameter 'assertion'" });
+      expect(missing.body).toEqual({
+        error: 'invalid_request',
+        error_description: "missing required parameter 'assertion'",
+      });
 
       const admin = await bearerGrant(await signedGrant(), { scope: 'admin' });
       expect(admin.res.status).toBe(400);
@@ -556,7 +764,10 @@ describe('embedded reference endpoint', () => {
         assertion: await signedGrant(),
       });
       expect(notAllowed.res.status).toBe(400);
-      expect(notAllowed.body).toEqual({ error: 'invalid_request', error_description: 'requested grant type is not allowed for this client' });
+      expect(notAllowed.body).toEqual({
+        error: 'invalid_request',
+        error_description: 'requested grant type is not allowed for this client',
+      });
     });
   });
 
@@ -567,7 +778,10 @@ describe('embedded reference endpoint', () => {
     async function introspect(
       tokenValue: string,
       /** null: no client authentication at all. */
-      authorization: string | null = basicAuth(v('TC_REF_BASIC_CLIENT_ID'), v('TC_REF_BASIC_CLIENT_SECRET')),
+      authorization: string | null = basicAuth(
+        v('TC_REF_BASIC_CLIENT_ID'),
+        v('TC_REF_BASIC_CLIENT_SECRET'),
+      ),
       extra: Record<string, string> = {},
     ): Promise<{ res: Response; body: IntrospectionBody }> {
       const res = await fetch(v('TC_REF_INTROSPECTION_URL'), {
@@ -584,9 +798,12 @@ describe('embedded reference endpoint', () => {
     }
 
     it('describes a fresh JWT access token', async () => {
-      const issued = await token(
-        { grant_type: 'client_credentials', client_id: v('TC_REF_POST_CLIENT_ID'), client_secret: v('TC_REF_POST_CLIENT_SECRET'), scope: 'api:read' },
-      );
+      const issued = await token({
+        grant_type: 'client_credentials',
+        client_id: v('TC_REF_POST_CLIENT_ID'),
+        client_secret: v('TC_REF_POST_CLIENT_SECRET'),
+        scope: 'api:read',
+      });
       const jwt = issued.body.access_token ?? '';
       const claims = decodeJwt(jwt);
       const { res, body } = await introspect(jwt);
@@ -606,13 +823,23 @@ describe('embedded reference endpoint', () => {
         token_type: 'Bearer',
       });
       // A wrong hint does not change the answer (RFC 7662 §2.1).
-      expect((await introspect(jwt, undefined, { token_type_hint: 'refresh_token' })).body).toEqual(body);
+      expect((await introspect(jwt, undefined, { token_type_hint: 'refresh_token' })).body).toEqual(
+        body,
+      );
     });
 
     it('reports cnf for certificate-bound tokens and the subject of jwt-bearer tokens', async () => {
-      const bound = await token({ grant_type: 'client_credentials', client_id: v('TC_REF_MTLS_CLIENT_ID') }, {}, { dispatcher: mtlsAgent });
+      const bound = await token(
+        { grant_type: 'client_credentials', client_id: v('TC_REF_MTLS_CLIENT_ID') },
+        {},
+        { dispatcher: mtlsAgent },
+      );
       const { body } = await introspect(bound.body.access_token ?? '');
-      expect(body).toMatchObject({ active: true, client_id: 'ref-mtls', cnf: decodeJwt(bound.body.access_token ?? '').cnf });
+      expect(body).toMatchObject({
+        active: true,
+        client_id: 'ref-mtls',
+        cnf: decodeJwt(bound.body.access_token ?? '').cnf,
+      });
       expect(body.cnf?.['x5t#S256']).toEqual(expect.any(String));
 
       const granted = await bearerGrant(await signedGrant(), { scope: 'api:write' });
@@ -626,7 +853,11 @@ describe('embedded reference endpoint', () => {
 
     it('answers active false for anything that is not a valid access token of this server', async () => {
       const { privateKey } = await generateKeyPair('RS256');
-      const foreign = await sign({ iss: v('TC_REF_ISSUER'), client_id: 'ref-basic', exp: now() + 60 }, privateKey, 'RS256');
+      const foreign = await sign(
+        { iss: v('TC_REF_ISSUER'), client_id: 'ref-basic', exp: now() + 60 },
+        privateKey,
+        'RS256',
+      );
       for (const value of ['opaque-looking-token', 'abc.def.ghi', foreign]) {
         const { res, body } = await introspect(value);
         expect(res.status).toBe(200);
@@ -647,8 +878,14 @@ describe('embedded reference endpoint', () => {
       const publicCaller = await fetch(v('TC_REF_INTROSPECTION_URL'), {
         method: 'POST',
         dispatcher: agent,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ token: jwt, client_id: v('TC_REF_JWT_BEARER_CLIENT_ID') }).toString(),
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: new URLSearchParams({
+          token: jwt,
+          client_id: v('TC_REF_JWT_BEARER_CLIENT_ID'),
+        }).toString(),
       });
       expect(publicCaller.status).toBe(200);
       expect(await publicCaller.json()).toEqual({ active: false });
@@ -684,7 +921,9 @@ describe('embedded reference endpoint', () => {
       mtls_endpoint_aliases: { token_endpoint: v('TC_REF_MTLS_TOKEN_URL') },
       tls_client_certificate_bound_access_tokens: true,
     });
-    expect(openid.grant_types_supported).toEqual(expect.arrayContaining(['client_credentials', JWT_BEARER]));
+    expect(openid.grant_types_supported).toEqual(
+      expect.arrayContaining(['client_credentials', JWT_BEARER]),
+    );
     expect(openid.token_endpoint_auth_methods_supported).toEqual(
       expect.arrayContaining([
         'client_secret_basic',
@@ -701,7 +940,9 @@ describe('embedded reference endpoint', () => {
     // The JWKS published there verifies the access tokens.
     const jwks = await get(`${v('TC_REF_ISSUER')}/jwks`);
     const { body } = await basicToken();
-    expect(jwks).toMatchObject({ keys: [expect.objectContaining({ kid: decodeProtectedHeader(body.access_token ?? '').kid })] });
+    expect(jwks).toMatchObject({
+      keys: [expect.objectContaining({ kid: decodeProtectedHeader(body.access_token ?? '').kid })],
+    });
   });
 });
 
@@ -709,7 +950,9 @@ describe('reference lifecycle', () => {
   it('close() stops listening and removes the CA directory', async () => {
     const ref = await startReference();
     const caFile = ref.env.TC_REF_CA_FILE ?? '';
-    const files = Object.entries(ref.env).filter(([k]) => k.endsWith('_FILE')).map(([, file]) => file);
+    const files = Object.entries(ref.env)
+      .filter(([k]) => k.endsWith('_FILE'))
+      .map(([, file]) => file);
     expect(files.length).toBeGreaterThan(1);
     for (const file of files) expect(existsSync(file)).toBe(true);
     await ref.close();
@@ -718,7 +961,9 @@ describe('reference lifecycle', () => {
     for (const file of files) expect(existsSync(file)).toBe(false);
     const agent = new Agent({ connect: { rejectUnauthorized: false } });
     await expect(fetch(ref.env.TC_REF_ISSUER ?? '', { dispatcher: agent })).rejects.toThrow();
-    await expect(fetch(ref.env.TC_REF_MTLS_TOKEN_URL ?? '', { dispatcher: agent })).rejects.toThrow();
+    await expect(
+      fetch(ref.env.TC_REF_MTLS_TOKEN_URL ?? '', { dispatcher: agent }),
+    ).rejects.toThrow();
     await agent.close();
   });
 });

@@ -14,18 +14,42 @@ import { callerDir } from '../../src/caller-dir.js';
 import { evaluate, type Finding } from '../../src/evaluate.js';
 import type { ProviderRun, RunRecord } from '../../src/run-record.js';
 import { certificatesOf, reportCurl } from '../../src/report/ca-files.js';
-import { formatSeconds, landingBlock, patchReport, type LandingData } from '../../src/report/landing.js';
-import { entryTiming, isNotApplicable, providerLabel, reportEntries, type ReportEntry } from '../../src/report/presentation.js';
+import {
+  formatSeconds,
+  landingBlock,
+  patchReport,
+  type LandingData,
+} from '../../src/report/landing.js';
+import {
+  entryTiming,
+  isNotApplicable,
+  providerLabel,
+  reportEntries,
+  type ReportEntry,
+} from '../../src/report/presentation.js';
 import { readPastRuns, trendOf } from '../../src/report/trend.js';
 import { summarize } from '../../src/report/verdict.js';
 import { conformant, res, type FixtureName } from '../checks/fixture.js';
 
-function providerRun(name: string, fixture: FixtureName, change: (r: ReturnType<typeof conformant>) => void = () => undefined, strict = false): ProviderRun {
+function providerRun(
+  name: string,
+  fixture: FixtureName,
+  change: (r: ReturnType<typeof conformant>) => void = () => undefined,
+  strict = false,
+): ProviderRun {
   const rec = conformant(fixture);
   change(rec);
   const p = { ...rec.provider, name };
   return {
-    provider: { name, title: `Title of ${name}`, file: `providers/${name}.yaml`, tokenEndpoint: p.tokenEndpoint, clients: [], insecure: false, proxy: { proxies: [], tunnels: [], refusedTunnels: 0 } },
+    provider: {
+      name,
+      title: `Title of ${name}`,
+      file: `providers/${name}.yaml`,
+      tokenEndpoint: p.tokenEndpoint,
+      clients: [],
+      insecure: false,
+      proxy: { proxies: [], tunnels: [], refusedTunnels: 0 },
+    },
     evidence: rec.evidence,
     findings: evaluate(p, rec.evidence, { strict }),
   };
@@ -49,13 +73,16 @@ const alpha = providerRun('alpha', 'reference', (r) => {
 });
 const run = record([zeta, alpha]);
 const entries = reportEntries(run);
-const of = (provider: string, checkId: string): ReportEntry[] => entries.filter((e) => e.provider === provider && e.findings.some((f) => f.checkId === checkId));
+const of = (provider: string, checkId: string): ReportEntry[] =>
+  entries.filter((e) => e.provider === provider && e.findings.some((f) => f.checkId === checkId));
 
 describe('report entries', () => {
   it('fold the not-applicable checks into one entry per provider and area, counting them and naming their reasons', () => {
     for (const r of [zeta, alpha]) {
       const na = r.findings.filter(isNotApplicable);
-      const folded = entries.filter((e) => e.provider === r.provider.name && e.kind === 'not-applicable');
+      const folded = entries.filter(
+        (e) => e.provider === r.provider.name && e.kind === 'not-applicable',
+      );
       expect(folded.flatMap((e) => e.findings)).toHaveLength(na.length);
       expect(new Set(folded.map((e) => e.area)).size).toBe(folded.length);
       for (const e of folded) {
@@ -64,14 +91,23 @@ describe('report entries', () => {
         expect(e.name).toMatch(new RegExp(`^${e.findings.length} checks? not applicable`));
         for (const f of e.findings) {
           expect(e.description).toContain(f.checkId);
-          expect(e.description.replace(/\\(.)/g, '$1')).toContain(f.message.replace(/^not applicable:\s*/, '')); // markdown-escaped
+          expect(e.description.replace(/\\(.)/g, '$1')).toContain(
+            f.message.replace(/^not applicable:\s*/, ''),
+          ); // markdown-escaped
         }
       }
     }
     // zeta's jwt-bearer client authenticates with no secret: the client-auth area is mostly not applicable.
-    expect(entries.some((e) => e.provider === 'zeta' && e.kind === 'not-applicable' && e.area === 'client-auth')).toBe(true);
+    expect(
+      entries.some(
+        (e) => e.provider === 'zeta' && e.kind === 'not-applicable' && e.area === 'client-auth',
+      ),
+    ).toBe(true);
     // One entry per judged finding, plus the folded ones.
-    const judged = run.providers.reduce((n, r) => n + r.findings.filter((f) => !isNotApplicable(f)).length, 0);
+    const judged = run.providers.reduce(
+      (n, r) => n + r.findings.filter((f) => !isNotApplicable(f)).length,
+      0,
+    );
     expect(entries.filter((e) => e.kind === 'check')).toHaveLength(judged);
   });
 
@@ -99,7 +135,9 @@ describe('report entries', () => {
 
   it('keep one stable key per provider, check and instance', () => {
     expect(new Set(entries.map((e) => e.key)).size).toBe(entries.length);
-    expect(reportEntries(record([alpha, zeta])).map((e) => e.key)).toEqual(entries.map((e) => e.key));
+    expect(reportEntries(record([alpha, zeta])).map((e) => e.key)).toEqual(
+      entries.map((e) => e.key),
+    );
     expect(of('alpha', 'response.cache-control')[0]?.key).toBe('alpha:response.cache-control');
   });
 
@@ -123,15 +161,29 @@ describe('report entries', () => {
 
     const declared = providerRun('declared', 'reference', (r) => {
       delete res(r.evidence, 'token.0').headers['cache-control'];
-      r.provider.deviations = [{ checks: ['response.cache-control'], reason: 'a CDN strips it', link: 'https://example.test/why' }];
+      r.provider.deviations = [
+        {
+          checks: ['response.cache-control'],
+          reason: 'a CDN strips it',
+          link: 'https://example.test/why',
+        },
+      ];
     });
-    const [deviation] = reportEntries(record([declared])).filter((e) => e.findings[0]?.checkId === 'response.cache-control');
+    const [deviation] = reportEntries(record([declared])).filter(
+      (e) => e.findings[0]?.checkId === 'response.cache-control',
+    );
     expect(deviation?.findings[0]?.outcome).toBe('deviation');
     expect(deviation?.status).toBe('skipped');
     expect(deviation?.name).toMatch(/^Known deviation: /);
     expect(deviation?.description).toContain('a CDN strips it');
     expect(deviation?.description).toContain('Cache-Control is absent'); // what the check found
-    expect(new Set([warning?.status, deviation?.status, of('alpha', 'response.cache-control')[0]?.status]).size).toBe(3);
+    expect(
+      new Set([
+        warning?.status,
+        deviation?.status,
+        of('alpha', 'response.cache-control')[0]?.status,
+      ]).size,
+    ).toBe(3);
   });
 
   it('name the provider first in its tree row', () => {
@@ -142,13 +194,33 @@ describe('report entries', () => {
 
 describe('the verdict per provider', () => {
   it('is non-conformant on a MUST failure, not verified when a check could not judge, conformant otherwise', () => {
-    expect(summarize(alpha)).toMatchObject({ verdict: 'non-conformant', mustFailed: 1, expectationFailed: 0, warnings: 1 });
+    expect(summarize(alpha)).toMatchObject({
+      verdict: 'non-conformant',
+      mustFailed: 1,
+      expectationFailed: 0,
+      warnings: 1,
+    });
     const z = summarize(zeta);
     expect(z.verdict).toBe('conformant');
     expect(z.judged).toBe(z.passed + z.warnings);
     expect(z.requests).toBe(zeta.evidence.requestsSent);
-    const outage: ProviderRun = { ...zeta, findings: zeta.findings.map((f): Finding => (f.checkId === 'response.cache-control' ? { ...f, outcome: 'broken', message: 'endpoint unreachable or misbehaving: connection refused' } : f)) };
-    expect(summarize(outage)).toMatchObject({ verdict: 'not verified', notJudged: 1, brokenReason: 'endpoint unreachable or misbehaving: connection refused' });
+    const outage: ProviderRun = {
+      ...zeta,
+      findings: zeta.findings.map((f): Finding =>
+        f.checkId === 'response.cache-control'
+          ? {
+              ...f,
+              outcome: 'broken',
+              message: 'endpoint unreachable or misbehaving: connection refused',
+            }
+          : f,
+      ),
+    };
+    expect(summarize(outage)).toMatchObject({
+      verdict: 'not verified',
+      notJudged: 1,
+      brokenReason: 'endpoint unreachable or misbehaving: connection refused',
+    });
   });
 });
 
@@ -160,7 +232,17 @@ afterAll(() => {
 /** A history line as Allure writes it, with the labels the suites add. */
 function historyLine(timestamp: number, outcomes: Record<string, string>): string {
   const testResults = Object.fromEntries(
-    Object.entries(outcomes).map(([key, outcome], i) => [`h${i}`, { status: 'passed', labels: [{ name: 'finding', value: key }, { name: 'outcome', value: outcome }, { name: 'provider', value: key.split(':')[0] }] }]),
+    Object.entries(outcomes).map(([key, outcome], i) => [
+      `h${i}`,
+      {
+        status: 'passed',
+        labels: [
+          { name: 'finding', value: key },
+          { name: 'outcome', value: outcome },
+          { name: 'provider', value: key.split(':')[0] },
+        ],
+      },
+    ]),
   );
   return JSON.stringify({ uuid: `u${timestamp}`, timestamp, testResults });
 }
@@ -173,10 +255,17 @@ describe('the trend', () => {
   writeFileSync(
     file,
     [
-      historyLine(1000, { 'alpha:response.cache-control': 'fail', 'alpha:response.pragma': 'pass' }),
+      historyLine(1000, {
+        'alpha:response.cache-control': 'fail',
+        'alpha:response.pragma': 'pass',
+      }),
       'not json: a torn line',
       JSON.stringify({ uuid: 'old', timestamp: 1500, testResults: { x: { labels: [] } } }), // an older harness: no labels
-      historyLine(2000, { 'alpha:response.cache-control': 'pass', 'alpha:response.pragma': 'pass', 'alpha:grant.get-refused': 'broken' }),
+      historyLine(2000, {
+        'alpha:response.cache-control': 'pass',
+        'alpha:response.pragma': 'pass',
+        'alpha:grant.get-refused': 'broken',
+      }),
     ].join('\n'),
   );
 
@@ -200,11 +289,18 @@ describe('the trend', () => {
 });
 
 describe('the landing page and the generated report', () => {
-  const data: LandingData = { record: run, entries, trends: new Map([['alpha', trendOf('alpha', [], entries)]]), resultIds: new Map([['alpha:response.cache-control', 'abc123']]) };
+  const data: LandingData = {
+    record: run,
+    entries,
+    trends: new Map([['alpha', trendOf('alpha', [], entries)]]),
+    resultIds: new Map([['alpha:response.cache-control', 'abc123']]),
+  };
 
   it('has one line per provider, by name, with its verdict and counts', () => {
     const html = landingBlock(data);
-    const lines = [...html.matchAll(/data-testid="tc-verdict" data-provider="([^"]+)" data-verdict="([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`);
+    const lines = [
+      ...html.matchAll(/data-testid="tc-verdict" data-provider="([^"]+)" data-verdict="([^"]+)"/g),
+    ].map((m) => `${m[1]} ${m[2]}`);
     expect(lines).toEqual(['alpha non-conformant', 'zeta conformant']);
     expect(html).toContain('1 MUST and 0 EXPECTATION failures · 1 warning');
     expect(html).toContain(`${alpha.evidence.requestsSent} requests`);
@@ -219,9 +315,18 @@ describe('the landing page and the generated report', () => {
     expect(html).toContain('&#60;script&#62;alert(1)');
   });
 
-  it('writes the run\'s real duration into the header and the judged pass rate into the donut', () => {
+  it("writes the run's real duration into the header and the judged pass rate into the donut", () => {
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64');
-    const pie = { slices: [{ status: 'passed', count: 90 }, { status: 'failed', count: 5 }, { status: 'unknown', count: 5 }, { status: 'broken', count: 400 }, { status: 'skipped', count: 500 }], percentage: 18 };
+    const pie = {
+      slices: [
+        { status: 'passed', count: 90 },
+        { status: 'failed', count: 5 },
+        { status: 'unknown', count: 5 },
+        { status: 'broken', count: 400 },
+        { status: 'skipped', count: 500 },
+      ],
+      percentage: 18,
+    };
     const page = [
       '<html><head></head><body><div id="app"></div>',
       '<script>',
@@ -231,10 +336,21 @@ describe('the landing page and the generated report', () => {
       '</body></html>',
     ].join('\n');
     const out = patchReport(page, data);
-    const options = JSON.parse(/window\.allureReportOptions = (\{.*\})/.exec(out)?.[1] ?? '{}') as { runSummary: { start: number; duration: number }; runSummaryByEnv: { default: { duration: number } } };
-    expect(options.runSummary).toEqual({ start: Date.parse(run.startedAt), stop: Date.parse(run.finishedAt), duration: 20_500 });
+    const options = JSON.parse(/window\.allureReportOptions = (\{.*\})/.exec(out)?.[1] ?? '{}') as {
+      runSummary: { start: number; duration: number };
+      runSummaryByEnv: { default: { duration: number } };
+    };
+    expect(options.runSummary).toEqual({
+      start: Date.parse(run.startedAt),
+      stop: Date.parse(run.finishedAt),
+      duration: 20_500,
+    });
     expect(options.runSummaryByEnv.default.duration).toBe(20_500);
-    const rates = [...out.matchAll(/d\("widgets\/(?:default\/)?pie_chart\.json","([^"]+)"\)/g)].map((m) => (JSON.parse(Buffer.from(m[1] ?? '', 'base64').toString()) as { percentage: number }).percentage);
+    const rates = [...out.matchAll(/d\("widgets\/(?:default\/)?pie_chart\.json","([^"]+)"\)/g)].map(
+      (m) =>
+        (JSON.parse(Buffer.from(m[1] ?? '', 'base64').toString()) as { percentage: number })
+          .percentage,
+    );
     expect(rates).toEqual([90, 90]); // 90 passed of 100 judged; the outage and the skips judge nothing
     expect(out.indexOf('tc-landing-template')).toBeLessThan(out.indexOf('</body>'));
     expect(formatSeconds(75_000)).toBe('1 min 15 s');
@@ -242,14 +358,19 @@ describe('the landing page and the generated report', () => {
 });
 
 describe('curl lines and their CA', () => {
-  const line = "curl -sS -i -X POST 'https://127.0.0.1:8443/token' \\\n  --cacert '/tmp/tc-ref-x/ca.pem' \\\n  -H 'Accept: application/json'";
+  const line =
+    "curl -sS -i -X POST 'https://127.0.0.1:8443/token' \\\n  --cacert '/tmp/tc-ref-x/ca.pem' \\\n  -H 'Accept: application/json'";
 
   it('name the CA beside the report, relatively, and say where to run them from', () => {
     const shown = reportCurl(line, 'reference', true);
     expect(shown).toContain("--cacert 'ca/reference.pem'");
     expect(shown).not.toContain('/tmp/tc-ref-x');
-    expect(shown.split('\n')[0]).toMatch(/^# run from the folder that holds this report's index\.html/);
-    expect(reportCurl("curl -sS 'https://example.test/token'", 'x', true)).toBe("curl -sS 'https://example.test/token'");
+    expect(shown.split('\n')[0]).toMatch(
+      /^# run from the folder that holds this report's index\.html/,
+    );
+    expect(reportCurl("curl -sS 'https://example.test/token'", 'x', true)).toBe(
+      "curl -sS 'https://example.test/token'",
+    );
   });
 
   it('carry certificates only, never a private key that shares the CA file', () => {

@@ -81,7 +81,12 @@ export const CLIENT_ID = 'robust-client';
 export const CLIENT_SECRET = 'robust secret/+&=';
 const SCOPES = new Set(['api:read', 'api:write']);
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
@@ -93,12 +98,22 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-function oauthError(res: ServerResponse, status: number, error: string, headers: Record<string, string> = {}): void {
+function oauthError(
+  res: ServerResponse,
+  status: number,
+  error: string,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { error }, headers);
 }
 
 /** The healthy endpoint: just enough of RFC 6749 §4.4 and §5 for the probes to get sensible answers. */
-function answer(req: IncomingMessage, body: string, res: ServerResponse, clients: Record<string, string>): void {
+function answer(
+  req: IncomingMessage,
+  body: string,
+  res: ServerResponse,
+  clients: Record<string, string>,
+): void {
   if (req.method !== 'POST') {
     oauthError(res, 400, 'invalid_request', { Allow: 'POST' });
     return;
@@ -116,7 +131,11 @@ function answer(req: IncomingMessage, body: string, res: ServerResponse, clients
   }
   const bodySecret = form.get('client_secret');
   const grantTypes = form.getAll('grant_type');
-  if (url.searchParams.has('client_secret') || (basic && bodySecret !== null) || grantTypes.length > 1) {
+  if (
+    url.searchParams.has('client_secret') ||
+    (basic && bodySecret !== null) ||
+    grantTypes.length > 1
+  ) {
     oauthError(res, 400, 'invalid_request');
     return;
   }
@@ -125,7 +144,12 @@ function answer(req: IncomingMessage, body: string, res: ServerResponse, clients
     secret = bodySecret ?? undefined;
   }
   if (id === undefined || secret === undefined || clients[id] !== secret) {
-    oauthError(res, 401, 'invalid_client', basic ? { 'WWW-Authenticate': 'Basic realm="robustness"' } : {});
+    oauthError(
+      res,
+      401,
+      'invalid_client',
+      basic ? { 'WWW-Authenticate': 'Basic realm="robustness"' } : {},
+    );
     return;
   }
   if (grantTypes.length === 0) {
@@ -174,7 +198,13 @@ export async function startTokenServer(options: ServerOptions = {}): Promise<Tok
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ at: performance.now(), method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body });
+      requests.push({
+        at: performance.now(),
+        method: req.method ?? '',
+        url: req.url ?? '',
+        authorization: req.headers.authorization,
+        body,
+      });
       switch (state.behaviour) {
         case 'ok':
           return answer(req, body, res, clients);
@@ -187,43 +217,72 @@ export async function startTokenServer(options: ServerOptions = {}): Promise<Tok
         case 'trickle': {
           res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
           res.write('{"access_token":"');
-          return later(100, () => {
-            if (!res.destroyed) res.write('a');
-          }, true);
+          return later(
+            100,
+            () => {
+              if (!res.destroyed) res.write('a');
+            },
+            true,
+          );
         }
         case 'huge': {
           const size = options.hugeBytes ?? 100 * 1024;
           const head = '{"access_token":"abc","token_type":"Bearer","padding":"';
           const tail = '"}';
           const text = head + 'x'.repeat(Math.max(0, size - head.length - tail.length)) + tail;
-          res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Content-Length': String(text.length) });
+          res.writeHead(200, {
+            'Content-Type': 'application/json',
+            'Cache-Control': 'no-store',
+            'Content-Length': String(text.length),
+          });
           // Streamed in pieces, as a real server would send a large body.
           for (let i = 0; i < text.length; i += 8192) res.write(text.slice(i, i + 8192));
           return res.end();
         }
         case 'reset': {
-          res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Content-Length': '200' });
+          res.writeHead(200, {
+            'Content-Type': 'application/json',
+            'Cache-Control': 'no-store',
+            'Content-Length': '200',
+          });
           res.write('{"access_token":"partial');
           // Let the headers and the first bytes leave before the connection is torn down.
           return later(50, () => req.socket.destroy());
         }
         case 'html': {
-          const html = '<!doctype html><html><body><h1>Welcome</h1><p>Please log in.</p></body></html>';
-          res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+          const html =
+            '<!doctype html><html><body><h1>Welcome</h1><p>Please log in.</p></body></html>';
+          res.writeHead(200, {
+            'Content-Type': 'text/html; charset=utf-8',
+            'Cache-Control': 'no-store',
+          });
           return res.end(html);
         }
         case 'unavailable':
           return sendJson(res, 503, { error: 'temporarily_unavailable' });
         case 'rate-limit-first':
         case 'rate-limit-always': {
-          if (state.behaviour === 'rate-limit-first' && requests.length > 1) return answer(req, body, res, clients);
-          const retryAfter = typeof options.retryAfter === 'function' ? options.retryAfter() : options.retryAfter === undefined ? '1' : options.retryAfter;
-          return oauthError(res, 429, 'slow_down', retryAfter === null ? {} : { 'Retry-After': retryAfter });
+          if (state.behaviour === 'rate-limit-first' && requests.length > 1)
+            return answer(req, body, res, clients);
+          const retryAfter =
+            typeof options.retryAfter === 'function'
+              ? options.retryAfter()
+              : options.retryAfter === undefined
+                ? '1'
+                : options.retryAfter;
+          return oauthError(
+            res,
+            429,
+            'slow_down',
+            retryAfter === null ? {} : { 'Retry-After': retryAfter },
+          );
         }
       }
     });
   };
-  const server: Listener = options.plainHttp ? createHttpServer(handler) : createHttpsServer({ cert: leaf.certPem, key: leaf.keyPem }, handler);
+  const server: Listener = options.plainHttp
+    ? createHttpServer(handler)
+    : createHttpsServer({ cert: leaf.certPem, key: leaf.keyPem }, handler);
   await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -259,12 +318,18 @@ export async function closedPort(): Promise<number> {
 export const SECRET_ENV = 'TC_ROBUST_SECRET';
 
 /** A descriptor for one client_secret_basic client, its secret read from ${env:TC_ROBUST_SECRET}. */
-export function descriptor(name: string, tokenUrl: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function descriptor(
+  name: string,
+  tokenUrl: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     name,
     title: `robustness: ${name}`,
     tokenEndpoint: tokenUrl,
-    clients: [{ id: CLIENT_ID, auth: { method: 'client_secret_basic', secret: `\${env:${SECRET_ENV}}` } }],
+    clients: [
+      { id: CLIENT_ID, auth: { method: 'client_secret_basic', secret: `\${env:${SECRET_ENV}}` } },
+    ],
     grant: { type: 'client_credentials' },
     scopes: { request: 'api:read' },
     expect: { tokenType: 'Bearer' },
@@ -276,7 +341,11 @@ export function descriptor(name: string, tokenUrl: string, extra: Record<string,
  * The real path a user's descriptor takes: YAML written to `dir`, read and validated by
  * readDescriptor, ${env:…} resolved by resolveProvider with the given environment.
  */
-export async function loadProvider(dir: string, data: Record<string, unknown>, env: NodeJS.ProcessEnv = { [SECRET_ENV]: CLIENT_SECRET }): Promise<Provider> {
+export async function loadProvider(
+  dir: string,
+  data: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = { [SECRET_ENV]: CLIENT_SECRET },
+): Promise<Provider> {
   const file = join(dir, `${String(data['name'])}.yaml`);
   await writeFile(file, stringify(data));
   return resolveProvider(readDescriptor(file), env);
