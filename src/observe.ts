@@ -6,8 +6,10 @@ import { ProviderSession } from './http/runner.js';
 import type { Exchange } from './evidence/types.js';
 import { PROBES, type ProbeId } from './probes/ids.js';
 import { probePlan } from './probes/plan.js';
-import type { ProbeRequest } from './probes/request.js';
-import type { ProbeContext } from './probes/types.js';
+import { CODE_SLOT, VERIFIER_SLOT, type ProbeRequest } from './probes/request.js';
+import { NotRunError, policy, type ProbeContext } from './probes/types.js';
+import { Authorizer } from './login/authorizer.js';
+import { authorizationEndpoint, NOT_FOR_AUTHORIZATION_CODE } from './probes/authorization-code.js';
 import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import { estimateGuessability, guessabilityBound } from './evidence/guessability.js';
 
@@ -38,9 +40,32 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
   const answeredAt = new Map<string, number>();
   const notRun: Evidence['notRun'] = {};
   const startedAt = new Date().toISOString();
+  // authorization_code: codes come from a login in the browser, each counted as one request.
+  const authorizer =
+    p.grant.type === 'authorization_code'
+      ? new Authorizer(p, {
+          beforeLogin: () => {
+            if (session.requestsSent >= p.limits.maxRequests)
+              throw new NotRunError(
+                policy(
+                  `not sent: the request budget of ${p.limits.maxRequests} (limits.maxRequests) is used up (a login for a fresh code counts as one request)`,
+                ),
+              );
+            session.requestsSent += 1;
+          },
+          endpoint: () => authorizationEndpoint(p, ctx),
+          learn: (name, value) => session.redactor.addCredential(name, value),
+        })
+      : undefined;
   const ctx: ProbeContext = {
     exchange: (id) => exchanges[id],
     tokenOf: (id) => (exchanges[id] ? session.tokenOf(id) : undefined),
+    refreshTokenOf: (id) => (exchanges[id] ? session.refreshTokenOf(id) : undefined),
+    authorize: async (options = {}) => {
+      if (!authorizer) throw new NotRunError(policy('the grant is not authorization_code'));
+      const client = p.clients[options.client ?? 0]!;
+      return authorizer.code({ client, ...(options.pkce ? { pkce: options.pkce } : {}) });
+    },
     answeredAt: (id) => answeredAt.get(id),
     requestOf: (id) => requests.get(id),
     tokenUrlOf: (client: ClientDescriptor) =>
@@ -52,7 +77,8 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
   };
   try {
     for (const probe of probePlan(p)) {
-      const applies = probe.appliesTo?.(ctx) ?? true;
+      const ruledOut = authorizer ? NOT_FOR_AUTHORIZATION_CODE[probe.id] : undefined;
+      const applies = ruledOut ? policy(ruledOut) : (probe.appliesTo?.(ctx) ?? true);
       if (applies !== true) {
         notRun[probe.id] = applies;
         continue;
@@ -63,7 +89,17 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
         options.onWait?.(p, Math.ceil(waitMs / 1000), wait.why);
         await sleep(waitMs);
       }
-      const req = await probe.build(ctx);
+      let req: ProbeRequest;
+      try {
+        req = await probe.build(ctx);
+        // A generic token request of an authorization_code descriptor: a fresh code of its client.
+        if (authorizer)
+          req = await withFreshCode(req, () => ctx.authorize({ client: probe.asClient ?? 0 }));
+      } catch (e) {
+        if (!(e instanceof NotRunError)) throw e;
+        notRun[probe.id] = e.notRun;
+        continue;
+      }
       requests.set(probe.id, req);
       // A service that takes JSON gets JSON on its token endpoint (a deviation its descriptor declares).
       const json =
@@ -85,13 +121,45 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
       exchanges,
       notRun,
       requestsSent: session.requestsSent,
+      ...(authorizer ? { logins: authorizer.logins } : {}),
       facts: await facts(ctx, session),
       startedAt,
       finishedAt: new Date().toISOString(),
     };
   } finally {
+    await authorizer?.close();
     await session.close();
   }
+}
+
+/** Fills grantForm's code slots (src/probes/request.ts) with a fresh code, in the form and in the URL. */
+async function withFreshCode(
+  req: ProbeRequest,
+  authorize: () => Promise<{ code: string; verifier?: string }>,
+): Promise<ProbeRequest> {
+  const slotted = (v: string) => v === CODE_SLOT || v === VERIFIER_SLOT;
+  let query: URL | undefined;
+  try {
+    query = new URL(req.url);
+  } catch {
+    query = undefined;
+  }
+  const inQuery = query ? [...query.searchParams.values()].some(slotted) : false;
+  if (!(req.form ?? []).some(([, v]) => slotted(v)) && !inQuery) return req;
+  const grant = await authorize();
+  const fill = (pairs: [string, string][]): [string, string][] =>
+    pairs.flatMap(([k, v]): [string, string][] => {
+      if (v === CODE_SLOT) return [[k, grant.code]];
+      if (v === VERIFIER_SLOT) return grant.verifier ? [[k, grant.verifier]] : [];
+      return [[k, v]];
+    });
+  let url = req.url;
+  if (query && inQuery) {
+    const u = new URL(`${query.origin}${query.pathname}`);
+    for (const [k, v] of fill([...query.searchParams.entries()])) u.searchParams.append(k, v);
+    url = u.toString();
+  }
+  return { ...req, url, ...(req.form ? { form: fill(req.form) } : {}) };
 }
 
 /** What the observer establishes from material it never records: the tokens themselves. */

@@ -14,7 +14,9 @@ export type Area =
   | 'resource'
   | 'expiry'
   | 'scope'
-  | 'errors';
+  | 'errors'
+  | 'authorization-code'
+  | 'refresh';
 
 export const AREA_TITLES: Record<Area, string> = {
   grant: 'Grant handling',
@@ -27,6 +29,8 @@ export const AREA_TITLES: Record<Area, string> = {
   expiry: 'Expiry',
   scope: 'Scope echo',
   errors: 'Error behaviour',
+  'authorization-code': 'Authorization code',
+  refresh: 'Refresh token',
 };
 
 export interface SpecRef {
@@ -65,6 +69,8 @@ export interface Evidence {
    */
   notRun: Record<string, { kind: 'policy' | 'prerequisite'; reason: string }>;
   requestsSent: number;
+  /** authorization_code: the logins made for fresh codes (each counted in requestsSent too). */
+  logins?: number;
   /** Facts the observer established from material it does not record (the tokens themselves). */
   facts?: {
     /** The first access token's JWS signature checked against the provider's JWK Set. */

@@ -16,6 +16,8 @@ import { inert } from '../text/inert.js';
 import { checkCertificatePair, KeyProblem, parsePrivateKey, readPemFile, toPkcs8 } from './keys.js';
 import { direct, environmentProxies, hasCredentials, parseProxyUrl } from './proxy.js';
 import type {
+  AuthorizationSetting,
+  RefreshSetting,
   AssertionAlg,
   ClientDescriptor,
   GrantType,
@@ -426,7 +428,8 @@ function resolveRefs(
   return value;
 }
 
-const SECRET_FIELD = /^(\/clients\/\d+|\/introspection\/client)\/auth\/secret$/;
+const SECRET_FIELD =
+  /^((\/clients\/\d+|\/introspection\/client)\/auth\/secret|\/authorization\/user\/password|\/refresh\/token)$/;
 
 /** Resolves ${env:…}, validates again (now with real URLs), applies defaults. */
 export function resolveProvider(
@@ -491,6 +494,26 @@ export function resolveProvider(
     );
   }
 
+  // The test user's password and a supplied refresh token are secrets like client secrets.
+  const literalSecrets: [string, Json | undefined][] = [
+    [
+      'authorization.user.password',
+      (raw.data['authorization'] as { user?: { password?: Json } } | undefined)?.user?.password,
+    ],
+    ['refresh.token', (raw.data['refresh'] as { token?: Json } | undefined)?.token],
+  ];
+  for (const [field, value] of literalSecrets) {
+    if (
+      typeof value === 'string' &&
+      (!ENV_REF.test(value) || ENV_REF.exec(value)?.[2] !== undefined)
+    )
+      throw new DescriptorError(
+        shownFile,
+        field,
+        'must be an ${env:NAME} reference without a default, not a literal secret',
+      );
+  }
+
   // A proxy password is a secret like any other: only through the environment (issue 15).
   const rawProxy = raw.data['proxy'];
   const rawProxyUrl =
@@ -539,6 +562,7 @@ export function resolveProvider(
     ['/jwksUri', d.jwksUri],
     ['/resource/url', d.resource?.url],
     ['/introspection/url', d.introspection?.url],
+    ['/authorization/endpoint', d.authorization?.endpoint],
   ];
   for (const [pointer, value] of urls) {
     if (value === undefined) continue;
@@ -577,11 +601,16 @@ export function resolveProvider(
   for (const [pointer, envName] of envOfPointer) {
     if (!SECRET_FIELD.test(pointer)) continue;
     const own = d.introspection?.client;
-    const value = pointer.startsWith('/introspection/')
-      ? typeof own === 'object'
-        ? own.auth.secret
-        : undefined
-      : d.clients[Number(pointer.split('/')[2])]?.auth.secret;
+    const value =
+      pointer === '/authorization/user/password'
+        ? d.authorization?.user.password
+        : pointer === '/refresh/token'
+          ? d.refresh?.token
+          : pointer.startsWith('/introspection/')
+            ? typeof own === 'object'
+              ? own.auth.secret
+              : undefined
+            : d.clients[Number(pointer.split('/')[2])]?.auth.secret;
     if (value) secrets.push({ value, envName });
   }
   const caFile = d.tls?.caFile;
@@ -621,6 +650,7 @@ export function resolveProvider(
       }
     : undefined;
   const resource = d.resource ? loadResource(d, shownFile) : undefined;
+  const authorization = loadAuthorization(d, shownFile, clientsOut.length);
   return {
     name: d.name,
     title: d.title,
@@ -669,6 +699,8 @@ export function resolveProvider(
     },
     ...(resource ? { resource } : {}),
     ...(introspection ? { introspection } : {}),
+    ...(authorization ? { authorization } : {}),
+    ...(d.refresh ? { refresh: d.refresh } : {}),
     limits: {
       timeoutMs: d.limits?.timeoutMs ?? 10_000,
       maxRequests: d.limits?.maxRequests ?? 60,
@@ -766,6 +798,54 @@ interface RawProviderShape {
   limits?: Partial<Provider['limits']>;
   tls?: { caFile?: string; insecureSkipVerify?: boolean };
   proxy?: 'none' | { url: string };
+  authorization?: Omit<AuthorizationSetting, 'pkce'> & { pkce?: { plainAllowed?: boolean } };
+  refresh?: RefreshSetting;
+}
+
+/** authorization: required with (and only with) grant.type authorization_code; otherClient must exist. */
+function loadAuthorization(
+  d: RawProviderShape,
+  shownFile: string,
+  clients: number,
+): AuthorizationSetting | undefined {
+  const a = d.authorization;
+  if (d.grant.type !== 'authorization_code') {
+    if (a)
+      throw new DescriptorError(
+        shownFile,
+        'authorization',
+        'only with grant.type authorization_code (it says how codes are obtained)',
+      );
+    return undefined;
+  }
+  if (!a)
+    throw new DescriptorError(
+      shownFile,
+      'authorization',
+      'required with grant.type authorization_code: the redirect URI, the test user and the login steps',
+    );
+  if (!a.endpoint && !(d.issuer && d.discovery))
+    throw new DescriptorError(
+      shownFile,
+      'authorization.endpoint',
+      'required unless issuer and discovery are declared (then the discovered authorization_endpoint is used)',
+    );
+  const other = a.otherClient ?? (clients > 1 ? 1 : undefined);
+  if (other !== undefined && (other === 0 || other >= clients))
+    throw new DescriptorError(
+      shownFile,
+      'authorization.otherClient',
+      `must name another client than clients[0]: there is no clients[${other}] besides it (${clients} declared)`,
+    );
+  return {
+    ...(a.endpoint ? { endpoint: a.endpoint } : {}),
+    redirectUri: a.redirectUri,
+    ...(a.scope !== undefined ? { scope: a.scope } : {}),
+    user: a.user,
+    login: a.login,
+    pkce: { plainAllowed: a.pkce?.plainAllowed ?? false },
+    ...(other !== undefined ? { otherClient: other } : {}),
+  };
 }
 
 interface RawClient {

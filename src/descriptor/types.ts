@@ -9,7 +9,7 @@ export type AuthMethod =
   | 'none';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-export type GrantType = 'client_credentials' | typeof JWT_BEARER;
+export type GrantType = 'client_credentials' | typeof JWT_BEARER | 'authorization_code';
 
 export type AssertionAlg = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
 
@@ -104,6 +104,10 @@ export interface Provider {
     /** How to get a token that lacks requiredScope: the scope to request for it ("" requests none). */
     insufficientScope?: { scope: string };
   };
+  /** authorization_code: how the harness obtains codes (a scripted login in headless chromium). */
+  authorization?: AuthorizationSetting;
+  /** Refresh tokens (RFC 6749 §6): what the owners promise, and a token when no grant hands one out. */
+  refresh?: RefreshSetting;
   /** RFC 7662 introspection endpoint, when declared, and the client that authenticates to it (default: the primary client). */
   introspection?: { url: string; client: ClientDescriptor };
   limits: {
@@ -165,3 +169,33 @@ export interface ProxyEndpoint {
 export type ProxySetting =
   | { mode: 'none'; reason: string; ignored?: string }
   | { mode: 'proxy'; https?: ProxyEndpoint; http?: ProxyEndpoint; noProxy: string };
+
+/** One login step, by CSS selector: fill a field, click, or click only when the element is there. */
+export type LoginStep =
+  { fill: string; value: string } | { click: string } | { clickIfPresent: string };
+
+export interface AuthorizationSetting {
+  /** The authorization endpoint; absent: the discovered authorization_endpoint. */
+  endpoint?: string;
+  /** Registered for the clients; the harness stops at the navigation to it and never loads it. */
+  redirectUri: string;
+  /** The scope of the authorization request (default: scopes.request). */
+  scope?: string;
+  /** The test user; `${user.username}` and `${user.password}` in a step's value stand for these. */
+  user: { username: string; password: string };
+  login: LoginStep[];
+  pkce: { plainAllowed: boolean };
+  /** Index into clients of a second client registered for the same redirect URI (default 1, when declared). */
+  otherClient?: number;
+}
+
+export interface RefreshSetting {
+  /** Refresh tokens are rotated: a used one is refused, and reusing it revokes the family (RFC 9700 §4.14.2). */
+  rotation?: boolean;
+  /** A refresh token of clients[0], when no grant hands one out (an ${env:NAME} reference). */
+  token?: string;
+  /** A scope narrower than the original grant's, for the narrower refresh (default: scopes.request's first scope). */
+  narrowerScope?: string;
+  /** A scope beyond the original grant's (default: scopes.forbidden). */
+  broaderScope?: string;
+}

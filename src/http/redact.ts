@@ -82,6 +82,9 @@ export class Redactor {
   /** A credential named by its parameter or member: a client secret is never previewed (its first characters are secret too). */
   addCredential(name: string, value: string): void {
     if (name === 'client_secret') this.add(value, this.secrets.get(value) ?? CLIENT_SECRET_SHOWN);
+    // A verifier is never previewed: with the code's preview its first characters are all there is.
+    else if (name === 'code_verifier')
+      this.add(value, this.secrets.get(value) ?? '[code_verifier]');
     else this.addToken(value);
   }
 
@@ -142,8 +145,16 @@ export const TOKEN_MEMBERS: ReadonlySet<string> = new Set([
   'actor_token',
 ]);
 
-/** Request parameters (form or query) that carry a credential: RFC 7662 §2.1 `token` as well. */
-export const CREDENTIAL_PARAMS: ReadonlySet<string> = new Set([...TOKEN_MEMBERS, 'token']);
+/**
+ * Request parameters (form or query) that carry a credential: RFC 7662 §2.1 `token` as well, and an
+ * authorization code with its PKCE verifier (RFC 6749 §4.1.3, RFC 7636 §4.5).
+ */
+export const CREDENTIAL_PARAMS: ReadonlySet<string> = new Set([
+  ...TOKEN_MEMBERS,
+  'token',
+  'code',
+  'code_verifier',
+]);
 
 /** A token-named member's value as recorded: what the redactor shows for it, or a preview, whatever its length. */
 function redactMember(name: string | undefined, value: string, redactor: Redactor): string {

@@ -98,6 +98,7 @@ export class ProviderSession {
   private readonly ca: string | undefined;
   /** Raw access tokens by probe, in memory only: later probes present them, records never hold them. */
   private readonly tokens = new Map<string, string>();
+  private readonly refreshTokens = new Map<string, string>();
 
   constructor(readonly provider: Provider) {
     for (const s of provider.secrets) this.redactor.add(s.value, `$${s.envName}`);
@@ -156,6 +157,11 @@ export class ProviderSession {
 
   tokenOf(probe: ProbeId): string | undefined {
     return this.tokens.get(probe);
+  }
+
+  /** The refresh token a probe's answer carried (in memory only, like the access tokens). */
+  refreshTokenOf(probe: ProbeId): string | undefined {
+    return this.refreshTokens.get(probe);
   }
 
   /** Every access token issued in this session (kept in memory only, for the guessability estimate). */
@@ -462,6 +468,8 @@ export class ProviderSession {
         if ('access_token' in obj)
           response.accessToken = tokenFacts(obj['access_token'], 'the access_token');
         if (typeof obj['access_token'] === 'string') this.tokens.set(probe, obj['access_token']);
+        if (typeof obj['refresh_token'] === 'string')
+          this.refreshTokens.set(probe, obj['refresh_token']);
         if ('refresh_token' in obj)
           response.refreshToken = tokenFacts(obj['refresh_token'], 'the refresh_token');
         // What JSON.parse hides, read from the text as received: RFC 6749 Appendix A.14 makes

@@ -67,6 +67,20 @@ export const PROBES = {
   metadata: 'discovery.metadata',
   jwks: 'discovery.jwks',
   advertisedToken: 'discovery.advertised-token-endpoint',
+  codeFirstUse: 'authorization-code.first-use',
+  codeReplay: 'authorization-code.replay',
+  codeAfterReplay: 'authorization-code.after-replay',
+  codeWrongVerifier: 'authorization-code.wrong-verifier',
+  codeNoVerifier: 'authorization-code.no-verifier',
+  codeRedirectMismatch: 'authorization-code.redirect-mismatch',
+  codeOtherClient: 'authorization-code.other-client',
+  codePlainChallenge: 'authorization-code.plain-challenge',
+  refreshFirst: 'refresh.first',
+  refreshBroader: 'refresh.broader-scope',
+  refreshOtherClient: 'refresh.other-client',
+  refreshNarrower: 'refresh.narrower-scope',
+  refreshReuseOld: 'refresh.reuse-old',
+  refreshAfterReuse: 'refresh.after-reuse',
 } as const;
 
 type Values<T> = T[keyof T];

@@ -18,6 +18,8 @@ import {
   resourceTamperedProbe,
 } from './resource.js';
 import { scopeProbes } from './scope.js';
+import { authorizationCodeProbes } from './authorization-code.js';
+import { refreshProbes } from './refresh.js';
 import type { ProbeDef, ProbeUnits } from './types.js';
 
 /** The first client's token is the one the resource and introspection probes present: they follow it at once. */
@@ -50,6 +52,9 @@ const PLAN: ProbeUnits[] = [
   grantAssertionProbes,
   scopeProbes,
   afterExpiryProbes,
+  // Last: reusing a rotated refresh token or a code may revoke the grant, and every token of it.
+  refreshProbes,
+  authorizationCodeProbes,
 ];
 
 export function probePlan(p: Provider): ProbeDef[] {

@@ -103,13 +103,29 @@ export async function withClientAuth(
   }
 }
 
-/** The grant's parameters: client_credentials, or jwt-bearer with a fresh (or deliberately spoilt) assertion. */
+/**
+ * Stand-ins for a fresh authorization code and its verifier in a request built by grantForm: the
+ * observer fills them with a code issued to the probe's client just before sending (src/observe.ts),
+ * so every generic token request of an authorization_code descriptor presents a real, unused code.
+ */
+export const CODE_SLOT = '<fresh authorization code>';
+export const VERIFIER_SLOT = '<its code_verifier>';
+
+/** The grant's parameters: client_credentials, jwt-bearer with a fresh (or deliberately spoilt) assertion, or an authorization code. */
 export async function grantForm(
   p: Provider,
   scope: string | undefined,
   defect?: AssertionDefect,
 ): Promise<[string, string][]> {
   const form: [string, string][] = [['grant_type', p.grant.type]];
+  // RFC 6749 §4.1.3: the scope was chosen at the authorization request; the token request has none.
+  if (p.grant.type === 'authorization_code')
+    return [
+      ...form,
+      ['code', CODE_SLOT],
+      ['redirect_uri', p.authorization?.redirectUri ?? ''],
+      ['code_verifier', VERIFIER_SLOT],
+    ];
   const a = p.grant.assertion;
   if (a) {
     const key: AssertionKey = {

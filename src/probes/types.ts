@@ -12,6 +12,21 @@ export interface NotRun {
 export const policy = (reason: string): NotRun => ({ kind: 'policy', reason });
 export const prerequisite = (reason: string): NotRun => ({ kind: 'prerequisite', reason });
 
+/** Thrown while building a request that cannot be made after all (no code could be obtained): the probe is not run. */
+export class NotRunError extends Error {
+  constructor(readonly notRun: NotRun) {
+    super(notRun.reason);
+  }
+}
+
+/** What an authorization-code probe asks the login for (src/login/authorizer.ts). */
+export interface CodeOptions {
+  /** The client the code is issued to (index into clients; default 0). */
+  client?: number;
+  /** S256 (default) or no code_challenge. */
+  pkce?: 'S256' | 'none';
+}
+
 /** What a probe may know of the run so far when it decides whether to run and builds its request. */
 export interface ProbeContext {
   /** The exchange an earlier probe recorded. */
@@ -26,6 +41,15 @@ export interface ProbeContext {
   tokenUrlOf(client: ClientDescriptor): string;
   /** The JWK Set URL: the metadata's jwks_uri, else the descriptor's. */
   jwksUri(): string | undefined;
+  /** The raw refresh token an earlier probe obtained (held in memory only, never recorded). */
+  refreshTokenOf(id: ProbeId): string | undefined;
+  /**
+   * A fresh authorization code (authorization_code descriptors): one login in the browser, counted
+   * against the request budget. Throws NotRunError when none can be had.
+   */
+  authorize(
+    options?: CodeOptions,
+  ): Promise<{ code: string; verifier?: string; redirectUri: string }>;
   /** A fresh random string (unknown client ids, wrong secrets). */
   random(bytes?: number): string;
 }

@@ -97,6 +97,17 @@ const ASSERTION_ISSUER = 'ref-assertion-issuer';
 const MAX_ASSERTION_LIFETIME_SECONDS = 3600;
 /** Same as oidc-provider's default clockTolerance, which it applies to client assertions. */
 const ASSERTION_CLOCK_TOLERANCE_SECONDS = 15;
+/**
+ * The authorization-code clients' redirect URI. Never loaded: the harness takes the code from the
+ * browser's navigation to it (providers/reference-authorization-code.yaml).
+ */
+const REDIRECT_URI = 'https://client.example.org/cb';
+/** What the authorization-code clients may ask for: OpenID scopes plus the resource's. */
+const AUTH_CODE_CLIENT_SCOPE = `openid offline_access ${CLIENT_SCOPE}`;
+const INTERACTION_PATH = '/interaction/';
+/** Lifetime of an authorization code and of a refresh token (RFC 6749 §4.1.2: codes short-lived). */
+const AUTH_CODE_TTL_SECONDS = 60;
+const REFRESH_TOKEN_TTL_SECONDS = 600;
 
 type OidcProviderModule = typeof import('oidc-provider');
 let oidcProviderModule: Promise<OidcProviderModule> | undefined;
@@ -193,6 +204,31 @@ function sendJson(
     ...headers,
   });
   res.end(JSON.stringify(body));
+}
+
+/** A small request body (the login form), at most 16 KiB. */
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > 16 * 1024) throw new Error('request body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The reference's login form: what the descriptor's login steps fill in and submit. */
+function loginPage(action: string, failed: boolean): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head>
+<body><main><h1>Sign in to the reference</h1>${failed ? '<p role="alert">Wrong username or password.</p>' : ''}
+<form method="post" action="${action}" autocomplete="off">
+<label>Username <input name="username" type="text" required></label>
+<label>Password <input name="password" type="password" required></label>
+<button type="submit">Sign in</button>
+</form></main></body></html>
+`;
 }
 
 /** RFC 6750 §2.1 credentials syntax: "Bearer" 1*SP b64token. */
@@ -361,6 +397,15 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
   const mtls = { id: 'ref-mtls' };
   const selfSigned = { id: 'ref-self-signed' };
   const jwtBearer = { id: 'ref-jwt-bearer' };
+  // authorization_code + PKCE + refresh_token (issue 12): a confidential client, and another one
+  // registered for the same redirect URI (a code or refresh token presented by the wrong client).
+  const authCode = { id: 'ref-auth-code', secret: randomBytes(32).toString('base64url') };
+  const authCodeOther = {
+    id: 'ref-auth-code-other',
+    secret: randomBytes(32).toString('base64url'),
+  };
+  // The test user of the login form; the password is generated per run.
+  const user = { username: 'alice', password: randomBytes(18).toString('base64url') };
 
   // private_key_jwt keys: one RSA key (RS256 and PS256; no alg pinned), P-256 and Ed25519.
   const [rsa, ec, ed, assertion, mtlsCert, selfSignedCert] = await Promise.all([
@@ -448,17 +493,42 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
       redirect_uris: [],
       scope: CLIENT_SCOPE,
     },
+    {
+      client_id: authCode.id,
+      client_secret: authCode.secret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [REDIRECT_URI],
+      scope: AUTH_CODE_CLIENT_SCOPE,
+    },
+    {
+      client_id: authCodeOther.id,
+      client_secret: authCodeOther.secret,
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [REDIRECT_URI],
+      scope: AUTH_CODE_CLIENT_SCOPE,
+    },
   ];
+  const authCodeClients = new Set([authCode.id, authCodeOther.id]);
 
   // Our one resource server (a fresh object per call, as before); the jwt-bearer grant uses it too.
-  const resourceServerFor = (resourceIndicator: string): ResourceServer => {
+  // The authorization-code clients get opaque access tokens: a token issued from a code that is
+  // later replayed is revoked with its grant (RFC 6749 §4.1.2), which a self-contained JWT cannot be.
+  const resourceServerFor = (resourceIndicator: string, clientId?: string): ResourceServer => {
     if (resourceIndicator !== resourceUrl) throw new errors.InvalidTarget();
+    const format =
+      clientId !== undefined && authCodeClients.has(clientId)
+        ? 'opaque'
+        : deployment.accessTokenFormat;
     return {
       scope: SCOPES.join(' '),
       audience: resourceUrl,
       accessTokenTTL: ttl,
-      accessTokenFormat: deployment.accessTokenFormat,
-      ...(deployment.accessTokenFormat === 'jwt' ? { jwt: { sign: { alg: 'RS256' } } } : {}),
+      accessTokenFormat: format,
+      ...(format === 'jwt' ? { jwt: { sign: { alg: 'RS256' } } } : {}),
     };
   };
 
@@ -468,9 +538,33 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
     clients,
     // Every scope the server knows; one outside a client's allow-list is rejected with
     // invalid_scope rather than silently dropped (oidc-provider only checks known scopes).
-    scopes: SCOPES,
-    // Grant: only the jwt-bearer grant stores one; it need not outlive its access token.
-    ttl: { ClientCredentials: ttl, AccessToken: ttl, Grant: ttl },
+    // openid and offline_access: for the authorization-code clients' authorization requests.
+    scopes: [...SCOPES, 'openid', 'offline_access'],
+    // Grant: the jwt-bearer grant's need not outlive its access token; an authorization-code
+    // grant lives as long as its refresh tokens.
+    ttl: {
+      ClientCredentials: ttl,
+      AccessToken: ttl,
+      AuthorizationCode: AUTH_CODE_TTL_SECONDS,
+      RefreshToken: REFRESH_TOKEN_TTL_SECONDS,
+      Grant: (_ctx, grant) =>
+        authCodeClients.has(grant.clientId ?? '') ? REFRESH_TOKEN_TTL_SECONDS : ttl,
+      Session: REFRESH_TOKEN_TTL_SECONDS,
+      IdToken: ttl,
+      Interaction: AUTH_CODE_TTL_SECONDS * 10,
+    },
+    // RFC 7636 for every code (S256 only: oidc-provider 9 supports no other method, RFC 9700 §2.1.1).
+    pkce: { required: () => true },
+    // A refresh token for every authorization-code client's code (not only with offline_access),
+    // rotated on every use; a rotated one presented again revokes the grant (RFC 9700 §4.14.2).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    // The test user is the only account; it has no claims beyond sub.
+    findAccount: (_ctx, sub) =>
+      sub === user.username ? { accountId: sub, claims: () => ({ sub }) } : undefined,
+    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}${interaction.uid}` },
+    // Cookies of the interaction and the session, on https://127.0.0.1 (the default keys warn otherwise).
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
     // The library default plus the two mTLS methods (RFC 8705 §2), which it does not add itself.
     clientAuthMethods: [
       'client_secret_basic',
@@ -522,7 +616,8 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
         enabled: true,
         defaultResource: () => resourceUrl,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, resourceIndicator) => resourceServerFor(resourceIndicator),
+        getResourceServerInfo: (_ctx, resourceIndicator, client) =>
+          resourceServerFor(resourceIndicator, client.clientId),
       },
     },
     // No browser clients: never allow CORS (the default decides the same for these clients,
@@ -722,7 +817,8 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
 
   /** The claims the resource checks, from a JWT it verifies or an opaque handle oidc-provider looks up. */
   const accessTokenClaims = async (token: string): Promise<JWTPayload> => {
-    if (deployment.accessTokenFormat === 'jwt') {
+    // The authorization-code clients' tokens are opaque whatever the deployment (resourceServerFor).
+    if (deployment.accessTokenFormat === 'jwt' && isJws(token)) {
       // No clockTolerance: a token is refused from the second its exp is reached.
       return (
         await jwtVerify(token, publicKey, {
@@ -825,8 +921,69 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
     sendJson(res, 200, { ok: true });
   };
 
+  /**
+   * The interaction a real server shows between the authorization request and the redirect: a login
+   * form (username and password, checked against the run's test user) and a consent that is granted
+   * at once for exactly what the client asked.
+   */
+  const handleInteraction = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const details = await provider.interactionDetails(req, res);
+    const { uid, prompt, params } = details;
+    if (prompt.name === 'login') {
+      let failed = false;
+      if (req.method === 'POST') {
+        const form = new URLSearchParams(await readBody(req));
+        if (form.get('username') === user.username && form.get('password') === user.password) {
+          await provider.interactionFinished(
+            req,
+            res,
+            { login: { accountId: user.username } },
+            { mergeWithLastSubmission: false },
+          );
+          return;
+        }
+        failed = true;
+      }
+      res.writeHead(failed ? 401 : 200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+      });
+      res.end(loginPage(`${INTERACTION_PATH}${uid}`, failed));
+      return;
+    }
+    // consent: everything the client asked for, as the request named it.
+    const accountId = details.session?.accountId;
+    const clientId = typeof params['client_id'] === 'string' ? params['client_id'] : undefined;
+    if (!accountId || !clientId) throw new errors.InvalidRequest('interaction without a session');
+    const grant = details.grantId
+      ? ((await provider.Grant.find(details.grantId)) ??
+        new provider.Grant({ accountId, clientId }))
+      : new provider.Grant({ accountId, clientId });
+    const missing = prompt.details as {
+      missingOIDCScope?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+      grant.addResourceScope(indicator, scopes.join(' '));
+    const grantId = await grant.save();
+    await provider.interactionFinished(
+      req,
+      res,
+      { consent: { grantId } },
+      { mergeWithLastSubmission: true },
+    );
+  };
+
   return {
     handler: (req, res) => {
+      if ((req.url ?? '').startsWith(INTERACTION_PATH)) {
+        handleInteraction(req, res).catch(() => {
+          if (!res.headersSent) sendJson(res, 400, { error: 'invalid_request' });
+          else res.destroy();
+        });
+        return;
+      }
       // Plain string split: `new URL()` would throw on a hostile request-target.
       if ((req.url ?? '').split('?')[0] === RESOURCE_PATH) {
         handleResource(req, res).catch(() => {
@@ -867,7 +1024,22 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
       TC_REF_ASSERTION_ISSUER: ASSERTION_ISSUER,
       TC_REF_ASSERTION_KEY_FILE: files.assertion,
       TC_REF_ASSERTION_KID: assertion.kid,
+      TC_REF_AUTH_CODE_CLIENT_ID: authCode.id,
+      TC_REF_AUTH_CODE_CLIENT_SECRET: authCode.secret,
+      TC_REF_AUTH_CODE_OTHER_CLIENT_ID: authCodeOther.id,
+      TC_REF_AUTH_CODE_OTHER_CLIENT_SECRET: authCodeOther.secret,
+      TC_REF_AUTHORIZATION_URL: `${issuer}/auth`,
+      TC_REF_REDIRECT_URI: REDIRECT_URI,
+      TC_REF_USERNAME: user.username,
+      TC_REF_PASSWORD: user.password,
     },
-    secrets: [basic.secret, post.secret, jwtHs.secret],
+    secrets: [
+      basic.secret,
+      post.secret,
+      jwtHs.secret,
+      authCode.secret,
+      authCodeOther.secret,
+      user.password,
+    ],
   };
 }

@@ -5,16 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { describe } from 'vitest';
+import { CHROMIUM_ARGS, chromiumPath } from '../../src/login/chromium.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export const CHROMIUM = chromiumPath();
+export { CHROMIUM_ARGS };
 
 const missing = !existsSync(CHROMIUM);
 if (missing && !process.env['CI']) {
