@@ -207,7 +207,8 @@ async function main(): Promise<number> {
     process.stdout.write(
       `token-conformance ${harnessVersion()}: ${providers.map((p) => p.name).join(', ')}\n`,
     );
-    const runs: ProviderRun[] = await pooled(
+    // A login step that does not match (authorization.login) is a descriptor error: one line, exit 2.
+    const runs: ProviderRun[] | undefined = await pooled(
       concurrency,
       providers.map(
         (p) => () =>
@@ -224,7 +225,12 @@ async function main(): Promise<number> {
             };
           }),
       ),
-    );
+    ).catch((e: unknown) => {
+      if (!(e instanceof DescriptorError)) throw e;
+      process.stderr.write(`error: ${e.message}\n`);
+      return undefined;
+    });
+    if (!runs) return 2;
     await reference?.close();
     reference = undefined;
     await standIns?.close();

@@ -9,6 +9,7 @@
 import { CHECKS } from './checks/index.js';
 import { AREA_TITLES, levelOf, type CheckDef, type Evidence } from './checks/types.js';
 import type { Provider } from './descriptor/types.js';
+import { DescriptorError } from './descriptor/load.js';
 import type { Finding } from './evaluate.js';
 import { describeError, logHarnessError } from './harness-error.js';
 import { renderExchange } from './report/render.js';
@@ -31,6 +32,8 @@ export async function contain(
     recordable(run);
     return run;
   } catch (e) {
+    // A login step that no longer matches is the descriptor's error (exit 2), not the provider's.
+    if (e instanceof DescriptorError) throw e;
     const log = logHarnessError(e, `provider ${p.name}: ${stage}`);
     const cause = `a harness error while ${stage} of this provider: ${describeError(e)}${log ? ` (stack in ${log})` : ''}`;
     return brokenRun(p, cause, startedAt, checks);

@@ -49,7 +49,11 @@ function noAnswer(e: TransportError): string {
 }
 
 /** The checks that judge the ordinary token request itself: they name a set-up problem. */
-const SETUP_CHECKS = ['grant.client-credentials', 'grant.jwt-bearer'];
+const SETUP_CHECKS = [
+  'grant.client-credentials',
+  'grant.jwt-bearer',
+  'authorization-code.exchanged',
+];
 
 /** Probes whose answers rest on a client whose own token request failed as a set-up problem. */
 function unverifiable(p: Provider, evidence: Evidence): Map<ProbeId, string> {

@@ -1,4 +1,6 @@
 import { assertionMaxLifetime, raisedByPromise } from './client-assertion-policy.js';
+import { authorizationCodeChecks } from './authorization-code.js';
+import { refreshChecks } from './refresh.js';
 import { clientAuthChecks } from './client-auth.js';
 import { discoveryChecks } from './discovery.js';
 import { errorChecks } from './errors.js';
@@ -27,4 +29,6 @@ export const CHECKS: CheckDef[] = [
   ...expiryChecks,
   ...scopeChecks,
   ...errorChecks,
+  ...authorizationCodeChecks,
+  ...refreshChecks,
 ];

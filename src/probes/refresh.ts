@@ -25,13 +25,15 @@ function newest(p: Provider, ctx: ProbeContext, after: ProbeId[]): string | unde
   return original(p, ctx);
 }
 
-/** The original grant's scope: what token.0 was granted (its scope member, else what was asked). */
+/**
+ * The original grant's scope: the authorization request's (authorization_code), else what token.0
+ * was granted (its scope member, else what was asked).
+ */
 function originalScope(p: Provider, ctx: ProbeContext): string[] {
   const granted = (ctx.exchange(first)?.response?.json as { scope?: unknown } | undefined)?.scope;
   const s =
-    typeof granted === 'string'
-      ? granted
-      : (p.authorization?.scope ?? p.scopes.request ?? p.scopes.default ?? '');
+    p.authorization?.scope ??
+    (typeof granted === 'string' ? granted : (p.scopes.request ?? p.scopes.default ?? ''));
   return s.split(' ').filter(Boolean);
 }
 

@@ -51,6 +51,11 @@ export function formatSummary(record: RunRecord): string {
     // Which proxy, if any, carried this provider's requests: a result through a proxy is that path's result.
     const proxy = describeProxyUse(r.provider.proxy);
     if (proxy) lines.push(`${r.provider.name}: ${proxy}`);
+    const logins = r.evidence.logins;
+    if (logins !== undefined)
+      lines.push(
+        `${r.provider.name}: ${logins} login${logins === 1 ? '' : 's'} in the browser for fresh authorization codes (counted in its ${r.evidence.requestsSent} requests)`,
+      );
     const broken = r.findings.filter((f) => f.outcome === 'broken');
     const reasons = [...new Set(broken.map((f) => f.message))];
     if (
