@@ -1,5 +1,5 @@
 /**
- * Re-records test/fixtures/reference-evidence.json: one observe() of the embedded reference, redacted
+ * Re-records test/fixtures/reference*-evidence.json: one observe() of the embedded reference per descriptor, redacted
  * as always, with the run's random port normalised. The checks' unit tests apply defects to it.
  * Run after the probes or the reference change: `npx tsx scripts/record-fixture.ts`.
  */
@@ -14,7 +14,8 @@ import { startReference } from '../src/reference/server.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ref = await startReference();
 try {
-  for (const name of ['reference', 'reference-jwt-bearer']) await record(name);
+  for (const name of ['reference', 'reference-jwt-bearer', 'reference-authorization-code'])
+    await record(name);
 } finally {
   await ref.close();
 }
@@ -65,6 +66,18 @@ async function record(name: string): Promise<void> {
         : {}),
     },
     clients: provider.clients.map(scrubClient),
+    // The test user's password and a supplied refresh token never go into a fixture either.
+    ...(provider.authorization
+      ? {
+          authorization: {
+            ...provider.authorization,
+            user: { username: provider.authorization.user.username, password: '(not recorded)' },
+          },
+        }
+      : {}),
+    ...(provider.refresh?.token
+      ? { refresh: { ...provider.refresh, token: '(not recorded)' } }
+      : {}),
     ...(provider.introspection
       ? {
           introspection: {

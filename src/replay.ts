@@ -69,6 +69,16 @@ export function replayableProvider(p: Provider): Provider {
     ...(p.introspection
       ? { introspection: { ...p.introspection, client: scrubClient(p.introspection.client) } }
       : {}),
+    // The test user's password and a supplied refresh token are secrets like a client's.
+    ...(p.authorization
+      ? {
+          authorization: {
+            ...p.authorization,
+            user: { username: p.authorization.user.username, password: SCRUBBED },
+          },
+        }
+      : {}),
+    ...(p.refresh?.token ? { refresh: { ...p.refresh, token: SCRUBBED } } : {}),
     proxy: scrubProxy(p.proxy),
     secrets: [],
   };

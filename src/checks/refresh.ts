@@ -10,6 +10,11 @@ import { judgeNotAccepted, refusalChecks } from './refusal.js';
 import { defineCheck, fail, pass, rfc, type CheckDef, type SpecRef } from './types.js';
 
 const AREA = 'refresh' as const;
+/** Refresh tokens are probed unless the descriptor rules them out and supplies none. */
+export const refreshApplies = (p: Provider): true | string =>
+  p.expect.refreshToken === 'absent' && !p.refresh
+    ? 'the descriptor declares that no refresh token is issued (expect.refreshToken: absent) and supplies none (refresh.token)'
+    : true;
 const RFC9700_REFRESH: SpecRef = {
   label: 'RFC 9700 §4.14.2',
   url: 'https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2',
@@ -27,6 +32,7 @@ const works = defineCheck({
   level: 'MUST',
   spec: rfc(6749, '6'),
   defect: 'the endpoint refuses a refresh token it issued (or the descriptor supplied)',
+  applies: refreshApplies,
   needs: () => [PROBES.refreshFirst],
   judge: ({ ex }) => {
     const res = ex(PROBES.refreshFirst).response;
@@ -49,6 +55,7 @@ const lifetime = defineCheck({
   spec: rfc(6749, '5.1'),
   defect:
     'the refresh response has no expires_in, or one that is not a positive integer or not the declared one',
+  applies: refreshApplies,
   needs: () => [PROBES.refreshFirst],
   judge: ({ ex, provider }) => {
     const res = ex(PROBES.refreshFirst).response;
@@ -69,6 +76,7 @@ const lifetime = defineCheck({
 const broader = refusalChecks({
   probe: PROBES.refreshBroader,
   area: AREA,
+  applies: refreshApplies,
   what: 'a refresh with a scope broader than the original grant',
   acceptance: {
     id: 'refresh.broader-scope-refused',
@@ -97,6 +105,7 @@ const narrower = defineCheck({
     'RFC 6749 §6 lets the client ask for a scope within the original; §5.1 requires the scope member when the grant differs from the request.',
   spec: rfc(6749, '6'),
   defect: 'a narrower refresh is refused, or granted another scope than asked without saying so',
+  applies: refreshApplies,
   needs: () => [PROBES.refreshNarrower],
   judge: ({ ex }) => {
     const e = ex(PROBES.refreshNarrower);
@@ -118,6 +127,7 @@ const narrower = defineCheck({
 const otherClient = refusalChecks({
   probe: PROBES.refreshOtherClient,
   area: AREA,
+  applies: refreshApplies,
   what: 'a refresh token presented by another client',
   acceptance: {
     id: 'refresh.other-client-refused',
@@ -138,9 +148,11 @@ const otherClient = refusalChecks({
 });
 
 const rotationDeclared = (p: Provider): true | string =>
-  p.refresh?.rotation === true
-    ? true
-    : 'the descriptor does not declare refresh-token rotation (refresh.rotation)';
+  refreshApplies(p) !== true
+    ? refreshApplies(p)
+    : p.refresh?.rotation === true
+      ? true
+      : 'the descriptor does not declare refresh-token rotation (refresh.rotation)';
 
 const rotatedRefused = (id: string, probe: ProbeId, title: string, what: string, defect: string) =>
   defineCheck({

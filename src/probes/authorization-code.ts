@@ -68,7 +68,24 @@ function otherRedirectUri(uri: string): string {
 }
 
 export const authorizationCodeProbes: ProbeUnits = (p) => {
-  if (p.grant.type !== 'authorization_code') return [];
+  if (p.grant.type !== 'authorization_code')
+    return [
+      PROBES.codeFirstUse,
+      PROBES.codeReplay,
+      PROBES.codeAfterReplay,
+      PROBES.codeWrongVerifier,
+      PROBES.codeNoVerifier,
+      PROBES.codeRedirectMismatch,
+      PROBES.codeOtherClient,
+      PROBES.codePlainChallenge,
+    ].map((id): ProbeDef => ({
+      id,
+      purpose: 'authorization_code only',
+      appliesTo: () => policy('the grant is not authorization_code'),
+      build: () => {
+        throw new Error(`${id} is planned for authorization_code descriptors only`);
+      },
+    }));
   const other = otherClientIndex(p);
   const a = p.authorization!;
   const probes: ProbeDef[] = [

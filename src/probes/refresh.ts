@@ -67,11 +67,15 @@ function refreshRequest(p: Provider, ctx: ProbeContext, token: string, scope?: s
 
 export const refreshProbes: ProbeUnits = (p) => {
   const have = (ctx: ProbeContext): true | NotRun =>
-    original(p, ctx)
-      ? true
-      : policy(
-          'no refresh token: the ordinary token response carried none, and the descriptor supplies none (refresh.token)',
-        );
+    p.expect.refreshToken === 'absent' && !p.refresh
+      ? policy(
+          'the descriptor declares that no refresh token is issued (expect.refreshToken: absent)',
+        )
+      : original(p, ctx)
+        ? true
+        : policy(
+            'no refresh token: the ordinary token response carried none, and the descriptor supplies none (refresh.token)',
+          );
   const afterFirst = (ctx: ProbeContext): true | NotRun => {
     const h = have(ctx);
     if (h !== true) return h;

@@ -80,6 +80,8 @@ export interface ReferenceServer {
   env: Record<string, string>;
   /** Secrets among env values (client secrets), so callers can register them for redaction. */
   secrets: string[];
+  /** Every request received, as `METHOD /path` (no query): tests count what reached which endpoint. */
+  requests: string[];
   close(): Promise<void>;
 }
 
@@ -264,7 +266,9 @@ export async function startReference(options: ReferenceOptions = {}): Promise<Re
   };
   // The issuer embeds the port, so listen first and attach the application afterwards.
   const route: { handler?: (req: IncomingMessage, res: ServerResponse) => void } = {};
+  const requests: string[] = [];
   const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    requests.push(`${req.method ?? '?'} ${(req.url ?? '').split('?')[0]}`);
     if (route.handler) route.handler(req, res);
     else sendJson(res, 503, { error: 'temporarily_unavailable' });
   };
@@ -303,7 +307,7 @@ export async function startReference(options: ReferenceOptions = {}): Promise<Re
     const mtlsOrigin = await listen(mtlsServer);
     const app = await createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment });
     route.handler = app.handler;
-    return { env: { ...app.env, TC_REF_CA_FILE: caFile }, secrets: app.secrets, close };
+    return { env: { ...app.env, TC_REF_CA_FILE: caFile }, secrets: app.secrets, requests, close };
   } catch (err) {
     await close();
     throw err;

@@ -38,7 +38,16 @@ describe('the conformant recording', () => {
   it('skips only what the descriptor rules out, with the reason', () => {
     const skipped = findings.filter((f) => f.outcome === 'skipped');
     for (const f of skipped) expect(f.message, f.checkId).toMatch(/^not applicable: /);
-    expect([...new Set(skipped.map((f) => f.checkId))].sort()).toEqual([
+    // A client_credentials descriptor without refresh tokens: every authorization-code and refresh check.
+    const grantSpecific = (id: string) => /^(authorization-code|refresh)\./.test(id);
+    expect(
+      CHECKS.filter((c) => grantSpecific(c.id)).every((c) =>
+        skipped.some((f) => f.checkId === c.id),
+      ),
+    ).toBe(true);
+    expect(
+      [...new Set(skipped.map((f) => f.checkId))].filter((id) => !grantSpecific(id)).sort(),
+    ).toEqual([
       'client-auth.assertion-max-lifetime',
       'grant.assertion-alg-none',
       'grant.assertion-alg-none-error-code',
@@ -80,6 +89,17 @@ describe('the conformant jwt-bearer recording', () => {
     expect(
       findings.filter((f) => f.area === 'grant' && f.outcome === 'pass').length,
     ).toBeGreaterThan(8);
+  });
+});
+
+describe('the conformant authorization-code recording', () => {
+  it('passes every applicable check, the authorization-code and refresh ones included', () => {
+    const findings = findingsFor(undefined, false, 'authorization-code');
+    const notPassed = findings.filter((f) => f.outcome !== 'pass' && f.outcome !== 'skipped');
+    expect(notPassed.map((f) => `${f.checkId}: ${f.outcome} ${f.message}`)).toEqual([]);
+    const ours = findings.filter((f) => f.area === 'authorization-code' || f.area === 'refresh');
+    expect(ours.filter((f) => f.outcome !== 'pass').map((f) => f.checkId)).toEqual([]);
+    expect(ours.length).toBeGreaterThan(20);
   });
 });
 

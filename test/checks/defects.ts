@@ -116,6 +116,138 @@ const REFUSALS: { acceptance: string; code: string; probe: string; fixture?: Fix
       fixture: 'jwt-bearer' as const,
     };
   }),
+  // The authorization_code grant and refresh tokens (issue 12), on the authorization-code recording.
+  ...(
+    [
+      'replay:replay',
+      'wrong-verifier:wrong-verifier',
+      'missing-verifier:no-verifier',
+      'redirect-mismatch:redirect-mismatch',
+      'other-client:other-client',
+    ] as const
+  ).map((row) => {
+    const [id, probe] = row.split(':') as [string, string];
+    return {
+      acceptance: `authorization-code.${id}-refused`,
+      code: `authorization-code.${id}-invalid-grant`,
+      probe: `authorization-code.${probe}`,
+      fixture: 'authorization-code' as const,
+    };
+  }),
+  {
+    acceptance: 'refresh.broader-scope-refused',
+    code: 'refresh.broader-scope-invalid-scope',
+    probe: 'refresh.broader-scope',
+    fixture: 'authorization-code',
+  },
+  {
+    acceptance: 'refresh.other-client-refused',
+    code: 'refresh.other-client-invalid-grant',
+    probe: 'refresh.other-client',
+    fixture: 'authorization-code',
+  },
+];
+
+/** The authorization endpoint's answer to the plain-PKCE authorization request, redirected to `location`. */
+function plainAnswer(e: Evidence, location: string): void {
+  const r = res(e, 'authorization-code.plain-challenge');
+  r.status = 303;
+  r.headers['location'] = [location];
+}
+
+const AUTH_CODE_CASES: DefectCase[] = [
+  {
+    fixture: 'authorization-code',
+    check: 'authorization-code.exchanged',
+    client: 'client_secret_post (another client)',
+    defect: 'a valid code of the second client refused',
+    expect: 'fail',
+    message: /another client\) was answered 400 invalid_grant, not 200 with an access token/,
+    apply: (e) => errorResponse(e, 'token.1', 400, 'invalid_grant'),
+  },
+  {
+    fixture: 'authorization-code',
+    check: 'authorization-code.first-use',
+    defect: 'the first exchange of a fresh code refused',
+    expect: 'fail',
+    message: /first exchange of a fresh code was answered 400 invalid_grant/,
+    apply: (e) => errorResponse(e, 'authorization-code.first-use', 400, 'invalid_grant'),
+  },
+  {
+    fixture: 'authorization-code',
+    check: 'authorization-code.replay-revokes-tokens',
+    defect: 'the token of a replayed code still active at introspection',
+    expect: 'warn',
+    message: /still answers "active": true for the token issued from the replayed code/,
+    apply: (e) => {
+      json(e, 'authorization-code.after-replay')['active'] = true;
+    },
+  },
+  {
+    fixture: 'authorization-code',
+    check: 'authorization-code.plain-pkce-refused',
+    defect: 'plain PKCE accepted: the authorization request goes on to the login',
+    expect: 'warn',
+    message:
+      /code_challenge_method=plain was answered 303, redirect to https:\/\/127\.0\.0\.1:8443\/interaction\/x \(the login went on\)/,
+    apply: (e) => plainAnswer(e, 'https://127.0.0.1:8443/interaction/x'),
+  },
+  {
+    fixture: 'authorization-code',
+    check: 'authorization-code.plain-pkce-invalid-request',
+    defect: 'plain PKCE refused with another error than invalid_request',
+    expect: 'fail',
+    message:
+      /refused with error=unsupported_response_type .*RFC 7636 §4\.4\.1 says invalid_request/,
+    apply: (e) =>
+      plainAnswer(e, 'https://client.example.org/cb?error=unsupported_response_type&state=s'),
+  },
+  {
+    fixture: 'authorization-code',
+    check: 'refresh.works',
+    defect: 'a refresh token it issued refused',
+    expect: 'fail',
+    message: /the refresh token was answered 400 invalid_grant, not 200 with an access token/,
+    apply: (e) => errorResponse(e, 'refresh.first', 400, 'invalid_grant'),
+  },
+  {
+    fixture: 'authorization-code',
+    check: 'refresh.expires-in',
+    defect: 'the refreshed token without expires_in',
+    expect: 'fail',
+    message: /expires_in is absent, not a positive integer/,
+    apply: (e) => {
+      delete json(e, 'refresh.first')['expires_in'];
+    },
+  },
+  {
+    fixture: 'authorization-code',
+    check: 'refresh.narrower-scope-granted',
+    defect: 'a narrower refresh granted more than asked',
+    expect: 'fail',
+    message: /asked for "api:read", granted "api:read api:write": more than asked/,
+    apply: (e) => {
+      json(e, 'refresh.narrower-scope')['scope'] = 'api:read api:write';
+    },
+  },
+  {
+    fixture: 'authorization-code',
+    check: 'refresh.rotated-token-refused',
+    defect: 'a rotated refresh token redeemed again',
+    expect: 'fail',
+    message:
+      /a refresh token already redeemed was answered 200 with an access token: the request was accepted/,
+    apply: (e) => grantsToken(e, 'refresh.reuse-old'),
+  },
+  {
+    fixture: 'authorization-code',
+    check: 'refresh.reuse-revokes-family',
+    defect: 'the newest refresh token still good after a rotated one was reused',
+    expect: 'fail',
+    message:
+      /after the reuse of a rotated one was answered 200 with an access token: the request was accepted/,
+    apply: (e) => grantsToken(e, 'refresh.after-reuse'),
+  },
 ];
 
 const outcomeFor = (id: string, fixture: FixtureName = 'reference'): Outcome => {
@@ -170,6 +302,7 @@ const REFUSAL_CASES: DefectCase[] = REFUSALS.flatMap(
 
 export const CASES: DefectCase[] = [
   ...REFUSAL_CASES,
+  ...AUTH_CODE_CASES,
   // Grant handling
   {
     check: 'grant.client-credentials',

@@ -8,7 +8,11 @@ const load = (name: string) =>
   JSON.parse(
     readFileSync(new URL(`../fixtures/${name}-evidence.json`, import.meta.url), 'utf8'),
   ) as Recording;
-const RECORDINGS = { reference: load('reference'), 'jwt-bearer': load('reference-jwt-bearer') };
+const RECORDINGS = {
+  reference: load('reference'),
+  'jwt-bearer': load('reference-jwt-bearer'),
+  'authorization-code': load('reference-authorization-code'),
+};
 export type FixtureName = keyof typeof RECORDINGS;
 
 /**

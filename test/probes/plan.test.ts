@@ -8,7 +8,7 @@ import { ERROR_PROBES } from '../../src/probes/ids.js';
 import { probePlan } from '../../src/probes/plan.js';
 import { conformant, type FixtureName } from '../checks/fixture.js';
 
-describe.each<FixtureName>(['reference', 'jwt-bearer'])(
+describe.each<FixtureName>(['reference', 'jwt-bearer', 'authorization-code'])(
   'the probe plan of the %s recording',
   (name) => {
     const { provider, evidence } = conformant(name);
