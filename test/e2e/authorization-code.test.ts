@@ -110,10 +110,10 @@ describeInBrowser('authorization_code: the chromium login against the reference'
     // The codes and verifiers are recorded as previews and placeholders only.
     const bodies = Object.values(provider.evidence.exchanges)
       .map((e) => e.request.body ?? '')
-      .filter((b) => b.includes('grant_type=authorization_code'));
+      .filter((b) => /(^|&)code=/.test(b));
     expect(bodies.length).toBeGreaterThan(0);
     for (const b of bodies) {
-      expect(b).toMatch(/code=[^&]*redacted/);
+      expect(b).toMatch(/(^|&)code=[^&]*redacted/);
       expect(b).not.toMatch(/code_verifier=(?!\[code_verifier\])/);
     }
   }, 300_000);
