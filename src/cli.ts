@@ -44,7 +44,8 @@ import { callerDir } from './caller-dir.js';
 const USAGE = `usage: npm run conformance [-- --provider <name|path> ... --emulate --strict --no-report --out <dir>
                                       --shard <k/n> --history <file> --concurrency <n> --allow-unverified]
   --provider, -p      a provider name (a file in providers/) or a descriptor path; repeatable
-                      (default: the embedded reference: reference, reference-jwt-bearer;
+                      (default: the embedded reference: reference, reference-jwt-bearer,
+                       reference-authorization-code;
                       with --emulate: the five seed services)
   --emulate           run the seed services' descriptors against local stand-ins (src/emulate)
   --strict            SHOULD violations fail the run too

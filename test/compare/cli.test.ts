@@ -175,6 +175,7 @@ describe('npm run conformance -- --since and --replay', () => {
     const file = readCompare(b.outDir);
     expect(file.comparisons.map((c) => c.baseline.provider)).toEqual([
       'reference',
+      'reference-authorization-code',
       'reference-jwt-bearer',
     ]);
     for (const c of file.comparisons) {
@@ -196,7 +197,7 @@ describe('npm run conformance -- --since and --replay', () => {
     const run = await runCli(['--replay', firstFile, '--no-report'], { timeoutMs: 60_000 });
     expect(run.code, describeRun(run)).toBe(0);
     expect(run.stdout).toMatch(
-      /replay of .*run\.json \(recorded .*\): reference, reference-jwt-bearer; no request sent/,
+      /replay of .*run\.json \(recorded .*\): reference, reference-authorization-code, reference-jwt-bearer; no request sent/,
     );
     const replayed = readRun(run);
     const verdicts = (r: RunRecord) =>

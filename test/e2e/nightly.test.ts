@@ -187,6 +187,7 @@ describe('the ready-made workflows, run locally against the embedded reference',
     ) as RunRecord;
     expect(merged.providers.map((p) => p.provider.name)).toEqual([
       'reference',
+      'reference-authorization-code',
       'reference-jwt-bearer',
     ]);
     expect(outcomes(merged)).toEqual(outcomes(readRun(whole)));

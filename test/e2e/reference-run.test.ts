@@ -69,7 +69,11 @@ describe('a run against the embedded reference', () => {
     expect(run.code).toBe(0);
     const rows = parseSummary(run.stdout);
     // The default run: every embedded descriptor (one per grant) against one reference server.
-    expect(rows.map((r) => r.provider)).toEqual(['reference', 'reference-jwt-bearer']);
+    expect(rows.map((r) => r.provider)).toEqual([
+      'reference',
+      'reference-authorization-code',
+      'reference-jwt-bearer',
+    ]);
     for (const row of rows) {
       expect(row.failed, row.provider).toBe(0);
       expect(row.broken, row.provider).toBe(0);
@@ -184,7 +188,11 @@ describeInBrowser('the HTML report in a browser (file://, no network)', () => {
   it('opens on the verdict of each provider: verdict, MUST and EXPECTATION failures, warnings, requests, endpoint', async () => {
     await report.open();
     const lines = await report.verdictLines();
-    expect([...lines.keys()]).toEqual(['reference', 'reference-jwt-bearer']);
+    expect([...lines.keys()]).toEqual([
+      'reference',
+      'reference-authorization-code',
+      'reference-jwt-bearer',
+    ]);
     for (const r of record.providers) {
       const v = summarize(r);
       const line = lines.get(r.provider.name);
