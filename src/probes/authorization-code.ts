@@ -106,7 +106,7 @@ export const authorizationCodeProbes: ProbeUnits = (p) => {
     {
       id: PROBES.codeAfterReplay,
       asClient: 0,
-      purpose: (ctx) =>
+      purpose: () =>
         p.introspection
           ? 'the token of the replayed code at introspection (revoked?)'
           : 'the token of the replayed code at the protected resource (revoked?)',
