@@ -90,7 +90,6 @@ export class Authorizer {
   async code(req: CodeRequest): Promise<CodeGrant> {
     const a = this.p.authorization;
     if (!a) throw new NotRunError(prerequisite('the descriptor declares no authorization'));
-    this.hooks.beforeLogin();
     const endpoint = this.hooks.endpoint();
     if (!endpoint)
       throw new NotRunError(
@@ -99,6 +98,8 @@ export class Authorizer {
         ),
       );
     const context = await this.open(endpoint);
+    // Counted once the browser is there: a login that cannot start costs no budget.
+    this.hooks.beforeLogin();
     const state = b64url(randomBytes(16));
     const pkce = req.pkce === 'none' ? undefined : pkcePair();
     const url = new URL(endpoint);
