@@ -18,6 +18,8 @@ export { estimateGuessability } from './evidence/guessability.js';
 export interface ObserveOptions {
   /** Called before a long wait, so the CLI can tell the user why nothing happens. */
   onWait?: (provider: Provider, seconds: number, why: string) => void;
+  /** Only these probes are sent (the others are not run, by policy): tests that need a few only. */
+  only?: (probe: ProbeId) => boolean;
 }
 
 /** What the metadata names that later probes use: the JWK Set and the mTLS alias (RFC 8705 §5). */
@@ -77,7 +79,12 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
   };
   try {
     for (const probe of probePlan(p)) {
-      const ruledOut = authorizer ? NOT_FOR_AUTHORIZATION_CODE[probe.id] : undefined;
+      const ruledOut =
+        options.only && !options.only(probe.id)
+          ? 'not selected for this run'
+          : authorizer
+            ? NOT_FOR_AUTHORIZATION_CODE[probe.id]
+            : undefined;
       const applies = ruledOut ? policy(ruledOut) : (probe.appliesTo?.(ctx) ?? true);
       if (applies !== true) {
         notRun[probe.id] = applies;

@@ -146,6 +146,11 @@ describe('embedded reference endpoint', () => {
       'TC_REF_ASSERTION_ISSUER',
       'TC_REF_ASSERTION_KEY_FILE',
       'TC_REF_ASSERTION_KID',
+      'TC_REF_AUTHORIZATION_URL',
+      'TC_REF_AUTH_CODE_CLIENT_ID',
+      'TC_REF_AUTH_CODE_CLIENT_SECRET',
+      'TC_REF_AUTH_CODE_OTHER_CLIENT_ID',
+      'TC_REF_AUTH_CODE_OTHER_CLIENT_SECRET',
       'TC_REF_BASIC_CLIENT_ID',
       'TC_REF_BASIC_CLIENT_SECRET',
       'TC_REF_CA_FILE',
@@ -159,6 +164,7 @@ describe('embedded reference endpoint', () => {
       'TC_REF_MTLS_CLIENT_ID',
       'TC_REF_MTLS_KEY_FILE',
       'TC_REF_MTLS_TOKEN_URL',
+      'TC_REF_PASSWORD',
       'TC_REF_PKJWT_CLIENT_ID',
       'TC_REF_PKJWT_EC_KEY_FILE',
       'TC_REF_PKJWT_EC_KID',
@@ -168,11 +174,13 @@ describe('embedded reference endpoint', () => {
       'TC_REF_PKJWT_RSA_KID',
       'TC_REF_POST_CLIENT_ID',
       'TC_REF_POST_CLIENT_SECRET',
+      'TC_REF_REDIRECT_URI',
       'TC_REF_RESOURCE_URL',
       'TC_REF_SELF_SIGNED_CERT_FILE',
       'TC_REF_SELF_SIGNED_CLIENT_ID',
       'TC_REF_SELF_SIGNED_KEY_FILE',
       'TC_REF_TOKEN_URL',
+      'TC_REF_USERNAME',
     ]);
     expect(v('TC_REF_ISSUER')).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(v('TC_REF_TOKEN_URL')).toBe(`${v('TC_REF_ISSUER')}/token`);
@@ -188,6 +196,9 @@ describe('embedded reference endpoint', () => {
         v('TC_REF_BASIC_CLIENT_SECRET'),
         v('TC_REF_POST_CLIENT_SECRET'),
         v('TC_REF_JWT_HS_CLIENT_SECRET'),
+        v('TC_REF_AUTH_CODE_CLIENT_SECRET'),
+        v('TC_REF_AUTH_CODE_OTHER_CLIENT_SECRET'),
+        v('TC_REF_PASSWORD'),
       ].sort(),
     );
     expect(
