@@ -233,8 +233,9 @@ describeInBrowser('the HTML report in a browser (file://, no network)', () => {
       '[data-testid=tree-content] > div > [data-testid=tree-section] [data-testid=tree-section-title]',
     );
     await top.first().waitFor();
-    expect((await top.allInnerTexts()).slice(0, 2)).toEqual([
+    expect((await top.allInnerTexts()).slice(0, 3)).toEqual([
       PROVIDER_TITLE,
+      'reference-authorization-code · Embedded reference (oidc-provider), authorization code + PKCE + refresh',
       'reference-jwt-bearer · Embedded reference, jwt-bearer grant (oidc-provider)',
     ]);
     for (const area of ['Client authentication', 'Response schema'] as const) {
