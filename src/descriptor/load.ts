@@ -15,14 +15,8 @@ import {
 import { inert } from '../text/inert.js';
 import { checkCertificatePair, KeyProblem, parsePrivateKey, readPemFile, toPkcs8 } from './keys.js';
 import { direct, environmentProxies, hasCredentials, parseProxyUrl } from './proxy.js';
-import type {
-  AssertionAlg,
-  ClientDescriptor,
-  GrantType,
-  Provider,
-  ProxySetting,
-  SecretRef,
-} from './types.js';
+import type { RawClient, RawProvider } from './raw.gen.js';
+import type { ClientDescriptor, Provider, ProxySetting, SecretRef } from './types.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PROVIDERS_DIR = path.join(ROOT, 'providers');
@@ -739,51 +733,8 @@ function resolveProxy(
   return environment ?? { mode: 'none', reason: 'no HTTPS_PROXY or HTTP_PROXY set' };
 }
 
-/** The validated shape, as the schema guarantees it (defaults not yet applied). */
-interface RawProviderShape {
-  name: string;
-  title: string;
-  embedded?: 'reference';
-  tokenEndpoint: string;
-  issuer?: string;
-  discovery?: Provider['discovery'];
-  jwksUri?: string;
-  clients: RawClient[];
-  grant: RawGrant;
-  deviations?: { check?: string; checks?: string[]; reason: string; link: string }[];
-  scopes?: Provider['scopes'];
-  expect: Partial<Omit<Provider['expect'], 'clientAssertion'>> & {
-    tokenType: string;
-    clientAssertion?: Partial<Provider['expect']['clientAssertion']>;
-  };
-  resource?: {
-    url: string;
-    method?: 'GET' | 'POST';
-    requiredScope?: string;
-    insufficientScope?: { scope: string };
-  };
-  introspection?: { url: string; client?: number | RawClient };
-  limits?: Partial<Provider['limits']>;
-  tls?: { caFile?: string; insecureSkipVerify?: boolean };
-  proxy?: 'none' | { url: string };
-}
-
-interface RawClient {
-  id: string;
-  label?: string;
-  auth: {
-    method: ClientDescriptor['auth']['method'];
-    secret?: string;
-    alg?: AssertionAlg;
-    key?: string;
-    keyValue?: string;
-    kid?: string;
-    audience?: 'token-endpoint' | 'issuer';
-    certFile?: string;
-    keyFile?: string;
-    certificateBoundTokens?: boolean;
-  };
-}
+/** The validated shape, as the schema guarantees it (defaults not yet applied): generated from the schema. */
+type RawProviderShape = RawProvider;
 
 interface ClientContext {
   file: string;
@@ -971,20 +922,7 @@ function loadClient(
   };
 }
 
-interface RawGrant {
-  type: GrantType;
-  assertion?: {
-    issuer: string;
-    subject?: string;
-    audience?: string;
-    alg: AssertionAlg;
-    key?: string;
-    keyValue?: string;
-    kid?: string;
-    claims?: Record<string, unknown>;
-  };
-  bodyEncoding?: 'form' | 'json';
-}
+type RawGrant = RawProvider['grant'];
 
 function loadGrant(g: RawGrant, ctx: ClientContext): Provider['grant'] {
   const out: Provider['grant'] = { type: g.type, bodyEncoding: g.bodyEncoding ?? 'form' };
