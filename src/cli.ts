@@ -203,6 +203,10 @@ async function main(): Promise<number> {
         process.stdout.write(
           `WARNING: ${p.name}: TLS certificate verification is OFF (tls.insecureSkipVerify); every result is marked INSECURE\n`,
         );
+      if (p.insecureHttp)
+        process.stdout.write(
+          `WARNING: ${p.name}: plain HTTP without TLS on loopback (allowInsecureHttp: loopback) for ${p.insecureHttp.join(', ')}; every result is marked INSECURE\n`,
+        );
     }
     process.stdout.write(
       `token-conformance ${harnessVersion()}: ${providers.map((p) => p.name).join(', ')}\n`,

@@ -14,6 +14,7 @@ import {
 } from './limits.js';
 import { inert } from '../text/inert.js';
 import { checkCertificatePair, KeyProblem, parsePrivateKey, readPemFile, toPkcs8 } from './keys.js';
+import { HTTP_REFUSED, isLoopbackHost } from './insecure.js';
 import { direct, environmentProxies, hasCredentials, parseProxyUrl } from './proxy.js';
 import type { RawClient, RawProvider } from './raw.gen.js';
 import type { ClientDescriptor, Provider, ProxySetting, SecretRef } from './types.js';
@@ -534,6 +535,7 @@ export function resolveProvider(
     ['/resource/url', d.resource?.url],
     ['/introspection/url', d.introspection?.url],
   ];
+  const insecureHttp: string[] = [];
   for (const [pointer, value] of urls) {
     if (value === undefined) continue;
     let url: URL | undefined;
@@ -542,12 +544,28 @@ export function resolveProvider(
     } catch {
       url = undefined;
     }
-    if (!url || url.protocol !== 'https:' || url.hash !== '' || url.hostname === '') {
+    if (
+      !url ||
+      (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+      url.hash !== '' ||
+      url.hostname === ''
+    ) {
       throw new DescriptorError(
         shownFile,
         fieldName(pointer),
         `not a valid URL: must parse as an absolute https:// URL with a host and without a fragment${origin(pointer)}`,
       );
+    }
+    if (url.protocol === 'http:') {
+      // allowInsecureHttp: loopback lets a server under development on this machine be tested;
+      // anything else in plain HTTP would send secrets readable on the way.
+      if (d.allowInsecureHttp !== 'loopback' || !isLoopbackHost(url.hostname))
+        throw new DescriptorError(
+          shownFile,
+          fieldName(pointer),
+          `must be an absolute https:// URL: ${HTTP_REFUSED}${origin(pointer)}`,
+        );
+      insecureHttp.push(fieldName(pointer));
     }
   }
   // RFC 6749 §3.3 gives a request without scope one of two answers: a default, or invalid_scope.
@@ -604,7 +622,14 @@ export function resolveProvider(
       );
     }
   }
-  const clientContext: ClientContext = { file: raw.file, shownFile, origin, envOfPointer, secrets };
+  const clientContext: ClientContext = {
+    file: raw.file,
+    shownFile,
+    origin,
+    envOfPointer,
+    secrets,
+    plainHttpTokenEndpoint: insecureHttp.includes('tokenEndpoint'),
+  };
   const clientsOut: ClientDescriptor[] = d.clients.map((c, i) =>
     loadClient(c, { field: `clients[${i}]`, pointer: `/clients/${i}` }, clientContext),
   );
@@ -621,11 +646,12 @@ export function resolveProvider(
     file: raw.file,
     ...(d.embedded ? { embedded: d.embedded } : {}),
     tokenEndpoint: d.tokenEndpoint,
+    ...(insecureHttp.length > 0 ? { insecureHttp } : {}),
     ...(d.issuer ? { issuer: d.issuer } : {}),
     ...(d.discovery ? { discovery: d.discovery } : {}),
     ...(d.jwksUri ? { jwksUri: d.jwksUri } : {}),
     clients: clientsOut,
-    grant: loadGrant(d.grant, { file: raw.file, shownFile, origin, envOfPointer, secrets }),
+    grant: loadGrant(d.grant, clientContext),
     scopes: d.scopes ?? {},
     expect: {
       tokenType: d.expect.tokenType,
@@ -742,6 +768,8 @@ interface ClientContext {
   origin: (pointer: string) => string;
   envOfPointer: Map<string, string>;
   secrets: SecretRef[];
+  /** The token endpoint is http:// (allowInsecureHttp): no TLS to present a certificate on. */
+  plainHttpTokenEndpoint: boolean;
 }
 
 /** The scope checks of a resource: only a declaration that can be tested is accepted. */
@@ -878,15 +906,43 @@ function loadClient(
       audience: c.auth.audience ?? 'token-endpoint',
     };
   }
-  if (method === 'tls_client_auth' || method === 'self_signed_tls_client_auth') {
-    const certFile = rel(c.auth.certFile ?? '');
-    const keyFile = rel(c.auth.keyFile ?? '');
+  // The certificate: auth.certFile/keyFile of the TLS methods, or the client's own tls (any method).
+  const viaAuth = method === 'tls_client_auth' || method === 'self_signed_tls_client_auth';
+  const certSource = viaAuth
+    ? {
+        certFile: c.auth.certFile ?? '',
+        keyFile: c.auth.keyFile ?? '',
+        bound: c.auth.certificateBoundTokens,
+      }
+    : c.tls
+      ? { certFile: c.tls.certFile, keyFile: c.tls.keyFile, bound: c.tls.certificateBoundTokens }
+      : undefined;
+  if (certSource && ctx.plainHttpTokenEndpoint)
+    throw new DescriptorError(
+      ctx.shownFile,
+      viaAuth ? at('certFile') : `${where.field}.tls`,
+      'a client certificate needs TLS, and the token endpoint is plain http:// (allowInsecureHttp): serve it over https:// to test mutual TLS',
+    );
+  if (certSource) {
+    // Problems are reported at auth.certFile/keyFile, or at the client's tls.certFile/keyFile.
+    const certField = viaAuth ? 'certFile' : 'tls.certFile';
+    const keyField = viaAuth ? 'keyFile' : 'tls.keyFile';
+    const failCert = (field: string, problem: string): never => {
+      if (viaAuth) return fail(field, problem);
+      throw new DescriptorError(
+        ctx.shownFile,
+        `${where.field}.${field}`,
+        `${problem}${ctx.origin(`${where.pointer}/${field.replace('.', '/')}`)}`,
+      );
+    };
+    const certFile = rel(certSource.certFile);
+    const keyFile = rel(certSource.keyFile);
     let cert = '';
     let key = '';
     try {
       cert = readPemFile(certFile, 'certificate file');
     } catch (e) {
-      if (e instanceof KeyProblem) fail('certFile', e.message);
+      if (e instanceof KeyProblem) failCert(certField, e.message);
       throw e;
     }
     try {
@@ -894,7 +950,7 @@ function loadClient(
       checkCertificatePair(cert, key);
     } catch (e) {
       if (e instanceof KeyProblem)
-        fail(/certFile is not/.test(e.message) ? 'certFile' : 'keyFile', e.message);
+        failCert(/certFile is not/.test(e.message) ? certField : keyField, e.message);
       throw e;
     }
     ctx.secrets.push({
@@ -911,7 +967,7 @@ function loadClient(
       key,
       certFile,
       keyFile,
-      boundTokens: c.auth.certificateBoundTokens ?? false,
+      boundTokens: certSource.bound ?? false,
       thumbprint,
     };
   }
@@ -919,6 +975,7 @@ function loadClient(
     id: c.id,
     label: c.label ?? (auth.assertion ? `${method} ${auth.assertion.alg}` : method),
     auth,
+    ...(c.sendClientId === false ? { sendClientId: false } : {}),
   };
 }
 
