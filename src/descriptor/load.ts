@@ -13,6 +13,7 @@ import {
   unsafeFileProblem,
 } from './limits.js';
 import { inert } from '../text/inert.js';
+import { didYouMean } from '../text/suggest.js';
 import { checkCertificatePair, KeyProblem, parsePrivateKey, readPemFile, toPkcs8 } from './keys.js';
 import { HTTP_REFUSED, isLoopbackHost } from './insecure.js';
 import { direct, environmentProxies, hasCredentials, parseProxyUrl } from './proxy.js';
@@ -81,14 +82,14 @@ function describeAjvError(e: ErrorObject): { field: string; problem: string } {
   switch (e.keyword) {
     case 'additionalProperties': {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
-      // A case slip (timeoutMS for timeoutMs) is the usual cause: name the field that was meant.
+      // A slip (timeoutMS for timeoutMs, tokenEnpoint for tokenEndpoint) is the usual cause: name
+      // the field that was meant, among those allowed at that place.
       const known = Object.keys(
         (e.parentSchema as { properties?: object } | undefined)?.properties ?? {},
       );
-      const meant = known.find((k) => k.toLowerCase() === extra.toLowerCase());
       return {
         field: fieldName(`${base}/${extra}`),
-        problem: `unknown field${meant ? ` (did you mean ${meant}?)` : ''}`,
+        problem: `unknown field${didYouMean(extra, known)}`,
       };
     }
     case 'required': {
@@ -112,10 +113,9 @@ function describeAjvError(e: ErrorObject): { field: string; problem: string } {
       };
     }
     case 'enum': {
-      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues
-        .map(String)
-        .join(', ');
-      return { field: fieldName(base), problem: `must be one of: ${allowed}` };
+      const values = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
+      const meant = typeof e.data === 'string' ? didYouMean(e.data, values) : '';
+      return { field: fieldName(base), problem: `must be one of: ${values.join(', ')}${meant}` };
     }
     case 'type': {
       const want = (e.params as { type: string }).type;
@@ -261,7 +261,7 @@ export function locateDescriptor(nameOrPath: string, dir = PROVIDERS_DIR): strin
     throw new DescriptorError(
       '--provider',
       nameOrPath,
-      `unknown provider (known: ${[...known.keys()].join(', ') || 'none'}; or give a path to a descriptor file)`,
+      `unknown provider${didYouMean(nameOrPath, known.keys())} (known: ${[...known.keys()].join(', ') || 'none'}; or give a path to a descriptor file)`,
     );
   }
   return file;
