@@ -16,6 +16,14 @@ import { inert } from '../text/inert.js';
 import { didYouMean } from '../text/suggest.js';
 import { checkCertificatePair, KeyProblem, parsePrivateKey, readPemFile, toPkcs8 } from './keys.js';
 import { HTTP_REFUSED, isLoopbackHost } from './insecure.js';
+import {
+  ExtendsProblem,
+  isBaseFileName,
+  originOf,
+  withBases,
+  type Layered,
+  type ParsedFile,
+} from './extends.js';
 import { direct, environmentProxies, hasCredentials, parseProxyUrl } from './proxy.js';
 import type { RawClient, RawProvider } from './raw.gen.js';
 import type { ClientDescriptor, Provider, ProxySetting, SecretRef } from './types.js';
@@ -218,6 +226,20 @@ function firstSchemaError(
       `a secret is not allowed with auth method ${method}`,
     );
   }
+  // sendClientId and tls beside auth: ruled out by the client's auth method.
+  const clientField = /^(\/clients\/\d+|\/introspection\/client)\/(sendClientId|tls)$/.exec(
+    e.instancePath,
+  );
+  if (e.keyword === 'false schema' && clientField) {
+    const m = String(valueAt(data, `${clientField[1]}/auth/method`));
+    return new DescriptorError(
+      file,
+      fieldName(e.instancePath),
+      clientField[2] === 'tls'
+        ? `not allowed with auth method ${m}: its certificate is auth.certFile and auth.keyFile`
+        : `not allowed with auth method ${m}: only a public client (method none) may leave out client_id`,
+    );
+  }
   if (e.keyword === 'false schema' && method) {
     return new DescriptorError(
       file,
@@ -242,10 +264,22 @@ export function knownProviders(dir = PROVIDERS_DIR): Map<string, string> {
   if (!existsSync(dir)) return new Map();
   for (const f of readdirSync(dir)) {
     const m = /^(.*)\.(ya?ml|json)$/.exec(f);
-    if (m?.[1]) found.push([m[1], path.join(dir, f)]);
+    // Bases (extends) are not providers: *.base.yaml, or a file that says abstract: true.
+    if (m?.[1] && !isBaseFileName(f) && !isAbstract(path.join(dir, f)))
+      found.push([m[1], path.join(dir, f)]);
   }
   // By name, so "reference" comes before "reference-jwt-bearer" (file names sort the other way).
   return new Map(found.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** `abstract: true` at the top level of a descriptor file (YAML or JSON), read without parsing. */
+function isAbstract(file: string): boolean {
+  try {
+    if (descriptorFileProblem(file)) return false;
+    return /^(abstract:\s*true|\s*"abstract"\s*:\s*true)\b/m.test(readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** Finds a descriptor by name (providers/<name>.yaml) or by path. */
@@ -273,11 +307,73 @@ export interface RawDescriptor {
   /** The path shown to users: relative to the working directory when shorter. */
   shownFile: string;
   data: { [key: string]: Json };
+  /** With extends: the file each field came from, by field name (`clients[0].auth.key`). */
+  origins?: Map<string, string>;
 }
 
+/**
+ * Reads a descriptor: its file, the bases it extends (src/descriptor/extends.ts) merged in, and
+ * validates the result. A base (abstract: true, *.base.yaml) is refused: it is not a provider.
+ */
 export function readDescriptor(file: string): RawDescriptor {
+  const parsed = parseDescriptorFile(file);
+  const { shownFile } = parsed;
+  if (parsed.data['abstract'] === true || isBaseFileName(file))
+    throw new DescriptorError(
+      shownFile,
+      parsed.data['abstract'] === true ? 'abstract' : '(file)',
+      `a base for other descriptors (${parsed.data['abstract'] === true ? 'abstract: true' : 'named *.base.*'}), not a provider to run: run a descriptor that extends it`,
+    );
+  let layered: Layered;
+  try {
+    layered = withBases(file, parsed, parseDescriptorFile);
+  } catch (e) {
+    if (e instanceof ExtendsProblem) throw new DescriptorError(e.file, 'extends', e.problem);
+    throw e;
+  }
+  const { data, origins } = layered;
+  const raw: RawDescriptor = { file, shownFile, data, origins };
+  const schemaError = firstSchemaError(shownFile, data);
+  if (schemaError) throw relocate(raw, schemaError);
+  // "https://${env:HOST}/token" passes the URL pattern but is never resolved (only whole values are):
+  // it would reach the runner as a literal host name.
+  const partial = findPartialEnvRef(data, '');
+  if (partial)
+    throw relocate(
+      raw,
+      new DescriptorError(
+        shownFile,
+        fieldName(partial),
+        'an ${env:NAME} reference must be the whole value; it is not resolved inside a longer string',
+      ),
+    );
+  return raw;
+}
+
+/**
+ * An error about a field a base (extends) set names that base: the field came from there. The
+ * extending file is named in the problem, since that is the descriptor being run.
+ */
+function relocate(raw: RawDescriptor, e: DescriptorError): DescriptorError {
+  if (!raw.origins) return e;
+  const from = originOf(raw.origins, e.field, raw.shownFile);
+  if (from === raw.shownFile || e.file !== raw.shownFile) return e;
+  return new DescriptorError(
+    from,
+    e.field,
+    `${e.problem} (in a base of ${raw.shownFile}, through extends)`,
+  );
+}
+
+/** The path shown to users: relative to the working directory when shorter. */
+function shownPathOf(file: string): string {
   const rel = path.relative(process.cwd(), file);
-  const shownFile = rel && !rel.startsWith('..') ? rel : file;
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+/** One descriptor file, parsed: syntax, size and nesting checked, not yet the schema. */
+function parseDescriptorFile(file: string): ParsedFile {
+  const shownFile = shownPathOf(file);
   const fileProblem = descriptorFileProblem(file);
   if (fileProblem) throw new DescriptorError(shownFile, '(file)', `cannot read: ${fileProblem}`);
   let text: string;
@@ -343,18 +439,7 @@ export function readDescriptor(file: string): RawDescriptor {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new DescriptorError(shownFile, '(top level)', 'must be a mapping of fields');
   }
-  const schemaError = firstSchemaError(shownFile, data);
-  if (schemaError) throw schemaError;
-  // "https://${env:HOST}/token" passes the URL pattern but is never resolved (only whole values are):
-  // it would reach the runner as a literal host name.
-  const partial = findPartialEnvRef(data as Json, '');
-  if (partial)
-    throw new DescriptorError(
-      shownFile,
-      fieldName(partial),
-      'an ${env:NAME} reference must be the whole value; it is not resolved inside a longer string',
-    );
-  return { file, shownFile, data: data as { [key: string]: Json } };
+  return { shownFile, data: data as { [key: string]: Json } };
 }
 
 /** `line 5, column 3` of a character offset. */
@@ -428,6 +513,14 @@ export function resolveProvider(
   raw: RawDescriptor,
   env: NodeJS.ProcessEnv = process.env,
 ): Provider {
+  try {
+    return resolveOne(raw, env);
+  } catch (e) {
+    throw e instanceof DescriptorError ? relocate(raw, e) : e;
+  }
+}
+
+function resolveOne(raw: RawDescriptor, env: NodeJS.ProcessEnv): Provider {
   const { shownFile } = raw;
   const uses: EnvUse[] = [];
   collectEnvRefs(raw.data, '', uses);
