@@ -53,7 +53,7 @@ beforeAll(async () => {
     },
     (req, res) => {
       const peer = (req.socket as TLSSocket).getPeerCertificate() as PeerCertificate | undefined;
-      presented.push(peer?.subject?.CN ?? '');
+      presented.push(String(peer?.subject?.CN ?? ''));
       req.resume();
       req.on('end', () => {
         res.writeHead(400, { 'content-type': 'application/json' });
