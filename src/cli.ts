@@ -36,6 +36,7 @@ import { checkPaths, outputEntries } from './cli/paths.js';
 import { contain } from './contain.js';
 import { exitOnHarnessError, logHarnessErrorsIn } from './harness-error.js';
 import { inert } from './text/inert.js';
+import { didYouMean } from './text/suggest.js';
 import { compareSince, sinceFlag } from './compare/since.js';
 import { replayableProvider } from './replay.js';
 import { replayRun } from './replay-run.js';
@@ -189,7 +190,10 @@ async function main(): Promise<number> {
       if (i >= 0) {
         const unknown = p.deviations[i]!.checks.find((id) => !CHECKS.some((c) => c.id === id));
         process.stderr.write(
-          `error: ${path.relative(process.cwd(), p.file) || p.file}: deviations[${i}]: unknown check id ${unknown} (see docs/checks.md)\n`,
+          `error: ${path.relative(process.cwd(), p.file) || p.file}: deviations[${i}]: unknown check id ${unknown}${didYouMean(
+            unknown ?? '',
+            CHECKS.map((c) => c.id),
+          )} (see docs/checks.md)\n`,
         );
         return 2;
       }
@@ -202,6 +206,10 @@ async function main(): Promise<number> {
       if (p.tls.insecureSkipVerify)
         process.stdout.write(
           `WARNING: ${p.name}: TLS certificate verification is OFF (tls.insecureSkipVerify); every result is marked INSECURE\n`,
+        );
+      if (p.insecureHttp)
+        process.stdout.write(
+          `WARNING: ${p.name}: plain HTTP without TLS on loopback (allowInsecureHttp: loopback) for ${p.insecureHttp.join(', ')}; every result is marked INSECURE\n`,
         );
     }
     process.stdout.write(
