@@ -53,6 +53,13 @@ function exec(
       cwd,
       // TC_NODE's folder first: npx and the installed bin (#!/usr/bin/env node) both run on it.
       env: childEnv({
+        // An outer `npx -p node@22 -- vitest …` leaves npm_config_package and friends in the
+        // environment; an inner npx would read them and go looking for node@22 itself.
+        ...Object.fromEntries(
+          Object.keys(process.env)
+            .filter((k) => /^npm_/i.test(k))
+            .map((k) => [k, undefined]),
+        ),
         PATH: `${path.dirname(NODE)}${path.delimiter}${process.env['PATH'] ?? ''}`,
         ...env,
       }),
