@@ -188,6 +188,8 @@ describe(`the packed CLI (node ${NODE})`, () => {
     expect(help.code, show(help)).toBe(0);
     for (const command of ['run', 'validate', 'checks', 'init', 'compare', 'merge'])
       expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    // The README shows it as it is.
+    expect(readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8')).toContain(help.stdout.trim());
     for (const command of ['run', 'validate', 'checks', 'init', 'compare', 'merge']) {
       const r = await tc([command, '--help']);
       expect(r.code, show(r)).toBe(0);
