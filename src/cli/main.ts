@@ -279,14 +279,24 @@ limits: { timeoutMs: 10000, maxRequests: 40, requestsPerSecond: 2 }
 /** The nightly workflow of docs/ci/github-actions.yml, run through the installed binary. */
 function workflow(): string {
   const source = readFileSync(path.join(PACKAGE_ROOT, 'docs/ci/github-actions.yml'), 'utf8');
-  return source
-    .replace(
-      /^# token-conformance, nightly, against your providers: copy to \.github\/workflows\/token-conformance\.yml\.\n/m,
-      `# token-conformance, nightly, against your providers/*.yaml (written by \`npx ${BIN} init\`).\n` +
-        `# Needs ${BIN} as a dev dependency (npm install --save-dev ${BIN}) and a package-lock.json.\n`,
-    )
-    .replaceAll('npm run conformance -- ', `npx ${BIN} run `)
-    .replaceAll('npm run merge -- ', `npx ${BIN} merge `);
+  return (
+    source
+      .replace(
+        /^# token-conformance, nightly, against your providers: copy to \.github\/workflows\/token-conformance\.yml\.\n/m,
+        `# token-conformance, nightly, against your providers/*.yaml (written by \`npx ${BIN} init\`).\n` +
+          `# Needs ${BIN} as a dev dependency (npm install --save-dev ${BIN}) and a package-lock.json.\n`,
+      )
+      // The example descriptor's variables instead of the seed services'.
+      .replace(
+        /^( +)[A-Z_]+: \$\{\{ secrets\.[A-Z_]+ \}\}\n(?:\1[A-Z_]+: \$\{\{ secrets\.[A-Z_]+ \}\}\n)*/m,
+        (_, indent: string) =>
+          ['EXAMPLE_TOKEN_URL', 'EXAMPLE_CLIENT_ID', 'EXAMPLE_CLIENT_SECRET']
+            .map((v) => `${indent}${v}: \${{ secrets.${v} }}\n`)
+            .join(''),
+      )
+      .replaceAll('npm run conformance -- ', `npx ${BIN} run `)
+      .replaceAll('npm run merge -- ', `npx ${BIN} merge `)
+  );
 }
 
 function init(argv: string[]): number {

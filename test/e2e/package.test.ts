@@ -277,6 +277,8 @@ describe(`the packed CLI (node ${NODE})`, () => {
     expect(workflow).toContain('npx token-conformance run --shard');
     expect(workflow).toContain('npx token-conformance merge --out');
     expect(workflow).not.toContain('npm run');
+    expect(workflow).toContain('EXAMPLE_CLIENT_SECRET: ${{ secrets.EXAMPLE_CLIENT_SECRET }}');
+    expect(workflow).not.toContain('AKAMAI');
     expect(() => parse(workflow) as unknown).not.toThrow();
 
     const env = {
