@@ -61,6 +61,7 @@ const sec = (ms: number): string => (ms / 1000).toFixed(2);
 function main(): void {
   const { values } = parseArgs({ options: { repeat: { type: 'string', default: '5' } } });
   const repeat = Math.max(1, Number(values.repeat));
+  const loadAtStart = os.loadavg()[0]!;
   const work = mkdtempSync(path.join(os.tmpdir(), 'tc-bench-package-'));
   try {
     process.stdout.write('packing…\n');
@@ -75,6 +76,7 @@ function main(): void {
     const nm = path.join(project, 'node_modules');
     const all = du(nm);
     const own = du(path.join(nm, 'token-conformance'));
+    const absent = ['tsx', 'esbuild', 'typescript'].filter((d) => !existsSync(path.join(nm, d)));
     const packages = readdirSync(nm)
       .filter((d) => !d.startsWith('.'))
       .flatMap((d) => (d.startsWith('@') ? readdirSync(path.join(nm, d)) : [d])).length;
@@ -132,23 +134,23 @@ function main(): void {
     const section = `## The installed package (issue 13)
 
 Measured by \`npm run bench:package\` (bench/package.ts) on ${new Date().toISOString().slice(0, 10)}:
-Node ${process.version}, ${cpus.length} × ${cpus[0]?.model.trim() ?? 'CPU'}, load average ${os
-      .loadavg()[0]!
-      .toFixed(1)} at the end (other work shares the machine). \`npm pack\`, then \`npm install
+Node ${process.version}, ${cpus.length} × ${cpus[0]?.model.trim() ?? 'CPU'}, 1-minute load average
+${loadAtStart.toFixed(1)} at the start and ${os.loadavg()[0]!.toFixed(1)} at the end (other work shares the
+machine: on a busy machine every time here is several times longer). \`npm pack\`, then \`npm install
 <tgz>\` into an empty project outside the repository, as a user installs it. Times are medians of
-${repeat} runs (the runs: of ${runs}), after one warm-up.
+${repeat} runs (the two \`run\` rows: of ${runs}), after one warm-up.
 
 | | |
 | --- | --- |
 | tarball | ${tgzKib.toFixed(0)} KiB |
 | the package itself (node_modules/token-conformance) | ${mib(own.kib)} MiB on disk (${(own.bytes / 1024).toFixed(0)} KiB of files) |
-| the project's node_modules after \`npm install\` | ${mib(all.kib)} MiB on disk, ${packages} packages (no tsx, no esbuild) |
+| the project's node_modules after \`npm install\` | ${mib(all.kib)} MiB on disk, ${packages} packages${absent.length ? ` (not among them: ${absent.join(', ')})` : ''} |
 | largest dependencies | ${biggest.map((b) => `${b.name} ${mib(b.kib)} MiB`).join(', ')} |
 | \`npm install <tgz>\` (registry reachable, npm cache warm) | ${sec(install.ms)} s |
 | \`node <bin> --version\` | ${sec(version)} s |
 | \`npx token-conformance --version\` (npx's own start-up included) | ${sec(npxVersion)} s |
 | \`node <bin> checks --json\` (loads the check registry) | ${sec(checks)} s |
-| \`node <bin> run --no-report -p reference\` (a whole run: starts the embedded reference, ~60 requests, waits out 5-second tokens) | ${sec(run)} s |
+| \`node <bin> run --no-report -p reference\` (a whole run: starts the embedded reference, sends every probe, waits out its 5-second tokens) | ${sec(run)} s |
 | the same run from the repository, \`tsx src/cli.ts\` (compiles TypeScript at start-up) | ${sec(tsxRun)} s |
 
 The binary imports each command's modules only when that command runs: \`--version\`, \`--help\`,
