@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parseDocument } from 'yaml';
@@ -28,7 +28,7 @@ import { direct, environmentProxies, hasCredentials, parseProxyUrl } from './pro
 import type { RawClient, RawProvider } from './raw.gen.js';
 import type { ClientDescriptor, Provider, ProxySetting, SecretRef } from './types.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROOT = PACKAGE_ROOT;
 export const PROVIDERS_DIR = path.join(ROOT, 'providers');
 const SCHEMA_FILE = path.join(ROOT, 'schemas/provider.schema.json');
 
