@@ -8,6 +8,13 @@
  * add no fields and are enforced by ajv at load time, so they are left out of the input to the
  * generator; an `if/then/else` standing alone for a value (introspection.client: an index or a
  * client) becomes the union of its branches.
+ *
+ * Why code generation (json-schema-to-typescript) rather than json-schema-to-ts's FromSchema: the
+ * JSON file stays the one file people edit (editors read it through the yaml-language-server line,
+ * and parallel changes merge as JSON edits followed by `npm run types`); FromSchema would need the
+ * schema moved into a TypeScript `as const` object with the JSON generated from it, and its
+ * type-level evaluation of this schema's if/then/else and oneOf makes slow, unreadable types. The
+ * generated file is plain interfaces that show up in a diff when the schema changes.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
