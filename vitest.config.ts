@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { comparisonForRun } from './src/compare/output.js';
 import { DEFAULT_RUN_FILE, describeProxyUse, readRunRecord } from './src/run-record.js';
@@ -24,18 +26,26 @@ for (const run of record?.providers ?? []) {
   if (proxy) environmentInfo[`${run.provider.name} proxy`] = proxy;
 }
 
+// The suites and the reporter sit beside this file: the sources (.ts) in the repository, the
+// compiled files (.js) in the installed package's dist/. Nothing here depends on the caller's cwd.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ext = import.meta.url.endsWith('.js') ? 'js' : 'ts';
+
 export default defineConfig({
+  root: here,
+  // The CLI points Vite's cache under --out (TC_VITE_CACHE_DIR): nothing is written into the package.
+  ...(process.env['TC_VITE_CACHE_DIR'] ? { cacheDir: process.env['TC_VITE_CACHE_DIR'] } : {}),
   test: {
-    include: ['suites/**/*.test.ts'],
+    include: [`suites/**/*.test.${ext}`],
     // The migration suite has tests only when this run was compared (a file without tests fails).
     exclude: [
       ...configDefaults.exclude,
-      ...(comparisonForRun(runFile) ? [] : ['suites/migration.test.ts']),
+      ...(comparisonForRun(runFile) ? [] : [`suites/migration.test.${ext}`]),
     ],
     reporters: [
       'dot',
       [
-        './src/report/reporter.ts',
+        path.join(here, `src/report/reporter.${ext}`),
         {
           resultsDir: process.env['TC_RESULTS_DIR'] ?? 'reports/allure-results',
           environmentInfo,

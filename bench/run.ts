@@ -38,6 +38,7 @@ import type { ProxyStats } from './latency-proxy.js';
 import { instrument, withProposedFixes, type Counters } from './what-if.js';
 import { referenceProviders as providersFrom } from './providers.js';
 import { runScale, scaleBlockOf, writeScale } from './scale.js';
+import { packageBlockOf } from './package.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = path.join(ROOT, 'docs/benchmarks.md');
@@ -868,6 +869,10 @@ Of harness-${MANY}'s, ${s(hN.contextMs)} s are in \`tls.createSecureContext\` an
     DOC,
     `${md}${(() => {
       const block = existsSync(DOC) ? scaleBlockOf(readFileSync(DOC, 'utf8')) : '';
+      return block ? `\n${block}` : '';
+    })()}${(() => {
+      // The installed package's section (npm run bench:package) stays too.
+      const block = existsSync(DOC) ? packageBlockOf(readFileSync(DOC, 'utf8')) : '';
       return block ? `\n${block}` : '';
     })()}`,
   );

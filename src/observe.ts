@@ -1,3 +1,4 @@
+import { isAcceptableUrl } from './descriptor/insecure.js';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientDescriptor, Provider } from './descriptor/types.js';
@@ -23,10 +24,14 @@ export interface ObserveOptions {
 }
 
 /** What the metadata names that later probes use: the JWK Set and the mTLS alias (RFC 8705 §5). */
-function discovered(ex: Exchange | undefined): { jwksUri?: string; mtlsTokenUrl?: string } {
+function discovered(
+  p: Provider,
+  ex: Exchange | undefined,
+): { jwksUri?: string; mtlsTokenUrl?: string } {
   const doc = ex?.response?.json as
     { jwks_uri?: unknown; mtls_endpoint_aliases?: { token_endpoint?: unknown } } | undefined;
-  const https = (v: unknown): v is string => typeof v === 'string' && /^https:\/\//.test(v);
+  // https, or http on loopback for a provider that allows it (allowInsecureHttp: loopback).
+  const https = (v: unknown): v is string => isAcceptableUrl(p, v);
   const alias = doc?.mtls_endpoint_aliases?.token_endpoint;
   return {
     ...(https(doc?.jwks_uri) ? { jwksUri: doc.jwks_uri } : {}),
@@ -72,9 +77,9 @@ export async function observe(p: Provider, options: ObserveOptions = {}): Promis
     requestOf: (id) => requests.get(id),
     tokenUrlOf: (client: ClientDescriptor) =>
       client.auth.tls
-        ? (discovered(exchanges[PROBES.metadata]).mtlsTokenUrl ?? p.tokenEndpoint)
+        ? (discovered(p, exchanges[PROBES.metadata]).mtlsTokenUrl ?? p.tokenEndpoint)
         : p.tokenEndpoint,
-    jwksUri: () => discovered(exchanges[PROBES.metadata]).jwksUri ?? p.jwksUri,
+    jwksUri: () => discovered(p, exchanges[PROBES.metadata]).jwksUri ?? p.jwksUri,
     random: (bytes = 12) => randomBytes(bytes).toString('base64url'),
   };
   try {

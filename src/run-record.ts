@@ -17,6 +17,8 @@ export interface PublicProvider {
   resourceUrl?: string;
   clients: { id: string; label: string; method: string }[];
   insecure: boolean;
+  /** Descriptor fields whose URL was plain http:// on loopback (allowInsecureHttp: loopback). */
+  insecureHttp?: string[];
   proxy: ProxyReport;
   /** The certificates of tls.caFile, so the report can carry the CA its curl lines name (see src/report/ca-files.ts). */
   caCertificates?: string;
@@ -78,9 +80,25 @@ export function publicProvider(p: Provider): PublicProvider {
     ...(p.resource ? { resourceUrl: p.resource.url } : {}),
     clients: p.clients.map((c) => ({ id: c.id, label: c.label, method: c.auth.method })),
     insecure: p.tls.insecureSkipVerify,
+    ...(p.insecureHttp ? { insecureHttp: p.insecureHttp } : {}),
     proxy: proxyReport(p),
     ...withCa(readCaCertificates(p.tls.caFile)),
   };
+}
+
+/**
+ * Why this provider's results are INSECURE, one sentence per reason (none when they are not): TLS
+ * verification off, or endpoints in plain HTTP on loopback. The summary, report and JUnit say these.
+ */
+export function insecureReasons(p: Pick<PublicProvider, 'insecure' | 'insecureHttp'>): string[] {
+  return [
+    ...(p.insecure ? ['TLS certificate verification was off (tls.insecureSkipVerify)'] : []),
+    ...(p.insecureHttp?.length
+      ? [
+          `plain HTTP without TLS on loopback (allowInsecureHttp: loopback): ${p.insecureHttp.join(', ')}`,
+        ]
+      : []),
+  ];
 }
 
 const withCa = (pem: string | undefined): Pick<PublicProvider, 'caCertificates'> =>

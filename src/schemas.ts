@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from './package-root.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 
-const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../schemas');
+const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'schemas');
 const ajv = new Ajv({ strict: true, allErrors: true });
 
 /** One of the JSON Schemas under schemas/, compiled (read once at start-up; checks stay free of I/O). */

@@ -1,4 +1,5 @@
 import type { AssertionDefect } from '../probes/ids.js';
+import { withoutTls } from '../descriptor/insecure.js';
 import type { Provider } from '../descriptor/types.js';
 import { PROBES, type ProbeId } from '../probes/ids.js';
 import { assertionClient, mtlsClient } from '../probes/clients.js';
@@ -215,7 +216,8 @@ export const mtlsWithoutCertificate = refusalChecks({
   probe: PROBES.mtlsWithoutCertificate,
   area: 'client-auth',
   applies: (p) =>
-    mtlsClient(p) ? true : 'no client uses tls_client_auth or self_signed_tls_client_auth',
+    withoutTls(p) ??
+    (mtlsClient(p) ? true : 'no client uses tls_client_auth or self_signed_tls_client_auth'),
   what: 'a request without a client certificate',
   acceptance: {
     id: 'client-auth.mtls-without-certificate',
@@ -249,9 +251,10 @@ export const certificateBound = defineCheck({
   spec: rfc(8705, '3.1'),
   defect: 'the endpoint issues an unbound token (no cnf) or one bound to another certificate',
   applies: (p) =>
-    p.clients.some((c) => c.auth.tls?.boundTokens)
+    withoutTls(p) ??
+    (p.clients.some((c) => c.auth.tls?.boundTokens)
       ? true
-      : 'no client declares certificateBoundTokens',
+      : 'no client declares certificateBoundTokens'),
   needs: (p) => p.clients.flatMap((c, i) => (c.auth.tls?.boundTokens ? [PROBES.token(i)] : [])),
   judge: ({ ex, provider }) => {
     const problems: string[] = [];

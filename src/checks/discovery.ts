@@ -1,3 +1,4 @@
+import { isAcceptableUrl, withoutTls } from '../descriptor/insecure.js';
 import type { Provider } from '../descriptor/types.js';
 import { PROBES } from '../probes/ids.js';
 import { mtlsClient } from '../probes/clients.js';
@@ -75,7 +76,7 @@ export const tokenEndpointMatches = defineCheck({
   judge: withMetadata((meta, { provider, evidence }) => {
     const te = meta['token_endpoint'];
     if (typeof te !== 'string') return fail(`token_endpoint is ${show(te)}`);
-    if (!te.startsWith('https://')) return fail(`token_endpoint ${show(te)} is not https`);
+    if (!isAcceptableUrl(provider, te)) return fail(`token_endpoint ${show(te)} is not https`);
     if (te === provider.tokenEndpoint) return pass(`token_endpoint ${show(te)}`);
     const there = evidence.exchanges[PROBES.advertisedToken];
     const here = evidence.exchanges[PROBES.token(0)]?.response;
@@ -115,13 +116,14 @@ export const mtlsAliases = defineCheck({
   defect:
     'the metadata of a server with mTLS clients has no https mtls_endpoint_aliases.token_endpoint',
   applies: (p) =>
-    applies(p) === true
+    withoutTls(p) ??
+    (applies(p) === true
       ? mtlsClient(p)
         ? true
         : 'no client uses TLS client authentication'
-      : applies(p),
+      : applies(p)),
   needs: () => [PROBES.metadata],
-  judge: withMetadata((meta) => {
+  judge: withMetadata((meta, { provider }) => {
     const aliases = meta['mtls_endpoint_aliases'];
     const te =
       aliases && typeof aliases === 'object'
@@ -129,7 +131,7 @@ export const mtlsAliases = defineCheck({
         : undefined;
     if (te === undefined)
       return pass('no aliases: mTLS clients use the token_endpoint itself (RFC 8705 §5)');
-    return typeof te === 'string' && te.startsWith('https://')
+    return isAcceptableUrl(provider, te)
       ? pass(`mtls_endpoint_aliases.token_endpoint ${show(te)}`)
       : fail(`mtls_endpoint_aliases.token_endpoint is ${show(te)}`);
   }),

@@ -1,7 +1,8 @@
 import { PROBES } from '../probes/ids.js';
 import { describeResponse, jsonObject, show } from './helpers.js';
 import { withSuccess } from './response.js';
-import { broken, defineCheck, fail, pass, rfc } from './types.js';
+import { broken, defineCheck, fail, pass, rfc, skip } from './types.js';
+import { isJwtFormat } from '../descriptor/types.js';
 import type { RecordedResponse } from '../evidence/types.js';
 
 const needsToken = () => [PROBES.token(0)];
@@ -45,26 +46,46 @@ export const jwtLifetimeAgrees = defineCheck({
   spec: rfc(9068, '2.2'),
   defect: 'the JWT says one lifetime and expires_in another',
   applies: (p) =>
-    p.expect.tokenFormat === 'jwt' ? true : 'the descriptor declares opaque access tokens',
+    isJwtFormat(p.expect.tokenFormat) ? true : 'the descriptor declares opaque access tokens',
   needs: needsToken,
-  judge: withSuccess((res, { provider }) => {
-    const jwt = jwtOf(res);
-    if (!jwt) return broken('prerequisite failed: the access token is not a JWT');
-    const { exp, iat } = jwt.payload;
-    const expiresIn = jsonObject(res)?.['expires_in'];
-    if (typeof exp !== 'number' || typeof iat !== 'number')
-      return fail(`the JWT has exp ${show(exp)} and iat ${show(iat)}; both must be NumericDate`);
-    if (expiresIn === undefined)
-      return pass(
-        `expires_in is absent (see response.expires-in-present): nothing to compare with exp − iat = ${exp - iat}`,
-      );
-    if (typeof expiresIn !== 'number')
-      return fail(`expires_in is ${show(expiresIn)}; cannot compare with exp − iat = ${exp - iat}`);
-    const tol = Math.max(provider.expect.expiresInTolerance, 1);
-    return Math.abs(exp - iat - expiresIn) <= tol
-      ? pass(`exp − iat = ${exp - iat}, expires_in ${expiresIn}`)
-      : fail(`exp − iat = ${exp - iat} s but expires_in is ${expiresIn} s`);
-  }),
+  judge: (input) =>
+    withSuccess((res, { provider }) => {
+      const jwt = jwtOf(res);
+      if (!jwt) return broken('prerequisite failed: the access token is not a JWT');
+      const { exp, iat } = jwt.payload;
+      const expiresIn = jsonObject(res)?.['expires_in'];
+      // A plain JWT (RFC 7519: iat is OPTIONAL) without iat: exp is compared with the response time.
+      if (
+        provider.expect.tokenFormat === 'jwt-plain' &&
+        iat === undefined &&
+        typeof exp === 'number'
+      ) {
+        if (typeof expiresIn !== 'number')
+          return pass(`no iat and no numeric expires_in: exp ${exp} has nothing to agree with`);
+        const ex = input.ex(PROBES.token(0));
+        const received = (Date.parse(ex.startedAt) + ex.durationMs) / 1000;
+        const left = Math.round(exp - received);
+        const tol =
+          Math.max(provider.expect.expiresInTolerance, 1) + provider.limits.clockSkewSeconds;
+        return Math.abs(left - expiresIn) <= tol
+          ? pass(`no iat; exp is ${left} s after the response, expires_in ${expiresIn}`)
+          : fail(`no iat; exp is ${left} s after the response but expires_in is ${expiresIn} s`);
+      }
+      if (typeof exp !== 'number' || typeof iat !== 'number')
+        return fail(`the JWT has exp ${show(exp)} and iat ${show(iat)}; both must be NumericDate`);
+      if (expiresIn === undefined)
+        return pass(
+          `expires_in is absent (see response.expires-in-present): nothing to compare with exp − iat = ${exp - iat}`,
+        );
+      if (typeof expiresIn !== 'number')
+        return fail(
+          `expires_in is ${show(expiresIn)}; cannot compare with exp − iat = ${exp - iat}`,
+        );
+      const tol = Math.max(provider.expect.expiresInTolerance, 1);
+      return Math.abs(exp - iat - expiresIn) <= tol
+        ? pass(`exp − iat = ${exp - iat}, expires_in ${expiresIn}`)
+        : fail(`exp − iat = ${exp - iat} s but expires_in is ${expiresIn} s`);
+    })(input),
 });
 
 export const jwtIssuedNow = defineCheck({
@@ -77,13 +98,16 @@ export const jwtIssuedNow = defineCheck({
   spec: rfc(9068, '2.2'),
   defect: "the JWT's iat is far from the time it was issued (a skewed clock)",
   applies: (p) =>
-    p.expect.tokenFormat === 'jwt' ? true : 'the descriptor declares opaque access tokens',
+    isJwtFormat(p.expect.tokenFormat) ? true : 'the descriptor declares opaque access tokens',
   needs: needsToken,
   judge: (input) =>
     withSuccess((res, { provider }) => {
       const jwt = jwtOf(res);
       if (!jwt) return broken('prerequisite failed: the access token is not a JWT');
       const iat = jwt.payload['iat'];
+      // iat is OPTIONAL in a plain JWT (RFC 7519 §4.1.6), REQUIRED only by RFC 9068 §2.2.
+      if (iat === undefined && provider.expect.tokenFormat === 'jwt-plain')
+        return skip('the plain JWT carries no iat (optional outside RFC 9068)');
       if (typeof iat !== 'number') return fail(`iat is ${show(iat)}, not a NumericDate`);
       const ex = input.ex(PROBES.token(0));
       const received = (Date.parse(ex.startedAt) + ex.durationMs) / 1000;

@@ -1,4 +1,4 @@
-import type { Provider } from '../descriptor/types.js';
+import { isJwtFormat, type Provider } from '../descriptor/types.js';
 import { PROBES } from '../probes/ids.js';
 import { show } from './helpers.js';
 import { withSuccess } from './response.js';
@@ -13,8 +13,19 @@ import {
   type Verdict,
 } from './types.js';
 
+/** RFC 9068 checks: for JWT access tokens that follow that profile (tokenFormat: jwt). */
 const applies = (p: Provider) =>
-  p.expect.tokenFormat === 'jwt' ? true : 'the descriptor declares opaque access tokens';
+  p.expect.tokenFormat === 'jwt'
+    ? true
+    : p.expect.tokenFormat === 'jwt-plain'
+      ? PLAIN_JWT
+      : 'the descriptor declares opaque access tokens';
+/** Checks of any JWT access token (tokenFormat jwt or jwt-plain): signature, alg none, jti, shape. */
+const appliesToAnyJwt = (p: Provider) =>
+  isJwtFormat(p.expect.tokenFormat) ? true : 'the descriptor declares opaque access tokens';
+/** Why the RFC 9068 header and claim checks do not apply to a plain JWT. */
+export const PLAIN_JWT =
+  'the descriptor declares JWT access tokens not profiled by RFC 9068 (expect.tokenFormat: jwt-plain): its header and claim rules do not apply';
 const needsToken = () => [PROBES.token(0)];
 
 /** Checks of the first access token as a JWT: broken (not failed) when it is no JWT at all. */
@@ -58,7 +69,7 @@ export const algNotNone = defineCheck({
   level: 'MUST',
   spec: rfc(9068, '2.1'),
   defect: 'the access token is an unsecured JWT (alg none)',
-  applies,
+  applies: appliesToAnyJwt,
   needs: needsToken,
   judge: withJwt(({ header }) =>
     header['alg'] === 'none' || header['alg'] === undefined
@@ -94,11 +105,11 @@ export const signatureVerifies = defineCheck({
   spec: rfc(9068, '4'),
   defect: 'the token is signed by a key that is not in the JWK Set (or the signature is corrupt)',
   applies: (p) =>
-    applies(p) === true
+    appliesToAnyJwt(p) === true
       ? p.discovery || p.jwksUri
         ? true
         : 'no JWK Set is declared (discovery or jwksUri)'
-      : applies(p),
+      : appliesToAnyJwt(p),
   needs: () => [PROBES.token(0), PROBES.jwks],
   judge: withJwt((_jwt, { evidence }) => {
     const sig = evidence.facts?.tokenSignature;
@@ -190,7 +201,7 @@ export const jtiUnique = defineCheck({
   level: 'MUST',
   spec: rfc(7519, '4.1.7'),
   defect: 'two tokens share a jti (a constant or counter-based jti)',
-  applies,
+  applies: appliesToAnyJwt,
   needs: needsToken,
   judge: (input) =>
     withJwt((): Verdict => {
@@ -213,6 +224,56 @@ export const jtiUnique = defineCheck({
     })(input),
 });
 
+const NUMERIC = ['exp', 'iat', 'nbf'];
+const STRINGS = ['iss', 'sub', 'jti'];
+
+/** RFC 7519 §4.1: the registered claims a JWT carries have their registered types, and exp is after iat and nbf. */
+export const claimsWellFormed = defineCheck({
+  id: 'jwt.claims-well-formed',
+  title: "The JWT access token's registered claims are well formed (RFC 7519 §4.1)",
+  area: 'jwt',
+  level: 'MUST',
+  levelReason:
+    'RFC 7519 §4.1 defines the types of the registered claims (NumericDate, StringOrURI, aud a string or array of strings); a token whose exp is not a number cannot be checked for expiry by anyone. Checked for any JWT access token, RFC 9068-profiled or plain.',
+  spec: rfc(7519, '4.1'),
+  defect:
+    'a registered claim has the wrong type (exp as a string, aud as a number) or exp is not after iat',
+  applies: appliesToAnyJwt,
+  needs: needsToken,
+  judge: withJwt(({ payload }) => {
+    const problems: string[] = [];
+    for (const c of NUMERIC)
+      if (
+        payload[c] !== undefined &&
+        (typeof payload[c] !== 'number' || !Number.isFinite(payload[c]))
+      )
+        problems.push(`${c} is ${show(payload[c])}, not a NumericDate`);
+    for (const c of STRINGS)
+      if (payload[c] !== undefined && typeof payload[c] !== 'string')
+        problems.push(`${c} is ${show(payload[c])}, not a string`);
+    const aud = payload['aud'];
+    if (
+      aud !== undefined &&
+      typeof aud !== 'string' &&
+      !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
+    )
+      problems.push(`aud is ${show(aud)}, not a string or an array of strings`);
+    const { exp, iat, nbf } = payload;
+    if (exp === undefined) problems.push('exp is missing: the token never says when it expires');
+    if (typeof exp === 'number' && typeof iat === 'number' && exp <= iat)
+      problems.push(`exp ${exp} is not after iat ${iat}`);
+    if (typeof exp === 'number' && typeof nbf === 'number' && exp <= nbf)
+      problems.push(`exp ${exp} is not after nbf ${nbf}`);
+    return problems.length === 0
+      ? pass(
+          `registered claims well formed (${Object.keys(payload)
+            .filter((c) => [...NUMERIC, ...STRINGS, 'aud'].includes(c))
+            .join(', ')})`,
+        )
+      : fail(problems.join('; '));
+  }),
+});
+
 export const jwtChecks = [
   typHeader,
   algNotNone,
@@ -223,6 +284,7 @@ export const jwtChecks = [
   audienceClaim,
   clientIdClaim,
   jtiUnique,
+  claimsWellFormed,
 ];
 
 /** RFC 6749 §10.10, for opaque tokens: an estimate, so a warning rather than a failure. */
@@ -235,7 +297,8 @@ export const tokenGuessability = defineCheck({
     'RFC 6749 §10.10 requires a guessing probability ≤ 2^-128 (MUST), but randomness cannot be measured from a few tokens: the estimate (length × log2 of the alphabet, positions that never vary excluded) is a heuristic, reported as a warning.',
   spec: rfc(6749, '10.10'),
   defect: 'short, repeated or counter-like opaque tokens',
-  applies: (p) => (p.expect.tokenFormat !== 'jwt' ? true : 'JWT access tokens: see jwt.jti-unique'),
+  applies: (p) =>
+    !isJwtFormat(p.expect.tokenFormat) ? true : 'JWT access tokens: see jwt.jti-unique',
   needs: needsToken,
   judge: (input) =>
     withSuccess((): Verdict => {

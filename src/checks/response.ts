@@ -285,10 +285,10 @@ export const tokenFormat = defineCheck({
   judge: withSuccess((res, { provider }) => {
     const isJwt = res.accessToken?.jwt !== undefined;
     const want = provider.expect.tokenFormat;
-    if (want === 'jwt')
+    if (want === 'jwt' || want === 'jwt-plain')
       return isJwt
         ? pass(`a JWT (typ ${show(res.accessToken?.jwt?.header['typ'])})`)
-        : fail('the access token is not a JWT; the descriptor declares tokenFormat: jwt');
+        : fail(`the access token is not a JWT; the descriptor declares tokenFormat: ${want}`);
     return isJwt
       ? fail('the access token is a JWT; the descriptor declares tokenFormat: opaque')
       : pass('an opaque token');

@@ -390,7 +390,9 @@ export const jwtScopeAgrees = defineCheck({
       ? p.scopes.request
         ? true
         : 'the descriptor requests no scope (scopes.request)'
-      : 'the descriptor declares opaque access tokens',
+      : p.expect.tokenFormat === 'jwt-plain'
+        ? 'the descriptor declares JWT access tokens not profiled by RFC 9068 (expect.tokenFormat: jwt-plain): no scope claim is promised'
+        : 'the descriptor declares opaque access tokens',
   needs: needsToken,
   judge: withSuccess((res, { ex, provider }) => {
     const t = ex(PROBES.token(0));

@@ -1,4 +1,4 @@
-import type { Provider } from '../descriptor/types.js';
+import { isJwtFormat, type Provider } from '../descriptor/types.js';
 import { REQUIRED_BITS } from '../evidence/guessability.js';
 import { PROBES } from '../probes/ids.js';
 import { withSuccess } from './response.js';
@@ -20,7 +20,7 @@ export const tokenEntropyBound = defineCheck({
   defect:
     'opaque access tokens shorter than 20 characters, or differing only in a trailing counter that rises',
   applies: (p: Provider) =>
-    p.expect.tokenFormat !== 'jwt' ? true : 'JWT access tokens: see jwt.jti-unique',
+    !isJwtFormat(p.expect.tokenFormat) ? true : 'JWT access tokens: see jwt.jti-unique',
   needs: () => [PROBES.token(0)],
   judge: (input) =>
     withSuccess((): Verdict => {

@@ -5,7 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Outcome } from '../evaluate.js';
 import { granted, showAspect, type Fingerprint } from './fingerprint.js';
-import type { Aspect, CheckSide, DifferenceClass } from './types.js';
+import { ASPECTS, type Aspect, type CheckSide, type DifferenceClass } from './types.js';
 
 /** One aspect that differs on one pair of exchanges. */
 export interface AspectChange {
@@ -96,25 +96,8 @@ export function compareFingerprints(probe: string, b: Fingerprint, c: Fingerprin
   }
   if (ok(b) !== ok(c)) return [statusClassChange(probe, b, c)];
   const out: AspectChange[] = [];
-  for (const aspect of [
-    'status',
-    'error',
-    'mediaType',
-    'cache',
-    'challenge',
-    'tokenType',
-    'lifetime',
-    'scopeEcho',
-    'grantedScope',
-    'refreshToken',
-    'format',
-    'jwtHeader',
-    'jwtClaims',
-    'jwtValues',
-    'certificateBound',
-    'members',
-    'active',
-  ] as const) {
+  // Every aspect but 'answer', which the status class above has judged.
+  for (const aspect of ASPECTS.filter((a): a is Exclude<Aspect, 'answer'> => a !== 'answer')) {
     const x = b[aspect];
     const y = c[aspect];
     if (BOTH_OR_NEITHER.includes(aspect) && (x === undefined || y === undefined)) continue;

@@ -32,7 +32,7 @@ import {
   type DifferenceClass,
 } from './types.js';
 
-const USAGE = `usage: npm run compare -- --baseline <provider|run.json> --candidate <provider|run.json> [--secondary <provider|run.json>] [--fail-on <classes>] [--emulate] [--strict] [--no-report] [--out <dir>]
+const USAGE = `usage: ${process.env['TC_COMMAND_NAME'] ?? 'npm run compare --'} --baseline <provider|run.json> --candidate <provider|run.json> [--secondary <provider|run.json>] [--fail-on <classes>] [--emulate] [--strict] [--no-report] [--out <dir>]
   --baseline     the current server: a provider name (a file in providers/), a descriptor path,
                  or a run record (run.json; run.json#<provider> when it holds several)
   --candidate    the server to migrate to, given the same ways

@@ -4,6 +4,7 @@
  * (read as recorded, `run.json#provider` to pick one of several). Every side is read and validated
  * before any server starts or any request is sent.
  */
+import { didYouMean } from '../text/suggest.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CHECKS } from '../checks/index.js';
@@ -137,7 +138,10 @@ export async function collectSides(specs: SideSpec[], options: ObserveOptions): 
         throw new DescriptorError(
           raw.shownFile,
           `deviations[${unknown.i}]`,
-          `unknown check id ${unknown.id} (see docs/checks.md)`,
+          `unknown check id ${unknown.id}${didYouMean(
+            unknown.id,
+            CHECKS.map((c) => c.id),
+          )} (see docs/checks.md)`,
         );
       providers.push(s.standIns ? trustStandIns(p, s.standIns.caFile) : p);
     }

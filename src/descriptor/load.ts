@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parseDocument } from 'yaml';
@@ -13,20 +13,29 @@ import {
   unsafeFileProblem,
 } from './limits.js';
 import { inert } from '../text/inert.js';
+import { didYouMean } from '../text/suggest.js';
 import { checkCertificatePair, KeyProblem, parsePrivateKey, readPemFile, toPkcs8 } from './keys.js';
+import { HTTP_REFUSED, isLoopbackHost } from './insecure.js';
+import {
+  ExtendsProblem,
+  isBaseFileName,
+  originOf,
+  withBases,
+  type Layered,
+  type ParsedFile,
+} from './extends.js';
 import { direct, environmentProxies, hasCredentials, parseProxyUrl } from './proxy.js';
+import type { RawClient, RawProvider } from './raw.gen.js';
 import type {
   AuthorizationSetting,
-  RefreshSetting,
-  AssertionAlg,
   ClientDescriptor,
-  GrantType,
+  LoginStep,
   Provider,
   ProxySetting,
   SecretRef,
 } from './types.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROOT = PACKAGE_ROOT;
 export const PROVIDERS_DIR = path.join(ROOT, 'providers');
 const SCHEMA_FILE = path.join(ROOT, 'schemas/provider.schema.json');
 
@@ -88,14 +97,14 @@ function describeAjvError(e: ErrorObject): { field: string; problem: string } {
   switch (e.keyword) {
     case 'additionalProperties': {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
-      // A case slip (timeoutMS for timeoutMs) is the usual cause: name the field that was meant.
+      // A slip (timeoutMS for timeoutMs, tokenEnpoint for tokenEndpoint) is the usual cause: name
+      // the field that was meant, among those allowed at that place.
       const known = Object.keys(
         (e.parentSchema as { properties?: object } | undefined)?.properties ?? {},
       );
-      const meant = known.find((k) => k.toLowerCase() === extra.toLowerCase());
       return {
         field: fieldName(`${base}/${extra}`),
-        problem: `unknown field${meant ? ` (did you mean ${meant}?)` : ''}`,
+        problem: `unknown field${didYouMean(extra, known)}`,
       };
     }
     case 'required': {
@@ -119,10 +128,9 @@ function describeAjvError(e: ErrorObject): { field: string; problem: string } {
       };
     }
     case 'enum': {
-      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues
-        .map(String)
-        .join(', ');
-      return { field: fieldName(base), problem: `must be one of: ${allowed}` };
+      const values = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
+      const meant = typeof e.data === 'string' ? didYouMean(e.data, values) : '';
+      return { field: fieldName(base), problem: `must be one of: ${values.join(', ')}${meant}` };
     }
     case 'type': {
       const want = (e.params as { type: string }).type;
@@ -225,6 +233,20 @@ function firstSchemaError(
       `a secret is not allowed with auth method ${method}`,
     );
   }
+  // sendClientId and tls beside auth: ruled out by the client's auth method.
+  const clientField = /^(\/clients\/\d+|\/introspection\/client)\/(sendClientId|tls)$/.exec(
+    e.instancePath,
+  );
+  if (e.keyword === 'false schema' && clientField) {
+    const m = String(valueAt(data, `${clientField[1]}/auth/method`));
+    return new DescriptorError(
+      file,
+      fieldName(e.instancePath),
+      clientField[2] === 'tls'
+        ? `not allowed with auth method ${m}: its certificate is auth.certFile and auth.keyFile`
+        : `not allowed with auth method ${m}: only a public client (method none) may leave out client_id`,
+    );
+  }
   if (e.keyword === 'false schema' && method) {
     return new DescriptorError(
       file,
@@ -249,10 +271,22 @@ export function knownProviders(dir = PROVIDERS_DIR): Map<string, string> {
   if (!existsSync(dir)) return new Map();
   for (const f of readdirSync(dir)) {
     const m = /^(.*)\.(ya?ml|json)$/.exec(f);
-    if (m?.[1]) found.push([m[1], path.join(dir, f)]);
+    // Bases (extends) are not providers: *.base.yaml, or a file that says abstract: true.
+    if (m?.[1] && !isBaseFileName(f) && !isAbstract(path.join(dir, f)))
+      found.push([m[1], path.join(dir, f)]);
   }
   // By name, so "reference" comes before "reference-jwt-bearer" (file names sort the other way).
   return new Map(found.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** `abstract: true` at the top level of a descriptor file (YAML or JSON), read without parsing. */
+function isAbstract(file: string): boolean {
+  try {
+    if (descriptorFileProblem(file)) return false;
+    return /^(abstract:\s*true|\s*"abstract"\s*:\s*true)\b/m.test(readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** Finds a descriptor by name (providers/<name>.yaml) or by path. */
@@ -268,7 +302,7 @@ export function locateDescriptor(nameOrPath: string, dir = PROVIDERS_DIR): strin
     throw new DescriptorError(
       '--provider',
       nameOrPath,
-      `unknown provider (known: ${[...known.keys()].join(', ') || 'none'}; or give a path to a descriptor file)`,
+      `unknown provider${didYouMean(nameOrPath, known.keys())} (known: ${[...known.keys()].join(', ') || 'none'}; or give a path to a descriptor file)`,
     );
   }
   return file;
@@ -280,11 +314,73 @@ export interface RawDescriptor {
   /** The path shown to users: relative to the working directory when shorter. */
   shownFile: string;
   data: { [key: string]: Json };
+  /** With extends: the file each field came from, by field name (`clients[0].auth.key`). */
+  origins?: Map<string, string>;
 }
 
+/**
+ * Reads a descriptor: its file, the bases it extends (src/descriptor/extends.ts) merged in, and
+ * validates the result. A base (abstract: true, *.base.yaml) is refused: it is not a provider.
+ */
 export function readDescriptor(file: string): RawDescriptor {
+  const parsed = parseDescriptorFile(file);
+  const { shownFile } = parsed;
+  if (parsed.data['abstract'] === true || isBaseFileName(file))
+    throw new DescriptorError(
+      shownFile,
+      parsed.data['abstract'] === true ? 'abstract' : '(file)',
+      `a base for other descriptors (${parsed.data['abstract'] === true ? 'abstract: true' : 'named *.base.*'}), not a provider to run: run a descriptor that extends it`,
+    );
+  let layered: Layered;
+  try {
+    layered = withBases(file, parsed, parseDescriptorFile);
+  } catch (e) {
+    if (e instanceof ExtendsProblem) throw new DescriptorError(e.file, 'extends', e.problem);
+    throw e;
+  }
+  const { data, origins } = layered;
+  const raw: RawDescriptor = { file, shownFile, data, origins };
+  const schemaError = firstSchemaError(shownFile, data);
+  if (schemaError) throw relocate(raw, schemaError);
+  // "https://${env:HOST}/token" passes the URL pattern but is never resolved (only whole values are):
+  // it would reach the runner as a literal host name.
+  const partial = findPartialEnvRef(data, '');
+  if (partial)
+    throw relocate(
+      raw,
+      new DescriptorError(
+        shownFile,
+        fieldName(partial),
+        'an ${env:NAME} reference must be the whole value; it is not resolved inside a longer string',
+      ),
+    );
+  return raw;
+}
+
+/**
+ * An error about a field a base (extends) set names that base: the field came from there. The
+ * extending file is named in the problem, since that is the descriptor being run.
+ */
+function relocate(raw: RawDescriptor, e: DescriptorError): DescriptorError {
+  if (!raw.origins) return e;
+  const from = originOf(raw.origins, e.field, raw.shownFile);
+  if (from === raw.shownFile || e.file !== raw.shownFile) return e;
+  return new DescriptorError(
+    from,
+    e.field,
+    `${e.problem} (in a base of ${raw.shownFile}, through extends)`,
+  );
+}
+
+/** The path shown to users: relative to the working directory when shorter. */
+function shownPathOf(file: string): string {
   const rel = path.relative(process.cwd(), file);
-  const shownFile = rel && !rel.startsWith('..') ? rel : file;
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+/** One descriptor file, parsed: syntax, size and nesting checked, not yet the schema. */
+function parseDescriptorFile(file: string): ParsedFile {
+  const shownFile = shownPathOf(file);
   const fileProblem = descriptorFileProblem(file);
   if (fileProblem) throw new DescriptorError(shownFile, '(file)', `cannot read: ${fileProblem}`);
   let text: string;
@@ -350,18 +446,7 @@ export function readDescriptor(file: string): RawDescriptor {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new DescriptorError(shownFile, '(top level)', 'must be a mapping of fields');
   }
-  const schemaError = firstSchemaError(shownFile, data);
-  if (schemaError) throw schemaError;
-  // "https://${env:HOST}/token" passes the URL pattern but is never resolved (only whole values are):
-  // it would reach the runner as a literal host name.
-  const partial = findPartialEnvRef(data as Json, '');
-  if (partial)
-    throw new DescriptorError(
-      shownFile,
-      fieldName(partial),
-      'an ${env:NAME} reference must be the whole value; it is not resolved inside a longer string',
-    );
-  return { file, shownFile, data: data as { [key: string]: Json } };
+  return { shownFile, data: data as { [key: string]: Json } };
 }
 
 /** `line 5, column 3` of a character offset. */
@@ -436,6 +521,14 @@ export function resolveProvider(
   raw: RawDescriptor,
   env: NodeJS.ProcessEnv = process.env,
 ): Provider {
+  try {
+    return resolveOne(raw, env);
+  } catch (e) {
+    throw e instanceof DescriptorError ? relocate(raw, e) : e;
+  }
+}
+
+function resolveOne(raw: RawDescriptor, env: NodeJS.ProcessEnv): Provider {
   const { shownFile } = raw;
   const uses: EnvUse[] = [];
   collectEnvRefs(raw.data, '', uses);
@@ -564,6 +657,7 @@ export function resolveProvider(
     ['/introspection/url', d.introspection?.url],
     ['/authorization/endpoint', d.authorization?.endpoint],
   ];
+  const insecureHttp: string[] = [];
   for (const [pointer, value] of urls) {
     if (value === undefined) continue;
     let url: URL | undefined;
@@ -572,12 +666,28 @@ export function resolveProvider(
     } catch {
       url = undefined;
     }
-    if (!url || url.protocol !== 'https:' || url.hash !== '' || url.hostname === '') {
+    if (
+      !url ||
+      (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+      url.hash !== '' ||
+      url.hostname === ''
+    ) {
       throw new DescriptorError(
         shownFile,
         fieldName(pointer),
         `not a valid URL: must parse as an absolute https:// URL with a host and without a fragment${origin(pointer)}`,
       );
+    }
+    if (url.protocol === 'http:') {
+      // allowInsecureHttp: loopback lets a server under development on this machine be tested;
+      // anything else in plain HTTP would send secrets readable on the way.
+      if (d.allowInsecureHttp !== 'loopback' || !isLoopbackHost(url.hostname))
+        throw new DescriptorError(
+          shownFile,
+          fieldName(pointer),
+          `must be an absolute https:// URL: ${HTTP_REFUSED}${origin(pointer)}`,
+        );
+      insecureHttp.push(fieldName(pointer));
     }
   }
   // RFC 6749 §3.3 gives a request without scope one of two answers: a default, or invalid_scope.
@@ -639,7 +749,14 @@ export function resolveProvider(
       );
     }
   }
-  const clientContext: ClientContext = { file: raw.file, shownFile, origin, envOfPointer, secrets };
+  const clientContext: ClientContext = {
+    file: raw.file,
+    shownFile,
+    origin,
+    envOfPointer,
+    secrets,
+    plainHttpTokenEndpoint: insecureHttp.includes('tokenEndpoint'),
+  };
   const clientsOut: ClientDescriptor[] = d.clients.map((c, i) =>
     loadClient(c, { field: `clients[${i}]`, pointer: `/clients/${i}` }, clientContext),
   );
@@ -657,11 +774,12 @@ export function resolveProvider(
     file: raw.file,
     ...(d.embedded ? { embedded: d.embedded } : {}),
     tokenEndpoint: d.tokenEndpoint,
+    ...(insecureHttp.length > 0 ? { insecureHttp } : {}),
     ...(d.issuer ? { issuer: d.issuer } : {}),
     ...(d.discovery ? { discovery: d.discovery } : {}),
     ...(d.jwksUri ? { jwksUri: d.jwksUri } : {}),
     clients: clientsOut,
-    grant: loadGrant(d.grant, { file: raw.file, shownFile, origin, envOfPointer, secrets }),
+    grant: loadGrant(d.grant, clientContext),
     scopes: d.scopes ?? {},
     expect: {
       tokenType: d.expect.tokenType,
@@ -771,36 +889,8 @@ function resolveProxy(
   return environment ?? { mode: 'none', reason: 'no HTTPS_PROXY or HTTP_PROXY set' };
 }
 
-/** The validated shape, as the schema guarantees it (defaults not yet applied). */
-interface RawProviderShape {
-  name: string;
-  title: string;
-  embedded?: 'reference';
-  tokenEndpoint: string;
-  issuer?: string;
-  discovery?: Provider['discovery'];
-  jwksUri?: string;
-  clients: RawClient[];
-  grant: RawGrant;
-  deviations?: { check?: string; checks?: string[]; reason: string; link: string }[];
-  scopes?: Provider['scopes'];
-  expect: Partial<Omit<Provider['expect'], 'clientAssertion'>> & {
-    tokenType: string;
-    clientAssertion?: Partial<Provider['expect']['clientAssertion']>;
-  };
-  resource?: {
-    url: string;
-    method?: 'GET' | 'POST';
-    requiredScope?: string;
-    insufficientScope?: { scope: string };
-  };
-  introspection?: { url: string; client?: number | RawClient };
-  limits?: Partial<Provider['limits']>;
-  tls?: { caFile?: string; insecureSkipVerify?: boolean };
-  proxy?: 'none' | { url: string };
-  authorization?: Omit<AuthorizationSetting, 'pkce'> & { pkce?: { plainAllowed?: boolean } };
-  refresh?: RefreshSetting;
-}
+/** The validated shape, as the schema guarantees it (defaults not yet applied): generated from the schema. */
+type RawProviderShape = RawProvider;
 
 /** authorization: required with (and only with) grant.type authorization_code; otherClient must exist. */
 function loadAuthorization(
@@ -842,26 +932,10 @@ function loadAuthorization(
     redirectUri: a.redirectUri,
     ...(a.scope !== undefined ? { scope: a.scope } : {}),
     user: a.user,
-    login: a.login,
+    // The schema (ajv, oneOf) guarantees each step's shape; the generated type leaves oneOf out.
+    login: a.login as LoginStep[],
     pkce: { plainAllowed: a.pkce?.plainAllowed ?? false },
     ...(other !== undefined ? { otherClient: other } : {}),
-  };
-}
-
-interface RawClient {
-  id: string;
-  label?: string;
-  auth: {
-    method: ClientDescriptor['auth']['method'];
-    secret?: string;
-    alg?: AssertionAlg;
-    key?: string;
-    keyValue?: string;
-    kid?: string;
-    audience?: 'token-endpoint' | 'issuer';
-    certFile?: string;
-    keyFile?: string;
-    certificateBoundTokens?: boolean;
   };
 }
 
@@ -871,6 +945,8 @@ interface ClientContext {
   origin: (pointer: string) => string;
   envOfPointer: Map<string, string>;
   secrets: SecretRef[];
+  /** The token endpoint is http:// (allowInsecureHttp): no TLS to present a certificate on. */
+  plainHttpTokenEndpoint: boolean;
 }
 
 /** The scope checks of a resource: only a declaration that can be tested is accepted. */
@@ -1007,15 +1083,43 @@ function loadClient(
       audience: c.auth.audience ?? 'token-endpoint',
     };
   }
-  if (method === 'tls_client_auth' || method === 'self_signed_tls_client_auth') {
-    const certFile = rel(c.auth.certFile ?? '');
-    const keyFile = rel(c.auth.keyFile ?? '');
+  // The certificate: auth.certFile/keyFile of the TLS methods, or the client's own tls (any method).
+  const viaAuth = method === 'tls_client_auth' || method === 'self_signed_tls_client_auth';
+  const certSource = viaAuth
+    ? {
+        certFile: c.auth.certFile ?? '',
+        keyFile: c.auth.keyFile ?? '',
+        bound: c.auth.certificateBoundTokens,
+      }
+    : c.tls
+      ? { certFile: c.tls.certFile, keyFile: c.tls.keyFile, bound: c.tls.certificateBoundTokens }
+      : undefined;
+  if (certSource && ctx.plainHttpTokenEndpoint)
+    throw new DescriptorError(
+      ctx.shownFile,
+      viaAuth ? at('certFile') : `${where.field}.tls`,
+      'a client certificate needs TLS, and the token endpoint is plain http:// (allowInsecureHttp): serve it over https:// to test mutual TLS',
+    );
+  if (certSource) {
+    // Problems are reported at auth.certFile/keyFile, or at the client's tls.certFile/keyFile.
+    const certField = viaAuth ? 'certFile' : 'tls.certFile';
+    const keyField = viaAuth ? 'keyFile' : 'tls.keyFile';
+    const failCert = (field: string, problem: string): never => {
+      if (viaAuth) return fail(field, problem);
+      throw new DescriptorError(
+        ctx.shownFile,
+        `${where.field}.${field}`,
+        `${problem}${ctx.origin(`${where.pointer}/${field.replace('.', '/')}`)}`,
+      );
+    };
+    const certFile = rel(certSource.certFile);
+    const keyFile = rel(certSource.keyFile);
     let cert = '';
     let key = '';
     try {
       cert = readPemFile(certFile, 'certificate file');
     } catch (e) {
-      if (e instanceof KeyProblem) fail('certFile', e.message);
+      if (e instanceof KeyProblem) failCert(certField, e.message);
       throw e;
     }
     try {
@@ -1023,7 +1127,7 @@ function loadClient(
       checkCertificatePair(cert, key);
     } catch (e) {
       if (e instanceof KeyProblem)
-        fail(/certFile is not/.test(e.message) ? 'certFile' : 'keyFile', e.message);
+        failCert(/certFile is not/.test(e.message) ? certField : keyField, e.message);
       throw e;
     }
     ctx.secrets.push({
@@ -1040,7 +1144,7 @@ function loadClient(
       key,
       certFile,
       keyFile,
-      boundTokens: c.auth.certificateBoundTokens ?? false,
+      boundTokens: certSource.bound ?? false,
       thumbprint,
     };
   }
@@ -1048,23 +1152,11 @@ function loadClient(
     id: c.id,
     label: c.label ?? (auth.assertion ? `${method} ${auth.assertion.alg}` : method),
     auth,
+    ...(c.sendClientId === false ? { sendClientId: false } : {}),
   };
 }
 
-interface RawGrant {
-  type: GrantType;
-  assertion?: {
-    issuer: string;
-    subject?: string;
-    audience?: string;
-    alg: AssertionAlg;
-    key?: string;
-    keyValue?: string;
-    kid?: string;
-    claims?: Record<string, unknown>;
-  };
-  bodyEncoding?: 'form' | 'json';
-}
+type RawGrant = RawProvider['grant'];
 
 function loadGrant(g: RawGrant, ctx: ClientContext): Provider['grant'] {
   const out: Provider['grant'] = { type: g.type, bodyEncoding: g.bodyEncoding ?? 'form' };

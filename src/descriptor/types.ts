@@ -1,17 +1,27 @@
-/** A provider descriptor after validation and ${env:…} resolution, with defaults applied. */
-export type AuthMethod =
-  | 'client_secret_basic'
-  | 'client_secret_post'
-  | 'client_secret_jwt'
-  | 'private_key_jwt'
-  | 'tls_client_auth'
-  | 'self_signed_tls_client_auth'
-  | 'none';
+/**
+ * A provider descriptor after validation and ${env:…} resolution, with defaults applied. Its value
+ * types come from the descriptor as read (raw.gen.ts, generated from schemas/provider.schema.json):
+ * the schema is the one source of the enums and field types; this file says what resolution adds
+ * (defaults, keys read, secrets collected) and never restates a shape.
+ */
+import type { RawClient, RawProvider } from './raw.gen.js';
 
-export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-export type GrantType = 'client_credentials' | typeof JWT_BEARER | 'authorization_code';
+type RawAuth = RawClient['auth'];
+type RawExpect = RawProvider['expect'];
+type RawGrant = RawProvider['grant'];
 
-export type AssertionAlg = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
+export type AuthMethod = RawAuth['method'];
+
+export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer' satisfies RawGrant['type'];
+export type GrantType = RawGrant['type'];
+
+export type AssertionAlg = NonNullable<RawAuth['alg']>;
+
+/** expect.tokenFormat: opaque, jwt (RFC 9068), jwt-plain (a JWT not profiled by RFC 9068), any. */
+export type TokenFormat = NonNullable<RawExpect['tokenFormat']>;
+
+/** A JWT access token is promised (RFC 9068-profiled or not): its claims can be read. */
+export const isJwtFormat = (f: TokenFormat): boolean => f === 'jwt' || f === 'jwt-plain';
 
 export interface ClientAuth {
   method: AuthMethod;
@@ -23,9 +33,14 @@ export interface ClientAuth {
     /** The private key (PKCS8 PEM or private JWK JSON) for private_key_jwt; absent for client_secret_jwt. */
     key?: { material: string; kind: 'pem' | 'jwk' };
     kid?: string;
-    audience: 'token-endpoint' | 'issuer';
+    /** token-endpoint, issuer (keywords for those URLs), or any other string, sent as the aud as it is. */
+    audience: NonNullable<RawAuth['audience']>;
   };
-  /** tls_client_auth, self_signed_tls_client_auth: the client certificate and its key (PEM). */
+  /**
+   * The client certificate and its key (PEM), presented on the connection: tls_client_auth,
+   * self_signed_tls_client_auth (auth.certFile), or any method with the client's own `tls`
+   * (private_key_jwt over mutual TLS, FAPI style).
+   */
   tls?: {
     cert: string;
     key: string;
@@ -40,6 +55,8 @@ export interface ClientDescriptor {
   id: string;
   label: string;
   auth: ClientAuth;
+  /** false: a public client (method none) that sends no client_id at all; absent means true. */
+  sendClientId?: boolean;
 }
 
 export interface Provider {
@@ -47,12 +64,18 @@ export interface Provider {
   title: string;
   /** The descriptor file this provider came from. */
   file: string;
-  embedded?: 'reference';
+  embedded?: RawProvider['embedded'];
   tokenEndpoint: string;
+  /**
+   * The descriptor fields whose URL is plain http:// on a loopback host (allowInsecureHttp:
+   * loopback); absent when every URL is https. Every result is then marked INSECURE and the checks
+   * that need TLS are not applicable.
+   */
+  insecureHttp?: string[];
   /** RFC 8414 issuer identifier, when declared. */
   issuer?: string;
   /** Fetch and check the server metadata at the issuer's well-known URL. */
-  discovery?: 'openid-configuration' | 'oauth-authorization-server';
+  discovery?: RawProvider['discovery'];
   jwksUri?: string;
   clients: ClientDescriptor[];
   grant: {
@@ -63,34 +86,29 @@ export interface Provider {
       subject: string;
       /** Default: the token endpoint URL. */
       audience?: string;
-      alg: AssertionAlg;
+      alg: NonNullable<RawGrant['assertion']>['alg'];
       key: { material: string; kind: 'pem' | 'jwk' };
       kid?: string;
       claims: Record<string, unknown>;
     };
-    bodyEncoding: 'form' | 'json';
+    bodyEncoding: NonNullable<RawGrant['bodyEncoding']>;
   };
-  scopes: {
-    request?: string;
-    default?: string;
-    forbidden?: string;
-    /** A request without scope is refused with invalid_scope (RFC 6749 §3.3's second choice); excludes `default`. */
-    required?: boolean;
-  };
+  /** request, default, forbidden, and required (a request without scope is refused with invalid_scope). */
+  scopes: NonNullable<RawProvider['scopes']>;
   expect: {
-    tokenType: string;
-    expiresIn?: number;
-    expiresInTolerance: number;
-    refreshToken: 'absent' | 'allowed';
-    scopeEcho: 'always' | 'when-different';
-    broaderScopeAllowed: boolean;
+    tokenType: RawExpect['tokenType'];
+    expiresIn?: RawExpect['expiresIn'];
+    expiresInTolerance: NonNullable<RawExpect['expiresInTolerance']>;
+    refreshToken: NonNullable<RawExpect['refreshToken']>;
+    scopeEcho: NonNullable<RawExpect['scopeEcho']>;
+    broaderScopeAllowed: NonNullable<RawExpect['broaderScopeAllowed']>;
     /** What a request of `scopes.request` plus `scopes.forbidden` gets. */
     forbiddenScope: ScopePolicy;
     /** What a request of `scopes.forbidden` alone gets. */
     ungrantableScope: ScopePolicy;
     /** Promises about client assertions beyond RFC 7523's MAYs: each raises a SHOULD check to an EXPECTATION. */
     clientAssertion: ClientAssertionPolicy;
-    tokenFormat: 'opaque' | 'jwt' | 'any';
+    tokenFormat: TokenFormat;
     /** Algorithms JWT access tokens may be signed with. */
     jwtAlgs: string[];
     /** The aud JWT access tokens must carry, when known (expect.audience, else resource.url). */
@@ -98,7 +116,7 @@ export interface Provider {
   };
   resource?: {
     url: string;
-    method: 'GET' | 'POST';
+    method: NonNullable<NonNullable<RawProvider['resource']>['method']>;
     /** The scope the resource needs: a token without it must be refused (RFC 6749 §7, RFC 6750 §3.1 insufficient_scope). */
     requiredScope?: string;
     /** How to get a token that lacks requiredScope: the scope to request for it ("" requests none). */
@@ -110,16 +128,8 @@ export interface Provider {
   refresh?: RefreshSetting;
   /** RFC 7662 introspection endpoint, when declared, and the client that authenticates to it (default: the primary client). */
   introspection?: { url: string; client: ClientDescriptor };
-  limits: {
-    timeoutMs: number;
-    maxRequests: number;
-    maxBodyBytes: number;
-    maxExpiryWaitSeconds: number;
-    clockSkewSeconds: number;
-    requestsPerSecond: number;
-    /** The longest Retry-After of a 429 that is waited out before a retry (RFC 9110 §10.2.3). */
-    maxRetryAfterSeconds: number;
-  };
+  /** Every limit, defaults applied (schemas/provider.schema.json documents each). */
+  limits: Required<NonNullable<RawProvider['limits']>>;
   tls: { caFile?: string; insecureSkipVerify: boolean };
   /** How requests reach the endpoints: through an egress proxy, or direct. */
   proxy: ProxySetting;
@@ -133,16 +143,16 @@ export interface Provider {
  * How a scope the client may not have is answered (RFC 6749 §3.3 lets the server ignore it, §5.2 lets it
  * refuse with invalid_scope): refused, narrowed away, or either of the two (no promise).
  */
-export type ScopePolicy = 'invalid_scope' | 'narrowed' | 'either';
+export type ScopePolicy = NonNullable<RawExpect['forbiddenScope']>;
 
-export interface ClientAssertionPolicy {
-  /** An assertion without jti is refused (OpenID Connect Core §9 makes jti REQUIRED). */
-  jtiRequired: boolean;
-  /** A jti is accepted once only (RFC 7523 §3 MAY; OpenID Connect Core §9). */
-  singleUse: boolean;
-  /** An assertion whose exp lies further ahead than this is refused (RFC 7523 §3 MAY). */
-  maxLifetimeSeconds?: number;
-}
+/**
+ * jtiRequired: an assertion without jti is refused (OpenID Connect Core §9 makes jti REQUIRED);
+ * singleUse: a jti is accepted once only (RFC 7523 §3 MAY); maxLifetimeSeconds: an assertion whose
+ * exp lies further ahead is refused (RFC 7523 §3 MAY). Defaults applied, except the optional limit.
+ */
+type RawAssertionPolicy = NonNullable<RawExpect['clientAssertion']>;
+export type ClientAssertionPolicy = Required<Omit<RawAssertionPolicy, 'maxLifetimeSeconds'>> &
+  Pick<RawAssertionPolicy, 'maxLifetimeSeconds'>;
 
 export interface SecretRef {
   value: string;
@@ -170,32 +180,25 @@ export type ProxySetting =
   | { mode: 'none'; reason: string; ignored?: string }
   | { mode: 'proxy'; https?: ProxyEndpoint; http?: ProxyEndpoint; noProxy: string };
 
-/** One login step, by CSS selector: fill a field, click, or click only when the element is there. */
+/**
+ * One login step, by CSS selector: fill a field, click, or click only when the element is there.
+ * Written out here: the schema says it with oneOf, which the generated raw types leave out.
+ */
 export type LoginStep =
   { fill: string; value: string } | { click: string } | { clickIfPresent: string };
 
+/** authorization (grant.type authorization_code), defaults applied: schemas/provider.schema.json documents each field. */
 export interface AuthorizationSetting {
   /** The authorization endpoint; absent: the discovered authorization_endpoint. */
   endpoint?: string;
-  /** Registered for the clients; the harness stops at the navigation to it and never loads it. */
   redirectUri: string;
-  /** The scope of the authorization request (default: scopes.request). */
   scope?: string;
-  /** The test user; `${user.username}` and `${user.password}` in a step's value stand for these. */
   user: { username: string; password: string };
   login: LoginStep[];
   pkce: { plainAllowed: boolean };
-  /** Index into clients of a second client registered for the same redirect URI (default 1, when declared). */
+  /** Index into clients of a second client registered for the same redirect URI. */
   otherClient?: number;
 }
 
-export interface RefreshSetting {
-  /** Refresh tokens are rotated: a used one is refused, and reusing it revokes the family (RFC 9700 §4.14.2). */
-  rotation?: boolean;
-  /** A refresh token of clients[0], when no grant hands one out (an ${env:NAME} reference). */
-  token?: string;
-  /** A scope narrower than the original grant's, for the narrower refresh (default: scopes.request's first scope). */
-  narrowerScope?: string;
-  /** A scope beyond the original grant's (default: scopes.forbidden). */
-  broaderScope?: string;
-}
+/** refresh, as declared (schemas/provider.schema.json). */
+export type RefreshSetting = NonNullable<RawProvider['refresh']>;

@@ -3,7 +3,9 @@
  * token with the issuer and private key"): POST /v2/Login/Oauth2/Token with a JSON body
  * {grant_type: jwt-bearer, assertion}, the assertion RS256-signed by the directory key's private key
  * with {iss: <key issuer>, scope: [directoryKey], aud: key}; answered with
- * {access_token (a JWT), token_type: Bearer, expires_in: 28800}.
+ * {access_token (a JWT), token_type: Bearer, expires_in: 28800}. The access token is shaped like the
+ * document's example: header {alg: HS256, typ: JWT}, claims {iss, aud: key, exp, jti}: a plain JWT,
+ * not an RFC 9068 one (no at+jwt, no iat, sub or client_id), hence tokenFormat: jwt-plain.
  *
  * Our own endpoint (node:https + jose): no real authorization server takes a JSON token request,
  * which is the point of this service's declared deviation. A form-encoded request is refused
@@ -12,7 +14,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { importPKCS8, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { listen, readBody, rsaKey, sendJson } from './host.js';
 import type { StartStandIn } from './types.js';
 
@@ -21,6 +23,8 @@ const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const LIFETIME = 28800;
 const MAX_ASSERTION_LIFETIME = 3600;
 const CLOCK_TOLERANCE = 15;
+/** The iss of the document's example access token. */
+const TOKEN_ISSUER = 'https://www.federated.directory/';
 
 class OAuthError extends Error {
   constructor(
@@ -37,9 +41,10 @@ export const start: StartStandIn = async (ca, options) => {
   try {
     const origin = listener.origin;
     const keyIssuer = `fd-key-${randomBytes(6).toString('hex')}`;
-    // The directory key (its private key is the client's) and the server's own token-signing key.
-    const [directoryKey, signing] = await Promise.all([rsaKey(), rsaKey()]);
-    const signingKey = await importPKCS8(signing.pkcs8, 'RS256');
+    // The directory key (its private key is the client's) and the server's own token-signing
+    // secret: the document's example token is HS256-signed.
+    const directoryKey = await rsaKey();
+    const signingKey = randomBytes(32);
     const seenJti = new Map<string, number>();
 
     const issue = async (body: Record<string, unknown>): Promise<Record<string, unknown>> => {
@@ -90,12 +95,11 @@ export const start: StartStandIn = async (ca, options) => {
           throw new OAuthError(400, 'invalid_grant', 'assertion was already used');
         seenJti.set(payload.jti, exp + CLOCK_TOLERANCE);
       }
-      const accessToken = await new SignJWT({ client_id: keyIssuer })
-        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: signing.kid })
-        .setIssuer(origin)
-        .setSubject(keyIssuer)
-        .setAudience(origin)
-        .setIssuedAt(now)
+      // As in the document's example response: {iss, aud: key, exp, jti}, typ JWT, HS256.
+      const accessToken = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuer(TOKEN_ISSUER)
+        .setAudience('key')
         .setExpirationTime(now + LIFETIME)
         .setJti(randomUUID())
         .sign(signingKey);

@@ -26,7 +26,15 @@ export function assertionClient(p: Provider): ClientDescriptor | undefined {
   return p.clients.find((c) => c.auth.assertion !== undefined);
 }
 
-/** The first client that authenticates with a TLS client certificate. */
+/**
+ * The first client that authenticates with a TLS client certificate (tls_client_auth,
+ * self_signed_tls_client_auth). A private_key_jwt client over mutual TLS presents a certificate too,
+ * but authenticates with its assertion: without the certificate it may rightly still get a token.
+ */
 export function mtlsClient(p: Provider): ClientDescriptor | undefined {
-  return p.clients.find((c) => c.auth.tls !== undefined);
+  return p.clients.find(
+    (c) =>
+      c.auth.tls !== undefined &&
+      (c.auth.method === 'tls_client_auth' || c.auth.method === 'self_signed_tls_client_auth'),
+  );
 }

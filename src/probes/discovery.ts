@@ -1,3 +1,4 @@
+import { isAcceptableUrl } from '../descriptor/insecure.js';
 import type { Provider } from '../descriptor/types.js';
 import { PROBES } from './ids.js';
 import { grantForm, wellKnownUrl, withClientAuth } from './request.js';
@@ -10,7 +11,7 @@ function advertisedElsewhere(p: Provider, ctx: ProbeContext): string | NotRun {
   const te = meta?.token_endpoint;
   if (!p.discovery || !p.issuer)
     return policy('the descriptor asks for no discovery (discovery, issuer)');
-  if (typeof te !== 'string' || !te.startsWith('https://'))
+  if (!isAcceptableUrl(p, te))
     return policy('the metadata names no https token_endpoint (see discovery.token-endpoint)');
   if (te === p.tokenEndpoint)
     return policy('the metadata names the token endpoint the descriptor uses');

@@ -50,12 +50,35 @@ export interface AuthOptions {
   assertionLifetimeSeconds?: number;
 }
 
-/** Adds the client's authentication to a token request, as its method prescribes. */
+/**
+ * Adds the client's authentication to a token request, as its method prescribes, and its TLS client
+ * certificate when it has one (tls_client_auth, or any method over mutual TLS, FAPI style).
+ */
 export async function withClientAuth(
   p: Provider,
   client: ClientDescriptor,
   req: ProbeRequest,
   options: AuthOptions = {},
+): Promise<ProbeRequest> {
+  const out = await byMethod(p, client, req, options);
+  return client.auth.tls && !options.withoutCertificate
+    ? { ...out, tlsClient: client.auth.tls }
+    : out;
+}
+
+/** The aud of the client's assertions: the token endpoint, the issuer, or the declared string. */
+export function assertionAudience(p: Provider, client: ClientDescriptor): string {
+  const declared = client.auth.assertion?.audience ?? 'token-endpoint';
+  if (declared === 'token-endpoint') return p.tokenEndpoint;
+  if (declared === 'issuer') return p.issuer ?? p.tokenEndpoint;
+  return declared;
+}
+
+async function byMethod(
+  p: Provider,
+  client: ClientDescriptor,
+  req: ProbeRequest,
+  options: AuthOptions,
 ): Promise<ProbeRequest> {
   const form = [...(req.form ?? [])];
   switch (client.auth.method) {
@@ -66,8 +89,7 @@ export async function withClientAuth(
       return { ...req, form };
     case 'client_secret_jwt':
     case 'private_key_jwt': {
-      const audience =
-        client.auth.assertion?.audience === 'issuer' && p.issuer ? p.issuer : p.tokenEndpoint;
+      const audience = assertionAudience(p, client);
       const assertion =
         options.assertion ??
         (await buildAssertion(
@@ -92,13 +114,11 @@ export async function withClientAuth(
     case 'tls_client_auth':
     case 'self_signed_tls_client_auth':
       form.push(['client_id', client.id]);
-      return {
-        ...req,
-        form,
-        ...(client.auth.tls && !options.withoutCertificate ? { tlsClient: client.auth.tls } : {}),
-      };
+      return { ...req, form };
     case 'none':
-      form.push(['client_id', client.id]);
+      // sendClientId: false: a public client that identifies itself by nothing (a jwt-bearer grant
+      // whose assertion names the client, RFC 7523 §3.1).
+      if (client.sendClientId !== false) form.push(['client_id', client.id]);
       return { ...req, form };
   }
 }

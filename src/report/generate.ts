@@ -1,14 +1,27 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { callerDir } from '../caller-dir.js';
 import { ROOT } from '../descriptor/load.js';
+import { CODE_ROOT, COMPILED } from '../package-root.js';
 import { writeCaFiles } from './ca-files.js';
 import { landingData, patchReport } from './landing.js';
 
 const DATA_GUARD = '<script>window.allureReportData = window.allureReportData || {};</script>';
 
 export const REPORTS_DIR = path.join(ROOT, 'reports');
+
+// Found from this package, wherever it is installed (npm may hoist vitest and allure beside it):
+// the compiled package runs its compiled suites (dist/vitest.config.js), the repository its sources.
+const requireHere = createRequire(import.meta.url);
+const VITEST_CLI = path.join(
+  path.dirname(requireHere.resolve('vitest/package.json')),
+  'vitest.mjs',
+);
+// allure exports no package.json: its main entry is <package>/dist/index.js.
+const ALLURE_CLI = path.resolve(path.dirname(requireHere.resolve('allure')), '../cli.js');
+const VITEST_CONFIG = path.join(CODE_ROOT, COMPILED ? 'vitest.config.js' : 'vitest.config.ts');
 
 /** Where one run writes: the run record, Allure results and the HTML report. */
 export interface OutputPaths {
@@ -56,16 +69,21 @@ export async function generateReport(out: OutputPaths): Promise<{ message: strin
     TC_RESULTS_DIR: out.resultsDir,
     NO_COLOR: '1',
     TC_HISTORY_FILE: out.historyFile,
+    // Vite's cache goes under --out: nothing is written into the (installed) package.
+    TC_VITE_CACHE_DIR: path.join(path.dirname(out.runFile), 'vite-cache'),
   };
   const vitest = spawnSync(
     process.execPath,
+    // The compiled config is plain JavaScript: Node loads it as is (no bundling, no temporary file
+    // beside it); the repository's TypeScript config is bundled as before.
     [
-      path.join(ROOT, 'node_modules/vitest/vitest.mjs'),
+      VITEST_CLI,
       'run',
       '--config',
-      path.join(ROOT, 'vitest.config.ts'),
+      VITEST_CONFIG,
+      ...(COMPILED ? ['--configLoader', 'native'] : []),
     ],
-    { cwd: ROOT, env, encoding: 'utf8' },
+    { cwd: CODE_ROOT, env, encoding: 'utf8' },
   );
   writeFileSync(out.log, `${vitest.stdout}\n${vitest.stderr}`);
   if (!existsSync(out.resultsDir)) {
@@ -76,7 +94,7 @@ export async function generateReport(out: OutputPaths): Promise<{ message: strin
   const allure = spawnSync(
     process.execPath,
     [
-      path.join(ROOT, 'node_modules/allure/cli.js'),
+      ALLURE_CLI,
       'generate',
       out.resultsDir,
       '-o',
@@ -84,7 +102,7 @@ export async function generateReport(out: OutputPaths): Promise<{ message: strin
       '--config',
       path.join(REPORTS_DIR, 'allurerc.mjs'),
     ],
-    { cwd: ROOT, env, encoding: 'utf8' },
+    { cwd: path.dirname(out.resultsDir), env, encoding: 'utf8' },
   );
   const html = path.join(out.htmlDir, 'index.html');
   if (allure.status !== 0 || !existsSync(html)) {

@@ -1,6 +1,6 @@
 import { AREA_TITLES, type Area } from '../checks/types.js';
 import type { Finding } from '../evaluate.js';
-import type { RunRecord } from '../run-record.js';
+import { insecureReasons, type RunRecord } from '../run-record.js';
 import { xmlEscape } from './xml.js';
 
 /** "Provider › Area › Check (client)": the report's path to a finding, as a JUnit test name. */
@@ -58,8 +58,13 @@ export function junitXml(record: RunRecord): string {
       totals.errors += count.errors;
       totals.skipped += count.skipped;
       const suiteName = xmlEscape(`${p.title} › ${AREA_TITLES[area]}`);
+      // INSECURE (TLS verification off, or plain HTTP on loopback): a suite property CI can read.
+      const insecure = insecureReasons(p);
+      const suiteProps = insecure.length
+        ? `    <properties><property name="insecure" value="${xmlEscape(`INSECURE: ${insecure.join('; ')}`)}"/></properties>\n`
+        : '';
       suites.push(
-        `  <testsuite name="${suiteName}" tests="${count.tests}" failures="${count.failures}" errors="${count.errors}" skipped="${count.skipped}" timestamp="${xmlEscape(run.evidence.startedAt)}" hostname="${xmlEscape(p.name)}">\n${cases.join('\n')}\n  </testsuite>`,
+        `  <testsuite name="${suiteName}" tests="${count.tests}" failures="${count.failures}" errors="${count.errors}" skipped="${count.skipped}" timestamp="${xmlEscape(run.evidence.startedAt)}" hostname="${xmlEscape(p.name)}">\n${suiteProps}${cases.join('\n')}\n  </testsuite>`,
       );
     }
   }

@@ -142,6 +142,9 @@ function providerLine(data: LandingData, run: ProviderRun): string {
   const notes = [
     v.verdict === 'not verified' && v.brokenReason ? v.brokenReason : '',
     run.provider.insecure ? 'INSECURE: TLS certificate verification was off' : '',
+    run.provider.insecureHttp?.length
+      ? `INSECURE: plain HTTP on loopback (allowInsecureHttp) for ${run.provider.insecureHttp.join(', ')}`
+      : '',
     describeProxyUse(run.provider.proxy) ?? '',
   ].filter(Boolean);
   const why = notes.map((n) => `<div class="tc-why">${esc(n)}</div>`).join('');

@@ -118,6 +118,9 @@ function checkDescription(run: ProviderRun, f: Finding): string {
     f.levelReason ? `Why this level: ${md(f.levelReason)}` : '',
     `Provider: \`${p.name}\` — ${md(p.title)} (${md(p.file)}), token endpoint ${md(p.tokenEndpoint)}${p.resourceUrl ? `, resource ${md(p.resourceUrl)}` : ''}`,
     p.insecure ? '**INSECURE: TLS certificate verification was off for this provider.**' : '',
+    p.insecureHttp?.length
+      ? `**INSECURE: plain HTTP on loopback (allowInsecureHttp: loopback) for ${md(p.insecureHttp.join(', '))}.**`
+      : '',
   ]
     .filter(Boolean)
     .join('\n\n');

@@ -65,6 +65,11 @@ async function annotate(run: ProviderRun, entry: ReportEntry): Promise<void> {
     await allure.tag('INSECURE');
     await allure.parameter('TLS verification', 'OFF (tls.insecureSkipVerify)');
   }
+  if (p.insecureHttp?.length) {
+    if (!p.insecure) await allure.tag('INSECURE');
+    await allure.label('insecure', 'plain-http-loopback');
+    await allure.parameter('TLS', `none: plain HTTP on loopback (${p.insecureHttp.join(', ')})`);
+  }
   for (const probe of f.probes) {
     const ex = run.evidence.exchanges[probe];
     if (!ex) continue;

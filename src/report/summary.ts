@@ -48,6 +48,10 @@ export function formatSummary(record: RunRecord): string {
   for (const r of record.providers) {
     if (r.provider.insecure)
       lines.push(`${r.provider.name}: INSECURE — TLS verification was off for this provider`);
+    if (r.provider.insecureHttp?.length)
+      lines.push(
+        `${r.provider.name}: INSECURE — plain HTTP on loopback (allowInsecureHttp: loopback) for ${r.provider.insecureHttp.join(', ')}; the checks that need TLS were not applicable`,
+      );
     // Which proxy, if any, carried this provider's requests: a result through a proxy is that path's result.
     const proxy = describeProxyUse(r.provider.proxy);
     if (proxy) lines.push(`${r.provider.name}: ${proxy}`);

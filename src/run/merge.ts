@@ -18,8 +18,7 @@ import {
 import { checkPaths, outputEntries } from '../cli/paths.js';
 import { finishRun } from './finish.js';
 
-const USAGE =
-  'usage: npm run merge -- --out <dir> [--no-report] [--history <file>] [--allow-unverified] <shard-out-dir>...';
+const USAGE = `usage: ${process.env['TC_COMMAND_NAME'] ?? 'npm run merge --'} --out <dir> [--no-report] [--history <file>] [--allow-unverified] <shard-out-dir>...`;
 
 function usage(message: string): never {
   process.stderr.write(`error: ${message}\n${USAGE}\n`);

@@ -1156,6 +1156,25 @@ export const CASES: DefectCase[] = [
     },
   },
   {
+    check: 'jwt.claims-well-formed',
+    defect: 'sub is a number',
+    expect: 'fail',
+    message: /sub is 42, not a string/,
+    apply: (e) => {
+      jwtPayload(e)['sub'] = 42;
+    },
+  },
+  {
+    check: 'jwt.claims-well-formed',
+    defect: 'nbf after exp',
+    expect: 'fail',
+    message: /exp \d+ is not after nbf \d+/,
+    apply: (e) => {
+      const p = jwtPayload(e);
+      p['nbf'] = (p['exp'] as number) + 10;
+    },
+  },
+  {
     check: 'jwt.required-claims',
     defect: 'no jti',
     expect: 'fail',

@@ -230,14 +230,20 @@ describe('what each document promises', () => {
       },
     });
     expect(p.grant.assertion?.kid).toBeUndefined();
-    // The document's request has no client authentication: one public client.
+    // The document's request has no client authentication and no client_id: one public client
+    // that sends none.
     expect(p.clients).toHaveLength(1);
-    expect(p.clients[0]).toMatchObject({ id: env['FD_KEY_ISSUER'], auth: { method: 'none' } });
+    expect(p.clients[0]).toMatchObject({
+      id: env['FD_KEY_ISSUER'],
+      auth: { method: 'none' },
+      sendClientId: false,
+    });
     expect(p.expect).toMatchObject({
       tokenType: 'Bearer',
       expiresIn: 28800,
       expiresInTolerance: 0,
-      tokenFormat: 'jwt',
+      // The example token is a JWT (typ JWT, HS256, no iat/sub/client_id), not an RFC 9068 one.
+      tokenFormat: 'jwt-plain',
       refreshToken: 'absent',
     });
     // 8 hours is not waited for: the expiry-at-resource checks are skipped with that reason.

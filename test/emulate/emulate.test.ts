@@ -39,6 +39,15 @@ describe('npm run conformance -- --emulate', () => {
     expect(fd?.findings.filter((f) => f.outcome === 'deviation').map((f) => f.checkId)).toEqual([
       'grant.form-encoded-body',
     ]);
+    // sendClientId: false: the jwt-bearer request carries no client_id, as the document's body.
+    const body = fd?.evidence.exchanges['token.0']?.request.body ?? '';
+    expect(body).toContain('grant_type');
+    expect(body).not.toContain('client_id');
+    // tokenFormat: jwt-plain: the RFC 9068 header check does not apply, the claims' shape does.
+    const typ = fd?.findings.find((f) => f.checkId === 'jwt.typ');
+    expect(typ?.outcome).toBe('skipped');
+    expect(typ?.message).toMatch(/jwt-plain/);
+    expect(fd?.findings.find((f) => f.checkId === 'jwt.claims-well-formed')?.outcome).toBe('pass');
     // The stand-ins' private keys (FD_PRIVATE_KEY, SG_PKJWT_KEY) never reach the report.
     for (const file of listFiles(r.outDir)) {
       if (/\.(json|txt|html|sh)$/.test(file))

@@ -208,6 +208,7 @@ export const DEFECTS = {
   'jwt.aud': 'the aud claim names another resource',
   'jwt.client-id': 'the client_id claim names another client',
   'jwt.jti-unique': 'every access token has the same jti',
+  'jwt.claims-well-formed': 'the sub claim is a number (RFC 7519 §4.1.2: a StringOrURI)',
   'response.token-entropy':
     'opaque access tokens are 24 random hex digits (96 bits: long enough to pass the length bound, short of the estimate)',
   'response.token-entropy-bound':
@@ -1276,7 +1277,9 @@ export async function startFaultServer(): Promise<FaultServer> {
       // RFC 9068 §2.2 claims, each spoilt by its own defect.
       const claims: JWTPayload = {
         iss: mode === 'jwt.iss' ? `${base}-elsewhere` : base,
-        sub: subject,
+        ...(mode === 'jwt.claims-well-formed'
+          ? { sub: 42 as unknown as string }
+          : { sub: subject }),
         aud:
           mode === 'jwt.aud'
             ? `${base}/other-resource`

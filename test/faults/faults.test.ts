@@ -966,6 +966,11 @@ const DEFECT_CASES: (Case & { mode: DefectId })[] = [
     },
   },
   {
+    label: 'jwt.claims-well-formed',
+    mode: 'jwt.claims-well-formed',
+    target: { check: 'jwt.claims-well-formed', message: /^sub is 42, not a string$/ },
+  },
+  {
     label: 'jwt.required-claims',
     mode: 'jwt.required-claims',
     target: { check: 'jwt.required-claims', message: /missing claims: jti$/ },

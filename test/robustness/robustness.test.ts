@@ -93,13 +93,9 @@ function finding(findings: Finding[], checkId: string): Finding {
   return f;
 }
 
-async function run(
-  p: Provider,
-): Promise<{ evidence: Evidence; findings: Finding[]; elapsedMs: number }> {
-  const started = performance.now();
+async function run(p: Provider): Promise<{ evidence: Evidence; findings: Finding[] }> {
   const evidence = await observe(p);
-  const elapsedMs = performance.now() - started;
-  return { evidence, findings: evaluate(p, evidence, { strict: false }), elapsedMs };
+  return { evidence, findings: evaluate(p, evidence, { strict: false }) };
 }
 
 /** Checks that did not run for a reason that has nothing to do with the endpoint's behaviour. */
@@ -476,7 +472,7 @@ describe('429 Too Many Requests is not an answer (RFC 6585 §4)', () => {
   it('for ever: three attempts per request, then rate-limited; two such requests open the circuit; every finding is broken, none failed', async () => {
     const server = await start({ behaviour: 'rate-limit-always', retryAfter: '1' });
     const p = await providerFor(server, 'rate-limited-always');
-    const { evidence, findings, elapsedMs } = await run(p);
+    const { evidence, findings } = await run(p);
 
     const token = ex(evidence, 'token.0');
     expect(token.response).toBeUndefined();
@@ -499,9 +495,10 @@ describe('429 Too Many Requests is not an answer (RFC 6585 §4)', () => {
       expect(e.notSent?.reason).toMatch(
         /^not sent: 2 requests in a row failed \(rate-limited: the endpoint answered 429 Too Many Requests 3 times/,
       );
-    // Waits: 1 s before each retry, and 1 s before the next probe: about 5 s, bounded.
-    expect(elapsedMs).toBeGreaterThanOrEqual(4500);
-    expect(elapsedMs).toBeLessThan(9000);
+    // Waits: 1 s (Retry-After) before each retry and before the next probe: every gap at least that.
+    const at = server.requests.map((r) => r.at);
+    for (let i = 1; i < at.length; i++)
+      expect((at[i] ?? 0) - (at[i - 1] ?? 0)).toBeGreaterThanOrEqual(950);
 
     expect(finding(findings, 'grant.client-credentials')).toMatchObject({
       outcome: 'broken',
@@ -522,7 +519,7 @@ describe('429 Too Many Requests is not an answer (RFC 6585 §4)', () => {
     const p = await providerFor(server, 'rate-limited-long', {
       limits: { ...LIMITS, maxRetryAfterSeconds: 1 },
     });
-    const { evidence, elapsedMs } = await run(p);
+    const { evidence } = await run(p);
 
     expect(ex(evidence, 'token.0').transportError?.message).toBe(
       'rate-limited: the endpoint answered 429 Too Many Requests once (Retry-After: 3600, longer than limits.maxRetryAfterSeconds (1 s): not retried)',
@@ -530,8 +527,10 @@ describe('429 Too Many Requests is not an answer (RFC 6585 §4)', () => {
     expect(ex(evidence, 'token.0').attempts).toBe(1);
     expect(server.requests).toHaveLength(2);
     const [first, second] = server.requests;
-    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
-    expect(elapsedMs).toBeLessThan(3000);
+    // The next request waited the 1 s cap, not the hour asked for (a bound no busy machine comes near).
+    const gap = (second?.at ?? 0) - (first?.at ?? 0);
+    expect(gap).toBeGreaterThanOrEqual(950);
+    expect(gap).toBeLessThan(600_000);
   });
 
   it('without Retry-After the wait is 1 s, and retries stop when the request budget is used up', async () => {
