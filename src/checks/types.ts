@@ -14,7 +14,8 @@ export type Area =
   | 'resource'
   | 'expiry'
   | 'scope'
-  | 'errors';
+  | 'errors'
+  | 'dpop';
 
 export const AREA_TITLES: Record<Area, string> = {
   grant: 'Grant handling',
@@ -27,6 +28,7 @@ export const AREA_TITLES: Record<Area, string> = {
   expiry: 'Expiry',
   scope: 'Scope echo',
   errors: 'Error behaviour',
+  dpop: 'DPoP',
 };
 
 export interface SpecRef {

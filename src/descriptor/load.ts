@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { direct, environmentProxies, hasCredentials, parseProxyUrl } from './pro
 import type {
   AssertionAlg,
   ClientDescriptor,
+  DpopPolicy,
   GrantType,
   Provider,
   ProxySetting,
@@ -212,7 +213,7 @@ function firstSchemaError(
   const e = [...errors].sort((a, b) => rank(a.keyword) - rank(b.keyword))[0];
   if (!e) return new DescriptorError(file, '(top level)', 'invalid descriptor');
   // Fields that belong to another auth method: name the method that rules them out.
-  const authPath = /^(\/clients\/\d+\/auth|\/introspection\/client\/auth)/.exec(
+  const authPath = /^(\/clients\/\d+\/auth|\/(?:introspection|dpop)\/client\/auth)/.exec(
     e.instancePath,
   )?.[1];
   const method = authPath ? String(valueAt(data, `${authPath}/method`)) : undefined;
@@ -426,7 +427,7 @@ function resolveRefs(
   return value;
 }
 
-const SECRET_FIELD = /^(\/clients\/\d+|\/introspection\/client)\/auth\/secret$/;
+const SECRET_FIELD = /^(\/clients\/\d+|\/(?:introspection|dpop)\/client)\/auth\/secret$/;
 
 /** Resolves ${env:…}, validates again (now with real URLs), applies defaults. */
 export function resolveProvider(
@@ -454,6 +455,7 @@ export function resolveProvider(
     ...(introspectionClient && typeof introspectionClient === 'object'
       ? [['introspection.client', introspectionClient] as [string, Json]]
       : []),
+    ...ownDpopClient(raw.data),
   ];
   for (const [where, c] of declaredClients) {
     const auth = (c as { auth?: { secret?: Json; keyValue?: Json } }).auth;
@@ -539,6 +541,8 @@ export function resolveProvider(
     ['/jwksUri', d.jwksUri],
     ['/resource/url', d.resource?.url],
     ['/introspection/url', d.introspection?.url],
+    ['/resourceIndicators/resource', d.resourceIndicators?.resource],
+    ['/resourceIndicators/unknown', d.resourceIndicators?.unknown],
   ];
   for (const [pointer, value] of urls) {
     if (value === undefined) continue;
@@ -576,12 +580,13 @@ export function resolveProvider(
   const secrets: SecretRef[] = [];
   for (const [pointer, envName] of envOfPointer) {
     if (!SECRET_FIELD.test(pointer)) continue;
-    const own = d.introspection?.client;
-    const value = pointer.startsWith('/introspection/')
-      ? typeof own === 'object'
-        ? own.auth.secret
-        : undefined
-      : d.clients[Number(pointer.split('/')[2])]?.auth.secret;
+    const own = pointer.startsWith('/dpop/') ? d.dpop?.client : d.introspection?.client;
+    const value =
+      pointer.startsWith('/introspection/') || pointer.startsWith('/dpop/')
+        ? typeof own === 'object'
+          ? own.auth.secret
+          : undefined
+        : d.clients[Number(pointer.split('/')[2])]?.auth.secret;
     if (value) secrets.push({ value, envName });
   }
   const caFile = d.tls?.caFile;
@@ -621,6 +626,10 @@ export function resolveProvider(
       }
     : undefined;
   const resource = d.resource ? loadResource(d, shownFile) : undefined;
+  const dpop = d.dpop ? loadDpop(d, clientsOut, clientContext) : undefined;
+  const resourceIndicators = d.resourceIndicators
+    ? loadResourceIndicators(d, shownFile)
+    : undefined;
   return {
     name: d.name,
     title: d.title,
@@ -669,6 +678,8 @@ export function resolveProvider(
     },
     ...(resource ? { resource } : {}),
     ...(introspection ? { introspection } : {}),
+    ...(dpop ? { dpop } : {}),
+    ...(resourceIndicators ? { resourceIndicators } : {}),
     limits: {
       timeoutMs: d.limits?.timeoutMs ?? 10_000,
       maxRequests: d.limits?.maxRequests ?? 60,
@@ -763,6 +774,8 @@ interface RawProviderShape {
     insufficientScope?: { scope: string };
   };
   introspection?: { url: string; client?: number | RawClient };
+  dpop?: Partial<Omit<DpopPolicy, 'client'>> & { client?: number | RawClient };
+  resourceIndicators?: { resource?: string; unknown?: string; audience?: string };
   limits?: Partial<Provider['limits']>;
   tls?: { caFile?: string; insecureSkipVerify?: boolean };
   proxy?: 'none' | { url: string };
@@ -838,6 +851,69 @@ function loadResource(d: RawProviderShape, shownFile: string): NonNullable<Provi
     out.insufficientScope = { scope: r.insufficientScope.scope };
   }
   return out;
+}
+
+/** The dpop client when it is a client of its own, for the literal-secret check. */
+function ownDpopClient(data: { [key: string]: Json }): [string, Json][] {
+  const c = (data['dpop'] as { client?: Json } | undefined)?.client;
+  return c && typeof c === 'object' ? [['dpop.client', c]] : [];
+}
+
+/** dpop: the promises with their defaults, and the client its probes authenticate as. */
+function loadDpop(
+  d: RawProviderShape,
+  clients: ClientDescriptor[],
+  ctx: ClientContext,
+): DpopPolicy {
+  const x = d.dpop!;
+  if (x.resourceEnforces === true && !d.resource)
+    throw new DescriptorError(
+      ctx.shownFile,
+      'dpop.resourceEnforces',
+      'needs resource.url (the protected resource that refuses the DPoP-bound token as Bearer)',
+    );
+  let client: ClientDescriptor;
+  if (x.client === undefined || typeof x.client === 'number') {
+    const index = x.client ?? 0;
+    const found = clients[index];
+    if (!found)
+      throw new DescriptorError(
+        ctx.shownFile,
+        'dpop.client',
+        `there is no clients[${index}] (${clients.length} declared)`,
+      );
+    client = found;
+  } else {
+    client = loadClient(x.client, { field: 'dpop.client', pointer: '/dpop/client' }, ctx);
+  }
+  return {
+    required: x.required ?? false,
+    nonce: x.nonce ?? 'optional',
+    alg: x.alg ?? 'ES256',
+    resourceEnforces: x.resourceEnforces ?? false,
+    replayDetection: x.replayDetection ?? false,
+    client,
+  };
+}
+
+/** resourceIndicators: the resource (default resource.url), an unknown one, and the audience expected. */
+function loadResourceIndicators(
+  d: RawProviderShape,
+  shownFile: string,
+): NonNullable<Provider['resourceIndicators']> {
+  const r = d.resourceIndicators!;
+  const resource = r.resource ?? d.resource?.url;
+  if (resource === undefined)
+    throw new DescriptorError(
+      shownFile,
+      'resourceIndicators.resource',
+      'required when no resource.url is declared (the resource to ask a token for)',
+    );
+  return {
+    resource,
+    unknown: r.unknown ?? `https://${randomBytes(6).toString('hex')}.resource.invalid/`,
+    audience: r.audience ?? resource,
+  };
 }
 
 /** introspection.client: an index into clients (default 0, the primary client) or a client of its own. */

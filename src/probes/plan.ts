@@ -18,6 +18,8 @@ import {
   resourceTamperedProbe,
 } from './resource.js';
 import { scopeProbes } from './scope.js';
+import { dpopProbes } from './dpop.js';
+import { resourceIndicatorProbes } from './resource-indicators.js';
 import type { ProbeDef, ProbeUnits } from './types.js';
 
 /** The first client's token is the one the resource and introspection probes present: they follow it at once. */
@@ -49,6 +51,8 @@ const PLAN: ProbeUnits[] = [
   clientAuthProbes,
   grantAssertionProbes,
   scopeProbes,
+  resourceIndicatorProbes,
+  dpopProbes,
   afterExpiryProbes,
 ];
 
