@@ -69,6 +69,7 @@ export function replayableProvider(p: Provider): Provider {
     ...(p.introspection
       ? { introspection: { ...p.introspection, client: scrubClient(p.introspection.client) } }
       : {}),
+    ...(p.dpop ? { dpop: { ...p.dpop, client: scrubClient(p.dpop.client) } } : {}),
     proxy: scrubProxy(p.proxy),
     secrets: [],
   };
