@@ -34,11 +34,10 @@ export function resourceIndicatorProbes(p: Provider): ProbeDef[] {
       appliesTo: (ctx) => {
         if (!ri) return undeclared();
         if (!p.introspection) return policy('the descriptor declares no introspection endpoint');
-        if (!ctx.tokenOf(PROBES.resourceIndicated))
-          return prerequisite('the token request for the resource got no access token');
-        return ctx.exchange(PROBES.resourceIndicated)?.response?.accessToken?.jwt
-          ? policy('not needed: the token is a JWT, its aud claim says the audience')
-          : true;
+        // Sent for JWTs too (their aud claim is judged): the answer is comparable across token formats.
+        return ctx.tokenOf(PROBES.resourceIndicated)
+          ? true
+          : prerequisite('the token request for the resource got no access token');
       },
       build: (ctx) =>
         withClientAuth(p, p.introspection!.client, {

@@ -218,13 +218,8 @@ const DPOP_CASES: DefectCase[] = [
     expect: 'fail',
     message: /introspection has no aud/,
     apply: (e) => {
-      const r = res(e, 'grant.resource-indicated');
-      delete r.accessToken!.jwt;
-      const intro = structuredClone(exchange(e, 'dpop.introspect'));
-      intro.probe = 'grant.resource-indicated-introspection';
-      delete (intro.response!.json as Record<string, unknown>)['aud'];
-      e.exchanges['grant.resource-indicated-introspection'] = intro;
-      delete e.notRun['grant.resource-indicated-introspection'];
+      delete res(e, 'grant.resource-indicated').accessToken!.jwt;
+      delete json(e, 'grant.resource-indicated-introspection')['aud'];
     },
   },
   {
