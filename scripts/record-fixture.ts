@@ -86,6 +86,9 @@ async function record(name: string): Promise<void> {
           },
         }
       : {}),
+    ...(provider.dpop
+      ? { dpop: { ...provider.dpop, client: scrubClient(provider.dpop.client) } }
+      : {}),
     secrets: [],
   };
   const fixture = {

@@ -79,6 +79,7 @@ export function replayableProvider(p: Provider): Provider {
         }
       : {}),
     ...(p.refresh?.token ? { refresh: { ...p.refresh, token: SCRUBBED } } : {}),
+    ...(p.dpop ? { dpop: { ...p.dpop, client: scrubClient(p.dpop.client) } } : {}),
     proxy: scrubProxy(p.proxy),
     secrets: [],
   };

@@ -3,12 +3,14 @@ import { authorizationCodeChecks } from './authorization-code.js';
 import { refreshChecks } from './refresh.js';
 import { clientAuthChecks } from './client-auth.js';
 import { discoveryChecks } from './discovery.js';
+import { dpopChecks } from './dpop.js';
 import { errorChecks } from './errors.js';
 import { expiryChecks } from './expiry.js';
 import { grantChecks } from './grant.js';
 import { introspectionChecks } from './introspection.js';
 import { jwtChecks, tokenGuessability } from './jwt.js';
 import { resourceChecks } from './resource.js';
+import { resourceIndicatorChecks } from './resource-indicators.js';
 import { responseChecks } from './response.js';
 import { scopeChecks } from './scope.js';
 import { tokenEntropyBound } from './token-entropy.js';
@@ -17,6 +19,7 @@ import type { CheckDef } from './types.js';
 /** Every check, in report order: Grant handling, Response schema, Expiry, Scope echo, Error behaviour. */
 export const CHECKS: CheckDef[] = [
   ...grantChecks,
+  ...resourceIndicatorChecks,
   ...clientAuthChecks.map(raisedByPromise),
   assertionMaxLifetime,
   ...discoveryChecks,
@@ -31,4 +34,5 @@ export const CHECKS: CheckDef[] = [
   ...errorChecks,
   ...authorizationCodeChecks,
   ...refreshChecks,
+  ...dpopChecks,
 ];

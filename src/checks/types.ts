@@ -16,7 +16,8 @@ export type Area =
   | 'scope'
   | 'errors'
   | 'authorization-code'
-  | 'refresh';
+  | 'refresh'
+  | 'dpop';
 
 export const AREA_TITLES: Record<Area, string> = {
   grant: 'Grant handling',
@@ -31,6 +32,7 @@ export const AREA_TITLES: Record<Area, string> = {
   errors: 'Error behaviour',
   'authorization-code': 'Authorization code',
   refresh: 'Refresh token',
+  dpop: 'DPoP',
 };
 
 export interface SpecRef {

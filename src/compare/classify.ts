@@ -504,6 +504,10 @@ export const CHECK_ASPECTS: [RegExp, Aspect[]][] = [
   [/^grant\.no-refresh-token$/, ['refreshToken']],
   [/^grant\.token-accepted-at-resource$/, ['format', 'status', 'challenge']],
   [/^client-auth\.certificate-bound-token$/, ['format', 'certificateBound']],
+  [/^grant\.resource-audience$/, ['format', 'jwtClaims', 'jwtValues', 'active']],
+  [/^dpop\.token-type$/, ['tokenType']],
+  [/^dpop\.cnf-jkt$/, ['format', 'jwtClaims', 'jwtValues', 'active']],
+  [/^dpop\./, ['status', 'error', 'challenge', 'tokenType', 'members']],
   [
     /^(grant|client-auth|errors)\./,
     ['status', 'error', 'challenge', 'mediaType', 'cache', 'members'],

@@ -56,7 +56,7 @@ const STABLE_CLAIMS = ['iss', 'aud', 'scope', 'client_id'];
 
 /** Probes whose answer comes from the token endpoint (everything but discovery, resource, introspection). */
 export function isTokenEndpointProbe(probe: string): boolean {
-  return !/^(discovery\.(metadata|jwks)|introspection\.|resource\.(?!insufficient-scope-token))/.test(
+  return !/^(discovery\.(metadata|jwks)|introspection\.|resource\.(?!insufficient-scope-token)|dpop\.(introspect|resource)|grant\.resource-indicated-introspection)/.test(
     probe,
   );
 }
@@ -158,18 +158,27 @@ export function fingerprint(
     challenge: challengeOf(res.headers['www-authenticate']),
   };
   const ok = res.status >= 200 && res.status < 300;
-  if (isTokenEndpointProbe(probe) || probe.startsWith('introspection.')) {
+  // The DPoP and resource-indicator probes that present a token (RFC 9449, RFC 8707) are read as their kind is.
+  const introspection =
+    probe.startsWith('introspection.') ||
+    probe === 'dpop.introspect' ||
+    probe === 'grant.resource-indicated-introspection';
+  if (isTokenEndpointProbe(probe) || introspection) {
     const pragma = directives(res, 'pragma').map((d) => `pragma: ${d}`);
     fp.cache = [...directives(res, 'cache-control'), ...pragma].sort();
   }
   if (body && typeof body['error'] === 'string') fp.error = body['error'];
   else if (!ok) fp.error = null;
 
-  if (probe.startsWith('introspection.')) {
+  if (introspection) {
     fp.active = body && typeof body['active'] === 'boolean' ? body['active'] : null;
     return fp;
   }
-  if (probe.startsWith('resource.') && probe !== 'resource.insufficient-scope-token') return fp;
+  if (
+    (probe.startsWith('resource.') && probe !== 'resource.insufficient-scope-token') ||
+    probe.startsWith('dpop.resource')
+  )
+    return fp;
 
   const token = res.accessToken;
   if (ok && body && token) {

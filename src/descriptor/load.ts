@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
@@ -30,6 +30,7 @@ import type {
   AuthorizationSetting,
   ClientDescriptor,
   LoginStep,
+  DpopPolicy,
   Provider,
   ProxySetting,
   SecretRef,
@@ -222,7 +223,7 @@ function firstSchemaError(
   const e = [...errors].sort((a, b) => rank(a.keyword) - rank(b.keyword))[0];
   if (!e) return new DescriptorError(file, '(top level)', 'invalid descriptor');
   // Fields that belong to another auth method: name the method that rules them out.
-  const authPath = /^(\/clients\/\d+\/auth|\/introspection\/client\/auth)/.exec(
+  const authPath = /^(\/clients\/\d+\/auth|\/(?:introspection|dpop)\/client\/auth)/.exec(
     e.instancePath,
   )?.[1];
   const method = authPath ? String(valueAt(data, `${authPath}/method`)) : undefined;
@@ -514,7 +515,7 @@ function resolveRefs(
 }
 
 const SECRET_FIELD =
-  /^((\/clients\/\d+|\/introspection\/client)\/auth\/secret|\/authorization\/user\/password|\/refresh\/token)$/;
+  /^((\/clients\/\d+|\/(?:introspection|dpop)\/client)\/auth\/secret|\/authorization\/user\/password|\/refresh\/token)$/;
 
 /** Resolves ${env:…}, validates again (now with real URLs), applies defaults. */
 export function resolveProvider(
@@ -550,6 +551,7 @@ function resolveOne(raw: RawDescriptor, env: NodeJS.ProcessEnv): Provider {
     ...(introspectionClient && typeof introspectionClient === 'object'
       ? [['introspection.client', introspectionClient] as [string, Json]]
       : []),
+    ...ownDpopClient(raw.data),
   ];
   for (const [where, c] of declaredClients) {
     const auth = (c as { auth?: { secret?: Json; keyValue?: Json } }).auth;
@@ -656,6 +658,8 @@ function resolveOne(raw: RawDescriptor, env: NodeJS.ProcessEnv): Provider {
     ['/resource/url', d.resource?.url],
     ['/introspection/url', d.introspection?.url],
     ['/authorization/endpoint', d.authorization?.endpoint],
+    ['/resourceIndicators/resource', d.resourceIndicators?.resource],
+    ['/resourceIndicators/unknown', d.resourceIndicators?.unknown],
   ];
   const insecureHttp: string[] = [];
   for (const [pointer, value] of urls) {
@@ -710,13 +714,13 @@ function resolveOne(raw: RawDescriptor, env: NodeJS.ProcessEnv): Provider {
   const secrets: SecretRef[] = [];
   for (const [pointer, envName] of envOfPointer) {
     if (!SECRET_FIELD.test(pointer)) continue;
-    const own = d.introspection?.client;
+    const own = pointer.startsWith('/dpop/') ? d.dpop?.client : d.introspection?.client;
     const value =
       pointer === '/authorization/user/password'
         ? d.authorization?.user.password
         : pointer === '/refresh/token'
           ? d.refresh?.token
-          : pointer.startsWith('/introspection/')
+          : pointer.startsWith('/introspection/') || pointer.startsWith('/dpop/')
             ? typeof own === 'object'
               ? own.auth.secret
               : undefined
@@ -768,6 +772,10 @@ function resolveOne(raw: RawDescriptor, env: NodeJS.ProcessEnv): Provider {
     : undefined;
   const resource = d.resource ? loadResource(d, shownFile) : undefined;
   const authorization = loadAuthorization(d, shownFile, clientsOut.length);
+  const dpop = d.dpop ? loadDpop(d, clientsOut, clientContext) : undefined;
+  const resourceIndicators = d.resourceIndicators
+    ? loadResourceIndicators(d, shownFile)
+    : undefined;
   return {
     name: d.name,
     title: d.title,
@@ -819,6 +827,8 @@ function resolveOne(raw: RawDescriptor, env: NodeJS.ProcessEnv): Provider {
     ...(introspection ? { introspection } : {}),
     ...(authorization ? { authorization } : {}),
     ...(d.refresh ? { refresh: d.refresh } : {}),
+    ...(dpop ? { dpop } : {}),
+    ...(resourceIndicators ? { resourceIndicators } : {}),
     limits: {
       timeoutMs: d.limits?.timeoutMs ?? 10_000,
       maxRequests: d.limits?.maxRequests ?? 60,
@@ -994,6 +1004,69 @@ function loadResource(d: RawProviderShape, shownFile: string): NonNullable<Provi
     out.insufficientScope = { scope: r.insufficientScope.scope };
   }
   return out;
+}
+
+/** The dpop client when it is a client of its own, for the literal-secret check. */
+function ownDpopClient(data: { [key: string]: Json }): [string, Json][] {
+  const c = (data['dpop'] as { client?: Json } | undefined)?.client;
+  return c && typeof c === 'object' ? [['dpop.client', c]] : [];
+}
+
+/** dpop: the promises with their defaults, and the client its probes authenticate as. */
+function loadDpop(
+  d: RawProviderShape,
+  clients: ClientDescriptor[],
+  ctx: ClientContext,
+): DpopPolicy {
+  const x = d.dpop!;
+  if (x.resourceEnforces === true && !d.resource)
+    throw new DescriptorError(
+      ctx.shownFile,
+      'dpop.resourceEnforces',
+      'needs resource.url (the protected resource that refuses the DPoP-bound token as Bearer)',
+    );
+  let client: ClientDescriptor;
+  if (x.client === undefined || typeof x.client === 'number') {
+    const index = x.client ?? 0;
+    const found = clients[index];
+    if (!found)
+      throw new DescriptorError(
+        ctx.shownFile,
+        'dpop.client',
+        `there is no clients[${index}] (${clients.length} declared)`,
+      );
+    client = found;
+  } else {
+    client = loadClient(x.client, { field: 'dpop.client', pointer: '/dpop/client' }, ctx);
+  }
+  return {
+    required: x.required ?? false,
+    nonce: x.nonce ?? 'optional',
+    alg: x.alg ?? 'ES256',
+    resourceEnforces: x.resourceEnforces ?? false,
+    replayDetection: x.replayDetection ?? false,
+    client,
+  };
+}
+
+/** resourceIndicators: the resource (default resource.url), an unknown one, and the audience expected. */
+function loadResourceIndicators(
+  d: RawProviderShape,
+  shownFile: string,
+): NonNullable<Provider['resourceIndicators']> {
+  const r = d.resourceIndicators!;
+  const resource = r.resource ?? d.resource?.url;
+  if (resource === undefined)
+    throw new DescriptorError(
+      shownFile,
+      'resourceIndicators.resource',
+      'required when no resource.url is declared (the resource to ask a token for)',
+    );
+  return {
+    resource,
+    unknown: r.unknown ?? `https://${randomBytes(6).toString('hex')}.resource.invalid/`,
+    audience: r.audience ?? resource,
+  };
 }
 
 /** introspection.client: an index into clients (default 0, the primary client) or a client of its own. */

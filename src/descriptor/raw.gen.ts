@@ -247,6 +247,52 @@ export interface RawProvider {
     client?: number | RawClient;
   };
   /**
+   * The server supports DPoP (RFC 9449) at the token endpoint: the dpop probes send token requests with proofs (a key pair generated per run, never recorded) and spoilt proofs, and present the DPoP-bound token at the resource and introspection.
+   */
+  dpop?: {
+    /**
+     * The server refuses a token request of the DPoP client that carries no proof (dpop.missing-proof-* become EXPECTATIONs; without it they are not applicable).
+     */
+    required?: boolean;
+    /**
+     * required: the server demands a nonce (RFC 9449 §8) before it issues a token, so the first proof is answered 400 use_dpop_nonce with a DPoP-Nonce header; optional: the harness follows use_dpop_nonce when asked; none: the server never asks (a use_dpop_nonce answer fails dpop.nonce-dance).
+     */
+    nonce?: 'required' | 'optional' | 'none';
+    /**
+     * The JWS algorithm of the harness's proofs.
+     */
+    alg?: 'ES256' | 'EdDSA' | 'RS256' | 'PS256';
+    /**
+     * The protected resource refuses the DPoP-bound token presented as a plain Bearer token (RFC 9449 §7.2): dpop.resource-bearer-refused becomes an EXPECTATION. Needs resource.url.
+     */
+    resourceEnforces?: boolean;
+    /**
+     * The server refuses a proof it has already seen (its jti; RFC 9449 §11.1 leaves this to the server): one more request replays a proof, and dpop.replay-refused becomes an EXPECTATION.
+     */
+    replayDetection?: boolean;
+    /**
+     * The client the DPoP token requests authenticate as: the index of one of clients (default 0), or a client of its own ({ id, label, auth } as in clients), e.g. one the server registered with dpop_bound_access_tokens.
+     */
+    client?: number | RawClient;
+  };
+  /**
+   * The server supports resource indicators (RFC 8707) at the token endpoint: one token request asks for `resource` (the token's audience must be restricted to it: JWT aud, else introspection), one for `unknown` (refused with invalid_target).
+   */
+  resourceIndicators?: {
+    /**
+     * An absolute https URL without fragment, or an ${env:…} reference to one. http:// only on a loopback host with allowInsecureHttp: loopback (checked after ${env:…} resolution).
+     */
+    resource?: string;
+    /**
+     * An absolute https URL without fragment, or an ${env:…} reference to one. http:// only on a loopback host with allowInsecureHttp: loopback (checked after ${env:…} resolution).
+     */
+    unknown?: string;
+    /**
+     * The aud the token for `resource` carries (default: the resource URL itself).
+     */
+    audience?: string;
+  };
+  /**
    * Known departures from the RFCs by design, each tied to the check(s) it makes fail: one declaration per root cause (`checks: [...]` when one quirk fails several checks). Shown in the report as a known deviation instead of a failure; a declared check that passes again is reported as a stale declaration. Never hides an outage (broken) or another check.
    */
   deviations?: {

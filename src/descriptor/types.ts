@@ -128,6 +128,17 @@ export interface Provider {
   refresh?: RefreshSetting;
   /** RFC 7662 introspection endpoint, when declared, and the client that authenticates to it (default: the primary client). */
   introspection?: { url: string; client: ClientDescriptor };
+  /** DPoP at the token endpoint (RFC 9449), when the server supports it. */
+  dpop?: DpopPolicy;
+  /** Resource indicators at the token endpoint (RFC 8707), when the server supports them. */
+  resourceIndicators?: {
+    /** The resource to ask a token for (default: resource.url). */
+    resource: string;
+    /** A resource the client may not have a token for (default: a random https URL under .invalid). */
+    unknown: string;
+    /** The aud a token for `resource` carries (default: `resource`). */
+    audience: string;
+  };
   /** Every limit, defaults applied (schemas/provider.schema.json documents each). */
   limits: Required<NonNullable<RawProvider['limits']>>;
   tls: { caFile?: string; insecureSkipVerify: boolean };
@@ -144,6 +155,24 @@ export interface Provider {
  * refuse with invalid_scope): refused, narrowed away, or either of the two (no promise).
  */
 export type ScopePolicy = NonNullable<RawExpect['forbiddenScope']>;
+
+export type DpopAlg = 'ES256' | 'EdDSA' | 'RS256' | 'PS256';
+
+/** What a server that supports DPoP (RFC 9449) promises, and which client the DPoP probes use. */
+export interface DpopPolicy {
+  /** The server refuses a token request of `client` that carries no DPoP proof. */
+  required: boolean;
+  /** `required`: every proof must carry a server nonce; `optional`: follow use_dpop_nonce when asked; `none`: the server never asks. */
+  nonce: 'required' | 'optional' | 'none';
+  /** The algorithm the harness signs its proofs with (a key pair generated per run). */
+  alg: DpopAlg;
+  /** The protected resource refuses a DPoP-bound token presented as a Bearer token. */
+  resourceEnforces: boolean;
+  /** The server refuses a proof whose jti it has seen (RFC 9449 §11.1 leaves this to the server). */
+  replayDetection: boolean;
+  /** The client the DPoP token requests authenticate as (default: the primary client). */
+  client: ClientDescriptor;
+}
 
 /**
  * jtiRequired: an assertion without jti is refused (OpenID Connect Core §9 makes jti REQUIRED);

@@ -9,6 +9,11 @@ export interface RecordedRequest {
   body?: string;
   /** The decoded header and claims of a client assertion sent in the body (the assertion itself is redacted). */
   assertion?: { header: Record<string, unknown>; payload: Record<string, unknown> };
+  /**
+   * The decoded header and claims of the DPoP proof sent (RFC 9449 §4.2); private JWK members a
+   * spoilt proof carries in its header are replaced by "[redacted]". The proof itself is redacted.
+   */
+  dpopProof?: { header: Record<string, unknown>; payload: Record<string, unknown> };
   /** The client certificate file presented in the TLS handshake. */
   clientCertificate?: string;
 }

@@ -190,6 +190,8 @@ export class ProviderSession {
       headers.push(['Authorization', `Basic ${Buffer.from(raw, 'utf8').toString('base64')}`]);
     }
     if (req.bearer) headers.push(['Authorization', `Bearer ${req.bearer}`]);
+    if (req.dpopToken) headers.push(['Authorization', `DPoP ${req.dpopToken}`]);
+    if (req.dpop !== undefined) headers.push(['DPoP', req.dpop]);
     headers.push(['Accept', 'application/json']);
     // Before anything is recorded (URL, headers, body, curl line), the redactor learns every
     // credential this request carries, wherever it travels: a server may echo any of them back.
@@ -231,6 +233,7 @@ export class ProviderSession {
               },
             }
           : {}),
+        ...(req.dpop !== undefined ? { dpopProof: proofFacts(req.dpop) } : {}),
         ...(req.tlsClient ? { clientCertificate: req.tlsClient.certFile } : {}),
       },
       startedAt: new Date().toISOString(),
@@ -332,6 +335,9 @@ export class ProviderSession {
       this.redactor.add(b64, `[base64 credentials of ${formEncode(req.basic.id)}]`);
     }
     if (req.bearer) this.redactor.addToken(req.bearer);
+    if (req.dpopToken) this.redactor.addToken(req.dpopToken);
+    // A DPoP proof is public, but short-lived and replayable within its window: a preview, like assertions.
+    if (req.dpop) this.redactor.addToken(req.dpop);
     // Assertions are short-lived credentials: recorded as previews, like tokens.
     if (req.assertion) this.redactor.addToken(req.assertion);
     let query: [string, string][] = [];
@@ -486,6 +492,25 @@ export class ProviderSession {
     ).slice(0, 64 * 1024);
     return response;
   }
+}
+
+/** Private JWK members (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2): a spoilt proof may carry them. */
+const PRIVATE_JWK_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
+
+/** A DPoP proof's decoded header and claims, with any private key material in its jwk replaced. */
+function proofFacts(proof: string): NonNullable<Exchange['request']['dpopProof']> {
+  const jwt = tokenFacts(proof, 'the DPoP proof').jwt ?? { header: {}, payload: {} };
+  const jwk = jwt.header['jwk'];
+  if (jwk && typeof jwk === 'object' && !Array.isArray(jwk)) {
+    const cleaned = Object.fromEntries(
+      Object.entries(jwk as Record<string, unknown>).map(([k, v]) => [
+        k,
+        PRIVATE_JWK_MEMBERS.has(k) ? '[redacted]' : v,
+      ]),
+    );
+    return { header: { ...jwt.header, jwk: cleaned }, payload: jwt.payload };
+  }
+  return jwt;
 }
 
 function errorChain(e: unknown): { code: string; message: string }[] {

@@ -14,6 +14,32 @@ export type AssertionDefect =
   | 'no-jti'
   | 'far-future-exp';
 
+/** The DPoP requests (RFC 9449): a valid proof, spoilt proofs, and the bound token presented. */
+export type DpopProbe =
+  | 'token'
+  | 'introspect'
+  | 'resource'
+  | 'resource-bearer'
+  | 'no-proof'
+  | 'bad-signature'
+  | 'wrong-htm'
+  | 'wrong-htu'
+  | 'stale-iat'
+  | 'alg-none'
+  | 'private-key'
+  | 'replay';
+
+/** The DPoP requests that carry a proof the server may answer with use_dpop_nonce: each has a retry with the nonce. */
+export const DPOP_RETRIED: DpopProbe[] = [
+  'token',
+  'resource',
+  'bad-signature',
+  'wrong-htm',
+  'wrong-htu',
+  'alg-none',
+  'private-key',
+];
+
 /** The spoilt assertions sent by the client-auth probes, one request each. */
 export const ASSERTION_DEFECTS: AssertionDefect[] = [
   'expired',
@@ -81,6 +107,12 @@ export const PROBES = {
   refreshNarrower: 'refresh.narrower-scope',
   refreshReuseOld: 'refresh.reuse-old',
   refreshAfterReuse: 'refresh.after-reuse',
+  dpop: (kind: DpopProbe) => `dpop.${kind}` as const,
+  /** The same request again with the nonce the server supplied in its use_dpop_nonce answer (RFC 9449 §8, §9). */
+  dpopRetry: (kind: DpopProbe) => `dpop.${kind}.nonce-retry` as const,
+  resourceIndicated: 'grant.resource-indicated',
+  resourceIndicatedIntrospection: 'grant.resource-indicated-introspection',
+  unknownResource: 'grant.unknown-resource',
 } as const;
 
 type Values<T> = T[keyof T];

@@ -20,6 +20,8 @@ import {
 import { scopeProbes } from './scope.js';
 import { authorizationCodeProbes } from './authorization-code.js';
 import { refreshProbes } from './refresh.js';
+import { dpopProbes } from './dpop.js';
+import { resourceIndicatorProbes } from './resource-indicators.js';
 import type { ProbeDef, ProbeUnits } from './types.js';
 
 /** The first client's token is the one the resource and introspection probes present: they follow it at once. */
@@ -51,6 +53,8 @@ const PLAN: ProbeUnits[] = [
   clientAuthProbes,
   grantAssertionProbes,
   scopeProbes,
+  resourceIndicatorProbes,
+  dpopProbes,
   afterExpiryProbes,
   // Last: reusing a rotated refresh token or a code may revoke the grant, and every token of it.
   refreshProbes,

@@ -12,6 +12,10 @@ export interface ProbeRequest {
   /** Client credentials for HTTP Basic, form-urlencoded before base64 (RFC 6749 §2.3.1). */
   basic?: { id: string; secret: string };
   bearer?: string;
+  /** A DPoP proof (RFC 9449 §4) for the DPoP header: recorded as a preview plus its decoded header and claims. */
+  dpop?: string;
+  /** An access token presented with the DPoP scheme (RFC 9449 §7.1) instead of Bearer. */
+  dpopToken?: string;
   /** A client assertion in the body: recorded as a preview plus its decoded header and claims. */
   assertion?: string;
   /** Send `form` as a JSON object instead of form-urlencoded (services that deviate so, declared). */

@@ -22,6 +22,7 @@ import {
   calculateJwkThumbprint,
   createLocalJWKSet,
   decodeProtectedHeader,
+  EmbeddedJWK,
   errors as joseErrors,
   exportJWK,
   exportPKCS8,
@@ -235,6 +236,20 @@ function loginPage(action: string, failed: boolean): string {
 
 /** RFC 6750 §2.1 credentials syntax: "Bearer" 1*SP b64token. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+/** RFC 9449 §7.1: "DPoP" 1*SP token68. */
+const DPOP = /^DPoP +([A-Za-z0-9\-._~+/]+=*)$/i;
+/** The proof algorithms the reference accepts (token endpoint and resource alike). */
+const DPOP_ALGS = ['ES256', 'Ed25519', 'EdDSA', 'RS256', 'PS256'] as const;
+/** How far a resource proof's iat may be from now (the resource sends no nonces). */
+const DPOP_IAT_WINDOW_SECONDS = 60;
+
+/** RFC 9449 §7.1 challenge of the DPoP scheme. */
+function dpopChallenge(error?: string, description?: string): string {
+  let challenge = `DPoP algs="${DPOP_ALGS.join(' ')}"`;
+  if (error) challenge += `, error="${error}"`;
+  if (description) challenge += `, error_description="${description.replace(/["\\]/g, "'")}"`;
+  return challenge;
+}
 
 export async function startReference(options: ReferenceOptions = {}): Promise<ReferenceServer> {
   const ttl = options.accessTokenTtlSeconds ?? 5;
@@ -410,6 +425,8 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
   };
   // The test user of the login form; the password is generated per run.
   const user = { username: 'alice', password: randomBytes(18).toString('base64url') };
+  // RFC 9449 §5.2 dpop_bound_access_tokens: this client's token requests must carry a DPoP proof.
+  const dpop = { id: 'ref-dpop', secret: randomBytes(32).toString('base64url') };
 
   // private_key_jwt keys: one RSA key (RS256 and PS256; no alg pinned), P-256 and Ed25519.
   const [rsa, ec, ed, assertion, mtlsCert, selfSignedCert] = await Promise.all([
@@ -486,6 +503,13 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
       token_endpoint_auth_method: 'self_signed_tls_client_auth',
       jwks: { keys: [selfSignedJwk] },
       tls_client_certificate_bound_access_tokens: true,
+      ...clientDefaults,
+    },
+    {
+      client_id: dpop.id,
+      client_secret: dpop.secret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      dpop_bound_access_tokens: true,
       ...clientDefaults,
     },
     // A public client (no authentication) that may only use the jwt-bearer grant.
@@ -591,6 +615,7 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
         'Ed25519',
         'EdDSA',
       ],
+      dPoPSigningAlgValues: [...DPOP_ALGS],
     },
     // oidc-provider does not derive RFC 8705 §5 aliases; this object extends its discovery document.
     discovery: { mtls_endpoint_aliases: { token_endpoint: mtlsTokenUrl } },
@@ -603,6 +628,12 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
           !(client.clientAuthMethod === 'none' && token.clientId !== ctx.oidc.client?.clientId),
       },
       devInteractions: { enabled: false },
+      // RFC 9449. Nonces (§8) are required of the DPoP client only, so its probes see the nonce dance.
+      dPoP: {
+        enabled: true,
+        nonceSecret: randomBytes(32),
+        requireNonce: (ctx) => ctx.oidc?.client?.clientId === dpop.id,
+      },
       mTLS: {
         enabled: true,
         certificateBoundAccessTokens: true,
@@ -770,7 +801,8 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
       sub: payload.sub,
       scope: payload['scope'],
       cnf: isRecord(payload['cnf']) ? payload['cnf'] : undefined,
-      token_type: 'Bearer',
+      token_type:
+        isRecord(payload['cnf']) && payload['cnf']['jkt'] !== undefined ? 'DPoP' : 'Bearer',
     };
   };
   provider.use(async (ctx, next) => {
@@ -845,6 +877,7 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
     return {
       scope: stored.scope,
       ...(stored['x5t#S256'] ? { cnf: { 'x5t#S256': stored['x5t#S256'] } } : {}),
+      ...(stored.jkt ? { cnf: { jkt: stored.jkt } } : {}),
     };
   };
 
@@ -856,6 +889,10 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
       return;
     }
     const authorization = req.headers.authorization;
+    if (authorization !== undefined && /^dpop(\s|$)/i.test(authorization)) {
+      await handleDpopResource(req, res, authorization);
+      return;
+    }
     // RFC 6750 §3.1: no credentials at all (or another scheme) → challenge without an error code.
     if (authorization === undefined || !/^bearer(\s|$)/i.test(authorization)) {
       sendJson(res, 401, { error: 'unauthorized' }, { 'www-authenticate': bearerChallenge() });
@@ -894,6 +931,11 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
       );
       return;
     }
+    // RFC 9449 §7.2: a DPoP-bound token is only good with the DPoP scheme and a proof of its key.
+    if (isRecord(payload['cnf']) && payload['cnf']['jkt'] !== undefined) {
+      refuse('the access token is DPoP-bound: present it with the DPoP scheme and a proof');
+      return;
+    }
     // RFC 8705 §3: a certificate-bound token is only good on a connection presenting that certificate.
     const cnf = payload['cnf'];
     if (isRecord(cnf) && cnf['x5t#S256'] !== undefined) {
@@ -907,21 +949,98 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
         return;
       }
     }
-    // RFC 6749 §7: the token's scope must cover the resource. RFC 6750 §3.1: insufficient_scope,
-    // 403, and the scope attribute (MAY) names the scope the resource needs.
+    if (!scopeCovers(payload, res)) return;
+    sendJson(res, 200, { ok: true });
+  };
+
+  /** RFC 6749 §7, RFC 6750 §3.1: answers 403 insufficient_scope unless the token has the resource's scope. */
+  const scopeCovers = (payload: JWTPayload, res: ServerResponse): boolean => {
     const granted = typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [];
-    if (!granted.includes(RESOURCE_SCOPE)) {
-      const description = `the access token lacks the scope ${RESOURCE_SCOPE}`;
+    if (granted.includes(RESOURCE_SCOPE)) return true;
+    const description = `the access token lacks the scope ${RESOURCE_SCOPE}`;
+    sendJson(
+      res,
+      403,
+      { error: 'insufficient_scope', error_description: description, scope: RESOURCE_SCOPE },
+      { 'www-authenticate': bearerChallenge('insufficient_scope', description, RESOURCE_SCOPE) },
+    );
+    return false;
+  };
+
+  /**
+   * RFC 9449 §7.1 at the resource: a DPoP-bound token with a proof of its key. The proof is checked as
+   * §4.3 says (typ, a public jwk, signature, htm, htu, iat window, unique jti), plus ath (§4.3 step 12)
+   * and the token's cnf.jkt against the proof key's thumbprint (§7.1).
+   */
+  const handleDpopResource = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    authorization: string,
+  ): Promise<void> => {
+    const refuse = (
+      error: 'invalid_token' | 'invalid_dpop_proof' | 'invalid_request',
+      description: string,
+    ): void =>
       sendJson(
         res,
-        403,
-        { error: 'insufficient_scope', error_description: description, scope: RESOURCE_SCOPE },
-        {
-          'www-authenticate': bearerChallenge('insufficient_scope', description, RESOURCE_SCOPE),
-        },
+        error === 'invalid_request' ? 400 : 401,
+        { error, error_description: description },
+        { 'www-authenticate': dpopChallenge(error, description) },
       );
-      return;
+    const token = DPOP.exec(authorization)?.[1];
+    const proof = req.headers['dpop'];
+    if (!token) return refuse('invalid_request', 'malformed DPoP credentials');
+    if (typeof proof !== 'string' || proof === '')
+      return refuse('invalid_dpop_proof', 'exactly one DPoP proof is required');
+    let payload: JWTPayload;
+    try {
+      payload = await accessTokenClaims(token);
+    } catch (err) {
+      return refuse(
+        'invalid_token',
+        err instanceof joseErrors.JWTExpired
+          ? 'the access token expired'
+          : 'the access token is invalid',
+      );
     }
+    const cnf = payload['cnf'];
+    const jkt = isRecord(cnf) ? cnf['jkt'] : undefined;
+    if (typeof jkt !== 'string')
+      return refuse('invalid_token', 'the access token is not DPoP-bound');
+    try {
+      const { payload: claims, protectedHeader } = await jwtVerify(proof, EmbeddedJWK, {
+        typ: 'dpop+jwt',
+        algorithms: [...DPOP_ALGS],
+      });
+      const now = Math.floor(Date.now() / 1000);
+      if (typeof claims.iat !== 'number' || Math.abs(now - claims.iat) > DPOP_IAT_WINDOW_SECONDS)
+        throw new Error('iat is not recent enough');
+      if (typeof claims.jti !== 'string' || claims.jti === '') throw new Error('no jti');
+      if (claims['htm'] !== req.method) throw new Error('htm mismatch');
+      const htu = typeof claims['htu'] === 'string' ? URL.parse(claims['htu']) : null;
+      if (htu) {
+        htu.search = '';
+        htu.hash = '';
+      }
+      if (htu?.href !== resourceUrl) throw new Error('htu mismatch');
+      if (claims['ath'] !== hash('sha256', token, 'base64url')) throw new Error('ath mismatch');
+      if ((await calculateJwkThumbprint(protectedHeader.jwk!)) !== jkt)
+        throw new Error('the proof key is not the key the token is bound to');
+      if (
+        !(await provider.ReplayDetection.unique(
+          'dpop-resource',
+          claims.jti,
+          now + 2 * DPOP_IAT_WINDOW_SECONDS,
+        ))
+      )
+        throw new Error('the proof was already used');
+    } catch (err) {
+      return refuse(
+        'invalid_dpop_proof',
+        `invalid DPoP proof: ${err instanceof Error ? err.message : 'error'}`,
+      );
+    }
+    if (!scopeCovers(payload, res)) return;
     sendJson(res, 200, { ok: true });
   };
 
@@ -1025,6 +1144,8 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
       TC_REF_SELF_SIGNED_CERT_FILE: files.selfSignedCert,
       TC_REF_SELF_SIGNED_KEY_FILE: files.selfSignedKey,
       TC_REF_JWT_BEARER_CLIENT_ID: jwtBearer.id,
+      TC_REF_DPOP_CLIENT_ID: dpop.id,
+      TC_REF_DPOP_CLIENT_SECRET: dpop.secret,
       TC_REF_ASSERTION_ISSUER: ASSERTION_ISSUER,
       TC_REF_ASSERTION_KEY_FILE: files.assertion,
       TC_REF_ASSERTION_KID: assertion.kid,
@@ -1044,6 +1165,7 @@ async function createApp({ issuer, mtlsOrigin, ttl, ca, dir, deployment }: AppOp
       authCode.secret,
       authCodeOther.secret,
       user.password,
+      dpop.secret,
     ],
   };
 }

@@ -17,7 +17,7 @@ describe('docs/checks.md', () => {
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids)
       expect(id).toMatch(
-        /^(grant|client-auth|discovery|response|jwt|introspection|resource|expiry|scope|errors|authorization-code|refresh)\.[a-z0-9-]+$/,
+        /^(grant|client-auth|discovery|response|jwt|introspection|resource|expiry|scope|errors|authorization-code|refresh|dpop)\.[a-z0-9-]+$/,
       );
   });
 });

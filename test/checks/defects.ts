@@ -35,6 +35,28 @@ export interface DefectCase {
  */
 const REFUSALS: { acceptance: string; code: string; probe: string; fixture?: FixtureName }[] = [
   {
+    acceptance: 'grant.unknown-resource-refused',
+    code: 'grant.unknown-resource-code',
+    probe: 'grant.unknown-resource',
+  },
+  // The spoilt DPoP proofs: the recording holds no nonce retry for them (the server asked for none).
+  ...(
+    [
+      ['missing-proof', 'no-proof'],
+      ['bad-signature', 'bad-signature'],
+      ['wrong-htm', 'wrong-htm'],
+      ['wrong-htu', 'wrong-htu'],
+      ['stale-iat', 'stale-iat'],
+      ['alg-none', 'alg-none'],
+      ['private-key', 'private-key'],
+      ['replay', 'replay'],
+    ] as const
+  ).map(([slug, probe]) => ({
+    acceptance: `dpop.${slug}-refused`,
+    code: `dpop.${slug}-code`,
+    probe: `dpop.${probe}`,
+  })),
+  {
     acceptance: 'grant.missing-grant-type-not-accepted',
     code: 'grant.missing-grant-type',
     probe: 'grant.missing-grant-type',
@@ -300,9 +322,124 @@ const REFUSAL_CASES: DefectCase[] = REFUSALS.flatMap(
   ],
 );
 
+/** The DPoP token's final answer in the recording: the server asked for a nonce first. */
+const DPOP_TOKEN = 'dpop.token.nonce-retry';
+
+const DPOP_CASES: DefectCase[] = [
+  {
+    check: 'grant.resource-indicated-issued',
+    defect: 'a token request for the declared resource refused',
+    expect: 'fail',
+    message: /the token request for the resource was answered 400 invalid_target/,
+    apply: (e) => errorResponse(e, 'grant.resource-indicated', 400, 'invalid_target'),
+  },
+  {
+    check: 'grant.resource-audience',
+    defect: 'the resource parameter ignored: aud names another API too',
+    expect: 'fail',
+    message:
+      /aud in the JWT access token is \[.*\], not restricted to "https:\/\/127\.0\.0\.1:8443\/api\/resource"/,
+    apply: (e) => {
+      const p = jwtPayload(e, 'grant.resource-indicated');
+      p['aud'] = [p['aud'], 'https://127.0.0.1:8443/other-api'];
+    },
+  },
+  {
+    check: 'grant.resource-audience',
+    defect: 'an opaque token whose introspection names no aud',
+    expect: 'fail',
+    message: /introspection has no aud/,
+    apply: (e) => {
+      delete res(e, 'grant.resource-indicated').accessToken!.jwt;
+      delete json(e, 'grant.resource-indicated-introspection')['aud'];
+    },
+  },
+  {
+    check: 'dpop.token-issued',
+    defect: 'a valid proof (with the nonce) refused',
+    expect: 'fail',
+    message:
+      /the token request with a valid DPoP proof \(after the nonce the server asked for\) was answered 400 invalid_dpop_proof/,
+    apply: (e) => errorResponse(e, DPOP_TOKEN, 400, 'invalid_dpop_proof'),
+  },
+  {
+    check: 'dpop.token-type',
+    defect: 'token_type Bearer for a DPoP-bound token',
+    expect: 'fail',
+    message: /token_type is "Bearer", not "DPoP"/,
+    apply: (e) => {
+      json(e, DPOP_TOKEN)['token_type'] = 'Bearer';
+    },
+  },
+  {
+    check: 'dpop.cnf-jkt',
+    defect: 'cnf.jkt of another key',
+    expect: 'fail',
+    message: /cnf\.jkt in the JWT access token is "another-key", not the proof key's thumbprint/,
+    apply: (e) => {
+      jwtPayload(e, DPOP_TOKEN)['cnf'] = { jkt: 'another-key' };
+    },
+  },
+  {
+    check: 'dpop.cnf-jkt',
+    defect: 'no cnf at all',
+    expect: 'fail',
+    message: /the JWT access token has no cnf\.jkt \(cnf is absent\)/,
+    apply: (e) => {
+      delete jwtPayload(e, DPOP_TOKEN)['cnf'];
+    },
+  },
+  {
+    check: 'dpop.cnf-jkt',
+    defect: 'an opaque token whose introspection names another key',
+    expect: 'fail',
+    message: /cnf\.jkt in introspection of the opaque token is "another-key"/,
+    apply: (e) => {
+      delete res(e, DPOP_TOKEN).accessToken!.jwt;
+      json(e, 'dpop.introspect')['cnf'] = { jkt: 'another-key' };
+    },
+  },
+  {
+    check: 'dpop.nonce-challenge',
+    defect: 'use_dpop_nonce without a DPoP-Nonce header',
+    expect: 'fail',
+    message: /dpop\.token was answered 400 use_dpop_nonce with no DPoP-Nonce header/,
+    apply: (e) => {
+      delete res(e, 'dpop.token').headers['dpop-nonce'];
+    },
+  },
+  {
+    check: 'dpop.nonce-policy',
+    defect: 'a token without the nonce declared required',
+    expect: 'fail',
+    message:
+      /the first proof, without a nonce, was answered 200 with an access token, not use_dpop_nonce/,
+    apply: (e) => grantsToken(e, 'dpop.token'),
+  },
+  {
+    check: 'dpop.resource-accepts',
+    defect: 'the resource refuses the DPoP scheme',
+    expect: 'fail',
+    message: /the DPoP-bound token with a valid proof was answered 401 invalid_token/,
+    apply: (e) => errorResponse(e, 'dpop.resource', 401, 'invalid_token'),
+  },
+  {
+    check: 'dpop.resource-bearer-refused',
+    defect: 'the resource serves the DPoP-bound token as Bearer',
+    expect: 'fail',
+    message: /the DPoP-bound token as Bearer was answered 200 .*the request was accepted/,
+    apply: (e) => {
+      const r = res(e, 'dpop.resource-bearer');
+      r.status = 200;
+      r.json = { ok: true };
+    },
+  },
+];
+
 export const CASES: DefectCase[] = [
   ...REFUSAL_CASES,
   ...AUTH_CODE_CASES,
+  ...DPOP_CASES,
   // Grant handling
   {
     check: 'grant.client-credentials',

@@ -24,6 +24,14 @@ export function conformant(name: FixtureName = 'reference'): Recording {
   copy.evidence.exchanges['token.0']!.response!.headers['pragma'] = ['no-cache'];
   if (copy.evidence.exchanges['client-auth.far-future-exp'])
     errorResponse(copy.evidence, 'client-auth.far-future-exp', 401, 'invalid_client');
+  // oidc-provider refuses a replayed DPoP proof with invalid_grant (providers/reference.yaml declares
+  // it a deviation); the baseline answers invalid_dpop_proof (RFC 9449 §5) and declares nothing.
+  if (copy.evidence.exchanges['dpop.replay']) {
+    errorResponse(copy.evidence, 'dpop.replay', 400, 'invalid_dpop_proof');
+    copy.provider.deviations = copy.provider.deviations.filter(
+      (d) => !d.checks.includes('dpop.replay-code'),
+    );
+  }
   return copy;
 }
 

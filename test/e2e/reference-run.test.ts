@@ -103,8 +103,13 @@ describe('a run against the embedded reference', () => {
       (f) => f.level === 'MUST' || f.level === 'EXPECTATION',
     );
     expect(binding.length).toBeGreaterThan(0);
+    // providers/reference.yaml declares one deviation of oidc-provider's: the code of a replayed DPoP proof.
+    const declared = ['dpop.replay-code'];
     for (const f of binding)
-      expect(['pass', 'skipped'], `${f.checkId}: ${f.outcome}: ${f.message}`).toContain(f.outcome);
+      expect(
+        declared.includes(f.checkId) ? ['deviation'] : ['pass', 'skipped'],
+        `${f.checkId}: ${f.outcome}: ${f.message}`,
+      ).toContain(f.outcome);
   });
 
   it('covers every area', () => {

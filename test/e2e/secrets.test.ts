@@ -25,6 +25,8 @@ const BASIC_ID = 'e2e-basic-client';
 const BASIC_SECRET = 's3cr3t-Value+/=%';
 const POST_ID = 'e2e-post-client';
 const POST_SECRET = 'p0st&Secret=?#/+x';
+const DPOP_ID = 'e2e-dpop-client';
+const DPOP_SECRET = 'dp0p+Secret/=%&x';
 const ACCESS_TOKEN =
   'AT-e2e.Zq9xW3vB7nK2mP5rT8yL4cF6hJ1dS0gA-known-long-access-token_value~0123456789';
 const REFRESH_TOKEN = 'RT-e2e.Yh3kL8pQ2wE6rT9uI4oP7aS1dF5gH0jK-known-long-refresh-token_value';
@@ -73,6 +75,7 @@ const NEEDLES: Record<string, string> = Object.fromEntries([
   ]),
   ...Object.entries(secretForms(BASIC_ID, BASIC_SECRET)).map(([k, v]) => [`basic secret, ${k}`, v]),
   ...Object.entries(secretForms(POST_ID, POST_SECRET)).map(([k, v]) => [`post secret, ${k}`, v]),
+  ...Object.entries(secretForms(DPOP_ID, DPOP_SECRET)).map(([k, v]) => [`dpop secret, ${k}`, v]),
   ...Object.entries(tokenForms(ACCESS_TOKEN)).map(([k, v]) => [`access token, ${k}`, v]),
   ...Object.entries(tokenForms(REFRESH_TOKEN)).map(([k, v]) => [`refresh token, ${k}`, v]),
   ...Object.entries(tokenForms(ID_TOKEN)).map(([k, v]) => [`id token (nested), ${k}`, v]),
@@ -142,6 +145,12 @@ describe('secret hygiene of a full run', () => {
         'expect: { tokenType: Bearer }',
         `resource: { url: "${server.origin}/resource" }`,
         'tls: { caFile: ca.pem }',
+        // DPoP with a client of its own: its secret, and the proof key's private half (one spoilt
+        // proof carries it in its header), must stay out of every output.
+        'dpop:',
+        '  replayDetection: true',
+        `  client: { id: ${DPOP_ID}, auth: { method: client_secret_basic, secret: "\${env:E2E_DPOP_SECRET}" } }`,
+        'resourceIndicators: {}',
         '',
       ].join('\n'),
     );
@@ -171,8 +180,26 @@ describe('secret hygiene of a full run', () => {
         E2E_PRIVATE_KEY: PRIVATE_KEY,
         E2E_HS_SECRET: HS_SECRET,
         E2E_GRANT_KEY: GRANT_KEY,
+        E2E_DPOP_SECRET: DPOP_SECRET,
       },
     });
+    // The DPoP proofs: previews only, and the private key one of them disclosed never shown.
+    let disclosed = 0;
+    for (const q of server.requests) {
+      const proof = q.headers['dpop'];
+      if (typeof proof !== 'string') continue;
+      NEEDLES[`DPoP proof …${proof.slice(-12)}, past the preview`] = proof.slice(8);
+      const jwk = (
+        JSON.parse(Buffer.from(proof.split('.')[0] ?? '', 'base64url').toString('utf8')) as {
+          jwk?: { d?: string };
+        }
+      ).jwk;
+      if (jwk?.d) {
+        NEEDLES['DPoP proof private key (d)'] = jwk.d;
+        disclosed += 1;
+      }
+    }
+    expect(disclosed).toBe(1);
     // The client and grant assertions the harness signed are credentials too: past their preview, never shown.
     for (const q of server.requests) {
       const query = new URL(q.url, server.origin).searchParams;

@@ -40,6 +40,7 @@ import {
   exportPKCS8,
   generateKeyPair,
   generateSecret,
+  importJWK,
   jwtVerify,
   SignJWT,
   UnsecuredJWT,
@@ -262,6 +263,38 @@ export const DEFECTS = {
     'a grant assertion signed by an unknown key is refused with invalid_client',
   'grant.assertion-far-future-exp-error-code':
     'a year-long grant assertion is refused with invalid_client',
+  // Resource indicators (RFC 8707)
+  'grant.resource-indicated-issued': 'every resource parameter is refused with invalid_target',
+  'grant.resource-audience':
+    'the resource parameter is ignored: the token names the resource and another API in aud',
+  'grant.unknown-resource-refused': 'a token is issued for any resource, known or not',
+  'grant.unknown-resource-code': 'an unknown resource is refused with invalid_request',
+  // DPoP (RFC 9449)
+  'dpop.token-issued': 'every DPoP proof, valid or not, is refused with invalid_dpop_proof',
+  'dpop.token-type': 'DPoP-bound tokens are issued with token_type Bearer',
+  'dpop.cnf-jkt': "cnf.jkt is the thumbprint of another key than the proof's",
+  'dpop.nonce-challenge': 'use_dpop_nonce is answered 401 (with a DPoP-Nonce header), not 400',
+  'dpop.nonce-policy': 'no nonce is ever asked for, though the descriptor declares it required',
+  'dpop.missing-proof-refused': 'the DPoP-bound client gets a Bearer token without a proof',
+  'dpop.missing-proof-code': 'a request without the required proof is answered unauthorized_client',
+  'dpop.bad-signature-refused': "the proof's signature is not verified",
+  'dpop.bad-signature-code': 'a proof with a bad signature is refused with invalid_request',
+  'dpop.wrong-htm-refused': "the proof's htm is not compared with the method",
+  'dpop.wrong-htm-code': 'a proof with a wrong htm is refused with invalid_request',
+  'dpop.wrong-htu-refused': "the proof's htu is not compared with the URL",
+  'dpop.wrong-htu-code': 'a proof with a wrong htu is refused with invalid_request',
+  'dpop.stale-iat-refused': "the proof's iat is not checked",
+  'dpop.stale-iat-code': 'a stale proof is refused with invalid_request',
+  'dpop.alg-none-refused': 'unsigned proofs (alg none) are accepted',
+  'dpop.alg-none-code': 'an unsigned proof is refused with invalid_request',
+  'dpop.private-key-refused': 'a proof whose jwk holds the private key is accepted',
+  'dpop.private-key-code':
+    'a proof with a private key in its header is refused with invalid_request',
+  'dpop.replay-refused': 'proof jti values are not remembered: a proof can be replayed',
+  'dpop.replay-code': 'a replayed proof is refused with invalid_request',
+  'dpop.resource-accepts': 'the resource refuses the DPoP scheme (401 invalid_token)',
+  'dpop.resource-bearer-refused':
+    'the resource accepts a DPoP-bound token presented as Bearer, without a proof',
 } as const;
 export type DefectId = keyof typeof DEFECTS;
 
@@ -375,6 +408,8 @@ export interface FaultServer {
     mtls: KeyedClient & { certPem: string };
     /** self_signed_tls_client_auth: a self-signed certificate, registered by its SHA-256 thumbprint. */
     selfSigned: KeyedClient & { certPem: string };
+    /** client_secret_basic, registered DPoP-bound (RFC 9449 §5.2): its token requests need a proof. */
+    dpop: ClientCredentials;
   };
   /** jwt-bearer grant (RFC 7523 §2.1): the issuer the server trusts and its signing key (PKCS8 PEM). */
   grantIssuer: { issuer: string; keyPem: string };
@@ -400,6 +435,8 @@ interface RegisteredClient {
   publicKey?: CryptoKey;
   /** self_signed_tls_client_auth: x5t#S256 of its registered certificate (RFC 8705 §2.2). */
   thumbprint?: string;
+  /** RFC 9449 §5.2 dpop_bound_access_tokens: a token request without a proof is refused. */
+  dpopBound?: boolean;
 }
 
 type Params = Map<string, string[]>;
@@ -419,6 +456,8 @@ class OAuthError extends Error {
     readonly challenge = false,
     /** Answer with an HTML error page instead of an OAuth error response (what some servers do). */
     readonly html = false,
+    /** More response header fields (DPoP-Nonce). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(`${code}: ${description}`);
   }
@@ -564,9 +603,24 @@ export async function startFaultServer(): Promise<FaultServer> {
     scopes: CLIENT_SCOPES,
     thumbprint: x5tS256(selfSignedCert.cert.rawData),
   };
+  const dpopClient: RegisteredClient = {
+    id: 'faults-dpop',
+    secret: randomBytes(24).toString('base64url'),
+    method: 'client_secret_basic',
+    scopes: CLIENT_SCOPES,
+    dpopBound: true,
+  };
   const registered = new Map(
-    [basic, post, secretJwt, privateKeyJwt, mtls, selfSigned].map((c) => [c.id, c]),
+    [basic, post, secretJwt, privateKeyJwt, mtls, selfSigned, dpopClient].map((c) => [c.id, c]),
   );
+  /** dpop.cnf-jkt: the thumbprint of a key no proof uses. */
+  const otherJkt = await calculateJwkThumbprint(
+    await exportJWK((await generateKeyPair('ES256')).publicKey),
+  );
+  /** RFC 9449 §8: the nonce the token endpoint asks for (one per server run). */
+  const dpopNonce = randomBytes(16).toString('base64url');
+  /** jti values of accepted DPoP proofs (RFC 9449 §11.1), at the token endpoint and the resource. */
+  const usedProofJti = new Set<string>();
   /** jti values of accepted client assertions, per client, until their exp (ms): replay protection. */
   const usedJti = new Map<string, number>();
   /** The trusted issuer of jwt-bearer grant assertions (ES256). */
@@ -707,7 +761,7 @@ export async function startFaultServer(): Promise<FaultServer> {
       return;
     }
     let status = e.status;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...e.headers };
     let challenge = e.challenge;
     if (e.code === 'invalid_client') {
       const basicUsed = auth?.kind === 'client_secret_basic' || auth === undefined;
@@ -1217,11 +1271,135 @@ export async function startFaultServer(): Promise<FaultServer> {
           'the client may not use client_credentials',
         );
       const { requested, granted } = grant(mode, client, params.get('scope')?.at(-1));
-      await issue(mode, base, client, subject, requested, granted, res, req);
+      const audience = resourceAudience(mode, base, params.get('resource'));
+      const dpop = await tokenEndpointProof(mode, base, req, client);
+      await issue(mode, base, client, subject, requested, granted, res, req, { audience, dpop });
     } catch (e) {
       if (e instanceof OAuthError) sendError(res, mode, e, auth);
       else throw e;
     }
+  }
+
+  /**
+   * RFC 8707 §2: the audience a token for the requested resource gets (undefined: none requested),
+   * or invalid_target for a resource this server does not serve.
+   */
+  function resourceAudience(
+    mode: Mode,
+    base: string,
+    resources: string[] | undefined,
+  ): string | string[] | undefined {
+    if (!resources || resources.length === 0) return undefined;
+    const ours = `${base}/resource`;
+    if (mode === 'grant.resource-indicated-issued')
+      throw new OAuthError(400, 'invalid_target', 'resource indicators are not accepted');
+    const unknown = resources.find((r) => r !== ours);
+    if (unknown !== undefined && mode !== 'grant.unknown-resource-refused')
+      throw new OAuthError(
+        400,
+        mode === 'grant.unknown-resource-code' ? 'invalid_request' : 'invalid_target',
+        'the requested resource is unknown',
+      );
+    if (mode === 'grant.resource-audience') return [ours, `${base}/other-api`];
+    return resources.length === 1 ? resources[0] : resources;
+  }
+
+  /**
+   * RFC 9449 §4.3 at the token endpoint: the thumbprint of a valid proof's key, undefined without a
+   * proof (refused for the DPoP-bound client), or an error. Each check can be switched off by its
+   * defect mode, and each refusal's code by the `-code` one.
+   */
+  async function tokenEndpointProof(
+    mode: Mode,
+    base: string,
+    req: IncomingMessage,
+    client: RegisteredClient,
+  ): Promise<string | undefined> {
+    const proof = req.headers['dpop'];
+    if (Array.isArray(proof))
+      throw new OAuthError(400, 'invalid_dpop_proof', 'several DPoP proofs');
+    if (proof === undefined) {
+      if (client.dpopBound && mode !== 'dpop.missing-proof-refused')
+        throw new OAuthError(
+          400,
+          mode === 'dpop.missing-proof-code' ? 'unauthorized_client' : 'invalid_dpop_proof',
+          'this client must send a DPoP proof',
+        );
+      return undefined;
+    }
+    const refuse = (slug: string, why: string): never => {
+      throw new OAuthError(
+        400,
+        mode === `dpop.${slug}-code` ? 'invalid_request' : 'invalid_dpop_proof',
+        `invalid DPoP proof: ${why}`,
+      );
+    };
+    if (mode === 'dpop.token-issued') refuse('token-issued', 'DPoP is not enabled');
+    const { jkt, claims } = await verifyProof(mode, proof, refuse);
+    if (claims['htm'] !== req.method && mode !== 'dpop.wrong-htm-refused')
+      refuse('wrong-htm', 'htm mismatch');
+    if (claims['htu'] !== `${base}/token` && mode !== 'dpop.wrong-htu-refused')
+      refuse('wrong-htu', 'htu mismatch');
+    const now = Math.floor(Date.now() / 1000);
+    if (
+      (typeof claims.iat !== 'number' || Math.abs(now - claims.iat) > 60) &&
+      mode !== 'dpop.stale-iat-refused'
+    )
+      refuse('stale-iat', 'iat is not recent');
+    const jti = typeof claims.jti === 'string' ? claims.jti : '';
+    if (jti === '') refuse('missing-jti', 'no jti');
+    if (usedProofJti.has(`token ${jti}`) && mode !== 'dpop.replay-refused')
+      refuse('replay', 'the proof was already used');
+    // RFC 9449 §8: the nonce comes last, so a spoilt proof is refused for what it is.
+    // dpop.stale-iat-refused is the classic server without nonces that never looks at iat.
+    const noNonces = mode === 'dpop.nonce-policy' || mode === 'dpop.stale-iat-refused';
+    if (!noNonces && claims['nonce'] !== dpopNonce)
+      throw new OAuthError(
+        mode === 'dpop.nonce-challenge' ? 401 : 400,
+        'use_dpop_nonce',
+        'a DPoP nonce is required',
+        false,
+        false,
+        { 'dpop-nonce': dpopNonce },
+      );
+    usedProofJti.add(`token ${jti}`);
+    return jkt;
+  }
+
+  /** A proof's signature, typ and public jwk (RFC 9449 §4.3 steps 4-7), with the defect modes' gaps. */
+  async function verifyProof(
+    mode: Mode,
+    proof: string,
+    refuse: (slug: string, why: string) => never,
+  ): Promise<{ jkt: string; claims: JWTPayload }> {
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    let claims: JWTPayload;
+    try {
+      header = decodeProtectedHeader(proof);
+      claims = decodeJwt(proof);
+    } catch {
+      return refuse('malformed', 'not a JWT');
+    }
+    if (header.typ !== 'dpop+jwt') refuse('typ', 'typ is not dpop+jwt');
+    const jwk = header.jwk;
+    if (!jwk || typeof jwk !== 'object') return refuse('jwk', 'no jwk');
+    const isPrivate = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((m) => m in jwk);
+    if (isPrivate && mode !== 'dpop.private-key-refused')
+      refuse('private-key', 'the jwk is a private key');
+    const { kty, crv, x, y, n, e } = jwk;
+    const publicJwk = Object.fromEntries(
+      Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined),
+    ) as JWK;
+    if (header.alg === 'none') {
+      if (mode !== 'dpop.alg-none-refused') refuse('alg-none', 'alg none');
+    } else if (mode !== 'dpop.bad-signature-refused') {
+      try {
+        await compactVerify(proof, await importJWK(publicJwk, header.alg));
+      } catch {
+        refuse('bad-signature', 'the signature does not verify');
+      }
+    }
+    return { jkt: await calculateJwkThumbprint(publicJwk), claims };
   }
 
   async function issue(
@@ -1233,6 +1411,7 @@ export async function startFaultServer(): Promise<FaultServer> {
     granted: string[],
     res: ServerResponse,
     req: IncomingMessage,
+    extra: { audience?: string | string[] | undefined; dpop?: string | undefined } = {},
   ): Promise<void> {
     const cacheKey = `${client.id} ${granted.join(' ')}`;
     const cached = mode === 'token-cache' ? tokenCache.get(cacheKey) : undefined;
@@ -1281,11 +1460,12 @@ export async function startFaultServer(): Promise<FaultServer> {
           ? { sub: 42 as unknown as string }
           : { sub: subject }),
         aud:
-          mode === 'jwt.aud'
+          extra.audience ??
+          (mode === 'jwt.aud'
             ? `${base}/other-resource`
             : mode === 'aud-array'
               ? [`${base}/resource`, `${base}/other-api`]
-              : `${base}/resource`,
+              : `${base}/resource`),
         client_id: mode === 'jwt.client-id' ? 'someone-else' : client.id,
         iat,
         exp,
@@ -1298,6 +1478,11 @@ export async function startFaultServer(): Promise<FaultServer> {
       const der = client.method.endsWith('tls_client_auth') ? peerCertificate(req) : undefined;
       if (der && mode !== 'client-auth.certificate-bound-token')
         claims['cnf'] = { 'x5t#S256': x5tS256(der) };
+      // RFC 9449 §6.1: a DPoP-bound token names the proof key's thumbprint.
+      if (extra.dpop)
+        claims['cnf'] = {
+          jkt: mode === 'dpop.cnf-jkt' ? otherJkt : extra.dpop,
+        };
       const typ =
         mode === 'jwt.typ'
           ? 'JWT'
@@ -1329,6 +1514,7 @@ export async function startFaultServer(): Promise<FaultServer> {
     const body: Record<string, unknown> = { access_token: accessToken };
     if (mode === 'lowercase-bearer') body['token_type'] = 'bearer';
     else if (mode === 'response.token-type') body['token_type'] = 'mac';
+    else if (extra.dpop && mode !== 'dpop.token-type') body['token_type'] = 'DPoP';
     else if (mode !== 'response.schema') body['token_type'] = 'Bearer';
     if (mode === 'response.expires-in-integer') body['expires_in'] = lifetime + 0.5;
     else if (mode === 'response.expires-in-positive') body['expires_in'] = 0;
@@ -1457,6 +1643,10 @@ export async function startFaultServer(): Promise<FaultServer> {
       );
     };
     const authorization = req.headers.authorization;
+    if (authorization !== undefined && /^dpop(\s|$)/i.test(authorization)) {
+      await dpopResource(mode, base, req, res, authorization);
+      return;
+    }
     if (authorization === undefined || !/^bearer(\s|$)/i.test(authorization)) {
       // RFC 6750 §3.1: no credentials → a challenge without error information.
       if (mode === 'resource.no-token-refused')
@@ -1498,6 +1688,12 @@ export async function startFaultServer(): Promise<FaultServer> {
         return;
       }
     }
+    // RFC 9449 §7.2: a DPoP-bound token is refused without the DPoP scheme and a proof.
+    const cnf = payload['cnf'] as Record<string, unknown> | undefined;
+    if (cnf?.['jkt'] !== undefined && mode !== 'dpop.resource-bearer-refused') {
+      refuse(401, 'invalid_token', 'the access token is DPoP-bound');
+      return;
+    }
     // RFC 6749 §7: the token's scope must cover the resource (RFC 6750 §3.1 insufficient_scope, 403).
     const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ') : [];
     if (!scopes.includes(RESOURCE_SCOPE) && mode !== 'resource.insufficient-scope-refused') {
@@ -1511,6 +1707,57 @@ export async function startFaultServer(): Promise<FaultServer> {
       client_id: payload['client_id'],
       scope: payload['scope'],
     });
+  }
+
+  /** RFC 9449 §7.1: a DPoP-bound token with a proof of its key (ath, htm, htu, iat, jti, cnf.jkt). */
+  async function dpopResource(
+    mode: Mode,
+    base: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    authorization: string,
+  ): Promise<void> {
+    const refuse = (error: string, description: string) =>
+      send(
+        res,
+        mode,
+        'resource',
+        401,
+        { error, error_description: description },
+        { 'www-authenticate': `DPoP algs="ES256", error="${error}"` },
+      );
+    const token = /^DPoP +([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization)?.[1];
+    const proof = req.headers['dpop'];
+    if (mode === 'dpop.resource-accepts') return refuse('invalid_token', 'DPoP is not supported');
+    if (!token || typeof proof !== 'string') return refuse('invalid_dpop_proof', 'no proof');
+    let payload: JWTPayload;
+    try {
+      payload = await validate(mode, base, token, 'resource');
+    } catch {
+      return refuse('invalid_token', 'the access token is invalid');
+    }
+    try {
+      const { jkt, claims } = await verifyProof(mode, proof, (_slug, why) => {
+        throw new Error(why);
+      });
+      const now = Math.floor(Date.now() / 1000);
+      const jti = typeof claims.jti === 'string' ? claims.jti : '';
+      if (
+        claims['htm'] !== req.method ||
+        claims['htu'] !== `${base}/resource` ||
+        typeof claims.iat !== 'number' ||
+        Math.abs(now - claims.iat) > 60 ||
+        jti === '' ||
+        usedProofJti.has(`resource ${jti}`) ||
+        claims['ath'] !== createHash('sha256').update(token).digest('base64url') ||
+        (payload['cnf'] as Record<string, unknown> | undefined)?.['jkt'] !== jkt
+      )
+        throw new Error('the proof does not match the request or the token');
+      usedProofJti.add(`resource ${jti}`);
+    } catch (e) {
+      return refuse('invalid_dpop_proof', (e as Error).message);
+    }
+    send(res, mode, 'resource', 200, { ok: true, client_id: payload['client_id'] });
   }
 
   /**
@@ -1703,6 +1950,7 @@ export async function startFaultServer(): Promise<FaultServer> {
         keyPem: selfSignedCert.keyPem,
         certPem: selfSignedCert.certPem,
       },
+      dpop: { id: dpopClient.id, secret: dpopClient.secret },
     },
     grantIssuer: { issuer: GRANT_ISSUER, keyPem: await exportPKCS8(grantIssuer.privateKey) },
     requests,

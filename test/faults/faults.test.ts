@@ -63,6 +63,14 @@ interface Doc {
   };
   limits: { maxExpiryWaitSeconds: number; requestsPerSecond: number };
   tls: { caFile: string };
+  dpop?: {
+    required?: boolean;
+    nonce?: 'required' | 'optional' | 'none';
+    resourceEnforces?: boolean;
+    replayDetection?: boolean;
+    client?: number | { id: string; label: string; auth: Record<string, string | boolean> };
+  };
+  resourceIndicators?: { resource?: string; unknown?: string; audience?: string };
 }
 
 const BASIC_CLIENT = {
@@ -1274,8 +1282,91 @@ function secretJwtFirst(d: Doc): void {
 }
 
 /** The conformant mode under other descriptor promises that it keeps. */
+/**
+ * DPoP (RFC 9449) with the DPoP-bound client, every promise declared (the server asks for a nonce
+ * first, detects replays, and its resource enforces the binding), and resource indicators (RFC 8707).
+ */
+function withDpop(d: Doc, nonce: 'required' | 'optional' = 'required'): void {
+  d.dpop = {
+    required: true,
+    nonce,
+    resourceEnforces: true,
+    replayDetection: true,
+    client: {
+      id: '${env:FAULT_DPOP_ID}',
+      label: 'client_secret_basic, DPoP-bound',
+      auth: { method: 'client_secret_basic', secret: '${env:FAULT_SECRET_DPOP}' },
+    },
+  };
+  d.resourceIndicators = {};
+}
+
+/** One DPoP or resource-indicator defect: the check it turns red, how, and what else it moves. */
+const dpopCase = (
+  mode: DefectId,
+  message: RegExp,
+  collateral?: Record<string, Outcome>,
+  nonce: 'required' | 'optional' = 'required',
+): Case & { mode: DefectId } => ({
+  label: mode,
+  mode,
+  target: { check: mode, message },
+  edit: (d) => withDpop(d, nonce),
+  ...(collateral ? { collateral } : {}),
+});
+
+const ACCEPTED = /was accepted/;
+const INVALID_REQUEST = /answered 400 invalid_request; expected a 4xx with error/;
+
+const DPOP_CASES: (Case & { mode: DefectId })[] = [
+  dpopCase('grant.resource-indicated-issued', /answered 400 invalid_target/, {
+    'grant.resource-audience': 'broken',
+  }),
+  dpopCase('grant.resource-audience', /not restricted to/),
+  dpopCase('grant.unknown-resource-refused', ACCEPTED),
+  dpopCase(
+    'grant.unknown-resource-code',
+    /answered 400 invalid_request; expected a 4xx with error invalid_target/,
+  ),
+  // Without a DPoP token nothing that presents one can be judged; nor was a nonce ever asked for.
+  dpopCase('dpop.token-issued', /answered 400 invalid_dpop_proof/, {
+    'dpop.token-type': 'broken',
+    'dpop.cnf-jkt': 'broken',
+    'dpop.nonce-policy': 'fail',
+    'dpop.resource-accepts': 'broken',
+    'dpop.resource-bearer-refused': 'broken',
+    'dpop.replay-refused': 'broken',
+    'dpop.replay-code': 'broken',
+  }),
+  dpopCase('dpop.token-type', /token_type is "Bearer"/),
+  // The resource checks the binding itself: a token bound to another key is refused there too.
+  dpopCase('dpop.cnf-jkt', /not the proof key's thumbprint/, { 'dpop.resource-accepts': 'fail' }),
+  dpopCase('dpop.nonce-challenge', /answered 401 use_dpop_nonce with a DPoP-Nonce header/),
+  dpopCase('dpop.nonce-policy', /not use_dpop_nonce \(dpop.nonce: required\)/),
+  dpopCase('dpop.missing-proof-refused', ACCEPTED),
+  dpopCase('dpop.missing-proof-code', /answered 400 unauthorized_client; expected/),
+  dpopCase('dpop.bad-signature-refused', ACCEPTED),
+  dpopCase('dpop.bad-signature-code', INVALID_REQUEST),
+  dpopCase('dpop.wrong-htm-refused', ACCEPTED),
+  dpopCase('dpop.wrong-htm-code', INVALID_REQUEST),
+  dpopCase('dpop.wrong-htu-refused', ACCEPTED),
+  dpopCase('dpop.wrong-htu-code', INVALID_REQUEST),
+  // A server without nonces (the defect's server never asks): a stale proof is judged on its iat alone.
+  dpopCase('dpop.stale-iat-refused', ACCEPTED, undefined, 'optional'),
+  dpopCase('dpop.stale-iat-code', INVALID_REQUEST),
+  dpopCase('dpop.alg-none-refused', ACCEPTED),
+  dpopCase('dpop.alg-none-code', INVALID_REQUEST),
+  dpopCase('dpop.private-key-refused', ACCEPTED),
+  dpopCase('dpop.private-key-code', INVALID_REQUEST),
+  dpopCase('dpop.replay-refused', ACCEPTED),
+  dpopCase('dpop.replay-code', INVALID_REQUEST),
+  dpopCase('dpop.resource-accepts', /answered 401 invalid_token/),
+  dpopCase('dpop.resource-bearer-refused', ACCEPTED),
+];
+
 const OK_CASES: Case[] = [
   { label: 'ok', mode: 'ok' },
+  { label: 'ok (DPoP and resource indicators)', mode: 'ok', edit: (d) => withDpop(d) },
   { label: 'ok (client_secret_jwt assertions)', mode: 'ok', edit: secretJwtFirst },
   // Every client-assertion promise, kept: the server's limit is exactly the declared 600 s.
   {
@@ -1735,7 +1826,7 @@ const QUIRK_CASES: (Case & { mode: QuirkId })[] = [
   },
 ];
 
-const CASES: Case[] = [...OK_CASES, ...DEFECT_CASES, ...QUIRK_CASES];
+const CASES: Case[] = [...OK_CASES, ...DEFECT_CASES, ...DPOP_CASES, ...QUIRK_CASES];
 /** ~110 runs of ~3.5 s each (the expiry wait sets the length): 12 at a time keeps the file near 40 s. */
 const CONCURRENCY = 12;
 
@@ -1804,6 +1895,8 @@ describe('the harness against a live server with one defect at a time', () => {
     FAULT_MTLS_ID: server.clients.mtls.id,
     FAULT_SELF_SIGNED_ID: server.clients.selfSigned.id,
     FAULT_GRANT_ISSUER: server.grantIssuer.issuer,
+    FAULT_DPOP_ID: server.clients.dpop.id,
+    FAULT_SECRET_DPOP: server.clients.dpop.secret,
   });
 
   async function runCase(c: Case): Promise<Run> {
@@ -1873,7 +1966,7 @@ describe('the harness against a live server with one defect at a time', () => {
     ).toEqual([]);
     for (const id of ids) {
       expect(
-        DEFECT_CASES.some((c) => c.mode === id && c.target?.check === id),
+        [...DEFECT_CASES, ...DPOP_CASES].some((c) => c.mode === id && c.target?.check === id),
         `no case for the defect of ${id}`,
       ).toBe(true);
     }
@@ -1949,6 +2042,7 @@ describe('the harness against a live server with one defect at a time', () => {
       'short-lived-tokens',
       'ok (client assertion policy declared)',
       'scope-required (declared)',
+      'ok (DPoP and resource indicators)',
     ];
     const passed = new Set<string>();
     for (const label of conformant)
@@ -1963,7 +2057,7 @@ describe('the harness against a live server with one defect at a time', () => {
         .filter(
           (f) =>
             f.outcome === 'skipped' &&
-            !/jwt-bearer|opaque tokens|JWT access tokens: see|form-encoded|longer than the maximum wait|maxLifetimeSeconds|scopes\.required/.test(
+            !/jwt-bearer|opaque tokens|JWT access tokens: see|form-encoded|longer than the maximum wait|maxLifetimeSeconds|scopes\.required|no DPoP support|no resource indicator support/.test(
               f.message,
             ),
         )

@@ -5,8 +5,10 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   base64url,
+  calculateJwkThumbprint,
   decodeJwt,
   decodeProtectedHeader,
+  exportJWK,
   generateKeyPair,
   importJWK,
   importPKCS8,
@@ -155,6 +157,8 @@ describe('embedded reference endpoint', () => {
       'TC_REF_BASIC_CLIENT_SECRET',
       'TC_REF_CA_FILE',
       'TC_REF_DISCOVERY_URL',
+      'TC_REF_DPOP_CLIENT_ID',
+      'TC_REF_DPOP_CLIENT_SECRET',
       'TC_REF_INTROSPECTION_URL',
       'TC_REF_ISSUER',
       'TC_REF_JWT_BEARER_CLIENT_ID',
@@ -199,6 +203,7 @@ describe('embedded reference endpoint', () => {
         v('TC_REF_AUTH_CODE_CLIENT_SECRET'),
         v('TC_REF_AUTH_CODE_OTHER_CLIENT_SECRET'),
         v('TC_REF_PASSWORD'),
+        v('TC_REF_DPOP_CLIENT_SECRET'),
       ].sort(),
     );
     expect(
@@ -913,6 +918,65 @@ describe('embedded reference endpoint', () => {
 
   // ---------------------------------------------------------------------------------------------
   // Discovery (OpenID Connect Discovery 1.0 and RFC 8414).
+
+  it("binds the DPoP client's tokens to its proof key after the nonce dance (RFC 9449), and its resource enforces the binding", async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const { kty, crv, x, y } = await exportJWK(publicKey);
+    const jwk = { kty, crv, x, y };
+    const proof = (htm: string, htu: string, extra: JWTPayload = {}) =>
+      new SignJWT({ htm, htu, jti: randomUUID(), ...extra })
+        .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk })
+        .setIssuedAt()
+        .sign(privateKey);
+    const dpopAuth = {
+      authorization: basicAuth(v('TC_REF_DPOP_CLIENT_ID'), v('TC_REF_DPOP_CLIENT_SECRET')),
+    };
+    const params = { grant_type: 'client_credentials', scope: 'api:read' };
+    const tokenUrl = v('TC_REF_TOKEN_URL');
+
+    // No proof from a DPoP-bound client: refused.
+    expect((await token(params, dpopAuth)).res.status).toBe(400);
+    // A proof without a nonce: 400 use_dpop_nonce with the nonce to use (§8).
+    const first = await token(params, { ...dpopAuth, dpop: await proof('POST', tokenUrl) });
+    expect([first.res.status, first.body.error]).toEqual([400, 'use_dpop_nonce']);
+    const nonce = first.res.headers.get('dpop-nonce');
+    expect(nonce).toBeTruthy();
+    const bound = await token(params, {
+      ...dpopAuth,
+      dpop: await proof('POST', tokenUrl, { nonce: nonce! }),
+    });
+    expect([bound.res.status, bound.body.token_type]).toEqual([200, 'DPoP']);
+    const at = bound.body.access_token!;
+    expect(decodeJwt(at)['cnf']).toEqual({ jkt: await calculateJwkThumbprint(jwk) });
+
+    const resourceUrl = v('TC_REF_RESOURCE_URL');
+    const ath = createHash('sha256').update(at).digest('base64url');
+    const atResource = async (authorization: string, dpop?: string) =>
+      (
+        await fetch(resourceUrl, {
+          dispatcher: agent,
+          headers: { authorization, ...(dpop ? { dpop } : {}) },
+        })
+      ).status;
+    expect(await atResource(`DPoP ${at}`, await proof('GET', resourceUrl, { ath }))).toBe(200);
+    // As a Bearer token, without a proof, with a proof for another token or method: refused.
+    expect(await atResource(`Bearer ${at}`)).toBe(401);
+    expect(await atResource(`DPoP ${at}`)).toBe(401);
+    expect(await atResource(`DPoP ${at}`, await proof('GET', resourceUrl, { ath: 'x' }))).toBe(401);
+    expect(await atResource(`DPoP ${at}`, await proof('POST', resourceUrl, { ath }))).toBe(401);
+    // The same proof twice: refused the second time.
+    const once = await proof('GET', resourceUrl, { ath });
+    expect(await atResource(`DPoP ${at}`, once)).toBe(200);
+    expect(await atResource(`DPoP ${at}`, once)).toBe(401);
+  });
+
+  it('refuses a resource indicator other than its resource with invalid_target (RFC 8707)', async () => {
+    const ok = await basicToken({ scope: 'api:read', resource: v('TC_REF_RESOURCE_URL') });
+    expect(ok.res.status).toBe(200);
+    expect(decodeJwt(ok.body.access_token!).aud).toBe(v('TC_REF_RESOURCE_URL'));
+    const other = await basicToken({ scope: 'api:read', resource: 'https://elsewhere.invalid/' });
+    expect([other.res.status, other.body.error]).toEqual([400, 'invalid_target']);
+  });
 
   it('publishes the same metadata at openid-configuration and oauth-authorization-server', async () => {
     const get = async (url: string): Promise<Record<string, unknown>> => {

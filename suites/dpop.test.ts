@@ -1,0 +1,3 @@
+import { registerArea } from '../src/report/suite.js';
+
+registerArea('dpop');
