@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Two files at a time: most of a file's time is waiting (token expiry, servers, the browser).
+    maxWorkers: 2,
     testTimeout: 300_000,
     hookTimeout: 300_000,
   },

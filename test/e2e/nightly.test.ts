@@ -173,10 +173,10 @@ describe('the ready-made workflows, run locally against the embedded reference',
     for (const s of [...gh.shards, ...gl.shards]) expect(s.code, s.stdout + s.stderr).toBe(0);
     expect(
       gh.shards
-        .map((s) => /shard \d\/3: (\d) of 2 providers/.exec(s.stdout)?.[1])
+        .map((s) => /shard \d\/3: (\d) of 3 providers/.exec(s.stdout)?.[1])
         .map(Number)
         .reduce((a, b) => a + b, 0),
-    ).toBe(2);
+    ).toBe(3);
   });
 
   it('merges the shards into the same findings as one unsharded run', () => {
