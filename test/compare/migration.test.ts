@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchChromium } from '../e2e/report-page.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompareFile } from '../../src/compare/types.js';
 import {
@@ -191,17 +192,7 @@ describe('the comparison view of the report, in Chromium', () => {
   const shots = process.env['TC_COMPARE_SHOTS'] ?? run?.outDir;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1400, height: 1100 } })).newPage();
     page.setDefaultTimeout(20_000);
     page.on('pageerror', (e) => errors.push(e.message));
