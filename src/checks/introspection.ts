@@ -103,12 +103,14 @@ export const freshAgrees = defineCheck({
       }
       const expiresIn = jsonObject(token.response)?.['expires_in'];
       if (body['exp'] !== undefined && typeof expiresIn === 'number') {
-        const expected =
-          Math.round((Date.parse(token.startedAt) + token.durationMs) / 1000) + expiresIn;
-        if (
-          typeof body['exp'] !== 'number' ||
-          Math.abs(body['exp'] - expected) > Math.max(2, provider.expect.expiresInTolerance)
-        )
+        // The server issued the token somewhere between the request's start and the answer's arrival:
+        // on a slow exchange either end is right, so exp may lie anywhere in that window (± tolerance).
+        const sent = Date.parse(token.startedAt);
+        const expected = Math.round((sent + token.durationMs) / 1000) + expiresIn;
+        const tolerance = Math.max(2, provider.expect.expiresInTolerance);
+        const earliest = Math.floor(sent / 1000) + expiresIn - tolerance;
+        const latest = Math.ceil((sent + token.durationMs) / 1000) + expiresIn + tolerance;
+        if (typeof body['exp'] !== 'number' || body['exp'] < earliest || body['exp'] > latest)
           problems.push(
             `exp is ${show(body['exp'])}, the token response implies about ${expected}`,
           );
